@@ -1,0 +1,353 @@
+package embedded
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/sharkauth/serverless/shared/store"
+)
+
+var (
+	bucketItems = []byte("items")
+	bucketGSI1  = []byte("gsi1")
+)
+
+// Table is a store.Table in one bbolt file. It is safe for concurrent use; bbolt
+// serialises writers, so conditional writes and transactions are isolated.
+type Table struct {
+	db  *bolt.DB
+	now func() time.Time
+}
+
+var _ store.Table = (*Table)(nil)
+
+// Open opens (creating if needed) the database file at path. now is the clock
+// that decides expiry. Open fails when another process holds the file.
+func Open(path string, now func() time.Time) (*Table, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketItems, bucketGSI1} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("embedded: init %s: %w", path, err)
+	}
+	return &Table{db: db, now: now}, nil
+}
+
+// Close closes the file.
+func (t *Table) Close() error { return t.db.Close() }
+
+func (t *Table) nowUnix() int64 { return t.now().Unix() }
+
+// Get implements store.Table.
+func (t *Table) Get(ctx context.Context, key store.Key) (store.Item, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Item{}, err
+	}
+	var it store.Item
+	err := t.db.View(func(tx *bolt.Tx) error {
+		var err error
+		it, err = t.live(tx, key, t.nowUnix())
+		return err
+	})
+	return it, err
+}
+
+// live reads the live item at key or returns store.ErrNotFound.
+func (t *Table) live(tx *bolt.Tx, key store.Key, now int64) (store.Item, error) {
+	v := tx.Bucket(bucketItems).Get(itemKey(key))
+	if v == nil {
+		return store.Item{}, store.ErrNotFound
+	}
+	it, err := decode(v)
+	if err != nil {
+		return store.Item{}, err
+	}
+	if !it.Live(now) {
+		return store.Item{}, store.ErrNotFound
+	}
+	return it, nil
+}
+
+// check evaluates cond against the live item at key; it returns the live item's
+// version (0 when absent).
+func (t *Table) check(tx *bolt.Tx, key store.Key, cond store.Cond, now int64) (int64, error) {
+	cur, err := t.live(tx, key, now)
+	exists := err == nil
+	if err != nil && err != store.ErrNotFound {
+		return 0, err
+	}
+	ok := true
+	switch cond.Kind {
+	case store.Always:
+	case store.IfAbsent:
+		ok = !exists
+	case store.IfExists:
+		ok = exists
+	case store.IfVersion:
+		ok = exists && cur.Version == cond.Version
+	default:
+		return 0, fmt.Errorf("embedded: unknown condition %d", cond.Kind)
+	}
+	if !ok {
+		return 0, store.ErrConditionFailed
+	}
+	return cur.Version, nil
+}
+
+func (t *Table) put(tx *bolt.Tx, it store.Item, prevVersion int64) error {
+	items, gsi := tx.Bucket(bucketItems), tx.Bucket(bucketGSI1)
+	k := itemKey(it.Key)
+	if old := items.Get(k); old != nil {
+		o, err := decode(old)
+		if err != nil {
+			return err
+		}
+		if o.GSI1PK != "" {
+			if err := gsi.Delete(gsiKey(o)); err != nil {
+				return err
+			}
+		}
+	}
+	it.Version = prevVersion + 1
+	if err := items.Put(k, encode(it)); err != nil {
+		return err
+	}
+	if it.GSI1PK != "" {
+		return gsi.Put(gsiKey(it), nil)
+	}
+	return nil
+}
+
+func (t *Table) del(tx *bolt.Tx, key store.Key) error {
+	items := tx.Bucket(bucketItems)
+	k := itemKey(key)
+	old := items.Get(k)
+	if old == nil {
+		return nil
+	}
+	o, err := decode(old)
+	if err != nil {
+		return err
+	}
+	if o.GSI1PK != "" {
+		if err := tx.Bucket(bucketGSI1).Delete(gsiKey(o)); err != nil {
+			return err
+		}
+	}
+	return items.Delete(k)
+}
+
+// Put implements store.Table.
+func (t *Table) Put(ctx context.Context, it store.Item, cond store.Cond) (int64, error) {
+	if err := store.ValidateItem(it); err != nil {
+		return 0, err
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	var version int64
+	err := t.db.Update(func(tx *bolt.Tx) error {
+		prev, err := t.check(tx, it.Key, cond, t.nowUnix())
+		if err != nil {
+			return err
+		}
+		version = prev + 1
+		return t.put(tx, it, prev)
+	})
+	return version, err
+}
+
+// Delete implements store.Table.
+func (t *Table) Delete(ctx context.Context, key store.Key, cond store.Cond) error {
+	if key.PK == "" || key.SK == "" {
+		return fmt.Errorf("embedded: delete with an empty key")
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return t.db.Update(func(tx *bolt.Tx) error {
+		if _, err := t.check(tx, key, cond, t.nowUnix()); err != nil {
+			return err
+		}
+		return t.del(tx, key)
+	})
+}
+
+// Transact implements store.Table: every condition is checked before anything is
+// written, inside one bbolt transaction.
+func (t *Table) Transact(ctx context.Context, writes []store.Write) error {
+	if err := store.ValidateWrites(writes); err != nil {
+		return err
+	}
+	for _, w := range writes {
+		if w.Op == store.OpPut {
+			if err := store.ValidateItem(w.Item); err != nil {
+				return err
+			}
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return t.db.Update(func(tx *bolt.Tx) error {
+		now := t.nowUnix()
+		prev := make([]int64, len(writes))
+		for i, w := range writes {
+			v, err := t.check(tx, w.Target(), w.Cond, now)
+			if err == store.ErrConditionFailed {
+				return &store.TxCanceled{Index: i}
+			}
+			if err != nil {
+				return err
+			}
+			prev[i] = v
+		}
+		for i, w := range writes {
+			var err error
+			switch w.Op {
+			case store.OpPut:
+				err = t.put(tx, w.Item, prev[i])
+			case store.OpDelete:
+				err = t.del(tx, w.Key)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Query implements store.Table.
+func (t *Table) Query(ctx context.Context, q store.Query) (store.Page, error) {
+	if err := q.Validate(); err != nil {
+		return store.Page{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return store.Page{}, err
+	}
+	lo, hi, empty := q.SortRange()
+	if empty {
+		return store.Page{}, nil
+	}
+	limit := q.EffectiveLimit()
+	var page store.Page
+	err := t.db.View(func(tx *bolt.Tx) error {
+		now := t.nowUnix()
+		items := tx.Bucket(bucketItems)
+		bucket := items
+		if q.Index == store.GSI1 {
+			bucket = tx.Bucket(bucketGSI1)
+		}
+		p := partKey(q.Partition)
+		inRange := func(k []byte) bool {
+			if !bytes.HasPrefix(k, p) {
+				return false
+			}
+			rest := k[len(p):]
+			if string(rest) < lo {
+				return false
+			}
+			return hi == "" || string(rest) < hi
+		}
+		c := bucket.Cursor()
+		k, raw := first(c, q, p, lo, hi)
+		var last store.Item
+		for ; k != nil && inRange(k); k, raw = step(c, q.Desc) {
+			if q.Index == store.GSI1 {
+				raw = items.Get(k[len(p)+bytes.IndexByte(k[len(p):], 0)+1:])
+			}
+			if raw == nil {
+				continue
+			}
+			it, err := decode(raw)
+			if err != nil {
+				return err
+			}
+			if !it.Live(now) {
+				continue
+			}
+			if len(page.Items) == limit {
+				page.Next = &store.Position{PK: last.PK, SK: last.SK, GSI1SK: last.GSI1SK}
+				return nil
+			}
+			page.Items = append(page.Items, it)
+			last = it
+		}
+		return nil
+	})
+	return page, err
+}
+
+// first positions the cursor on the first candidate of a query.
+func first(c *bolt.Cursor, q store.Query, p []byte, lo, hi string) ([]byte, []byte) {
+	var seek []byte
+	exclusive := false // skip an exact match of seek when ascending
+	switch {
+	case q.After != nil:
+		seek = append([]byte(nil), p...)
+		if q.Index == store.GSI1 {
+			seek = append(seek, q.After.GSI1SK...)
+			seek = append(seek, 0)
+			seek = append(seek, itemKey(store.Key{PK: q.After.PK, SK: q.After.SK})...)
+		} else {
+			seek = append(seek, q.After.SK...)
+		}
+		exclusive = true
+	case !q.Desc:
+		seek = append(append([]byte(nil), p...), lo...)
+	case hi != "":
+		seek = append(append([]byte(nil), p...), hi...)
+	default:
+		end, ok := prefixAfter(p)
+		if !ok {
+			return c.Last()
+		}
+		seek = end
+	}
+	k, v := c.Seek(seek)
+	if !q.Desc {
+		if exclusive && k != nil && bytes.Equal(k, seek) {
+			return c.Next()
+		}
+		return k, v
+	}
+	// Descending: start at the greatest key below seek.
+	if k == nil {
+		return c.Last()
+	}
+	return c.Prev()
+}
+
+func step(c *bolt.Cursor, desc bool) ([]byte, []byte) {
+	if desc {
+		return c.Prev()
+	}
+	return c.Next()
+}
+
+// prefixAfter returns the smallest key greater than every key starting with p.
+func prefixAfter(p []byte) ([]byte, bool) {
+	b := append([]byte(nil), p...)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < 0xFF {
+			b[i]++
+			return b[:i+1], true
+		}
+	}
+	return nil, false
+}

@@ -1,0 +1,119 @@
+package store
+
+import "time"
+
+// Tenant is a tenant's registry record.
+type Tenant struct {
+	ID              string    `json:"id"`
+	Name            string    `json:"name"`
+	Hosts           []string  `json:"hosts,omitempty"`
+	DCRPolicy       string    `json:"dcr_policy,omitempty"`
+	DefaultAudience string    `json:"default_audience,omitempty"`
+	Disabled        bool      `json:"disabled"`
+	DisabledAt      time.Time `json:"disabled_at,omitzero"`
+	CreatedAt       time.Time `json:"created_at"`
+	UpdatedAt       time.Time `json:"updated_at"`
+	Version         int64     `json:"-"`
+}
+
+// Signing key states.
+const (
+	KeyNext    = "next"
+	KeyCurrent = "current"
+	KeyRetired = "retired"
+)
+
+// Signing key modes (DESIGN §4).
+const (
+	ModeLocal    = "local"
+	ModeEnvelope = "envelope"
+	ModeKMS      = "kms"
+)
+
+// SigningKey is one of a tenant's ES256 signing keys. The private key is never
+// stored in the clear: local and envelope modes keep it sealed in Sealed, kms
+// mode keeps only the KMS key id.
+type SigningKey struct {
+	KID       string `json:"kid"`
+	State     string `json:"state"`
+	Mode      string `json:"mode"`
+	PublicDER []byte `json:"public_der"` // SPKI DER of the P-256 public key
+	// Sealed is the AES-GCM sealed PKCS#8 private key (local, envelope).
+	Sealed []byte `json:"sealed,omitempty"`
+	// WrappedDataKey is the KMS ciphertext of the data key that seals Sealed (envelope).
+	WrappedDataKey []byte `json:"wrapped_data_key,omitempty"`
+	// KMSKeyID is the KMS key that wraps the data key (envelope) or signs (kms).
+	KMSKeyID  string    `json:"kms_key_id,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	// ActivatedAt is when the key became current; RetiredAt when it stopped.
+	ActivatedAt time.Time `json:"activated_at,omitzero"`
+	RetiredAt   time.Time `json:"retired_at,omitzero"`
+	// PublishUntil is when a retired key leaves the JWKS (every token it signed has expired).
+	PublishUntil time.Time `json:"publish_until,omitzero"`
+	Version      int64     `json:"-"`
+}
+
+// APIKey is a tenant admin key. Only the SHA-256 of the secret is stored.
+type APIKey struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Hash      []byte    `json:"hash"`
+	Prefix    string    `json:"key_prefix"`
+	Suffix    string    `json:"key_suffix"`
+	Scopes    []string  `json:"scopes"`
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	RevokedAt time.Time `json:"revoked_at,omitzero"`
+	CreatedAt time.Time `json:"created_at"`
+	Version   int64     `json:"-"`
+}
+
+// PlatformKey is an operator key for /platform/v1. Only its SHA-256 is stored.
+type PlatformKey struct {
+	ID        string    `json:"id"`
+	Hash      []byte    `json:"hash"`
+	CreatedAt time.Time `json:"created_at"`
+	RevokedAt time.Time `json:"revoked_at,omitzero"`
+	Version   int64     `json:"-"`
+}
+
+// Client is an OAuth client of a tenant: an agent, an application or a
+// dynamically registered client. Only the SHA-256 of its secret is stored.
+type Client struct {
+	ID            string            `json:"id"` // agent_..., app_...
+	ClientID      string            `json:"client_id"`
+	Kind          string            `json:"kind"` // agent | app | dcr
+	Name          string            `json:"name"`
+	Description   string            `json:"description,omitempty"`
+	SecretHash    []byte            `json:"secret_hash,omitempty"`
+	AuthMethod    string            `json:"auth_method"`
+	GrantTypes    []string          `json:"grant_types"`
+	Scopes        []string          `json:"scopes"`
+	Audiences     []string          `json:"audiences,omitempty"`
+	RedirectURIs  []string          `json:"redirect_uris,omitempty"`
+	TokenLifetime int64             `json:"token_lifetime,omitempty"`
+	Metadata      map[string]any    `json:"metadata,omitempty"`
+	CreatedBy     string            `json:"created_by,omitempty"`
+	Active        bool              `json:"active"`
+	DPoPBound     bool              `json:"dpop_bound_access_tokens,omitempty"`
+	DPoPJKT       string            `json:"dpop_jkt,omitempty"`
+	RevokedBefore time.Time         `json:"revoked_before,omitzero"`
+	Extra         map[string]string `json:"extra,omitempty"`
+	CreatedAt     time.Time         `json:"created_at"`
+	UpdatedAt     time.Time         `json:"updated_at"`
+	Version       int64             `json:"-"`
+}
+
+// AuditEvent is one entry of a tenant's audit trail (WIRE §8).
+type AuditEvent struct {
+	ID         string         `json:"id"`
+	Event      string         `json:"event"`
+	ActorType  string         `json:"actor_type"`
+	ActorID    string         `json:"actor_id"`
+	TargetType string         `json:"target_type,omitempty"`
+	TargetID   string         `json:"target_id,omitempty"`
+	Metadata   map[string]any `json:"metadata"`
+	Status     string         `json:"status"`
+	IP         string         `json:"ip,omitempty"`
+	UserAgent  string         `json:"user_agent,omitempty"`
+	CreatedAt  time.Time      `json:"created_at"`
+}
