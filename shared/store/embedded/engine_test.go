@@ -22,3 +22,7 @@ func newTable(t *testing.T, clock *storetest.Clock) store.Table {
 func TestConformanceTable(t *testing.T) {
 	storetest.RunTable(t, newTable)
 }
+
+func TestConformanceStore(t *testing.T) {
+	storetest.Run(t, newTable)
+}

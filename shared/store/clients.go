@@ -1,0 +1,112 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/sharkauth/serverless/shared/tenant"
+)
+
+func setClientVersion(c *Client, v int64) { c.Version = v }
+
+func clientItem(sc scope, c Client) Item {
+	return Item{
+		Key:    clientKey(sc, c.ClientID),
+		GSI1PK: clientIndex(sc), GSI1SK: clientIndexSK(c.CreatedAt, c.ClientID),
+		Data: marshal(c),
+	}
+}
+
+// CreateClient stores a new OAuth client (agent, application or registered
+// client) with its audit event. A taken client_id or id is ErrConflict.
+func (s *Store) CreateClient(ctx context.Context, t tenant.ID, c Client, ev AuditEvent) error {
+	sc, err := scopeOf(t)
+	if err != nil {
+		return err
+	}
+	if c.ClientID == "" || c.ID == "" {
+		return errors.New("store: client without id or client_id")
+	}
+	writes := []Write{
+		put(clientItem(sc, c), CondAbsent),
+		put(Item{Key: clientIDKey(sc, c.ID), Data: []byte(c.ClientID)}, CondAbsent),
+		auditWrite(sc, ev),
+	}
+	return s.transact(ctx, writes, func(i int) string {
+		if i == 1 {
+			return "client id " + c.ID + " exists"
+		}
+		return "client " + c.ClientID + " exists"
+	})
+}
+
+// GetClient reads a client by client_id.
+func (s *Store) GetClient(ctx context.Context, t tenant.ID, clientID string) (Client, error) {
+	sc, err := scopeOf(t)
+	if err != nil {
+		return Client{}, err
+	}
+	return get(ctx, s, clientKey(sc, clientID), setClientVersion)
+}
+
+// GetClientByID reads a client by its id (agent_..., app_...).
+func (s *Store) GetClientByID(ctx context.Context, t tenant.ID, id string) (Client, error) {
+	sc, err := scopeOf(t)
+	if err != nil {
+		return Client{}, err
+	}
+	it, err := s.table.Get(ctx, clientIDKey(sc, id))
+	if err != nil {
+		return Client{}, err
+	}
+	return get(ctx, s, clientKey(sc, string(it.Data)), setClientVersion)
+}
+
+// ListClients pages through a tenant's clients, newest first.
+func (s *Store) ListClients(ctx context.Context, t tenant.ID, pr PageRequest) (ListPage[Client], error) {
+	sc, err := scopeOf(t)
+	if err != nil {
+		return ListPage[Client]{}, err
+	}
+	q := Query{Index: GSI1, Partition: clientIndex(sc), Desc: true}
+	return list(ctx, s, q, string(sc)+"|clients", pr, setClientVersion)
+}
+
+// UpdateClient writes c over the stored client if it is still at c.Version,
+// with its audit event. A stale version is ErrConflict; an absent client is
+// ErrConflict too (it was deleted since it was read).
+func (s *Store) UpdateClient(ctx context.Context, t tenant.ID, c Client, ev AuditEvent) (Client, error) {
+	sc, err := scopeOf(t)
+	if err != nil {
+		return Client{}, err
+	}
+	err = s.transact(ctx, []Write{put(clientItem(sc, c), CondVersion(c.Version)), auditWrite(sc, ev)},
+		func(int) string { return "client " + c.ClientID + " changed concurrently" })
+	if err != nil {
+		return Client{}, err
+	}
+	c.Version++
+	return c, nil
+}
+
+// DeleteClient removes a client and its id pointer with its audit event.
+func (s *Store) DeleteClient(ctx context.Context, t tenant.ID, clientID string, ev AuditEvent) error {
+	sc, err := scopeOf(t)
+	if err != nil {
+		return err
+	}
+	c, err := s.GetClient(ctx, t, clientID)
+	if err != nil {
+		return err
+	}
+	err = s.transact(ctx, []Write{
+		del(clientKey(sc, clientID), CondVersion(c.Version)),
+		del(clientIDKey(sc, c.ID), CondAlways),
+		auditWrite(sc, ev),
+	}, func(int) string { return "client " + clientID + " changed concurrently" })
+	if err != nil {
+		return fmt.Errorf("delete client: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,130 @@
+package dynamodb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/sharkauth/serverless/shared/store"
+)
+
+// Query reads one page of the live items of a partition of the table or of
+// GSI1. It reads as many DynamoDB pages as it takes to fill the page with live
+// items and one more, which proves that a next page exists.
+func (t *Table) Query(ctx context.Context, q store.Query) (store.Page, error) {
+	if err := q.Validate(); err != nil {
+		return store.Page{}, err
+	}
+	for _, s := range [...]string{q.Partition, q.Prefix, q.From, q.To} {
+		if !utf8.ValidString(s) {
+			return store.Page{}, errors.New("dynamodb: query: key bounds must be valid UTF-8")
+		}
+	}
+	r := sortRange(q.Prefix, q.From, q.To)
+	if r.empty {
+		return store.Page{}, nil
+	}
+	now := t.unixNow()
+	limit := q.EffectiveLimit()
+
+	pkAttr, skAttr := attrPK, attrSK
+	in := &dynamodb.QueryInput{
+		TableName:        aws.String(t.name),
+		ScanIndexForward: aws.Bool(!q.Desc),
+	}
+	if q.Index == store.GSI1 {
+		pkAttr, skAttr = attrGSI1PK, attrGSI1SK
+		in.IndexName = aws.String(indexGSI1) // GSIs are eventually consistent only
+	} else {
+		in.ConsistentRead = aws.Bool(true)
+	}
+	var e exprBuilder
+	kc := e.name(pkAttr) + " = " + e.value(":part", str(q.Partition))
+	if skc := e.sortKeyCondition(skAttr, r); skc != "" {
+		kc += " AND " + skc
+	}
+	in.KeyConditionExpression = aws.String(kc)
+	exp := e.name(attrExpiresAt)
+	in.FilterExpression = aws.String(fmt.Sprintf("attribute_not_exists(%s) OR %s > %s", exp, exp, e.value(":now", number(now))))
+	in.ExpressionAttributeNames, in.ExpressionAttributeValues = e.names, e.values
+
+	if q.After != nil {
+		sk := sortKeyOf(q.Index, q.After.SK, q.After.GSI1SK)
+		// DynamoDB rejects a start key outside the key condition: a position
+		// before or past the range means "from the start" or "nothing left".
+		switch pos := r.locate(sk); {
+		case pos == inside:
+			start, err := startKey(q)
+			if err != nil {
+				return store.Page{}, err
+			}
+			in.ExclusiveStartKey = start
+		case (pos == below) == q.Desc:
+			return store.Page{}, nil // everything in the range comes before it
+		}
+	}
+
+	var items []store.Item
+	for {
+		in.Limit = aws.Int32(int32(limit + 1 - len(items)))
+		out, err := t.client.Query(ctx, in)
+		if err != nil {
+			return store.Page{}, opError("query", err)
+		}
+		for _, m := range out.Items {
+			it, err := decodeItem(m)
+			if err != nil {
+				return store.Page{}, err
+			}
+			// The filter already dropped expired items; the BETWEEN of a
+			// two-sided range still lets the key equal to its end through.
+			if !it.Live(now) || r.locate(sortKeyOf(q.Index, it.SK, it.GSI1SK)) != inside {
+				continue
+			}
+			items = append(items, it)
+		}
+		if len(items) > limit || out.LastEvaluatedKey == nil {
+			break
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+
+	if len(items) <= limit {
+		return store.Page{Items: items}, nil
+	}
+	last := items[limit-1]
+	return store.Page{
+		Items: items[:limit:limit],
+		Next:  &store.Position{PK: last.PK, SK: last.SK, GSI1SK: last.GSI1SK},
+	}, nil
+}
+
+func sortKeyOf(ix store.Index, sk, gsi1sk string) string {
+	if ix == store.GSI1 {
+		return gsi1sk
+	}
+	return sk
+}
+
+// startKey turns a position into the ExclusiveStartKey of q's index.
+func startKey(q store.Query) (map[string]types.AttributeValue, error) {
+	a := q.After
+	if q.Index == store.GSI1 {
+		if a.PK == "" || a.SK == "" || a.GSI1SK == "" {
+			return nil, errors.New("dynamodb: query: incomplete GSI1 position")
+		}
+		return map[string]types.AttributeValue{
+			attrGSI1PK: str(q.Partition), attrGSI1SK: str(a.GSI1SK),
+			attrPK: str(a.PK), attrSK: str(a.SK),
+		}, nil
+	}
+	if a.SK == "" {
+		return nil, errors.New("dynamodb: query: incomplete position")
+	}
+	return map[string]types.AttributeValue{attrPK: str(q.Partition), attrSK: str(a.SK)}, nil
+}

@@ -1,0 +1,143 @@
+package dynamodb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/sharkauth/serverless/shared/store"
+)
+
+// Cancellation reason codes of TransactWriteItems.
+const (
+	reasonConditionFailed = "ConditionalCheckFailed"
+	reasonConflict        = "TransactionConflict"
+	reasonNone            = "None"
+)
+
+// Transact applies every write or none with one TransactWriteItems call (two
+// when an unconditional put meets an expired item; see the package docs).
+func (t *Table) Transact(ctx context.Context, writes []store.Write) error {
+	if err := store.ValidateWrites(writes); err != nil {
+		return err
+	}
+	for i, w := range writes {
+		if w.Op == store.OpPut {
+			if err := checkItem(w.Item); err != nil {
+				return fmt.Errorf("dynamodb: transact: write %d: %w", i, err)
+			}
+		}
+		if w.Cond.Kind > store.IfVersion {
+			return fmt.Errorf("dynamodb: transact: write %d has unknown condition %d", i, w.Cond.Kind)
+		}
+	}
+	now := t.unixNow()
+	// replaceExpired[i]: write i is an Always put that met an expired item
+	// and now replaces it at Version 1.
+	replaceExpired := make([]bool, len(writes))
+	for range maxAlwaysRounds {
+		items := make([]types.TransactWriteItem, len(writes))
+		for i, w := range writes {
+			items[i] = t.txItem(w, replaceExpired[i], now)
+		}
+		_, err := t.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		if err == nil {
+			return nil
+		}
+		var canceled *types.TransactionCanceledException
+		if !errors.As(err, &canceled) {
+			return opError("transact", err)
+		}
+		retry, err := cancellation(writes, canceled.CancellationReasons, replaceExpired)
+		if !retry {
+			return err
+		}
+	}
+	return fmt.Errorf("dynamodb: transact: concurrent writers kept keys changing: %w", store.ErrTxConflict)
+}
+
+// cancellation reads the reasons of a canceled transaction. A failed
+// condition of a write other than an Always put is the answer. Failed Always
+// puts flip between their two forms (replaceExpired) and ask for a retry.
+func cancellation(writes []store.Write, reasons []types.CancellationReason, replaceExpired []bool) (retry bool, err error) {
+	if len(reasons) != len(writes) {
+		return false, fmt.Errorf("dynamodb: transact: canceled with %d reasons for %d writes", len(reasons), len(writes))
+	}
+	conflict := false
+	var other []string
+	for i, r := range reasons {
+		switch code := aws.ToString(r.Code); code {
+		case reasonConditionFailed:
+			if !isAlwaysPut(writes[i]) {
+				return false, &store.TxCanceled{Index: i}
+			}
+			replaceExpired[i] = !replaceExpired[i]
+			retry = true
+		case reasonConflict:
+			conflict = true
+		case reasonNone, "":
+		default:
+			other = append(other, fmt.Sprintf("write %d: %s", i, code))
+		}
+	}
+	switch {
+	case retry:
+		return true, nil
+	case conflict:
+		return false, fmt.Errorf("dynamodb: transact: %w", store.ErrTxConflict)
+	}
+	return false, fmt.Errorf("dynamodb: transact: canceled (%s)", strings.Join(other, ", "))
+}
+
+func isAlwaysPut(w store.Write) bool { return w.Op == store.OpPut && w.Cond.Kind == store.Always }
+
+// txItem is one write of TransactWriteItems, with the conditions and versions
+// of Put and Delete.
+func (t *Table) txItem(w store.Write, replaceExpired bool, now int64) types.TransactWriteItem {
+	var e exprBuilder
+	table := aws.String(t.name)
+	switch w.Op {
+	case store.OpPut:
+		put := func(version int64, c condition) types.TransactWriteItem {
+			p := &types.Put{TableName: table, Item: itemAttrs(w.Item, version), ConditionExpression: e.condition(c, w.Cond.Version, now)}
+			p.ExpressionAttributeNames, p.ExpressionAttributeValues = e.names, e.values
+			return types.TransactWriteItem{Put: p}
+		}
+		update := func(c condition) types.TransactWriteItem {
+			u := &types.Update{TableName: table, Key: keyAttrs(w.Item.Key), UpdateExpression: e.update(w.Item), ConditionExpression: e.condition(c, 0, now)}
+			u.ExpressionAttributeNames, u.ExpressionAttributeValues = e.names, e.values
+			return types.TransactWriteItem{Update: u}
+		}
+		switch w.Cond.Kind {
+		case store.IfAbsent:
+			return put(1, condAbsent)
+		case store.IfVersion:
+			return put(w.Cond.Version+1, condVersion)
+		case store.IfExists:
+			return update(condExists)
+		default: // store.Always
+			if replaceExpired {
+				return put(1, condAbsent)
+			}
+			return update(condAbsentOrLive)
+		}
+	case store.OpDelete:
+		c, _ := deleteCondition(w.Cond) // conditions checked by Transact
+		d := &types.Delete{TableName: table, Key: keyAttrs(w.Key), ConditionExpression: e.condition(c, w.Cond.Version, now)}
+		d.ExpressionAttributeNames, d.ExpressionAttributeValues = e.names, e.values
+		return types.TransactWriteItem{Delete: d}
+	default: // store.OpCheck
+		c, _ := deleteCondition(w.Cond)
+		if c == condNone {
+			c = condTrue
+		}
+		cc := &types.ConditionCheck{TableName: table, Key: keyAttrs(w.Key), ConditionExpression: e.condition(c, w.Cond.Version, now)}
+		cc.ExpressionAttributeNames, cc.ExpressionAttributeValues = e.names, e.values
+		return types.TransactWriteItem{ConditionCheck: cc}
+	}
+}

@@ -1,0 +1,73 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/sharkauth/serverless/shared/store"
+)
+
+// ErrInjected is the error a Faulty table returns instead of doing the call.
+var ErrInjected = errors.New("storetest: injected fault")
+
+// Faulty wraps a table and fails its FailAt-th call (1-based) without running
+// it; 0 never fails. Calls counts every call.
+type Faulty struct {
+	store.Table
+	mu     sync.Mutex
+	FailAt int
+	Calls  int
+}
+
+func (f *Faulty) fault() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.Calls++
+	if f.Calls == f.FailAt {
+		return ErrInjected
+	}
+	return nil
+}
+
+// Arm resets the call count and fails the n-th call from now.
+func (f *Faulty) Arm(n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.Calls, f.FailAt = 0, n
+}
+
+func (f *Faulty) Get(ctx context.Context, k store.Key) (store.Item, error) {
+	if err := f.fault(); err != nil {
+		return store.Item{}, err
+	}
+	return f.Table.Get(ctx, k)
+}
+
+func (f *Faulty) Put(ctx context.Context, it store.Item, c store.Cond) (int64, error) {
+	if err := f.fault(); err != nil {
+		return 0, err
+	}
+	return f.Table.Put(ctx, it, c)
+}
+
+func (f *Faulty) Delete(ctx context.Context, k store.Key, c store.Cond) error {
+	if err := f.fault(); err != nil {
+		return err
+	}
+	return f.Table.Delete(ctx, k, c)
+}
+
+func (f *Faulty) Query(ctx context.Context, q store.Query) (store.Page, error) {
+	if err := f.fault(); err != nil {
+		return store.Page{}, err
+	}
+	return f.Table.Query(ctx, q)
+}
+
+func (f *Faulty) Transact(ctx context.Context, w []store.Write) error {
+	if err := f.fault(); err != nil {
+		return err
+	}
+	return f.Table.Transact(ctx, w)
+}
