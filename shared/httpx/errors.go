@@ -1,0 +1,70 @@
+package httpx
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+)
+
+// Error is an API error in the flat shape {"error": code, "message": text}
+// (admin and platform API, and the unknown-tenant answer on every route).
+// Cause is logged, never sent.
+type Error struct {
+	Status  int
+	Code    string
+	Message string
+	Cause   error
+}
+
+func (e *Error) Error() string {
+	if e.Cause != nil {
+		return e.Code + ": " + e.Message + ": " + e.Cause.Error()
+	}
+	return e.Code + ": " + e.Message
+}
+
+func (e *Error) Unwrap() error { return e.Cause }
+
+// Errorf-style constructors for the codes of WIRE.md §3.
+func BadRequest(msg string) *Error { return &Error{Status: 400, Code: "invalid_request", Message: msg} }
+func InvalidParameter(msg string) *Error {
+	return &Error{Status: 400, Code: "invalid_parameter", Message: msg}
+}
+func Unauthorized(msg string) *Error { return &Error{Status: 401, Code: "unauthorized", Message: msg} }
+func Forbidden(msg string) *Error    { return &Error{Status: 403, Code: "forbidden", Message: msg} }
+func NotFound(msg string) *Error     { return &Error{Status: 404, Code: "not_found", Message: msg} }
+func Conflict(msg string) *Error     { return &Error{Status: 409, Code: "conflict", Message: msg} }
+
+// Internal wraps an unexpected error: the client sees a fixed text, the log
+// gets the cause with the request id.
+func Internal(cause error) *Error {
+	return &Error{Status: 500, Code: "internal_error", Message: "internal error", Cause: cause}
+}
+
+// ErrUnknownTenant is the answer for an unknown or disabled tenant on every route.
+var ErrUnknownTenant = &Error{Status: 404, Code: "not_found", Message: "unknown tenant"}
+
+// WriteError writes err in the flat shape. Anything that is not an *Error is
+// an internal error.
+func WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	var e *Error
+	if !errors.As(err, &e) {
+		e = Internal(err)
+	}
+	if e.Status >= 500 {
+		slog.ErrorContext(r.Context(), "request failed", "request_id", RequestID(r.Context()), "status", e.Status, "cause", e.Cause)
+	}
+	WriteJSON(w, e.Status, map[string]string{"error": e.Code, "message": e.Message})
+}
+
+// HandlerFunc is a handler that returns its error; Handle writes it.
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// Handle adapts a HandlerFunc to http.Handler.
+func Handle(h HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			WriteError(w, r, err)
+		}
+	})
+}
