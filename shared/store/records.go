@@ -9,6 +9,7 @@ type Tenant struct {
 	Hosts           []string  `json:"hosts,omitempty"`
 	DCRPolicy       string    `json:"dcr_policy,omitempty"`
 	DefaultAudience string    `json:"default_audience,omitempty"`
+	Scopes          []string  `json:"scopes,omitempty"`
 	Disabled        bool      `json:"disabled"`
 	DisabledAt      time.Time `json:"disabled_at,omitzero"`
 	CreatedAt       time.Time `json:"created_at"`

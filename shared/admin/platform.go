@@ -1,0 +1,323 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sharkauth/serverless/shared/audit"
+	"github.com/sharkauth/serverless/shared/httpx"
+	"github.com/sharkauth/serverless/shared/ids"
+	"github.com/sharkauth/serverless/shared/store"
+	"github.com/sharkauth/serverless/shared/tenant"
+)
+
+// KeyMaker creates a tenant's signing key (the configured key mode).
+type KeyMaker interface {
+	New(ctx context.Context, t tenant.ID) (store.SigningKey, error)
+}
+
+// Platform serves /platform/v1: tenant lifecycle for platform operators.
+type Platform struct {
+	Store   *store.Store
+	Keys    KeyMaker
+	Tenants *tenant.Resolver
+}
+
+// DCR policies a tenant may choose (WIRE §9).
+var dcrPolicies = []string{"open", "initial_access_token", "software_statement", "closed"}
+
+// Register adds the platform routes to mux.
+func (p *Platform) Register(mux *http.ServeMux) {
+	auth := func(h httpx.HandlerFunc) http.Handler { return httpx.Handle(requirePlatformKey(p.Store, h)) }
+	mux.Handle("POST /platform/v1/tenants", auth(p.create))
+	mux.Handle("GET /platform/v1/tenants", auth(p.list))
+	mux.Handle("GET /platform/v1/tenants/{id}", auth(p.get))
+	mux.Handle("PATCH /platform/v1/tenants/{id}", auth(p.update))
+	mux.Handle("POST /platform/v1/tenants/{id}/disable", auth(p.disable))
+}
+
+type tenantJSON struct {
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	Issuer     string     `json:"issuer"`
+	Hosts      []string   `json:"hosts"`
+	DCRPolicy  string     `json:"dcr_policy"`
+	Disabled   bool       `json:"disabled"`
+	DisabledAt *time.Time `json:"disabled_at"`
+	CreatedAt  time.Time  `json:"created_at"`
+	UpdatedAt  time.Time  `json:"updated_at"`
+}
+
+func (p *Platform) view(t store.Tenant) tenantJSON {
+	v := tenantJSON{ID: t.ID, Name: t.Name, Hosts: t.Hosts, DCRPolicy: t.DCRPolicy, Disabled: t.Disabled, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
+	if v.Hosts == nil {
+		v.Hosts = []string{}
+	}
+	if !t.DisabledAt.IsZero() {
+		v.DisabledAt = &t.DisabledAt
+	}
+	v.Issuer = p.Tenants.Issuer(tenant.MustID(t.ID))
+	if len(t.Hosts) > 0 {
+		v.Issuer = "https://" + t.Hosts[0]
+	}
+	return v
+}
+
+func (p *Platform) actor(r *http.Request) audit.Actor {
+	return audit.Actor{Type: "platform", ID: platformKeyID(r.Context())}
+}
+
+type tenantInput struct {
+	ID        *string   `json:"id"`
+	Name      *string   `json:"name"`
+	DCRPolicy *string   `json:"dcr_policy"`
+	Hosts     *[]string `json:"hosts"`
+}
+
+var hostPattern = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
+
+// validate checks the optional fields of a create or update.
+func (p *Platform) validate(in tenantInput) error {
+	if in.Name != nil && (len(*in.Name) > 200 || strings.TrimSpace(*in.Name) == "") {
+		return httpx.InvalidParameter("name must be 1 to 200 characters")
+	}
+	if in.DCRPolicy != nil && !slices.Contains(dcrPolicies, *in.DCRPolicy) {
+		return httpx.InvalidParameter("dcr_policy must be one of " + strings.Join(dcrPolicies, ", "))
+	}
+	if in.Hosts != nil {
+		if len(*in.Hosts) > 10 {
+			return httpx.InvalidParameter("at most 10 hosts")
+		}
+		for i, h := range *in.Hosts {
+			if !hostPattern.MatchString(h) || len(h) > 253 {
+				return httpx.InvalidParameter("hosts[" + strconv.Itoa(i) + "] is not a lowercase DNS name")
+			}
+			if slices.Contains((*in.Hosts)[:i], h) {
+				return httpx.InvalidParameter("hosts lists " + h + " twice")
+			}
+			if strings.EqualFold(h, hostOf(p.Tenants.PublicURL())) {
+				return httpx.InvalidParameter("hosts must not include the platform's own host")
+			}
+		}
+	}
+	return nil
+}
+
+func hostOf(u string) string {
+	_, rest, _ := strings.Cut(u, "://")
+	host, _, _ := strings.Cut(rest, "/")
+	return host
+}
+
+func (p *Platform) create(w http.ResponseWriter, r *http.Request) error {
+	var in tenantInput
+	if err := httpx.DecodeJSON(r, &in, false); err != nil {
+		return err
+	}
+	if in.ID == nil {
+		return httpx.BadRequest("id is required")
+	}
+	id, err := tenant.ParseID(*in.ID)
+	if err != nil {
+		return httpx.InvalidParameter("id must match [a-z0-9][a-z0-9-]{1,38}[a-z0-9]")
+	}
+	if err := p.validate(in); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	// A cheap check first, so a duplicate does not create a signing key in vain.
+	if _, err := p.Store.GetTenant(ctx, id); err == nil {
+		return httpx.Conflict("tenant " + id.String() + " exists")
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return httpx.Internal(err)
+	}
+	now := p.Store.Now()
+	t := store.Tenant{ID: id.String(), Name: id.String(), DCRPolicy: "open", CreatedAt: now, UpdatedAt: now}
+	if in.Name != nil {
+		t.Name = *in.Name
+	}
+	if in.DCRPolicy != nil {
+		t.DCRPolicy = *in.DCRPolicy
+	}
+	if in.Hosts != nil {
+		t.Hosts = *in.Hosts
+	}
+	n, adminKey, err := Bootstrap(ctx, p.Keys, t, now, r, p.actor(r))
+	if err != nil {
+		return httpx.Internal(err)
+	}
+	if err := p.Store.CreateTenant(ctx, n); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return httpx.Conflict(strings.TrimPrefix(err.Error(), store.ErrConflict.Error()+": "))
+		}
+		return httpx.Internal(err)
+	}
+	v := p.view(t)
+	httpx.WriteJSON(w, http.StatusCreated, map[string]any{"tenant": v, "issuer": v.Issuer, "admin_key": adminKey})
+	return nil
+}
+
+// Bootstrap prepares everything a new tenant starts with: its current signing
+// key and its first admin key (returned in the clear, to be shown once), and
+// the audit events of both. The caller writes it with store.CreateTenant.
+func Bootstrap(ctx context.Context, km KeyMaker, t store.Tenant, now time.Time, r *http.Request, actor audit.Actor) (store.NewTenant, string, error) {
+	id := tenant.MustID(t.ID)
+	sk, err := km.New(ctx, id)
+	if err != nil {
+		return store.NewTenant{}, "", err
+	}
+	sk.State, sk.ActivatedAt = store.KeyCurrent, now
+	secret := ids.NewKey(ids.AdminKeyPrefix)
+	ak := store.APIKey{
+		ID: ids.New("key_"), Name: "first admin key", Hash: ids.Hash(secret),
+		Prefix: secret[:len(ids.AdminKeyPrefix)+4], Suffix: secret[len(secret)-4:],
+		Scopes: []string{"*"}, CreatedAt: now,
+	}
+	target := audit.Target{Type: "tenant", ID: t.ID}
+	return store.NewTenant{
+		Tenant:     t,
+		SigningKey: sk,
+		AdminKey:   ak,
+		Events: []store.AuditEvent{
+			audit.New(r, now, audit.TenantCreated, actor, target, map[string]any{"name": t.Name, "hosts": t.Hosts}),
+			audit.New(r, now, audit.SigningKeyRotated, actor, audit.Target{Type: "signing_key", ID: sk.KID}, map[string]any{"state": sk.State, "mode": sk.Mode}),
+			audit.New(r, now, audit.APIKeyCreated, actor, audit.Target{Type: "api_key", ID: ak.ID}, map[string]any{"scopes": ak.Scopes, "key_prefix": ak.Prefix}),
+		},
+	}, secret, nil
+}
+
+func (p *Platform) list(w http.ResponseWriter, r *http.Request) error {
+	pr, err := pageRequest(r)
+	if err != nil {
+		return err
+	}
+	page, err := p.Store.ListTenants(r.Context(), pr)
+	if errors.Is(err, store.ErrBadCursor) {
+		return httpx.InvalidParameter("cursor is invalid")
+	}
+	if err != nil {
+		return httpx.Internal(err)
+	}
+	data := make([]tenantJSON, 0, len(page.Items))
+	for _, t := range page.Items {
+		data = append(data, p.view(t))
+	}
+	var next *string
+	if page.Next != "" {
+		next = &page.Next
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"data": data, "next_cursor": next, "has_more": next != nil})
+	return nil
+}
+
+// pageRequest reads limit and cursor query parameters.
+func pageRequest(r *http.Request) (store.PageRequest, error) {
+	var pr store.PageRequest
+	q := r.URL.Query()
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > store.MaxPageLimit {
+			return pr, httpx.InvalidParameter("limit must be an integer from 1 to " + strconv.Itoa(store.MaxPageLimit))
+		}
+		pr.Limit = n
+	}
+	pr.Cursor = q.Get("cursor")
+	return pr, nil
+}
+
+func (p *Platform) lookup(r *http.Request) (tenant.ID, store.Tenant, error) {
+	id, err := tenant.ParseID(r.PathValue("id"))
+	if err != nil {
+		return id, store.Tenant{}, httpx.NotFound("unknown tenant")
+	}
+	t, err := p.Store.GetTenant(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return id, t, httpx.NotFound("unknown tenant")
+	}
+	if err != nil {
+		return id, t, httpx.Internal(err)
+	}
+	return id, t, nil
+}
+
+func (p *Platform) get(w http.ResponseWriter, r *http.Request) error {
+	_, t, err := p.lookup(r)
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, p.view(t))
+	return nil
+}
+
+func (p *Platform) update(w http.ResponseWriter, r *http.Request) error {
+	id, _, err := p.lookup(r)
+	if err != nil {
+		return err
+	}
+	var in tenantInput
+	if err := httpx.DecodeJSON(r, &in, false); err != nil {
+		return err
+	}
+	if in.ID != nil && *in.ID != id.String() {
+		return httpx.InvalidParameter("id cannot change")
+	}
+	if err := p.validate(in); err != nil {
+		return err
+	}
+	changed := map[string]any{}
+	return p.change(w, r, id, func(t *store.Tenant) error {
+		if in.Name != nil {
+			t.Name, changed["name"] = *in.Name, *in.Name
+		}
+		if in.DCRPolicy != nil {
+			t.DCRPolicy, changed["dcr_policy"] = *in.DCRPolicy, *in.DCRPolicy
+		}
+		if in.Hosts != nil {
+			t.Hosts, changed["hosts"] = *in.Hosts, *in.Hosts
+		}
+		return nil
+	}, changed)
+}
+
+func (p *Platform) disable(w http.ResponseWriter, r *http.Request) error {
+	id, _, err := p.lookup(r)
+	if err != nil {
+		return err
+	}
+	return p.change(w, r, id, func(t *store.Tenant) error {
+		if !t.Disabled {
+			t.Disabled, t.DisabledAt = true, p.Store.Now()
+		}
+		return nil
+	}, map[string]any{"disabled": true})
+}
+
+// change applies mutate with a tenant.updated event and answers the result.
+func (p *Platform) change(w http.ResponseWriter, r *http.Request, id tenant.ID, mutate func(*store.Tenant) error, meta map[string]any) error {
+	now := p.Store.Now()
+	ev := audit.New(r, now, audit.TenantUpdated, p.actor(r), audit.Target{Type: "tenant", ID: id.String()}, meta)
+	t, err := p.Store.UpdateTenant(r.Context(), id, func(t *store.Tenant) error {
+		if err := mutate(t); err != nil {
+			return err
+		}
+		t.UpdatedAt = now
+		return nil
+	}, ev)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return httpx.NotFound("unknown tenant")
+	case errors.Is(err, store.ErrConflict):
+		return httpx.Conflict(strings.TrimPrefix(err.Error(), store.ErrConflict.Error()+": "))
+	case err != nil:
+		return httpx.Internal(err)
+	}
+	p.Tenants.Forget()
+	httpx.WriteJSON(w, http.StatusOK, p.view(t))
+	return nil
+}

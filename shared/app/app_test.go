@@ -1,0 +1,246 @@
+package app_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/sharkauth/serverless/shared/app"
+	"github.com/sharkauth/serverless/shared/config"
+	"github.com/sharkauth/serverless/shared/tenant"
+)
+
+// stack is both functions over one environment in a temp dir, as the local
+// runner builds them.
+type stack struct {
+	t     *testing.T
+	env   *app.Env
+	jwks  http.Handler
+	admin http.Handler
+	boot  *app.FirstBoot
+}
+
+func localConfig(dir string) config.Config {
+	return config.Config{
+		PublicURL: "http://localhost:8080", RootTenant: tenant.MustID("default"),
+		Store: config.StoreEmbedded, DataDir: dir, KeyMode: "local", LogLevel: "error",
+	}
+}
+
+func start(t *testing.T, dir string) *stack {
+	t.Helper()
+	env, err := app.NewEnv(t.Context(), localConfig(dir), app.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	boot, err := env.Boot(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &stack{t: t, env: env, jwks: app.Jwks(env), admin: app.Admin(env), boot: boot}
+	t.Cleanup(func() { env.Close() })
+	return s
+}
+
+type resp struct {
+	status int
+	header http.Header
+	body   map[string]any
+	raw    string
+}
+
+func (s *stack) do(h http.Handler, method, path, key, body string) resp {
+	s.t.Helper()
+	r := httptest.NewRequest(method, "http://localhost:8080"+path, strings.NewReader(body))
+	if key != "" {
+		r.Header.Set("Authorization", "Bearer "+key)
+	}
+	if body != "" {
+		r.Header.Set("Content-Type", "application/json")
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	raw, _ := io.ReadAll(w.Result().Body)
+	out := resp{status: w.Code, header: w.Header(), raw: string(raw)}
+	if ct := w.Header().Get("Content-Type"); ct != "application/json" {
+		s.t.Fatalf("%s %s: Content-Type %q, body %s", method, path, ct, raw)
+	}
+	if err := json.Unmarshal(raw, &out.body); err != nil {
+		s.t.Fatalf("%s %s: body is not a JSON object: %s", method, path, raw)
+	}
+	return out
+}
+
+func (s *stack) kids(path string) []string {
+	s.t.Helper()
+	r := s.do(s.jwks, "GET", path, "", "")
+	if r.status != 200 {
+		s.t.Fatalf("GET %s: %d %s", path, r.status, r.raw)
+	}
+	var kids []string
+	for _, k := range r.body["keys"].([]any) {
+		kids = append(kids, k.(map[string]any)["kid"].(string))
+	}
+	return kids
+}
+
+func TestFirstBootJWKSAndMetadata(t *testing.T) {
+	dir := t.TempDir()
+	s := start(t, dir)
+	if s.boot == nil || !strings.HasPrefix(s.boot.AdminKey, "sk_live_") || !strings.HasPrefix(s.boot.PlatformKey, "sk_platform_") {
+		t.Fatalf("first boot: %+v", s.boot)
+	}
+
+	r := s.do(s.jwks, "GET", "/.well-known/jwks.json", "", "")
+	if r.status != 200 || r.header.Get("Cache-Control") != "public, max-age=300" {
+		t.Fatalf("jwks: %d %v", r.status, r.header)
+	}
+	ks := r.body["keys"].([]any)
+	if len(ks) != 1 {
+		t.Fatalf("want one key, got %s", r.raw)
+	}
+	k := ks[0].(map[string]any)
+	if k["kty"] != "EC" || k["crv"] != "P-256" || k["alg"] != "ES256" || k["use"] != "sig" || len(k["kid"].(string)) != 16 || k["x"] == nil || k["y"] == nil {
+		t.Fatalf("key: %v", k)
+	}
+	for _, private := range []string{"d", "p", "q", "dp", "dq", "qi", "k"} {
+		if _, ok := k[private]; ok {
+			t.Fatalf("JWKS publishes private member %q", private)
+		}
+	}
+
+	md := s.do(s.jwks, "GET", "/.well-known/oauth-authorization-server", "", "")
+	if md.status != 200 || md.body["issuer"] != "http://localhost:8080" || md.body["token_endpoint"] != "http://localhost:8080/oauth/token" ||
+		md.body["jwks_uri"] != "http://localhost:8080/.well-known/jwks.json" || md.header.Get("Cache-Control") != "public, max-age=3600" {
+		t.Fatalf("metadata: %d %s", md.status, md.raw)
+	}
+	for _, alg := range md.body["dpop_signing_alg_values_supported"].([]any) {
+		if alg == "none" || strings.HasPrefix(alg.(string), "HS") {
+			t.Fatalf("advertises DPoP alg %v", alg)
+		}
+	}
+	oidc := s.do(s.jwks, "GET", "/.well-known/openid-configuration", "", "")
+	if oidc.status != 200 || oidc.body["issuer"] != "http://localhost:8080" {
+		t.Fatalf("openid-configuration: %s", oidc.raw)
+	}
+
+	// A restart keeps the data: same kid, no second first boot.
+	kid := k["kid"].(string)
+	s.env.Close()
+	again := start(t, dir)
+	if again.boot != nil {
+		t.Fatal("second start ran the first boot again")
+	}
+	if kids := again.kids("/.well-known/jwks.json"); len(kids) != 1 || kids[0] != kid {
+		t.Fatalf("kid after restart: %v, want %s", kids, kid)
+	}
+}
+
+func TestPlatformTenants(t *testing.T) {
+	s := start(t, t.TempDir())
+	pk := s.boot.PlatformKey
+
+	created := s.do(s.admin, "POST", "/platform/v1/tenants", pk, `{"id":"acme","name":"Acme"}`)
+	if created.status != 201 || created.body["issuer"] != "http://localhost:8080/t/acme" || !strings.HasPrefix(created.body["admin_key"].(string), "sk_live_") {
+		t.Fatalf("create: %d %s", created.status, created.raw)
+	}
+	if tn := created.body["tenant"].(map[string]any); tn["id"] != "acme" || tn["name"] != "Acme" || tn["disabled"] != false {
+		t.Fatalf("tenant: %v", tn)
+	}
+	rootKids, acmeKids := s.kids("/.well-known/jwks.json"), s.kids("/t/acme/.well-known/jwks.json")
+	if len(acmeKids) != 1 || acmeKids[0] == rootKids[0] {
+		t.Fatalf("acme kids %v, root kids %v", acmeKids, rootKids)
+	}
+	for _, path := range []string{"/.well-known/oauth-authorization-server/t/acme", "/t/acme/.well-known/oauth-authorization-server", "/.well-known/openid-configuration/t/acme", "/t/acme/.well-known/openid-configuration"} {
+		md := s.do(s.jwks, "GET", path, "", "")
+		if md.status != 200 || md.body["issuer"] != "http://localhost:8080/t/acme" || md.body["token_endpoint"] != "http://localhost:8080/t/acme/oauth/token" {
+			t.Fatalf("%s: %d %s", path, md.status, md.raw)
+		}
+	}
+
+	errorsCases := []struct {
+		name, method, path, key, body string
+		status                        int
+		code, message                 string
+	}{
+		{"unknown tenant", "GET", "/t/nope/.well-known/jwks.json", "", "", 404, "not_found", "unknown tenant"},
+		{"unknown tenant by insertion", "GET", "/.well-known/oauth-authorization-server/t/nope", "", "", 404, "not_found", "unknown tenant"},
+		{"invalid tenant in path", "GET", "/t/NOPE/.well-known/jwks.json", "", "", 404, "not_found", "unknown tenant"},
+		{"no platform key", "POST", "/platform/v1/tenants", "", `{"id":"x1x"}`, 401, "unauthorized", "missing API key"},
+		{"admin key on platform", "POST", "/platform/v1/tenants", s.boot.AdminKey, `{"id":"x1x"}`, 401, "unauthorized", "invalid API key format"},
+		{"unknown platform key", "POST", "/platform/v1/tenants", "sk_platform_" + strings.Repeat("A", 43), `{"id":"x1x"}`, 401, "unauthorized", "invalid API key"},
+		{"bad tenant id", "POST", "/platform/v1/tenants", pk, `{"id":"Bad_Id"}`, 400, "invalid_parameter", ""},
+		{"missing tenant id", "POST", "/platform/v1/tenants", pk, `{"name":"x"}`, 400, "invalid_request", ""},
+		{"not JSON", "POST", "/platform/v1/tenants", pk, `{"id":`, 400, "invalid_request", ""},
+		{"wrong type", "POST", "/platform/v1/tenants", pk, `{"id":42}`, 400, "invalid_parameter", ""},
+		{"bad host", "POST", "/platform/v1/tenants", pk, `{"id":"hosty","hosts":["not a host"]}`, 400, "invalid_parameter", ""},
+		{"bad dcr policy", "POST", "/platform/v1/tenants", pk, `{"id":"dcr1","dcr_policy":"maybe"}`, 400, "invalid_parameter", ""},
+		{"duplicate", "POST", "/platform/v1/tenants", pk, `{"id":"acme"}`, 409, "conflict", ""},
+		{"duplicate root", "POST", "/platform/v1/tenants", pk, `{"id":"default"}`, 409, "conflict", ""},
+		{"get unknown", "GET", "/platform/v1/tenants/nope", pk, "", 404, "not_found", "unknown tenant"},
+		{"bad limit", "GET", "/platform/v1/tenants?limit=0", pk, "", 400, "invalid_parameter", ""},
+		{"bad cursor", "GET", "/platform/v1/tenants?cursor=abc", pk, "", 400, "invalid_parameter", ""},
+		{"no route", "GET", "/platform/v1/nothing", pk, "", 404, "not_found", ""},
+	}
+	for _, c := range errorsCases {
+		t.Run(c.name, func(t *testing.T) {
+			h := s.admin
+			if strings.Contains(c.path, "well-known") {
+				h = s.jwks
+			}
+			r := s.do(h, c.method, c.path, c.key, c.body)
+			if r.status != c.status || r.body["error"] != c.code || (c.message != "" && r.body["message"] != c.message) {
+				t.Fatalf("got %d %s", r.status, r.raw)
+			}
+		})
+	}
+	// The failed creates left nothing behind.
+	for _, id := range []string{"x1x", "hosty", "dcr1"} {
+		if r := s.do(s.admin, "GET", "/platform/v1/tenants/"+id, pk, ""); r.status != 404 {
+			t.Fatalf("%s exists after a failed create", id)
+		}
+	}
+
+	// List pages through every tenant exactly once.
+	s.do(s.admin, "POST", "/platform/v1/tenants", pk, `{"id":"globex","hosts":["auth.globex.test"]}`)
+	var seen []string
+	cursor := ""
+	for range 5 {
+		r := s.do(s.admin, "GET", "/platform/v1/tenants?limit=2&cursor="+cursor, pk, "")
+		for _, tn := range r.body["data"].([]any) {
+			seen = append(seen, tn.(map[string]any)["id"].(string))
+		}
+		if r.body["has_more"] == false {
+			break
+		}
+		cursor = r.body["next_cursor"].(string)
+	}
+	if strings.Join(seen, ",") != "acme,default,globex" {
+		t.Fatalf("listed %v", seen)
+	}
+
+	// A host tenant resolves by host, with an https issuer.
+	req := httptest.NewRequest("GET", "http://auth.globex.test/.well-known/oauth-authorization-server", nil)
+	w := httptest.NewRecorder()
+	s.jwks.ServeHTTP(w, req)
+	if !strings.Contains(w.Body.String(), `"issuer":"https://auth.globex.test"`) {
+		t.Fatalf("host tenant metadata: %s", w.Body.String())
+	}
+
+	upd := s.do(s.admin, "PATCH", "/platform/v1/tenants/acme", pk, `{"name":"Acme Corp"}`)
+	if upd.status != 200 || upd.body["name"] != "Acme Corp" {
+		t.Fatalf("update: %s", upd.raw)
+	}
+	dis := s.do(s.admin, "POST", "/platform/v1/tenants/acme/disable", pk, "")
+	if dis.status != 200 || dis.body["disabled"] != true {
+		t.Fatalf("disable: %s", dis.raw)
+	}
+	for _, path := range []string{"/t/acme/.well-known/jwks.json", "/.well-known/oauth-authorization-server/t/acme"} {
+		if r := s.do(s.jwks, "GET", path, "", ""); r.status != 404 || r.body["message"] != "unknown tenant" {
+			t.Fatalf("disabled tenant %s: %d %s", path, r.status, r.raw)
+		}
+	}
+}

@@ -1,0 +1,175 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	awsdynamodb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+
+	"github.com/sharkauth/serverless/shared/config"
+	"github.com/sharkauth/serverless/shared/httpx"
+	"github.com/sharkauth/serverless/shared/keys"
+	"github.com/sharkauth/serverless/shared/store"
+	"github.com/sharkauth/serverless/shared/store/dynamodb"
+	"github.com/sharkauth/serverless/shared/store/embedded"
+	"github.com/sharkauth/serverless/shared/tenant"
+)
+
+// Env is what every function of one process shares: configuration, clock,
+// store, key mode and key cache, and the tenant resolver.
+type Env struct {
+	Config  config.Config
+	Now     func() time.Time
+	Store   *store.Store
+	Sealer  keys.Sealer
+	Keys    *keys.Cache
+	Tenants *tenant.Resolver
+	Log     *slog.Logger
+
+	closers []func() error
+}
+
+// Options lets tests and the local runner replace parts of the environment.
+type Options struct {
+	Now func() time.Time
+	// Table replaces the configured engine.
+	Table store.Table
+	// AWS replaces the AWS configuration loaded from the environment.
+	AWS *aws.Config
+}
+
+// NewEnv builds the environment. It makes no network call: cold starts stay
+// cheap, and the first request pays for what it uses.
+func NewEnv(ctx context.Context, cfg config.Config, opts Options) (*Env, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	e := &Env{Config: cfg, Now: opts.Now, Log: httpx.NewLogger(os.Stderr, cfg.LogLevel)}
+	slog.SetDefault(e.Log)
+	if e.Now == nil {
+		e.Now = time.Now
+	}
+	needAWS := cfg.Store == config.StoreDynamoDB || cfg.KeyMode != store.ModeLocal
+	var awsCfg aws.Config
+	if needAWS {
+		if opts.AWS != nil {
+			awsCfg = *opts.AWS
+		} else {
+			var err error
+			if awsCfg, err = loadAWS(ctx, cfg); err != nil {
+				return nil, err
+			}
+		}
+	}
+	table := opts.Table
+	if table == nil {
+		var err error
+		if table, err = e.openTable(cfg, awsCfg); err != nil {
+			return nil, err
+		}
+	}
+	e.Store = store.New(table, e.Now)
+	sealer, err := newSealer(cfg, awsCfg, e.Now)
+	if err != nil {
+		e.Close()
+		return nil, err
+	}
+	e.Sealer = sealer
+	if e.Keys, err = keys.NewCache(sealer); err != nil {
+		e.Close()
+		return nil, err
+	}
+	e.Tenants, err = tenant.NewResolver(cfg.PublicURL, cfg.RootTenant, directory{e.Store}, cfg.TenantCacheTTL, e.Now)
+	if err != nil {
+		e.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
+// Close releases what the environment opened (the embedded database file).
+func (e *Env) Close() error {
+	var errs []error
+	for _, c := range e.closers {
+		errs = append(errs, c())
+	}
+	e.closers = nil
+	return errors.Join(errs...)
+}
+
+func loadAWS(ctx context.Context, cfg config.Config) (aws.Config, error) {
+	var opts []func(*awsconfig.LoadOptions) error
+	if cfg.Region != "" {
+		opts = append(opts, awsconfig.WithRegion(cfg.Region))
+	}
+	c, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return c, fmt.Errorf("app: AWS configuration: %w", err)
+	}
+	if cfg.Endpoint != "" {
+		c.BaseEndpoint = aws.String(cfg.Endpoint)
+	}
+	return c, nil
+}
+
+func (e *Env) openTable(cfg config.Config, awsCfg aws.Config) (store.Table, error) {
+	switch cfg.Store {
+	case config.StoreEmbedded:
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("app: data dir: %w", err)
+		}
+		t, err := embedded.Open(filepath.Join(cfg.DataDir, "shark.db"), e.Now)
+		if err != nil {
+			return nil, err
+		}
+		e.closers = append(e.closers, t.Close)
+		return t, nil
+	default:
+		return dynamodb.New(awsdynamodb.NewFromConfig(awsCfg), cfg.TableName, e.Now), nil
+	}
+}
+
+func newSealer(cfg config.Config, awsCfg aws.Config, now func() time.Time) (keys.Sealer, error) {
+	switch cfg.KeyMode {
+	case store.ModeLocal:
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("app: data dir: %w", err)
+		}
+		master, err := keys.LoadOrCreateMasterKey(filepath.Join(cfg.DataDir, "master.key"))
+		if err != nil {
+			return nil, err
+		}
+		return keys.NewLocal(master, now)
+	case store.ModeEnvelope:
+		return keys.NewEnvelope(kms.NewFromConfig(awsCfg), cfg.KMSKeyID, now)
+	default:
+		return keys.NewKMS(kms.NewFromConfig(awsCfg), now)
+	}
+}
+
+// directory answers the resolver from the store.
+type directory struct{ s *store.Store }
+
+func (d directory) Lookup(ctx context.Context, id tenant.ID) (tenant.Info, error) {
+	t, err := d.s.GetTenant(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return tenant.Info{}, tenant.ErrUnknown
+	}
+	return tenant.Info{Disabled: t.Disabled}, err
+}
+
+func (d directory) LookupHost(ctx context.Context, host string) (tenant.ID, error) {
+	id, err := d.s.TenantByHost(ctx, host)
+	if errors.Is(err, store.ErrNotFound) {
+		return id, tenant.ErrUnknown
+	}
+	return id, err
+}

@@ -1,0 +1,64 @@
+package audit
+
+import (
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/sharkauth/serverless/shared/ids"
+	"github.com/sharkauth/serverless/shared/store"
+)
+
+// Event names (WIRE §8); use exactly these.
+const (
+	TenantCreated     = "tenant.created"
+	TenantUpdated     = "tenant.updated"
+	APIKeyCreated     = "api_key.created"
+	SigningKeyRotated = "signing_key.rotated"
+)
+
+// Actor is who caused an event.
+type Actor struct {
+	Type string // platform, admin_key, client, user, system
+	ID   string
+}
+
+// Target is what an event is about.
+type Target struct {
+	Type string
+	ID   string
+}
+
+// New builds a successful event caused by request r (which may be nil for
+// events of the system itself, such as the first boot).
+func New(r *http.Request, at time.Time, name string, actor Actor, target Target, metadata map[string]any) store.AuditEvent {
+	if metadata == nil {
+		metadata = map[string]any{}
+	}
+	ev := store.AuditEvent{
+		ID:         ids.New("aud_"),
+		Event:      name,
+		ActorType:  actor.Type,
+		ActorID:    actor.ID,
+		TargetType: target.Type,
+		TargetID:   target.ID,
+		Metadata:   metadata,
+		Status:     "success",
+		CreatedAt:  at,
+	}
+	if r != nil {
+		ev.IP = clientIP(r)
+		ev.UserAgent = r.UserAgent()
+		if len(ev.UserAgent) > 512 {
+			ev.UserAgent = ev.UserAgent[:512]
+		}
+	}
+	return ev
+}
+
+func clientIP(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
+}

@@ -1,0 +1,140 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sharkauth/serverless/shared/store"
+	"github.com/sharkauth/serverless/shared/tenant"
+)
+
+// Storage engines.
+const (
+	StoreEmbedded = "embedded"
+	StoreDynamoDB = "dynamodb"
+)
+
+// Config is the validated configuration.
+type Config struct {
+	// PublicURL is the external base URL (scheme, host, optional base path)
+	// that issuers and absolute URLs are built from.
+	PublicURL string
+	// RootTenant is the tenant served at the root (no /t/{tenant}); zero: none.
+	RootTenant tenant.ID
+	// Store is the engine: embedded (bbolt file in DataDir) or dynamodb.
+	Store string
+	// DataDir holds the embedded database and the local master key.
+	DataDir string
+	// TableName is the DynamoDB table.
+	TableName string
+	// Endpoint overrides the AWS endpoint (the local emulator); "" for AWS.
+	Endpoint string
+	// Region is the AWS region ("" lets the SDK decide).
+	Region string
+	// KeyMode is how signing keys are protected: local, envelope or kms.
+	KeyMode string
+	// KMSKeyID is the KMS key that wraps data keys in envelope mode.
+	KMSKeyID string
+	// TenantCacheTTL bounds how long a container reuses a tenant lookup.
+	TenantCacheTTL time.Duration
+	// DocsURL is advertised as service_documentation.
+	DocsURL string
+	// LogLevel is debug, info, warn or error.
+	LogLevel string
+}
+
+// Env variable names.
+const (
+	EnvPublicURL  = "PUBLIC_URL"
+	EnvRootTenant = "ROOT_TENANT"
+	EnvStore      = "STORE"
+	EnvDataDir    = "DATA"
+	EnvTableName  = "TABLE_NAME"
+	EnvEndpoint   = "AWS_ENDPOINT_URL"
+	EnvRegion     = "AWS_REGION"
+	EnvKeyMode    = "KEY_MODE"
+	EnvKMSKeyID   = "KMS_KEY_ID"
+	EnvTenantTTL  = "TENANT_CACHE_TTL"
+	EnvDocsURL    = "DOCS_URL"
+	EnvLogLevel   = "LOG_LEVEL"
+)
+
+// FromEnv reads the configuration through getenv (os.Getenv in production) and
+// validates it. Defaults suit Lambda: dynamodb and envelope mode.
+func FromEnv(getenv func(string) string) (Config, error) {
+	c := Config{
+		PublicURL: getenv(EnvPublicURL),
+		Store:     or(getenv(EnvStore), StoreDynamoDB),
+		DataDir:   or(getenv(EnvDataDir), ".data"),
+		TableName: getenv(EnvTableName),
+		Endpoint:  getenv(EnvEndpoint),
+		Region:    getenv(EnvRegion),
+		KeyMode:   or(getenv(EnvKeyMode), store.ModeEnvelope),
+		KMSKeyID:  getenv(EnvKMSKeyID),
+		DocsURL:   or(getenv(EnvDocsURL), "https://github.com/sharkauth/serverless#readme"),
+		LogLevel:  or(getenv(EnvLogLevel), "info"),
+	}
+	if root := getenv(EnvRootTenant); root != "" {
+		id, err := tenant.ParseID(root)
+		if err != nil {
+			return c, fmt.Errorf("config: %s: %w", EnvRootTenant, err)
+		}
+		c.RootTenant = id
+	}
+	c.TenantCacheTTL = 5 * time.Second
+	if v := getenv(EnvTenantTTL); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return c, fmt.Errorf("config: %s must be a duration such as 5s", EnvTenantTTL)
+		}
+		c.TenantCacheTTL = d
+	}
+	return c, c.Validate()
+}
+
+// Validate checks a configuration built in code (the local runner's flags).
+func (c *Config) Validate() error {
+	var errs []error
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		errs = append(errs, fmt.Errorf("config: %s must be an absolute http(s) URL, got %q", EnvPublicURL, c.PublicURL))
+	}
+	switch c.Store {
+	case StoreEmbedded:
+		if c.DataDir == "" {
+			errs = append(errs, fmt.Errorf("config: %s is required for the embedded store", EnvDataDir))
+		}
+		c.DataDir = filepath.Clean(c.DataDir)
+	case StoreDynamoDB:
+		if c.TableName == "" {
+			errs = append(errs, fmt.Errorf("config: %s is required for the dynamodb store", EnvTableName))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("config: %s must be embedded or dynamodb, got %q", EnvStore, c.Store))
+	}
+	if !slices.Contains([]string{store.ModeLocal, store.ModeEnvelope, store.ModeKMS}, c.KeyMode) {
+		errs = append(errs, fmt.Errorf("config: %s must be local, envelope or kms, got %q", EnvKeyMode, c.KeyMode))
+	}
+	if c.KeyMode == store.ModeEnvelope && c.KMSKeyID == "" {
+		errs = append(errs, fmt.Errorf("config: %s is required in envelope mode", EnvKMSKeyID))
+	}
+	if c.KeyMode == store.ModeLocal && c.DataDir == "" {
+		errs = append(errs, fmt.Errorf("config: %s is required in local key mode (it holds the master key)", EnvDataDir))
+	}
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.LogLevel) {
+		errs = append(errs, fmt.Errorf("config: %s must be debug, info, warn or error", EnvLogLevel))
+	}
+	return errors.Join(errs...)
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}

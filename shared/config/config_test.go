@@ -1,0 +1,43 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestFromEnv(t *testing.T) {
+	c, err := FromEnv(env(map[string]string{EnvPublicURL: "https://auth.example.com/", EnvTableName: "t", EnvKMSKeyID: "k", EnvRootTenant: "default"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.PublicURL != "https://auth.example.com" || c.Store != StoreDynamoDB || c.KeyMode != "envelope" || c.RootTenant.String() != "default" || c.TenantCacheTTL != 5*time.Second {
+		t.Fatalf("defaults: %+v", c)
+	}
+	bad := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"no public URL", map[string]string{EnvTableName: "t", EnvKMSKeyID: "k"}, EnvPublicURL},
+		{"relative public URL", map[string]string{EnvPublicURL: "/x", EnvTableName: "t", EnvKMSKeyID: "k"}, EnvPublicURL},
+		{"public URL with query", map[string]string{EnvPublicURL: "https://a.b/?q", EnvTableName: "t", EnvKMSKeyID: "k"}, EnvPublicURL},
+		{"no table", map[string]string{EnvPublicURL: "https://a.b", EnvKMSKeyID: "k"}, EnvTableName},
+		{"unknown store", map[string]string{EnvPublicURL: "https://a.b", EnvStore: "sqlite"}, EnvStore},
+		{"envelope without key", map[string]string{EnvPublicURL: "https://a.b", EnvTableName: "t"}, EnvKMSKeyID},
+		{"unknown key mode", map[string]string{EnvPublicURL: "https://a.b", EnvTableName: "t", EnvKeyMode: "plain"}, EnvKeyMode},
+		{"bad root tenant", map[string]string{EnvPublicURL: "https://a.b", EnvTableName: "t", EnvKMSKeyID: "k", EnvRootTenant: "Bad"}, EnvRootTenant},
+		{"bad cache TTL", map[string]string{EnvPublicURL: "https://a.b", EnvTableName: "t", EnvKMSKeyID: "k", EnvTenantTTL: "soon"}, EnvTenantTTL},
+		{"bad log level", map[string]string{EnvPublicURL: "https://a.b", EnvTableName: "t", EnvKMSKeyID: "k", EnvLogLevel: "loud"}, EnvLogLevel},
+	}
+	for _, c := range bad {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := FromEnv(env(c.env))
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("want an error naming %s, got %v", c.want, err)
+			}
+		})
+	}
+}
