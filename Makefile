@@ -1,0 +1,86 @@
+# SharkAuth Serverless. `make help` lists the targets.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+ADDR       ?= 127.0.0.1:8080
+DATA       ?= ./.data
+PUBLIC_URL ?=
+VENV       := .venv
+PY         := $(VENV)/bin/python
+PYTHON     ?= python3
+FUZZTIME   ?= 5s
+export GOFLAGS ?= -mod=readonly
+
+include infra/sam.mk
+
+.PHONY: help
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: run
+run: ## Build and start the local stack (ADDR, DATA, PUBLIC_URL may be set)
+	go build -o bin/shark ./cmd/shark
+	ADDR='$(ADDR)' DATA='$(DATA)' PUBLIC_URL='$(PUBLIC_URL)' ./bin/shark serve
+
+.PHONY: deps
+deps: $(VENV)/.installed ## Install what the tests need (Python virtualenv, Go modules)
+	go mod download
+
+$(VENV)/.installed: tests/requirements.txt
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required" >&2; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+	touch $@
+
+.PHONY: test
+test: deps ## Install what is needed and run every test
+	go vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.venv/*'))" || { echo "gofmt needed on:"; gofmt -l .; exit 1; }
+	infra/moto.sh go test -race -shuffle=on -count=1 ./...
+	@echo "== conformance tiers per engine =="
+	infra/moto.sh go test -count=1 -v -run '^TestConformance' ./shared/store/... | awk '\
+		/^    --- (PASS|FAIL): TestConformance/ { split($$3, p, "/"); tiers = tiers sprintf("  %-5s %-22s %s\n", $$2, p[2], p[1]) } \
+		/^(ok|FAIL)[ \t]/ { if (tiers != "") { n = split($$2, q, "/"); printf "%s (%s)\n%s", q[n], $$1, tiers; tiers = "" } }'
+	$(MAKE) --no-print-directory template-check
+	$(MAKE) --no-print-directory fuzz-smoke
+	$(MAKE) --no-print-directory e2e
+
+.PHONY: template-check
+template-check: $(VENV)/.installed ## Validate template.yaml (cfn-lint, sam validate --lint)
+	$(VENV)/bin/cfn-lint --append-rules cfn_lint_serverless.rules -- template.yaml
+	AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
+		SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam validate --lint --template-file template.yaml
+
+.PHONY: fuzz-smoke
+fuzz-smoke: ## A short run of every fuzz target (FUZZTIME each)
+	@for pkg in $$(go list ./...); do \
+		for f in $$(go test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "fuzz $$pkg $$f"; \
+			go test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) $$pkg >/dev/null || exit 1; \
+		done; \
+	done
+
+.PHONY: e2e
+e2e: $(VENV)/.installed ## The Python end-to-end tests against a local stack
+	go build -o bin/shark ./cmd/shark
+	$(PY) -m pytest -q tests/e2e
+
+.PHONY: bench
+bench: ## Run the benchmarks (record results in BENCHMARKS.md)
+	go test -run '^$$' -bench . -benchmem -count 3 ./...
+
+.PHONY: lint
+lint: $(VENV)/.installed ## go vet, gofmt and template validation
+	go vet ./...
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
+	$(MAKE) --no-print-directory template-check
+
+.PHONY: build
+build: $(VENV)/.installed ## Build the Lambda bootstraps with sam build
+	SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam build --template-file template.yaml
+
+.PHONY: clean
+clean: ## Remove build outputs (keeps .venv and the data dir)
+	rm -rf bin .aws-sam
