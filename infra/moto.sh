@@ -40,9 +40,12 @@ trap 'exit 143' TERM
 moto_pid=$!
 
 endpoint="http://127.0.0.1:$port"
+problem="did not answer on $endpoint within 20 s"
+deadline=$((SECONDS + 20))
 up=""
-for _ in $(seq 1 200); do # 200 x 0.1 s = 20 s
+while ((SECONDS < deadline)); do
 	if ! kill -0 "$moto_pid" 2>/dev/null; then
+		problem="exited before answering on $endpoint"
 		break
 	fi
 	if "$python" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' "$endpoint/moto-api/" 2>/dev/null; then
@@ -54,7 +57,7 @@ done
 
 if [[ -z "$up" ]]; then
 	{
-		echo "moto.sh: FATAL: moto_server did not answer on $endpoint within 20 s; its log:"
+		echo "moto.sh: FATAL: moto_server $problem; its log:"
 		cat "$log"
 	} >&2
 	exit 1

@@ -81,7 +81,7 @@ func (t *Table) Get(ctx context.Context, key store.Key) (store.Item, error) {
 // Put writes a whole item if cond holds and returns its new Version (see the
 // package documentation for how each condition computes it).
 func (t *Table) Put(ctx context.Context, item store.Item, cond store.Cond) (int64, error) {
-	if err := checkItem(item); err != nil {
+	if err := store.ValidateItem(item); err != nil {
 		return 0, fmt.Errorf("dynamodb: put: %w", err)
 	}
 	now := t.unixNow()
@@ -379,21 +379,6 @@ func numberAttr(m map[string]types.AttributeValue, name string) (int64, error) {
 func checkKey(k store.Key) error {
 	if k.PK == "" || k.SK == "" {
 		return errors.New("empty key")
-	}
-	return nil
-}
-
-// checkItem rejects items DynamoDB would store differently from what the
-// caller meant: a half GSI1 key would leave the item out of the index silently.
-func checkItem(it store.Item) error {
-	if err := checkKey(it.Key); err != nil {
-		return err
-	}
-	if (it.GSI1PK == "") != (it.GSI1SK == "") {
-		return errors.New("item has only one of GSI1PK and GSI1SK")
-	}
-	if it.ExpiresAt < 0 {
-		return errors.New("item has a negative ExpiresAt")
 	}
 	return nil
 }

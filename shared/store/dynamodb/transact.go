@@ -28,7 +28,7 @@ func (t *Table) Transact(ctx context.Context, writes []store.Write) error {
 	}
 	for i, w := range writes {
 		if w.Op == store.OpPut {
-			if err := checkItem(w.Item); err != nil {
+			if err := store.ValidateItem(w.Item); err != nil {
 				return fmt.Errorf("dynamodb: transact: write %d: %w", i, err)
 			}
 		}
