@@ -47,6 +47,7 @@ type tenantJSON struct {
 	Name       string     `json:"name"`
 	Issuer     string     `json:"issuer"`
 	Hosts      []string   `json:"hosts"`
+	Scopes     []string   `json:"scopes"`
 	DCRPolicy  string     `json:"dcr_policy"`
 	Disabled   bool       `json:"disabled"`
 	DisabledAt *time.Time `json:"disabled_at"`
@@ -55,10 +56,7 @@ type tenantJSON struct {
 }
 
 func (p *Platform) view(t store.Tenant) tenantJSON {
-	v := tenantJSON{ID: t.ID, Name: t.Name, Hosts: t.Hosts, DCRPolicy: t.DCRPolicy, Disabled: t.Disabled, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
-	if v.Hosts == nil {
-		v.Hosts = []string{}
-	}
+	v := tenantJSON{ID: t.ID, Name: t.Name, Hosts: nonNil(t.Hosts), Scopes: nonNil(t.Scopes), DCRPolicy: t.DCRPolicy, Disabled: t.Disabled, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
 	if !t.DisabledAt.IsZero() {
 		v.DisabledAt = &t.DisabledAt
 	}
@@ -78,6 +76,7 @@ type tenantInput struct {
 	Name      *string   `json:"name"`
 	DCRPolicy *string   `json:"dcr_policy"`
 	Hosts     *[]string `json:"hosts"`
+	Scopes    *[]string `json:"scopes"`
 }
 
 var hostPattern = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
@@ -106,7 +105,27 @@ func (p *Platform) validate(in tenantInput) error {
 			}
 		}
 	}
+	if in.Scopes != nil {
+		if len(*in.Scopes) > 100 {
+			return httpx.InvalidParameter("at most 100 scopes")
+		}
+		for i, sc := range *in.Scopes {
+			if !scopePattern.MatchString(sc) {
+				return httpx.InvalidParameter("scopes[" + strconv.Itoa(i) + "] is not a scope token (RFC 6749 §3.3)")
+			}
+		}
+	}
 	return nil
+}
+
+// scopePattern is an RFC 6749 §3.3 scope token, bounded in length.
+var scopePattern = regexp.MustCompile(`^[\x21\x23-\x5B\x5D-\x7E]{1,128}$`)
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 func hostOf(u string) string {
@@ -147,6 +166,9 @@ func (p *Platform) create(w http.ResponseWriter, r *http.Request) error {
 	}
 	if in.Hosts != nil {
 		t.Hosts = *in.Hosts
+	}
+	if in.Scopes != nil {
+		t.Scopes = *in.Scopes
 	}
 	n, adminKey, err := Bootstrap(ctx, p.Keys, t, now, r, p.actor(r))
 	if err != nil {
@@ -280,6 +302,9 @@ func (p *Platform) update(w http.ResponseWriter, r *http.Request) error {
 		}
 		if in.Hosts != nil {
 			t.Hosts, changed["hosts"] = *in.Hosts, *in.Hosts
+		}
+		if in.Scopes != nil {
+			t.Scopes, changed["scopes"] = *in.Scopes, *in.Scopes
 		}
 		return nil
 	}, changed)

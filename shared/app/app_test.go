@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -143,7 +144,7 @@ func TestPlatformTenants(t *testing.T) {
 	s := start(t, t.TempDir())
 	pk := s.boot.PlatformKey
 
-	created := s.do(s.admin, "POST", "/platform/v1/tenants", pk, `{"id":"acme","name":"Acme"}`)
+	created := s.do(s.admin, "POST", "/platform/v1/tenants", pk, `{"id":"acme","name":"Acme","scopes":["mcp:read","mcp:write"]}`)
 	if created.status != 201 || created.body["issuer"] != "http://localhost:8080/t/acme" || !strings.HasPrefix(created.body["admin_key"].(string), "sk_live_") {
 		t.Fatalf("create: %d %s", created.status, created.raw)
 	}
@@ -156,7 +157,8 @@ func TestPlatformTenants(t *testing.T) {
 	}
 	for _, path := range []string{"/.well-known/oauth-authorization-server/t/acme", "/t/acme/.well-known/oauth-authorization-server", "/.well-known/openid-configuration/t/acme", "/t/acme/.well-known/openid-configuration"} {
 		md := s.do(s.jwks, "GET", path, "", "")
-		if md.status != 200 || md.body["issuer"] != "http://localhost:8080/t/acme" || md.body["token_endpoint"] != "http://localhost:8080/t/acme/oauth/token" {
+		if md.status != 200 || md.body["issuer"] != "http://localhost:8080/t/acme" || md.body["token_endpoint"] != "http://localhost:8080/t/acme/oauth/token" ||
+			fmt.Sprint(md.body["scopes_supported"]) != "[mcp:read mcp:write]" {
 			t.Fatalf("%s: %d %s", path, md.status, md.raw)
 		}
 	}
@@ -177,6 +179,7 @@ func TestPlatformTenants(t *testing.T) {
 		{"not JSON", "POST", "/platform/v1/tenants", pk, `{"id":`, 400, "invalid_request", ""},
 		{"wrong type", "POST", "/platform/v1/tenants", pk, `{"id":42}`, 400, "invalid_parameter", ""},
 		{"bad host", "POST", "/platform/v1/tenants", pk, `{"id":"hosty","hosts":["not a host"]}`, 400, "invalid_parameter", ""},
+		{"bad scope", "POST", "/platform/v1/tenants", pk, `{"id":"scopy","scopes":["has space"]}`, 400, "invalid_parameter", ""},
 		{"bad dcr policy", "POST", "/platform/v1/tenants", pk, `{"id":"dcr1","dcr_policy":"maybe"}`, 400, "invalid_parameter", ""},
 		{"duplicate", "POST", "/platform/v1/tenants", pk, `{"id":"acme"}`, 409, "conflict", ""},
 		{"duplicate root", "POST", "/platform/v1/tenants", pk, `{"id":"default"}`, 409, "conflict", ""},

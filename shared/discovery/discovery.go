@@ -2,6 +2,7 @@ package discovery
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -62,7 +63,7 @@ func (h *Handler) jwks(w http.ResponseWriter, r *http.Request) error {
 		return httpx.Internal(err)
 	}
 	set := keys.PublicJWKS(records, h.Now())
-	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(JWKSMaxAge.Seconds())))
 	httpx.WriteJSON(w, http.StatusOK, set)
 	return nil
 }
@@ -121,7 +122,7 @@ func (h *Handler) metadata(openid bool) httpx.HandlerFunc {
 		if openid {
 			md.SubjectTypesSupported = []string{"public"}
 		}
-		w.Header().Set("Cache-Control", "public, max-age=3600")
+		w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(MetadataMaxAge.Seconds())))
 		httpx.WriteJSON(w, http.StatusOK, md)
 		return nil
 	}
