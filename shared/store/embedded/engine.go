@@ -11,6 +11,10 @@ import (
 	"github.com/sharkauth/serverless/shared/store"
 )
 
+// batchDelay is how long a write waits for others to share its commit: well
+// below a millisecond, so a lone writer barely notices.
+const batchDelay = 200 * time.Microsecond
+
 var (
 	bucketItems = []byte("items")
 	bucketGSI1  = []byte("gsi1")
@@ -44,6 +48,11 @@ func Open(path string, now func() time.Time) (*Table, error) {
 		db.Close()
 		return nil, fmt.Errorf("embedded: init %s: %w", path, err)
 	}
+	// Group commit: concurrent writes share one transaction and one fsync.
+	// bbolt runs a batch when it is full or after MaxBatchDelay; a write whose
+	// condition fails is re-run alone, so one writer's failure never undoes
+	// another's.
+	db.MaxBatchDelay = batchDelay
 	return &Table{db: db, now: now}, nil
 }
 
@@ -160,7 +169,7 @@ func (t *Table) Put(ctx context.Context, it store.Item, cond store.Cond) (int64,
 		return 0, err
 	}
 	var version int64
-	err := t.db.Update(func(tx *bolt.Tx) error {
+	err := t.db.Batch(func(tx *bolt.Tx) error {
 		prev, err := t.check(tx, it.Key, cond, t.nowUnix())
 		if err != nil {
 			return err
@@ -179,7 +188,7 @@ func (t *Table) Delete(ctx context.Context, key store.Key, cond store.Cond) erro
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return t.db.Update(func(tx *bolt.Tx) error {
+	return t.db.Batch(func(tx *bolt.Tx) error {
 		if _, err := t.check(tx, key, cond, t.nowUnix()); err != nil {
 			return err
 		}
@@ -203,7 +212,7 @@ func (t *Table) Transact(ctx context.Context, writes []store.Write) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return t.db.Update(func(tx *bolt.Tx) error {
+	return t.db.Batch(func(tx *bolt.Tx) error {
 		now := t.nowUnix()
 		prev := make([]int64, len(writes))
 		for i, w := range writes {

@@ -2,6 +2,8 @@ package embedded_test
 
 import (
 	"path/filepath"
+	"strconv"
+	"sync/atomic"
 	"testing"
 
 	"github.com/sharkauth/serverless/shared/store"
@@ -25,4 +27,52 @@ func TestConformanceTable(t *testing.T) {
 
 func TestConformanceStore(t *testing.T) {
 	storetest.Run(t, newTable)
+}
+
+func benchTable(b *testing.B) *embedded.Table {
+	b.Helper()
+	tb, err := embedded.Open(filepath.Join(b.TempDir(), "bench.db"), storetest.NewClock().Now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { tb.Close() })
+	return tb
+}
+
+// BenchmarkTransact3 is a token issuance's write: DPoP jti, token record and
+// audit event in one transaction (one fsync), from 8 concurrent writers.
+func BenchmarkTransact3(b *testing.B) {
+	tb := benchTable(b)
+	data := make([]byte, 300)
+	var n atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(4) // 2 cores × 4 = 8 writers
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1)
+			k := strconv.FormatInt(i, 10)
+			err := tb.Transact(b.Context(), []store.Write{
+				{Op: store.OpPut, Item: store.Item{Key: store.Key{PK: "T#b#JTI#" + k, SK: "JTI"}, ExpiresAt: 1 << 40}, Cond: store.CondAbsent},
+				{Op: store.OpPut, Item: store.Item{Key: store.Key{PK: "T#b#TOK#" + k, SK: "TOK"}, Data: data}, Cond: store.CondAbsent},
+				{Op: store.OpPut, Item: store.Item{Key: store.Key{PK: "T#b#AUDIT#d", SK: k}, Data: data}, Cond: store.CondAbsent},
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkGet(b *testing.B) {
+	tb := benchTable(b)
+	k := store.Key{PK: "T#b#CLIENT#x", SK: "CLIENT"}
+	if _, err := tb.Put(b.Context(), store.Item{Key: k, Data: make([]byte, 500)}, store.CondAlways); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := tb.Get(b.Context(), k); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
