@@ -13,9 +13,17 @@ import (
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 )
 
-// HandlerFunc is the Lambda handler signature of an HTTP API (payload 2.0)
-// function.
-type HandlerFunc = func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
+// API Gateway's HTTP API (payload format 2.0) event and response, named here
+// so that the local runner builds them without importing aws-lambda-go.
+type (
+	Request            = events.APIGatewayV2HTTPRequest
+	RequestContext     = events.APIGatewayV2HTTPRequestContext
+	RequestContextHTTP = events.APIGatewayV2HTTPRequestContextHTTPDescription
+	Response           = events.APIGatewayV2HTTPResponse
+)
+
+// HandlerFunc is the Lambda handler of an HTTP API (payload 2.0) function.
+type HandlerFunc = func(context.Context, Request) (Response, error)
 
 // Start runs h as the Lambda function of this process; it does not return.
 func Start(h http.Handler) {
