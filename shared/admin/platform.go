@@ -55,12 +55,12 @@ type tenantJSON struct {
 	UpdatedAt  time.Time  `json:"updated_at"`
 }
 
-func (p *Platform) view(t store.Tenant) tenantJSON {
+func (p *Platform) view(r *http.Request, t store.Tenant) tenantJSON {
 	v := tenantJSON{ID: t.ID, Name: t.Name, Hosts: nonNil(t.Hosts), Scopes: nonNil(t.Scopes), DCRPolicy: t.DCRPolicy, Disabled: t.Disabled, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
 	if !t.DisabledAt.IsZero() {
 		v.DisabledAt = &t.DisabledAt
 	}
-	v.Issuer = p.Tenants.Issuer(tenant.MustID(t.ID))
+	v.Issuer = p.Tenants.Issuer(p.Tenants.Base(r), tenant.MustID(t.ID))
 	if len(t.Hosts) > 0 {
 		v.Issuer = "https://" + t.Hosts[0]
 	}
@@ -100,7 +100,7 @@ func (p *Platform) validate(in tenantInput) error {
 			if slices.Contains((*in.Hosts)[:i], h) {
 				return httpx.InvalidParameter("hosts lists " + h + " twice")
 			}
-			if strings.EqualFold(h, hostOf(p.Tenants.PublicURL())) {
+			if strings.EqualFold(h, p.Tenants.PublicHost()) {
 				return httpx.InvalidParameter("hosts must not include the platform's own host")
 			}
 		}
@@ -126,12 +126,6 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
-}
-
-func hostOf(u string) string {
-	_, rest, _ := strings.Cut(u, "://")
-	host, _, _ := strings.Cut(rest, "/")
-	return host
 }
 
 func (p *Platform) create(w http.ResponseWriter, r *http.Request) error {
@@ -180,7 +174,7 @@ func (p *Platform) create(w http.ResponseWriter, r *http.Request) error {
 		}
 		return httpx.Internal(err)
 	}
-	v := p.view(t)
+	v := p.view(r, t)
 	httpx.WriteJSON(w, http.StatusCreated, map[string]any{"tenant": v, "issuer": v.Issuer, "admin_key": adminKey})
 	return nil
 }
@@ -228,7 +222,7 @@ func (p *Platform) list(w http.ResponseWriter, r *http.Request) error {
 	}
 	data := make([]tenantJSON, 0, len(page.Items))
 	for _, t := range page.Items {
-		data = append(data, p.view(t))
+		data = append(data, p.view(r, t))
 	}
 	var next *string
 	if page.Next != "" {
@@ -273,7 +267,7 @@ func (p *Platform) get(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	httpx.WriteJSON(w, http.StatusOK, p.view(t))
+	httpx.WriteJSON(w, http.StatusOK, p.view(r, t))
 	return nil
 }
 
@@ -343,6 +337,6 @@ func (p *Platform) change(w http.ResponseWriter, r *http.Request, id tenant.ID, 
 		return httpx.Internal(err)
 	}
 	p.Tenants.Forget()
-	httpx.WriteJSON(w, http.StatusOK, p.view(t))
+	httpx.WriteJSON(w, http.StatusOK, p.view(r, t))
 	return nil
 }

@@ -22,7 +22,8 @@ const (
 // Config is the validated configuration.
 type Config struct {
 	// PublicURL is the external base URL (scheme, host, optional base path)
-	// that issuers and absolute URLs are built from.
+	// that issuers and absolute URLs are built from; "" takes it from each
+	// request (API Gateway's domainName and X-Forwarded-Proto).
 	PublicURL string
 	// RootTenant is the tenant served at the root (no /t/{tenant}); zero: none.
 	RootTenant tenant.ID
@@ -101,7 +102,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 func (c *Config) Validate() error {
 	var errs []error
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
-	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+	if u, err := url.Parse(c.PublicURL); c.PublicURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "") {
 		errs = append(errs, fmt.Errorf("config: %s must be an absolute http(s) URL, got %q", EnvPublicURL, c.PublicURL))
 	}
 	switch c.Store {

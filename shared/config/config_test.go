@@ -16,12 +16,14 @@ func TestFromEnv(t *testing.T) {
 	if c.PublicURL != "https://auth.example.com" || c.Store != StoreDynamoDB || c.KeyMode != "envelope" || c.RootTenant.String() != "default" || c.TenantCacheTTL != 5*time.Second {
 		t.Fatalf("defaults: %+v", c)
 	}
+	if c, err := FromEnv(env(map[string]string{EnvTableName: "t", EnvKMSKeyID: "k"})); err != nil || c.PublicURL != "" {
+		t.Fatalf("no public URL (taken from requests): %+v %v", c, err)
+	}
 	bad := []struct {
 		name string
 		env  map[string]string
 		want string
 	}{
-		{"no public URL", map[string]string{EnvTableName: "t", EnvKMSKeyID: "k"}, EnvPublicURL},
 		{"relative public URL", map[string]string{EnvPublicURL: "/x", EnvTableName: "t", EnvKMSKeyID: "k"}, EnvPublicURL},
 		{"public URL with query", map[string]string{EnvPublicURL: "https://a.b/?q", EnvTableName: "t", EnvKMSKeyID: "k"}, EnvPublicURL},
 		{"no table", map[string]string{EnvPublicURL: "https://a.b", EnvKMSKeyID: "k"}, EnvTableName},

@@ -58,7 +58,7 @@ type Directory interface {
 // The tenant part of the path is removed, so handlers route on tenant-free
 // paths. Unknown and disabled tenants get 404 before any handler runs.
 type Resolver struct {
-	public   *url.URL // scheme, host and optional base path, no trailing slash
+	public   *url.URL // scheme, host and optional base path, no trailing slash; nil: the request's
 	root     ID       // zero: no root tenant
 	dir      Directory
 	cacheTTL time.Duration
@@ -76,26 +76,60 @@ type cached struct {
 }
 
 // NewResolver builds a resolver. publicURL is the deployment's external base
-// URL; root may be the zero ID. cacheTTL bounds how long a lookup is reused
-// (0 disables the cache).
+// URL, or "" to take it from each request (scheme from X-Forwarded-Proto, host
+// from the Host API Gateway saw); root may be the zero ID. cacheTTL bounds how
+// long a lookup is reused (0 disables the cache).
 func NewResolver(publicURL string, root ID, dir Directory, cacheTTL time.Duration, now func() time.Time) (*Resolver, error) {
+	rs := &Resolver{root: root, dir: dir, cacheTTL: cacheTTL, now: now, cache: map[string]cached{}}
+	if publicURL == "" {
+		return rs, nil
+	}
 	u, err := url.Parse(strings.TrimRight(publicURL, "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		return nil, errors.New("tenant: public URL must be an absolute http(s) URL without query or fragment")
 	}
 	u.Host = strings.ToLower(u.Host)
-	return &Resolver{public: u, root: root, dir: dir, cacheTTL: cacheTTL, now: now, cache: map[string]cached{}}, nil
+	rs.public = u
+	return rs, nil
 }
 
-// PublicURL returns the deployment's external base URL (no trailing slash).
-func (rs *Resolver) PublicURL() string { return rs.public.String() }
-
-// Issuer returns the issuer of a path tenant or the root tenant.
-func (rs *Resolver) Issuer(id ID) string {
-	if id == rs.root {
-		return rs.PublicURL()
+// Base returns the external base URL (no trailing slash) for a request on the
+// platform's own host: the configured public URL, or the request's scheme and host.
+func (rs *Resolver) Base(r *http.Request) string {
+	if rs.public != nil {
+		return rs.public.String()
 	}
-	return rs.PublicURL() + "/t/" + id.String()
+	return Scheme(r) + "://" + strings.ToLower(r.Host)
+}
+
+// Scheme is the scheme the client used: API Gateway and the local runner say it
+// in X-Forwarded-Proto.
+func Scheme(r *http.Request) string {
+	switch p := strings.ToLower(r.Header.Get("X-Forwarded-Proto")); {
+	case p == "http" || p == "https":
+		return p
+	case r.TLS != nil || r.URL.Scheme == "https":
+		return "https"
+	case r.URL.Scheme == "http":
+		return "http"
+	}
+	return "https"
+}
+
+// Issuer returns the issuer of a path tenant or the root tenant under base.
+func (rs *Resolver) Issuer(base string, id ID) string {
+	if id == rs.root {
+		return base
+	}
+	return base + "/t/" + id.String()
+}
+
+// PublicHost returns the configured public host ("" when taken from requests).
+func (rs *Resolver) PublicHost() string {
+	if rs.public == nil {
+		return ""
+	}
+	return rs.public.Host
 }
 
 // Forget drops cached lookups, e.g. after a tenant is disabled.
@@ -129,7 +163,7 @@ func (rs *Resolver) Middleware(next http.Handler, fail func(http.ResponseWriter,
 func (rs *Resolver) Resolve(r *http.Request) (Tenant, string, error) {
 	ctx := r.Context()
 	host := strings.ToLower(r.Host)
-	if host != "" && host != rs.public.Host {
+	if host != "" && host != rs.PublicHost() {
 		id, err := rs.host(ctx, host)
 		switch {
 		case err == nil:
@@ -143,7 +177,8 @@ func (rs *Resolver) Resolve(r *http.Request) (Tenant, string, error) {
 		// Not a tenant's host (e.g. 127.0.0.1 for localhost): resolve by path.
 	}
 	path := r.URL.Path
-	if base := rs.public.Path; base != "" && host == rs.public.Host {
+	if rs.public != nil && rs.public.Path != "" && host == rs.public.Host {
+		base := rs.public.Path
 		if !strings.HasPrefix(path, base+"/") {
 			return Tenant{}, "", ErrUnknown
 		}
@@ -162,7 +197,7 @@ func (rs *Resolver) Resolve(r *http.Request) (Tenant, string, error) {
 	if err := rs.active(ctx, id); err != nil {
 		return Tenant{}, "", err
 	}
-	return Tenant{ID: id, Issuer: rs.Issuer(id)}, rest, nil
+	return Tenant{ID: id, Issuer: rs.Issuer(rs.Base(r), id)}, rest, nil
 }
 
 // splitTenantPath finds a tenant named in a path: /t/{id}/rest, or the RFC 8414

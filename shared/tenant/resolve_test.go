@@ -63,6 +63,8 @@ func TestResolve(t *testing.T) {
 		{"custom host ignores /t/", "https://auth.example.com", "", "AUTH.ACME.TEST", "/t/globex/x", "acme", "https://auth.acme.test", "/t/globex/x", nil},
 		{"base path", "https://api.example.com/auth", "default", "api.example.com", "/auth/t/acme/.well-known/jwks.json", "acme", "https://api.example.com/auth/t/acme", "/.well-known/jwks.json", nil},
 		{"base path root", "https://api.example.com/auth/", "default", "api.example.com", "/auth/oauth/token", "default", "https://api.example.com/auth", "/oauth/token", nil},
+		{"public URL from the request", "", "default", "abc.execute-api.us-east-1.amazonaws.com", "/t/acme/.well-known/jwks.json", "acme", "https://abc.execute-api.us-east-1.amazonaws.com/t/acme", "/.well-known/jwks.json", nil},
+		{"root with the public URL from the request", "", "default", "abc.execute-api.us-east-1.amazonaws.com", "/oauth/token", "default", "https://abc.execute-api.us-east-1.amazonaws.com", "/oauth/token", nil},
 		// Error paths.
 		{"unknown path tenant", "http://localhost:8080", "default", "localhost:8080", "/t/nope/.well-known/jwks.json", "", "", "", ErrUnknown},
 		{"invalid tenant id", "http://localhost:8080", "default", "localhost:8080", "/t/Bad_Id/x", "", "", "", ErrUnknown},
@@ -85,6 +87,9 @@ func TestResolve(t *testing.T) {
 			}
 			r := httptest.NewRequest("GET", "http://"+c.host+c.path, nil)
 			r.Host = c.host
+			if c.public == "" {
+				r.Header.Set("X-Forwarded-Proto", "https")
+			}
 			got, path, err := rs.Resolve(r)
 			if !errors.Is(err, c.wantErr) {
 				t.Fatalf("err = %v, want %v", err, c.wantErr)
