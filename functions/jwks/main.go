@@ -1,26 +1,6 @@
-// Command jwks is the jwks Lambda function (see shared/app.Jwks).
+// Command jwks is the jwks Lambda function; its handler is app.Jwks.
 package main
 
-import (
-	"context"
-	"log/slog"
-	"os"
+import "github.com/sharkauth/serverless/shared/app"
 
-	"github.com/sharkauth/serverless/shared/app"
-	"github.com/sharkauth/serverless/shared/config"
-	"github.com/sharkauth/serverless/shared/lambdax"
-)
-
-func main() {
-	cfg, err := config.FromEnv(os.Getenv)
-	if err != nil {
-		slog.Error("configuration", "error", err)
-		os.Exit(1)
-	}
-	env, err := app.NewEnv(context.Background(), cfg, app.Options{})
-	if err != nil {
-		slog.Error("startup", "error", err)
-		os.Exit(1)
-	}
-	lambdax.Start(app.Jwks(env))
-}
+func main() { app.Lambda(app.Jwks) }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // Table is the narrow interface both storage engines implement: one table with a
@@ -232,31 +233,81 @@ func ValidateItem(it Item) error {
 	return nil
 }
 
-// SortRange turns a query's Prefix, From and To into one half-open range
-// [lo, hi) of sort keys; hi == "" means unbounded. empty reports a range that
-// can hold nothing.
-func (q Query) SortRange() (lo, hi string, empty bool) {
-	lo, hi = q.From, q.To
-	if q.Prefix != "" {
-		if q.Prefix > lo {
-			lo = q.Prefix
-		}
-		if end, ok := prefixEnd(q.Prefix); ok && (hi == "" || end < hi) {
-			hi = end
-		}
-	}
-	return lo, hi, hi != "" && lo >= hi
+// KeyRange is a query's sort-key restriction as one half-open range [Lo, Hi)
+// of strings in byte order, the order both engines sort string keys in (for
+// valid UTF-8, also code point order).
+type KeyRange struct {
+	Lo    string // inclusive; "" is open (every key is >= "")
+	Hi    string // exclusive; meaningful only when HasHi
+	HasHi bool
+	// Prefix is set when the range is exactly the keys that begin with it.
+	Prefix string
+	// Empty: no key can match; the query need not run.
+	Empty bool
 }
 
-// prefixEnd returns the smallest string greater than every string that starts
-// with p, or false when there is none (p is all 0xFF bytes).
+// SortRange intersects the query's Prefix, From (inclusive) and To (exclusive)
+// into one range (DynamoDB takes one condition on the sort key). The keys with
+// prefix p are [p, prefixEnd(p)); From and To narrow that to
+// [max(From, p), min(To, prefixEnd(p))). Empty strings are open bounds.
+func (q Query) SortRange() KeyRange {
+	r := KeyRange{Lo: max(q.From, q.Prefix)}
+	if q.To != "" {
+		r.Hi, r.HasHi = q.To, true
+	}
+	if q.Prefix != "" {
+		end, bounded := prefixEnd(q.Prefix)
+		if bounded && (!r.HasHi || end < r.Hi) {
+			r.Hi, r.HasHi = end, true
+		}
+		if r.Lo == q.Prefix && r.HasHi == bounded && (!bounded || r.Hi == end) {
+			r.Prefix = q.Prefix
+		}
+	}
+	if r.HasHi && r.Lo >= r.Hi {
+		return KeyRange{Empty: true}
+	}
+	return r
+}
+
+// prefixEnd returns the least valid UTF-8 string greater than every string
+// that begins with p: p with its last code point replaced by the next one,
+// dropping trailing U+10FFFF. It reports false when there is none (p is all
+// U+10FFFF): every key >= p then begins with p.
 func prefixEnd(p string) (string, bool) {
-	b := []byte(p)
-	for i := len(b) - 1; i >= 0; i-- {
-		if b[i] < 0xFF {
-			b[i]++
-			return string(b[:i+1]), true
+	for p != "" {
+		r, size := utf8.DecodeLastRuneInString(p)
+		p = p[:len(p)-size]
+		next := r + 1
+		if next == 0xD800 { // skip the surrogates, which UTF-8 cannot encode
+			next = 0xE000
+		}
+		if next <= utf8.MaxRune {
+			return p + string(next), true
 		}
 	}
 	return "", false
+}
+
+// Placement says where a sort key lies relative to a KeyRange.
+type Placement int8
+
+// Placements.
+const (
+	Below Placement = iota - 1
+	Inside
+	Above
+)
+
+// Locate places sk relative to the range.
+func (r KeyRange) Locate(sk string) Placement {
+	switch {
+	case r.Empty:
+		return Above
+	case sk < r.Lo:
+		return Below
+	case r.HasHi && sk >= r.Hi:
+		return Above
+	}
+	return Inside
 }

@@ -25,8 +25,8 @@ func (t *Table) Query(ctx context.Context, q store.Query) (store.Page, error) {
 			return store.Page{}, errors.New("dynamodb: query: key bounds must be valid UTF-8")
 		}
 	}
-	r := sortRange(q.Prefix, q.From, q.To)
-	if r.empty {
+	r := q.SortRange()
+	if r.Empty {
 		return store.Page{}, nil
 	}
 	now := t.unixNow()
@@ -57,14 +57,14 @@ func (t *Table) Query(ctx context.Context, q store.Query) (store.Page, error) {
 		sk := sortKeyOf(q.Index, q.After.SK, q.After.GSI1SK)
 		// DynamoDB rejects a start key outside the key condition: a position
 		// before or past the range means "from the start" or "nothing left".
-		switch pos := r.locate(sk); {
-		case pos == inside:
+		switch pos := r.Locate(sk); {
+		case pos == store.Inside:
 			start, err := startKey(q)
 			if err != nil {
 				return store.Page{}, err
 			}
 			in.ExclusiveStartKey = start
-		case (pos == below) == q.Desc:
+		case (pos == store.Below) == q.Desc:
 			return store.Page{}, nil // everything in the range comes before it
 		}
 	}
@@ -83,7 +83,7 @@ func (t *Table) Query(ctx context.Context, q store.Query) (store.Page, error) {
 			}
 			// The filter already dropped expired items; the BETWEEN of a
 			// two-sided range still lets the key equal to its end through.
-			if !it.Live(now) || r.locate(sortKeyOf(q.Index, it.SK, it.GSI1SK)) != inside {
+			if !it.Live(now) || r.Locate(sortKeyOf(q.Index, it.SK, it.GSI1SK)) != store.Inside {
 				continue
 			}
 			items = append(items, it)

@@ -249,9 +249,13 @@ func (t *Table) Query(ctx context.Context, q store.Query) (store.Page, error) {
 	if err := ctx.Err(); err != nil {
 		return store.Page{}, err
 	}
-	lo, hi, empty := q.SortRange()
-	if empty {
+	kr := q.SortRange()
+	if kr.Empty {
 		return store.Page{}, nil
+	}
+	lo, hi := kr.Lo, ""
+	if kr.HasHi {
+		hi = kr.Hi
 	}
 	limit := q.EffectiveLimit()
 	var page store.Page
