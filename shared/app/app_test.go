@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/sharkauth/serverless/shared/app"
@@ -33,7 +34,12 @@ func localConfig(dir string) config.Config {
 
 func start(t *testing.T, dir string) *stack {
 	t.Helper()
-	env, err := app.NewEnv(t.Context(), localConfig(dir), app.Options{})
+	return startWith(t, localConfig(dir), app.Options{})
+}
+
+func startWith(t *testing.T, cfg config.Config, opts app.Options) *stack {
+	t.Helper()
+	env, err := app.NewEnv(t.Context(), cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,4 +252,43 @@ func TestPlatformTenants(t *testing.T) {
 			t.Fatalf("disabled tenant %s: %d %s", path, r.status, r.raw)
 		}
 	}
+}
+
+// TestLogsCarryNoSecrets runs the flows that handle keys with debug logging and
+// scans everything logged for the keys, the Authorization header and bodies.
+func TestLogsCarryNoSecrets(t *testing.T) {
+	var logs safeBuffer
+	cfg := localConfig(t.TempDir())
+	cfg.LogLevel = "debug"
+	s := startWith(t, cfg, app.Options{LogOutput: &logs})
+	created := s.do(s.admin, "POST", "/platform/v1/tenants", s.boot.PlatformKey, `{"id":"acme"}`)
+	s.do(s.admin, "POST", "/platform/v1/tenants", s.boot.AdminKey, `{"id":"acme2"}`)
+	s.do(s.admin, "POST", "/platform/v1/tenants", "sk_platform_"+strings.Repeat("z", 43), `{"id":"acme3"}`)
+	s.do(s.jwks, "GET", "/t/acme/.well-known/jwks.json", "", "")
+	out := logs.String()
+	if !strings.Contains(out, `"path":"/platform/v1/tenants"`) {
+		t.Fatalf("no access log captured: %q", out)
+	}
+	for _, secret := range []string{s.boot.PlatformKey, s.boot.AdminKey, created.body["admin_key"].(string), "sk_platform_zzz", "Bearer"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("logs contain %q", secret)
+		}
+	}
+}
+
+type safeBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (b *safeBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *safeBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -44,6 +45,8 @@ type Options struct {
 	Table store.Table
 	// AWS replaces the AWS configuration loaded from the environment.
 	AWS *aws.Config
+	// LogOutput receives the JSON logs (default stderr).
+	LogOutput io.Writer
 }
 
 // NewEnv builds the environment. It makes no network call: cold starts stay
@@ -52,7 +55,10 @@ func NewEnv(ctx context.Context, cfg config.Config, opts Options) (*Env, error) 
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	e := &Env{Config: cfg, Now: opts.Now, Log: httpx.NewLogger(os.Stderr, cfg.LogLevel)}
+	if opts.LogOutput == nil {
+		opts.LogOutput = os.Stderr
+	}
+	e := &Env{Config: cfg, Now: opts.Now, Log: httpx.NewLogger(opts.LogOutput, cfg.LogLevel)}
 	slog.SetDefault(e.Log)
 	if e.Now == nil {
 		e.Now = time.Now

@@ -24,8 +24,9 @@ def free_port():
 
 
 class Stack:
-    def __init__(self, data_dir, port=None):
+    def __init__(self, data_dir, port=None, args=()):
         self.data_dir = pathlib.Path(data_dir)
+        self.args = list(args)
         self.port = port or free_port()
         self.url = f"http://localhost:{self.port}"
         self.proc = None
@@ -36,7 +37,7 @@ class Stack:
             raise RuntimeError(f"{SHARK} is missing: run `make e2e` (it builds it)")
         env = dict(os.environ, ADDR=f"127.0.0.1:{self.port}", DATA=str(self.data_dir), LOG_LEVEL="warn")
         env.pop("PUBLIC_URL", None)
-        self.proc = subprocess.Popen([str(SHARK), "serve"], cwd=ROOT, env=env,
+        self.proc = subprocess.Popen([str(SHARK), "serve", *self.args], cwd=ROOT, env=env,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -62,6 +63,15 @@ class Stack:
 
     def key(self, name):
         return (self.data_dir / f"{name}.key.firstboot").read_text().strip()
+
+
+@pytest.fixture
+def aws_endpoint():
+    """The AWS emulator `make test` starts (infra/moto.sh); its absence fails the test."""
+    ep = os.environ.get("SHARK_TEST_AWS_ENDPOINT")
+    if not ep:
+        pytest.fail("SHARK_TEST_AWS_ENDPOINT is not set: run through `make test` (infra/moto.sh starts moto)")
+    return ep
 
 
 @pytest.fixture

@@ -92,3 +92,27 @@ def test_platform_errors(stack):
                         headers={**auth, "Content-Type": "application/json"})
     assert big.status_code == 413
     assert big.json()["error"] == "invalid_request"
+
+
+def test_runner_on_the_emulator_in_each_key_mode(tmp_path, aws_endpoint):
+    """--store dynamodb --endpoint runs the same stack on moto's DynamoDB, with
+    envelope and kms key modes on moto's KMS; a restart keeps the kid."""
+    for mode in ("envelope", "kms"):
+        args = ["--store", "dynamodb", "--endpoint", aws_endpoint, "--table", f"e2e-{mode}-{tmp_path.name}", "--keys", mode]
+        s = Stack(tmp_path / mode, args=args).start()
+        try:
+            keys = requests.get(f"{s.url}/.well-known/jwks.json").json()["keys"]
+            assert len(keys) == 1 and keys[0]["alg"] == "ES256" and "d" not in keys[0]
+            pk = s.key("platform")
+            created = requests.post(f"{s.url}/platform/v1/tenants", json={"id": "acme"},
+                                    headers={"Authorization": f"Bearer {pk}"})
+            assert created.status_code == 201, created.text
+            acme = requests.get(f"{s.url}/t/acme/.well-known/jwks.json").json()["keys"]
+            assert acme[0]["kid"] != keys[0]["kid"]
+        finally:
+            s.stop()
+        again = Stack(tmp_path / mode, s.port, args=args).start()
+        try:
+            assert requests.get(f"{again.url}/.well-known/jwks.json").json()["keys"][0]["kid"] == keys[0]["kid"]
+        finally:
+            again.stop()
