@@ -66,7 +66,7 @@ func (c *cursorSealer) open(ctx context.Context, token, binding string) (Positio
 	if err != nil {
 		return Position{}, err
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(token)
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(token)
 	if err != nil || len(raw) < aead.NonceSize()+aead.Overhead() || len(token) > 2048 {
 		return Position{}, ErrBadCursor
 	}
