@@ -10,7 +10,8 @@ import (
 const usage = `usage: shark <command> [flags]
 
 commands:
-  serve    run the local stack (shark serve -h for its flags)
+  serve      run the local stack (shark serve -h for its flags)
+  bootstrap  create a platform key (and a root tenant) on a deployed stack
 `
 
 func main() {
@@ -22,6 +23,8 @@ func main() {
 	switch os.Args[1] {
 	case "serve":
 		err = serve(os.Args[2:])
+	case "bootstrap":
+		err = bootstrap(os.Args[2:])
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return

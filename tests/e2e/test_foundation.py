@@ -116,3 +116,31 @@ def test_runner_on_the_emulator_in_each_key_mode(tmp_path, aws_endpoint):
             assert requests.get(f"{again.url}/.well-known/jwks.json").json()["keys"][0]["kid"] == keys[0]["kid"]
         finally:
             again.stop()
+
+
+def test_bootstrap_of_a_deployed_stack(tmp_path, aws_endpoint):
+    """A deployed stack has no first boot: `shark bootstrap` creates the platform key
+    and the root tenant in its table; the functions then serve them."""
+    import subprocess
+    from conftest import SHARK, ROOT
+    table = f"boot-{tmp_path.name}"
+    out = subprocess.run([str(SHARK), "bootstrap", "--endpoint", aws_endpoint, "--table", table,
+                          "--region", "us-east-1", "--root-tenant", "default"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    lines = dict(line.split(": ", 1) for line in out.stdout.splitlines() if ": " in line)
+    pk = lines["platform key"]
+    assert pk.startswith("sk_platform_") and lines["admin key (tenant default)"].startswith("sk_live_")
+
+    again = subprocess.run([str(SHARK), "bootstrap", "--endpoint", aws_endpoint, "--table", table,
+                            "--region", "us-east-1", "--root-tenant", "default"],
+                           cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert again.returncode == 0 and "exists: no new admin key" in again.stdout
+
+    s = Stack(tmp_path / "data", args=["--store", "dynamodb", "--endpoint", aws_endpoint, "--table", table, "--keys", "envelope"]).start()
+    try:
+        assert not (s.data_dir / "platform.key.firstboot").exists()  # not a first boot
+        created = requests.post(f"{s.url}/platform/v1/tenants", json={"id": "acme"}, headers={"Authorization": f"Bearer {pk}"})
+        assert created.status_code == 201, created.text
+    finally:
+        s.stop()
