@@ -3,10 +3,12 @@ package embedded
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/sharkauth/serverless/shared/store"
 )
@@ -33,6 +35,9 @@ var _ store.Table = (*Table)(nil)
 // that decides expiry. Open fails when another process holds the file.
 func Open(path string, now func() time.Time) (*Table, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, fmt.Errorf("embedded: %s is locked by another process (is another stack running on this data directory?)", path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
 	}

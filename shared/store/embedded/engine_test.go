@@ -3,6 +3,7 @@ package embedded_test
 import (
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -74,5 +75,18 @@ func BenchmarkGet(b *testing.B) {
 		if _, err := tb.Get(b.Context(), k); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestOpenLockedFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "shark.db")
+	first, err := embedded.Open(path, storetest.NewClock().Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	_, err = embedded.Open(path, storetest.NewClock().Now)
+	if err == nil || !strings.Contains(err.Error(), "locked by another process") {
+		t.Fatalf("second open of a held file: %v", err)
 	}
 }
