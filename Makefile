@@ -24,9 +24,18 @@ run: ## Build and start the local stack (ADDR, DATA, PUBLIC_URL may be set)
 	go build -o bin/shark ./cmd/shark
 	ADDR='$(ADDR)' DATA='$(DATA)' PUBLIC_URL='$(PUBLIC_URL)' ./bin/shark serve
 
+# AWS's Lambda Runtime Interface Emulator, pinned; the tests of the real
+# bootstraps (functions/bootstrap_test.go) find it through SHARK_RIE.
+RIE_MODULE  := github.com/aws/aws-lambda-runtime-interface-emulator
+RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
+RIE         := $(CURDIR)/bin/aws-lambda-rie
+export SHARK_RIE ?= $(RIE)
+
 .PHONY: deps
-deps: $(VENV)/.installed ## Install what the tests need (Python virtualenv, Go modules)
+deps: $(VENV)/.installed ## Install what the tests need (Python virtualenv, Go modules, aws-lambda-rie)
 	go mod download
+	test -x $(RIE) && go version -m $(RIE) | grep -F '$(RIE_MODULE)	$(RIE_VERSION)' >/dev/null || \
+		GOBIN=$(CURDIR)/bin go install $(RIE_MODULE)/cmd/aws-lambda-rie@$(RIE_VERSION)
 
 $(VENV)/.installed: tests/requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required" >&2; exit 1; }
@@ -63,9 +72,9 @@ fuzz-smoke: ## A short run of every fuzz target (FUZZTIME each)
 	done
 
 .PHONY: e2e
-e2e: $(VENV)/.installed ## The Python end-to-end tests against a local stack
+e2e: $(VENV)/.installed ## The Python end-to-end tests against local stacks (embedded, and on moto)
 	go build -o bin/shark ./cmd/shark
-	$(PY) -m pytest -q tests/e2e
+	infra/moto.sh $(PY) -m pytest -q tests/e2e
 
 .PHONY: bench
 bench: ## Run the benchmarks (record results in BENCHMARKS.md)
