@@ -77,6 +77,7 @@ type tenantInput struct {
 	DCRPolicy *string   `json:"dcr_policy"`
 	Hosts     *[]string `json:"hosts"`
 	Scopes    *[]string `json:"scopes"`
+	Disabled  *bool     `json:"disabled"` // update only: false re-enables
 }
 
 var hostPattern = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
@@ -135,6 +136,9 @@ func (p *Platform) create(w http.ResponseWriter, r *http.Request) error {
 	}
 	if in.ID == nil {
 		return httpx.BadRequest("id is required")
+	}
+	if in.Disabled != nil {
+		return httpx.InvalidParameter("a tenant is created enabled; disable it with POST /platform/v1/tenants/{id}/disable")
 	}
 	id, err := tenant.ParseID(*in.ID)
 	if err != nil {
@@ -299,6 +303,13 @@ func (p *Platform) update(w http.ResponseWriter, r *http.Request) error {
 		}
 		if in.Scopes != nil {
 			t.Scopes, changed["scopes"] = *in.Scopes, *in.Scopes
+		}
+		if in.Disabled != nil && *in.Disabled != t.Disabled {
+			t.Disabled, changed["disabled"] = *in.Disabled, *in.Disabled
+			t.DisabledAt = time.Time{}
+			if t.Disabled {
+				t.DisabledAt = p.Store.Now()
+			}
 		}
 		return nil
 	}, changed)

@@ -252,6 +252,18 @@ func TestPlatformTenants(t *testing.T) {
 			t.Fatalf("disabled tenant %s: %d %s", path, r.status, r.raw)
 		}
 	}
+	if got := s.do(s.admin, "GET", "/platform/v1/tenants/acme", pk, ""); got.body["disabled"] != true || got.body["disabled_at"] == nil {
+		t.Fatalf("disabled tenant as the operator sees it: %s", got.raw)
+	}
+	if en := s.do(s.admin, "PATCH", "/platform/v1/tenants/acme", pk, `{"disabled":false}`); en.status != 200 || en.body["disabled"] != false || en.body["disabled_at"] != nil {
+		t.Fatalf("re-enable: %s", en.raw)
+	}
+	if kids := s.kids("/t/acme/.well-known/jwks.json"); len(kids) != 1 || kids[0] != acmeKids[0] {
+		t.Fatalf("re-enabled tenant's keys: %v", kids)
+	}
+	if r := s.do(s.admin, "POST", "/platform/v1/tenants", pk, `{"id":"born-off","disabled":true}`); r.status != 400 {
+		t.Fatalf("create disabled: %s", r.raw)
+	}
 }
 
 // TestLogsCarryNoSecrets runs the flows that handle keys with debug logging and
