@@ -174,15 +174,34 @@ func (t *Table) Put(ctx context.Context, it store.Item, cond store.Cond) (int64,
 		return 0, err
 	}
 	var version int64
-	err := t.db.Batch(func(tx *bolt.Tx) error {
+	err := t.write(func(tx *bolt.Tx) (error, error) {
 		prev, err := t.check(tx, it.Key, cond, t.nowUnix())
 		if err != nil {
-			return err
+			return err, nil
 		}
 		version = prev + 1
-		return t.put(tx, it, prev)
+		return nil, t.put(tx, it, prev)
 	})
 	return version, err
+}
+
+// write runs fn in a shared (group-committed) write transaction. fn returns
+// its outcome for the caller separately from a failure that must roll the
+// transaction back: a failed condition writes nothing, so it is an outcome
+// and does not undo, or re-run, the other writes of its batch. fn may run
+// more than once (bbolt re-runs a batch without a failed member) and must
+// only have effects through tx and what it returns.
+func (t *Table) write(fn func(tx *bolt.Tx) (outcome, failure error)) error {
+	var outcome error
+	err := t.db.Batch(func(tx *bolt.Tx) error {
+		var failure error
+		outcome, failure = fn(tx)
+		return failure
+	})
+	if err != nil {
+		return err
+	}
+	return outcome
 }
 
 // Delete implements store.Table.
@@ -193,11 +212,11 @@ func (t *Table) Delete(ctx context.Context, key store.Key, cond store.Cond) erro
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return t.db.Batch(func(tx *bolt.Tx) error {
+	return t.write(func(tx *bolt.Tx) (error, error) {
 		if _, err := t.check(tx, key, cond, t.nowUnix()); err != nil {
-			return err
+			return err, nil
 		}
-		return t.del(tx, key)
+		return nil, t.del(tx, key)
 	})
 }
 
@@ -217,16 +236,16 @@ func (t *Table) Transact(ctx context.Context, writes []store.Write) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return t.db.Batch(func(tx *bolt.Tx) error {
+	return t.write(func(tx *bolt.Tx) (error, error) {
 		now := t.nowUnix()
 		prev := make([]int64, len(writes))
 		for i, w := range writes {
 			v, err := t.check(tx, w.Target(), w.Cond, now)
 			if err == store.ErrConditionFailed {
-				return &store.TxCanceled{Index: i}
+				return &store.TxCanceled{Index: i}, nil
 			}
 			if err != nil {
-				return err
+				return nil, err
 			}
 			prev[i] = v
 		}
@@ -239,10 +258,10 @@ func (t *Table) Transact(ctx context.Context, writes []store.Write) error {
 				err = t.del(tx, w.Key)
 			}
 			if err != nil {
-				return err
+				return nil, err
 			}
 		}
-		return nil
+		return nil, nil
 	})
 }
 

@@ -1,9 +1,11 @@
 package embedded_test
 
 import (
+	"errors"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -88,5 +90,54 @@ func TestOpenLockedFile(t *testing.T) {
 	_, err = embedded.Open(path, storetest.NewClock().Now)
 	if err == nil || !strings.Contains(err.Error(), "locked by another process") {
 		t.Fatalf("second open of a held file: %v", err)
+	}
+}
+
+// TestBatchedWritesWithFailures: writers that share a group commit do not
+// disturb each other; a failed condition in the batch neither undoes nor
+// duplicates the others' writes.
+func TestBatchedWritesWithFailures(t *testing.T) {
+	tb := newTable(t, storetest.NewClock())
+	ctx := t.Context()
+	for i := range 20 {
+		if _, err := tb.Put(ctx, store.Item{Key: store.Key{PK: "T#a#X", SK: "taken-" + strconv.Itoa(i)}}, store.CondAlways); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 40)
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sk := "new-" + strconv.Itoa(i)
+			if i%2 == 1 {
+				sk = "taken-" + strconv.Itoa(i/2) // exists: the condition fails
+			}
+			errs[i] = tb.Transact(ctx, []store.Write{
+				{Op: store.OpPut, Item: store.Item{Key: store.Key{PK: "T#a#X", SK: sk}, Data: []byte("w")}, Cond: store.CondAbsent},
+				{Op: store.OpPut, Item: store.Item{Key: store.Key{PK: "T#a#LOG", SK: strconv.Itoa(i)}}, Cond: store.CondAbsent},
+			})
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		var canceled *store.TxCanceled
+		if i%2 == 0 && err != nil {
+			t.Fatalf("writer %d: %v", i, err)
+		}
+		if i%2 == 1 && (!errors.As(err, &canceled) || canceled.Index != 0) {
+			t.Fatalf("writer %d: want TxCanceled at 0, got %v", i, err)
+		}
+		_, logErr := tb.Get(ctx, store.Key{PK: "T#a#LOG", SK: strconv.Itoa(i)})
+		if (i%2 == 0) != (logErr == nil) {
+			t.Fatalf("writer %d: its second write is %v after outcome %v", i, logErr, err)
+		}
+	}
+	for i := range 20 {
+		it, err := tb.Get(ctx, store.Key{PK: "T#a#X", SK: "taken-" + strconv.Itoa(i)})
+		if err != nil || it.Version != 1 || len(it.Data) != 0 {
+			t.Fatalf("pre-existing item %d changed: %+v %v", i, it, err)
+		}
 	}
 }
