@@ -88,7 +88,7 @@ lint: $(VENV)/.installed ## go vet, gofmt and template validation
 
 .PHONY: build
 build: $(VENV)/.installed ## Build the Lambda bootstraps with sam build
-	SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam build --template-file template.yaml
+	SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam build --build-in-source --template-file template.yaml
 
 .PHONY: clean
 clean: ## Remove build outputs (keeps .venv and the data dir)
