@@ -25,7 +25,7 @@ run: ## Build and start the local stack (ADDR, DATA, PUBLIC_URL may be set)
 	ADDR='$(ADDR)' DATA='$(DATA)' PUBLIC_URL='$(PUBLIC_URL)' ./bin/shark serve
 
 # AWS's Lambda Runtime Interface Emulator, pinned; the tests of the real
-# bootstraps (functions/bootstrap_test.go) find it through SHARK_RIE.
+# bootstraps (functions/rie_test.go) find it through SHARK_RIE.
 RIE_MODULE  := github.com/aws/aws-lambda-runtime-interface-emulator
 RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
 RIE         := $(CURDIR)/bin/aws-lambda-rie
