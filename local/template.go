@@ -76,6 +76,12 @@ func LoadRoutes(templatePath string) ([]Route, error) {
 	if err != nil {
 		return nil, fmt.Errorf("local: read template: %w", err)
 	}
+	return ParseRoutes(templatePath, data)
+}
+
+// ParseRoutes is LoadRoutes for a template already in memory; name (a file
+// name, e.g. "template.yaml") tells YAML from JSON and labels errors.
+func ParseRoutes(templatePath string, data []byte) ([]Route, error) {
 	opts := &intrinsics.ProcessorOptions{
 		IntrinsicHandlerOverrides: map[string]intrinsics.IntrinsicHandler{"Ref": refToLogicalID},
 	}

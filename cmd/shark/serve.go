@@ -17,6 +17,7 @@ import (
 	"github.com/sharkauth/serverless/shared/config"
 	"github.com/sharkauth/serverless/shared/tenant"
 
+	serverless "github.com/sharkauth/serverless"
 	"github.com/sharkauth/serverless/local"
 )
 
@@ -32,7 +33,7 @@ func serve(args []string) error {
 	table := fs.String("table", "sharkauth", "DynamoDB table for --store dynamodb")
 	keyMode := fs.String("keys", "local", "key mode: local, envelope or kms")
 	kmsKey := fs.String("kms-key-id", os.Getenv("KMS_KEY_ID"), "KMS key that wraps data keys in envelope mode")
-	templatePath := fs.String("template", "template.yaml", "SAM template whose routes are served")
+	templatePath := fs.String("template", "", "SAM template whose routes are served (default: the template built into shark)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -61,7 +62,10 @@ func serve(args []string) error {
 	}
 	defer env.Close()
 
-	routes, err := local.LoadRoutes(*templatePath)
+	routes, err := local.ParseRoutes("template.yaml", serverless.Template)
+	if *templatePath != "" {
+		routes, err = local.LoadRoutes(*templatePath)
+	}
 	if err != nil {
 		return err
 	}
