@@ -6,10 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 
-	"github.com/sharkauth/serverless/shared/app"
 	"github.com/sharkauth/serverless/shared/config"
 	"github.com/sharkauth/serverless/shared/store"
 	"github.com/sharkauth/serverless/shared/tenant"
@@ -19,7 +16,7 @@ import (
 // creates a platform key and, with --root-tenant, the root tenant, and prints
 // their keys once. It runs with the operator's AWS credentials against the
 // stack's table and KMS key (the template's outputs).
-func bootstrap(args []string) error {
+func bootstrap(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("bootstrap", flag.ContinueOnError)
 	table := fs.String("table", os.Getenv(config.EnvTableName), "the stack's DynamoDB table (env TABLE_NAME)")
 	keyMode := fs.String("keys", envOr(config.EnvKeyMode, store.ModeEnvelope), "key mode of the stack: envelope or kms")
@@ -32,12 +29,7 @@ func bootstrap(args []string) error {
 	}
 	cfg := config.Config{Store: config.StoreDynamoDB, TableName: *table, KeyMode: *keyMode, KMSKeyID: *kmsKey,
 		Endpoint: *endpoint, Region: *region, LogLevel: "warn"}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := prepareEmulator(ctx, &cfg); err != nil {
-		return err
-	}
-	env, err := app.NewEnv(ctx, cfg, app.Options{})
+	env, err := openEnv(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -16,9 +16,19 @@ import (
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 
 	"github.com/sharkauth/serverless/infra"
+	"github.com/sharkauth/serverless/shared/app"
 	"github.com/sharkauth/serverless/shared/config"
 	"github.com/sharkauth/serverless/shared/store"
 )
+
+// openEnv builds the environment a command runs in: the emulator readied
+// first when --endpoint names one.
+func openEnv(ctx context.Context, cfg config.Config) (*app.Env, error) {
+	if err := prepareEmulator(ctx, &cfg); err != nil {
+		return nil, err
+	}
+	return app.NewEnv(ctx, cfg, app.Options{})
+}
 
 // localKeyAlias names the wrapping key the runner creates on an emulator.
 const localKeyAlias = "alias/sharkauth-local"

@@ -3,8 +3,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 )
 
 const usage = `usage: shark <command> [flags]
@@ -19,12 +22,15 @@ func main() {
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)
 	}
+	// SIGINT and SIGTERM end a command gracefully (serve drains its server).
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	var err error
 	switch os.Args[1] {
 	case "serve":
-		err = serve(os.Args[2:])
+		err = serve(ctx, os.Args[2:])
 	case "bootstrap":
-		err = bootstrap(os.Args[2:])
+		err = bootstrap(ctx, os.Args[2:])
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return
@@ -33,6 +39,7 @@ func main() {
 		os.Exit(2)
 	}
 	if err != nil {
+		stop()
 		fmt.Fprintln(os.Stderr, "shark:", err)
 		os.Exit(1)
 	}

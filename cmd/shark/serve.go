@@ -8,9 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/sharkauth/serverless/shared/app"
@@ -23,7 +21,7 @@ import (
 
 // serve runs every function of template.yaml on one address through the same
 // constructors and Lambda adapter as the deployed stack.
-func serve(args []string) error {
+func serve(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	addr := fs.String("addr", envOr("ADDR", "127.0.0.1:8080"), "listen address (env ADDR)")
 	data := fs.String("data", envOr("DATA", "./.data"), "data directory: database, master key, first-boot keys (env DATA)")
@@ -51,12 +49,7 @@ func serve(args []string) error {
 		KeyMode: *keyMode, KMSKeyID: *kmsKey, TenantCacheTTL: 2 * time.Second,
 		DocsURL: "https://github.com/sharkauth/serverless#readme", LogLevel: envOr("LOG_LEVEL", "info"),
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := prepareEmulator(ctx, &cfg); err != nil {
-		return err
-	}
-	env, err := app.NewEnv(ctx, cfg, app.Options{})
+	env, err := openEnv(ctx, cfg)
 	if err != nil {
 		return err
 	}
