@@ -12,6 +12,8 @@ import (
 
 	"github.com/sharkauth/serverless/shared/app"
 	"github.com/sharkauth/serverless/shared/config"
+	"github.com/sharkauth/serverless/shared/ids"
+	"github.com/sharkauth/serverless/shared/store"
 	"github.com/sharkauth/serverless/shared/tenant"
 )
 
@@ -303,4 +305,22 @@ func (b *safeBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
+}
+
+// TestRevokedPlatformKey: a platform key with a revocation time is refused like
+// an unknown one.
+func TestRevokedPlatformKey(t *testing.T) {
+	s := start(t, t.TempDir())
+	key := "sk_platform_" + strings.Repeat("R", 43)
+	pk := store.PlatformKey{ID: "pk_revoked", Hash: ids.Hash(key), CreatedAt: s.env.Store.Now(), RevokedAt: s.env.Store.Now()}
+	if err := s.env.Store.CreatePlatformKey(t.Context(), pk); err != nil {
+		t.Fatal(err)
+	}
+	r := s.do(s.admin, "GET", "/platform/v1/tenants", key, "")
+	if r.status != 401 || r.body["message"] != "invalid API key" {
+		t.Fatalf("revoked platform key: %d %s", r.status, r.raw)
+	}
+	if ok := s.do(s.admin, "GET", "/platform/v1/tenants", s.boot.PlatformKey, ""); ok.status != 200 {
+		t.Fatalf("live platform key: %d %s", ok.status, ok.raw)
+	}
 }
