@@ -5,6 +5,12 @@
 # runs the command, and always kills moto on exit, propagating the command's
 # exit code.
 #
+# moto's server handles requests on concurrent threads, and its conditional
+# writes are not atomic across them: two PutItems conditioned on one version
+# can both succeed, and concurrent transactions are not isolated. DynamoDB
+# applies each request atomically, so moto is started with one request at a
+# time (werkzeug's threaded=False); our code relies on no more than that.
+#
 #   infra/moto.sh go test -race ./shared/store/dynamodb/
 set -euo pipefail
 
@@ -36,7 +42,12 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-"$moto" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+"$python" -c '
+import sys, moto.server as server
+run = server.run_simple
+server.run_simple = lambda *a, **kw: run(*a, **{**kw, "threaded": False})
+server.main(sys.argv[1:])
+' -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
 moto_pid=$!
 
 endpoint="http://127.0.0.1:$port"
