@@ -129,7 +129,7 @@ func TestBootstraps(t *testing.T) {
 		r := jwks.invoke(t, get("/.well-known/oauth-authorization-server", "GET /.well-known/{proxy+}", map[string]string{"proxy": "oauth-authorization-server"}))
 		r.want(t, http.StatusOK, "public, max-age=3600")
 		body := r.object(t)
-		if body["issuer"] != publicURL || body["jwks_uri"] != publicURL+"/.well-known/jwks.json" || body["token_endpoint"] != publicURL+"/oauth/token" {
+		if body["issuer"] != publicURL || body["jwks_uri"] != publicURL+"/.well-known/jwks.json" {
 			t.Fatalf("metadata: %s", r.Body)
 		}
 	})

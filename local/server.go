@@ -25,6 +25,11 @@ import (
 // after reading at most one byte past the limit.
 const MaxBodyBytes = 1 << 20
 
+// MaxHeaderBytes bounds a request's header block, as API Gateway's HTTP API
+// does (its quota: 10 KB of request line and headers). Go's server refuses a
+// larger one with 431 in plain text before any handler runs.
+const MaxHeaderBytes = 10 << 10
+
 // What the runner puts in requestContext where API Gateway would put the
 // deployment's identity.
 const (
@@ -86,6 +91,12 @@ func NewHandler(routes []Route, functions map[string]http.Handler) (http.Handler
 // ServeHTTP routes r, invokes the route's function with the HTTP API event of
 // r, and writes the function's response.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Host == "" {
+		// HTTP/1.0 lets a client omit Host; API Gateway never forwards such a
+		// request, and no tenant or issuer can be resolved without one.
+		writeJSON(w, http.StatusBadRequest, `{"error":"invalid_request","message":"the Host header is required"}`)
+		return
+	}
 	rawPath := r.URL.EscapedPath()
 	route, params, ok := s.router.match(r.Method, rawPath)
 	if !ok {

@@ -24,7 +24,7 @@ func bootstrap(ctx context.Context, args []string) error {
 	root := fs.String("root-tenant", "", "also create this tenant (the stack's RootTenant), if it does not exist")
 	endpoint := fs.String("endpoint", "", "AWS endpoint (an emulator); empty for AWS")
 	region := fs.String("region", os.Getenv(config.EnvRegion), "AWS region")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	cfg := config.Config{Store: config.StoreDynamoDB, TableName: *table, KeyMode: *keyMode, KMSKeyID: *kmsKey,

@@ -4,6 +4,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -15,6 +17,8 @@ const usage = `usage: shark <command> [flags]
 commands:
   serve      run the local stack (shark serve -h for its flags)
   bootstrap  create a platform key (and a root tenant) on a deployed stack
+  recover-key  mint a new admin (or platform) key from the local data dir
+               when the first-boot key was lost (stop shark serve first)
 `
 
 func main() {
@@ -31,12 +35,17 @@ func main() {
 		err = serve(ctx, os.Args[2:])
 	case "bootstrap":
 		err = bootstrap(ctx, os.Args[2:])
+	case "recover-key":
+		err = recoverKey(ctx, os.Args[2:])
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return
 	default:
 		fmt.Fprintf(os.Stderr, "shark: unknown command %q\n%s", os.Args[1], usage)
 		os.Exit(2)
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return // -h: the usage was printed
 	}
 	if err != nil {
 		stop()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -25,26 +26,27 @@ func serve(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	addr := fs.String("addr", envOr("ADDR", "127.0.0.1:8080"), "listen address (env ADDR)")
 	data := fs.String("data", envOr("DATA", "./.data"), "data directory: database, master key, first-boot keys (env DATA)")
-	publicURL := fs.String("public-url", os.Getenv("PUBLIC_URL"), "external base URL (env PUBLIC_URL; default http://localhost:<port>)")
+	publicURL := fs.String("public-url", os.Getenv("PUBLIC_URL"), "external base URL (env PUBLIC_URL); unset, issuers follow the scheme and Host each client used")
 	storeKind := fs.String("store", config.StoreEmbedded, "storage engine: embedded or dynamodb")
 	endpoint := fs.String("endpoint", "", "AWS endpoint for --store dynamodb or --keys envelope|kms (e.g. moto's server)")
 	table := fs.String("table", "sharkauth", "DynamoDB table for --store dynamodb")
 	keyMode := fs.String("keys", "local", "key mode: local, envelope or kms")
 	kmsKey := fs.String("kms-key-id", os.Getenv("KMS_KEY_ID"), "KMS key that wraps data keys in envelope mode")
 	templatePath := fs.String("template", "", "SAM template whose routes are served (default: the template built into shark)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
-	if *publicURL == "" {
+	shown := *publicURL
+	if shown == "" {
 		_, port, _ := net.SplitHostPort(ln.Addr().String())
-		*publicURL = "http://localhost:" + port
+		shown = "http://localhost:" + port
 	}
 	cfg := config.Config{
-		PublicURL: *publicURL, RootTenant: tenant.MustID("default"),
+		PublicURL: *publicURL, AnyHost: *publicURL == "", RootTenant: tenant.MustID("default"),
 		Store: *storeKind, DataDir: *data, TableName: *table, Endpoint: *endpoint, Region: envOr("AWS_REGION", "us-east-1"),
 		KeyMode: *keyMode, KMSKeyID: *kmsKey, TenantCacheTTL: 2 * time.Second,
 		DocsURL: "https://github.com/sharkauth/serverless#readme", LogLevel: envOr("LOG_LEVEL", "info"),
@@ -70,19 +72,21 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	boot, err := env.Boot(ctx)
-	if err != nil {
+	// The first boot's keys are written and printed before they are stored:
+	// a key is never stored unseen (app.Env.BootWith).
+	if _, err := env.BootWith(ctx, func(b *app.FirstBoot) error { return writeFirstBoot(cfg.DataDir, b) }); err != nil {
 		return err
 	}
-	if boot != nil {
-		if err := writeFirstBoot(cfg.DataDir, boot); err != nil {
-			return err
-		}
+	srv := &http.Server{
+		Handler: handler, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: local.MaxHeaderBytes,
+		// What Go's server refuses before any handler runs (a malformed
+		// request line or escape, oversized headers) is answered by Go in
+		// plain text; its own log lines go to the JSON log.
+		ErrorLog: slog.NewLogLogger(env.Log.Handler(), slog.LevelWarn),
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	fmt.Printf("SharkAuth local stack on %s (store %s, keys %s, data %s)\n", cfg.PublicURL, cfg.Store, cfg.KeyMode, cfg.DataDir)
+	fmt.Printf("SharkAuth local stack on %s (store %s, keys %s, data %s)\n", shown, cfg.Store, cfg.KeyMode, cfg.DataDir)
 	select {
 	case err := <-errc:
 		return err
@@ -99,19 +103,43 @@ func serve(ctx context.Context, args []string) error {
 
 // writeFirstBoot prints the keys of the first boot, once, and writes them
 // (mode 0600) to <data>/admin.key.firstboot and <data>/platform.key.firstboot.
+// It prints first, so a key that cannot be written is still seen.
 func writeFirstBoot(dir string, boot *app.FirstBoot) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	for name, key := range map[string]string{"admin.key.firstboot": boot.AdminKey, "platform.key.firstboot": boot.PlatformKey} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(key+"\n"), 0o600); err != nil {
-			return err
-		}
-	}
 	fmt.Printf("first boot: tenant \"default\" created; these keys are shown once\n")
 	fmt.Printf("admin key: %s\n", boot.AdminKey)
 	fmt.Printf("platform key: %s\n", boot.PlatformKey)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("first boot: the keys above could not be saved (nothing was stored; the next start is a first boot again): %w", err)
+	}
+	for name, key := range map[string]string{"admin.key.firstboot": boot.AdminKey, "platform.key.firstboot": boot.PlatformKey} {
+		if err := writeSecretFile(filepath.Join(dir, name), key); err != nil {
+			return fmt.Errorf("first boot: the keys above could not be saved (nothing was stored; the next start is a first boot again): %w", err)
+		}
+	}
 	fmt.Printf("(also written to %s and %s)\n", filepath.Join(dir, "admin.key.firstboot"), filepath.Join(dir, "platform.key.firstboot"))
+	return nil
+}
+
+// writeSecretFile writes a key to path, mode 0600 even when the file existed
+// with a wider mode.
+func writeSecretFile(path, key string) error {
+	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
+		return err
+	}
+	return os.Chmod(path, 0o600)
+}
+
+// parseFlags parses a command's flags: -h prints the usage and is not an
+// error (flag.ErrHelp, which main turns into exit 0); arguments left over are
+// an error with the usage.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
 	return nil
 }
 

@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"slices"
@@ -20,6 +21,8 @@ import (
 // KeyMaker creates a tenant's signing key (the configured key mode).
 type KeyMaker interface {
 	New(ctx context.Context, t tenant.ID) (store.SigningKey, error)
+	// Discard releases a key New made whose record was never stored.
+	Discard(ctx context.Context, k store.SigningKey) error
 }
 
 // Platform serves /platform/v1: tenant lifecycle for platform operators.
@@ -43,9 +46,12 @@ func (p *Platform) Register(mux *http.ServeMux) {
 }
 
 type tenantJSON struct {
-	ID         string     `json:"id"`
-	Name       string     `json:"name"`
-	Issuer     string     `json:"issuer"`
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Issuer string `json:"issuer"`
+	// Issuers lists the tenant's issuer on every URL it is reached on: its
+	// path (or root) issuer, then one per custom host.
+	Issuers    []string   `json:"issuers"`
 	Hosts      []string   `json:"hosts"`
 	Scopes     []string   `json:"scopes"`
 	DCRPolicy  string     `json:"dcr_policy"`
@@ -60,9 +66,11 @@ func (p *Platform) view(r *http.Request, t store.Tenant) tenantJSON {
 	if !t.DisabledAt.IsZero() {
 		v.DisabledAt = &t.DisabledAt
 	}
-	v.Issuer = p.Tenants.Issuer(p.Tenants.Base(r), tenant.MustID(t.ID))
+	// issuer is the canonical one: the first custom host's, else the path's.
+	v.Issuers = p.Tenants.Issuers(r, tenant.MustID(t.ID), t.Hosts)
+	v.Issuer = v.Issuers[0]
 	if len(t.Hosts) > 0 {
-		v.Issuer = "https://" + t.Hosts[0]
+		v.Issuer = v.Issuers[1]
 	}
 	return v
 }
@@ -83,9 +91,11 @@ type tenantInput struct {
 var hostPattern = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
 
 // validate checks the optional fields of a create or update.
-func (p *Platform) validate(in tenantInput) error {
-	if in.Name != nil && (len(*in.Name) > 200 || strings.TrimSpace(*in.Name) == "") {
-		return httpx.InvalidParameter("name must be 1 to 200 characters")
+func (p *Platform) validate(r *http.Request, in tenantInput) error {
+	if in.Name != nil {
+		if err := httpx.CheckName("name", *in.Name, 200); err != nil {
+			return err
+		}
 	}
 	if in.DCRPolicy != nil && !slices.Contains(dcrPolicies, *in.DCRPolicy) {
 		return httpx.InvalidParameter("dcr_policy must be one of " + strings.Join(dcrPolicies, ", "))
@@ -95,14 +105,14 @@ func (p *Platform) validate(in tenantInput) error {
 			return httpx.InvalidParameter("at most 10 hosts")
 		}
 		for i, h := range *in.Hosts {
-			if !hostPattern.MatchString(h) || len(h) > 253 {
-				return httpx.InvalidParameter("hosts[" + strconv.Itoa(i) + "] is not a lowercase DNS name")
+			if !hostPattern.MatchString(h) || len(h) > 253 || tenant.NormalizeHost(h) != h {
+				return httpx.InvalidParameter("hosts[" + strconv.Itoa(i) + "] is not a bare lower-case DNS name (no scheme, port, path or trailing dot)")
 			}
 			if slices.Contains((*in.Hosts)[:i], h) {
 				return httpx.InvalidParameter("hosts lists " + h + " twice")
 			}
-			if strings.EqualFold(h, p.Tenants.PublicHost()) {
-				return httpx.InvalidParameter("hosts must not include the platform's own host")
+			if p.Tenants.OwnHost(r, h) {
+				return httpx.InvalidParameter("hosts[" + strconv.Itoa(i) + "] is the deployment's own host")
 			}
 		}
 	}
@@ -144,7 +154,7 @@ func (p *Platform) create(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return httpx.InvalidParameter("id must match [a-z0-9][a-z0-9-]{1,38}[a-z0-9]")
 	}
-	if err := p.validate(in); err != nil {
+	if err := p.validate(r, in); err != nil {
 		return err
 	}
 	ctx := r.Context()
@@ -173,11 +183,15 @@ func (p *Platform) create(w http.ResponseWriter, r *http.Request) error {
 		return httpx.Internal(err)
 	}
 	if err := p.Store.CreateTenant(ctx, n); err != nil {
+		if derr := p.Keys.Discard(ctx, n.SigningKey); derr != nil {
+			slog.ErrorContext(ctx, "tenant create failed; its signing key was not released", "tenant", id.String(), "kid", n.SigningKey.KID, "cause", derr)
+		}
 		if errors.Is(err, store.ErrConflict) {
 			return httpx.Conflict(strings.TrimPrefix(err.Error(), store.ErrConflict.Error()+": "))
 		}
 		return httpx.Internal(err)
 	}
+	p.Tenants.Forget() // the new tenant and its hosts answer at once
 	v := p.view(r, t)
 	httpx.WriteJSON(w, http.StatusCreated, map[string]any{"tenant": v, "issuer": v.Issuer, "admin_key": adminKey})
 	return nil
@@ -193,12 +207,7 @@ func Bootstrap(ctx context.Context, km KeyMaker, t store.Tenant, now time.Time, 
 		return store.NewTenant{}, "", err
 	}
 	sk.State, sk.ActivatedAt = store.KeyCurrent, now
-	secret := ids.NewKey(ids.AdminKeyPrefix)
-	ak := store.APIKey{
-		ID: ids.New("key_"), Name: "first admin key", Hash: ids.Hash(secret),
-		Prefix: secret[:len(ids.AdminKeyPrefix)+4], Suffix: secret[len(secret)-4:],
-		Scopes: []string{"*"}, CreatedAt: now,
-	}
+	ak, secret := NewAdminKey("first admin key", []string{"*"}, now)
 	target := audit.Target{Type: "tenant", ID: t.ID}
 	return store.NewTenant{
 		Tenant:     t,
@@ -210,6 +219,18 @@ func Bootstrap(ctx context.Context, km KeyMaker, t store.Tenant, now time.Time, 
 			audit.New(r, now, audit.APIKeyCreated, actor, audit.Target{Type: "api_key", ID: ak.ID}, map[string]any{"scopes": ak.Scopes, "key_prefix": ak.Prefix}),
 		},
 	}, secret, nil
+}
+
+// NewAdminKey makes an admin key record and its secret (shown once; the
+// record keeps only its SHA-256, "sk_live_" plus 4 characters as prefix and
+// the last 4 as suffix).
+func NewAdminKey(name string, scopes []string, now time.Time) (store.APIKey, string) {
+	secret := ids.NewKey(ids.AdminKeyPrefix)
+	return store.APIKey{
+		ID: ids.New("key_"), Name: name, Hash: ids.Hash(secret),
+		Prefix: secret[:len(ids.AdminKeyPrefix)+4], Suffix: secret[len(secret)-4:],
+		Scopes: scopes, CreatedAt: now,
+	}, secret
 }
 
 func (p *Platform) list(w http.ResponseWriter, r *http.Request) error {
@@ -239,7 +260,10 @@ func (p *Platform) list(w http.ResponseWriter, r *http.Request) error {
 // pageRequest reads limit and cursor query parameters.
 func pageRequest(r *http.Request) (store.PageRequest, error) {
 	var pr store.PageRequest
-	q := r.URL.Query()
+	q, err := httpx.Query(r)
+	if err != nil {
+		return pr, err
+	}
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > store.MaxPageLimit {
@@ -287,7 +311,7 @@ func (p *Platform) update(w http.ResponseWriter, r *http.Request) error {
 	if in.ID != nil && *in.ID != id.String() {
 		return httpx.InvalidParameter("id cannot change")
 	}
-	if err := p.validate(in); err != nil {
+	if err := p.validate(r, in); err != nil {
 		return err
 	}
 	changed := map[string]any{}

@@ -93,7 +93,10 @@ func NewEnv(ctx context.Context, cfg config.Config, opts Options) (*Env, error) 
 		e.Close()
 		return nil, err
 	}
-	e.Tenants, err = tenant.NewResolver(cfg.PublicURL, cfg.RootTenant, directory{e.Store}, cfg.TenantCacheTTL, e.Now)
+	e.Tenants, err = tenant.NewResolver(directory{e.Store}, tenant.Options{
+		PublicURL: cfg.PublicURL, Root: cfg.RootTenant, AnyHost: cfg.AnyHost,
+		CacheTTL: cfg.TenantCacheTTL, Now: e.Now,
+	})
 	if err != nil {
 		e.Close()
 		return nil, err
@@ -169,7 +172,7 @@ func (d directory) Lookup(ctx context.Context, id tenant.ID) (tenant.Info, error
 	if errors.Is(err, store.ErrNotFound) {
 		return tenant.Info{}, tenant.ErrUnknown
 	}
-	return tenant.Info{Disabled: t.Disabled}, err
+	return tenant.Info{Disabled: t.Disabled, Record: t}, err
 }
 
 func (d directory) LookupHost(ctx context.Context, host string) (tenant.ID, error) {

@@ -3,6 +3,8 @@ package app
 import (
 	"errors"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/sharkauth/serverless/shared/admin"
 	"github.com/sharkauth/serverless/shared/discovery"
@@ -17,21 +19,23 @@ var Functions = map[string]func(*Env) http.Handler{
 	"admin": Admin,
 }
 
-// Jwks builds the jwks function: /.well-known documents of every tenant.
+// Jwks builds the jwks function: /.well-known documents of every tenant,
+// open to cross-origin reads (browser-based MCP clients fetch them).
 func Jwks(e *Env) http.Handler {
 	mux := http.NewServeMux()
 	(&discovery.Handler{Store: e.Store, Now: e.Now, DocsURL: e.Config.DocsURL}).Register(mux)
-	return httpx.Stack(e.tenanted(routes(mux)))
+	return httpx.Stack(publicCORS(e.tenanted(routes(mux))))
 }
 
 // Admin builds the admin function: the platform API and the health check.
+// Nothing it answers may be cached.
 func Admin(e *Env) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	}))
 	(&admin.Platform{Store: e.Store, Keys: e.Sealer, Tenants: e.Tenants}).Register(mux)
-	return httpx.Stack(routes(mux))
+	return httpx.Stack(httpx.NoStore(routes(mux)))
 }
 
 // tenanted resolves the request's tenant before h runs; unknown and disabled
@@ -46,14 +50,54 @@ func (e *Env) tenanted(h http.Handler) http.Handler {
 	})
 }
 
-// routes answers requests no route of mux matches with a JSON 404, instead of
-// the mux's plain-text page.
+// methods are those routes() tries when a request's method matches no route.
+var methods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// routes answers what no route of mux serves in JSON instead of the mux's
+// plain-text pages: 405 with Allow when the path has routes for other
+// methods, else 404. The mux never redirects: paths reach it canonical
+// (httpx.Stack refuses the rest).
 func routes(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, pattern := mux.Handler(r); pattern == "" {
+		if _, pattern := mux.Handler(r); pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		var allow []string
+		for _, m := range methods {
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			if _, pattern := mux.Handler(probe); pattern != "" {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) == 0 {
 			httpx.WriteError(w, r, httpx.NotFound("no route for "+r.Method+" "+r.URL.Path))
 			return
 		}
-		mux.ServeHTTP(w, r)
+		if slices.Contains(allow, http.MethodGet) && !slices.Contains(allow, http.MethodHead) {
+			allow = append(allow, http.MethodHead)
+		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		httpx.WriteError(w, r, &httpx.Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
+			Message: r.Method + " is not allowed here; allowed: " + strings.Join(allow, ", ")})
+	})
+}
+
+// publicCORS lets any origin read h's public documents (no credentials are
+// involved) and answers CORS preflights. Only the jwks function uses it.
+func publicCORS(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+			w.Header().Set("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS")
+			if hs := r.Header.Get("Access-Control-Request-Headers"); hs != "" {
+				w.Header().Set("Access-Control-Allow-Headers", hs)
+			}
+			w.Header().Set("Access-Control-Max-Age", "86400")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		h.ServeHTTP(w, r)
 	})
 }

@@ -25,6 +25,10 @@ type Config struct {
 	// that issuers and absolute URLs are built from; "" takes it from each
 	// request (API Gateway's domainName and X-Forwarded-Proto).
 	PublicURL string
+	// AnyHost (the local runner without PublicURL) makes every host that is
+	// not a tenant's the deployment's own, so issuers follow the Host the
+	// client used. On AWS only API Gateway's domain names are.
+	AnyHost bool
 	// RootTenant is the tenant served at the root (no /t/{tenant}); zero: none.
 	RootTenant tenant.ID
 	// Store is the engine: embedded (bbolt file in DataDir) or dynamodb.

@@ -29,20 +29,34 @@ var (
 	DPoPAlgs      = []string{"ES256", "ES384", "RS256", "PS256", "EdDSA"}
 )
 
-// Handler serves the /.well-known documents of the request's tenant.
+// Features says which parts of the product this deployment serves, so that
+// metadata advertises exactly what exists: each function's issue turns its
+// part on.
+type Features struct {
+	// Token: /oauth/token with GrantTypes and AuthMethods, DPoP, and
+	// /oauth/revoke and /oauth/introspect.
+	Token bool
+	// Register: /oauth/register (RFC 7591).
+	Register bool
+}
+
+// Handler serves the /.well-known documents of the request's tenant: the JWKS
+// and RFC 8414 metadata. openid-configuration is not served: we issue no ID
+// tokens and have no authorization or userinfo endpoint, so no document could
+// be a complete OpenID Provider configuration.
 type Handler struct {
 	Store *store.Store
 	Now   func() time.Time
 	// DocsURL is the service_documentation member.
-	DocsURL string
+	DocsURL  string
+	Features Features
 }
 
 // Register adds the routes to mux; paths are tenant-free (the resolver removed
 // /t/{tenant} and the RFC 8414 path insertion).
 func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET /.well-known/jwks.json", httpx.Handle(h.jwks))
-	mux.Handle("GET /.well-known/oauth-authorization-server", httpx.Handle(h.metadata(false)))
-	mux.Handle("GET /.well-known/openid-configuration", httpx.Handle(h.metadata(true)))
+	mux.Handle("GET /.well-known/oauth-authorization-server", httpx.Handle(h.metadata))
 }
 
 func current(r *http.Request) (tenant.Tenant, error) {
@@ -68,64 +82,68 @@ func (h *Handler) jwks(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// Metadata is the RFC 8414 document of a tenant.
+// Metadata is the RFC 8414 document of a tenant. Members of parts this
+// deployment does not serve are omitted.
 type Metadata struct {
 	Issuer                                     string   `json:"issuer"`
-	TokenEndpoint                              string   `json:"token_endpoint"`
+	TokenEndpoint                              string   `json:"token_endpoint,omitempty"`
 	JWKSURI                                    string   `json:"jwks_uri"`
-	RegistrationEndpoint                       string   `json:"registration_endpoint"`
-	RevocationEndpoint                         string   `json:"revocation_endpoint"`
-	IntrospectionEndpoint                      string   `json:"introspection_endpoint"`
+	RegistrationEndpoint                       string   `json:"registration_endpoint,omitempty"`
+	RevocationEndpoint                         string   `json:"revocation_endpoint,omitempty"`
+	IntrospectionEndpoint                      string   `json:"introspection_endpoint,omitempty"`
 	ScopesSupported                            []string `json:"scopes_supported"`
 	ResponseTypesSupported                     []string `json:"response_types_supported"`
-	GrantTypesSupported                        []string `json:"grant_types_supported"`
-	TokenEndpointAuthMethodsSupported          []string `json:"token_endpoint_auth_methods_supported"`
-	TokenEndpointAuthSigningAlgValuesSupported []string `json:"token_endpoint_auth_signing_alg_values_supported"`
-	RevocationEndpointAuthMethodsSupported     []string `json:"revocation_endpoint_auth_methods_supported"`
-	IntrospectionEndpointAuthMethodsSupported  []string `json:"introspection_endpoint_auth_methods_supported"`
-	DPoPSigningAlgValuesSupported              []string `json:"dpop_signing_alg_values_supported"`
-	CodeChallengeMethodsSupported              []string `json:"code_challenge_methods_supported"`
+	GrantTypesSupported                        []string `json:"grant_types_supported,omitempty"`
+	TokenEndpointAuthMethodsSupported          []string `json:"token_endpoint_auth_methods_supported,omitempty"`
+	TokenEndpointAuthSigningAlgValuesSupported []string `json:"token_endpoint_auth_signing_alg_values_supported,omitempty"`
+	RevocationEndpointAuthMethodsSupported     []string `json:"revocation_endpoint_auth_methods_supported,omitempty"`
+	IntrospectionEndpointAuthMethodsSupported  []string `json:"introspection_endpoint_auth_methods_supported,omitempty"`
+	DPoPSigningAlgValuesSupported              []string `json:"dpop_signing_alg_values_supported,omitempty"`
 	ServiceDocumentation                       string   `json:"service_documentation,omitempty"`
-	// OpenID Provider members, for clients that only read openid-configuration.
-	SubjectTypesSupported []string `json:"subject_types_supported,omitempty"`
 }
 
-func (h *Handler) metadata(openid bool) httpx.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		t, err := current(r)
-		if err != nil {
-			return err
-		}
-		rec, err := h.Store.GetTenant(r.Context(), t.ID)
-		if err != nil {
+// Document builds the metadata of the tenant whose issuer is iss.
+func (h *Handler) Document(iss string, rec store.Tenant) Metadata {
+	md := Metadata{
+		Issuer:          iss,
+		JWKSURI:         iss + "/.well-known/jwks.json",
+		ScopesSupported: nonNil(rec.Scopes),
+		// RFC 8414 requires the member; there is no authorization endpoint
+		// yet, so no response type is supported.
+		ResponseTypesSupported: []string{},
+		ServiceDocumentation:   h.DocsURL,
+	}
+	if h.Features.Token {
+		md.TokenEndpoint = iss + "/oauth/token"
+		md.RevocationEndpoint = iss + "/oauth/revoke"
+		md.IntrospectionEndpoint = iss + "/oauth/introspect"
+		md.GrantTypesSupported = GrantTypes
+		md.TokenEndpointAuthMethodsSupported = AuthMethods
+		md.TokenEndpointAuthSigningAlgValuesSupported = AssertionAlgs
+		md.RevocationEndpointAuthMethodsSupported = AuthMethods
+		md.IntrospectionEndpointAuthMethodsSupported = AuthMethods
+		md.DPoPSigningAlgValuesSupported = DPoPAlgs
+	}
+	if h.Features.Register {
+		md.RegistrationEndpoint = iss + "/oauth/register"
+	}
+	return md
+}
+
+func (h *Handler) metadata(w http.ResponseWriter, r *http.Request) error {
+	t, err := current(r)
+	if err != nil {
+		return err
+	}
+	rec, ok := store.TenantOf(r.Context())
+	if !ok {
+		if rec, err = h.Store.GetTenant(r.Context(), t.ID); err != nil {
 			return httpx.Internal(err)
 		}
-		iss := t.Issuer
-		md := Metadata{
-			Issuer:                            iss,
-			TokenEndpoint:                     iss + "/oauth/token",
-			JWKSURI:                           iss + "/.well-known/jwks.json",
-			RegistrationEndpoint:              iss + "/oauth/register",
-			RevocationEndpoint:                iss + "/oauth/revoke",
-			IntrospectionEndpoint:             iss + "/oauth/introspect",
-			ScopesSupported:                   nonNil(rec.Scopes),
-			ResponseTypesSupported:            []string{"code"},
-			GrantTypesSupported:               GrantTypes,
-			TokenEndpointAuthMethodsSupported: AuthMethods,
-			TokenEndpointAuthSigningAlgValuesSupported: AssertionAlgs,
-			RevocationEndpointAuthMethodsSupported:     AuthMethods,
-			IntrospectionEndpointAuthMethodsSupported:  AuthMethods,
-			DPoPSigningAlgValuesSupported:              DPoPAlgs,
-			CodeChallengeMethodsSupported:              []string{"S256"},
-			ServiceDocumentation:                       h.DocsURL,
-		}
-		if openid {
-			md.SubjectTypesSupported = []string{"public"}
-		}
-		w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(MetadataMaxAge.Seconds())))
-		httpx.WriteJSON(w, http.StatusOK, md)
-		return nil
 	}
+	w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(MetadataMaxAge.Seconds())))
+	httpx.WriteJSON(w, http.StatusOK, h.Document(t.Issuer, rec))
+	return nil
 }
 
 func nonNil(s []string) []string {

@@ -51,6 +51,15 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	if !errors.As(err, &e) {
 		e = Internal(err)
 	}
+	if e.Status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
+		// RFC 6750 §3: a 401 names the scheme; a key that was sent and
+		// refused is invalid_token.
+		challenge := `Bearer realm="sharkauth"`
+		if r.Header.Get("Authorization") != "" {
+			challenge += `, error="invalid_token"`
+		}
+		w.Header().Set("WWW-Authenticate", challenge)
+	}
 	if e.Status >= 500 {
 		slog.ErrorContext(r.Context(), "request failed", "request_id", RequestID(r.Context()), "status", e.Status, "cause", e.Cause)
 	}

@@ -7,6 +7,9 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // WriteJSON writes v as JSON with status.
@@ -31,41 +34,50 @@ const MaxBody = 1 << 20
 // ErrTooLarge is the answer to a body over MaxBody.
 var ErrTooLarge = &Error{Status: http.StatusRequestEntityTooLarge, Code: "invalid_request", Message: "request body too large"}
 
-// DecodeJSON reads a JSON object body into v, refusing trailing data and
-// bodies over MaxBody. Unknown fields are allowed unless strict is set. The
-// Content-Type is not enforced (curl -d sends a form type): the body must
-// parse as JSON, and every caller authenticates with a header no cross-site
-// form can send.
+// DecodeJSON reads a JSON object body into v with encoding/json/v2 semantics:
+// member names match exactly (case-sensitively), a duplicate member is an
+// error, the body must be one object (not null, an array or a scalar) with
+// nothing after it, and at most MaxBody bytes. Unknown members are ignored
+// unless strict is set. The Content-Type is not enforced (curl -d sends a form
+// type): the body must parse as JSON, and every caller authenticates with a
+// header no cross-site form can send.
 func DecodeJSON(r *http.Request, v any, strict bool) error {
-	dec := json.NewDecoder(r.Body)
-	if strict {
-		dec.DisallowUnknownFields()
-	}
-	if err := dec.Decode(v); err != nil {
-		var tooBig *http.MaxBytesError
-		switch {
-		case errors.As(err, &tooBig):
-			return ErrTooLarge
-		case errors.Is(err, io.EOF):
-			return BadRequest("request body must be a JSON object")
-		}
-		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) && typeErr.Field != "" {
-			return InvalidParameter("field " + typeErr.Field + " has the wrong type")
-		}
-		if strings.HasPrefix(err.Error(), "json: unknown field ") {
-			return InvalidParameter("unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field "))
-		}
-		return BadRequest("request body is not valid JSON")
-	}
-	if dec.More() {
-		return BadRequest("request body has data after the JSON object")
-	}
-	if _, err := io.Copy(io.Discard, r.Body); err != nil {
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			return ErrTooLarge
 		}
+		return BadRequest("request body could not be read")
 	}
-	return nil
+	if len(data) > MaxBody {
+		return ErrTooLarge
+	}
+	if trimmed := bytes.TrimLeft(data, " \t\r\n"); len(trimmed) == 0 || trimmed[0] != '{' {
+		return BadRequest("request body must be a JSON object")
+	}
+	err = jsonv2.Unmarshal(data, v, jsonv2.RejectUnknownMembers(strict))
+	if err == nil {
+		return nil
+	}
+	var sem *jsonv2.SemanticError
+	switch {
+	case errors.Is(err, jsontext.ErrDuplicateName):
+		return BadRequest("request body has a duplicate member")
+	case errors.As(err, &sem) && sem.Err != nil && strings.Contains(sem.Err.Error(), "unknown object member"):
+		return InvalidParameter("unknown field " + fieldName(sem.JSONPointer))
+	case errors.As(err, &sem) && sem.JSONPointer != "":
+		return InvalidParameter("field " + fieldName(sem.JSONPointer) + " has the wrong type")
+	}
+	return BadRequest("request body is not valid JSON")
+}
+
+// fieldName renders a JSON pointer ("/metadata/app_id") as a dotted field
+// name ("metadata.app_id").
+func fieldName(p jsontext.Pointer) string {
+	var parts []string
+	for tok := range p.Tokens() {
+		parts = append(parts, tok)
+	}
+	return strings.Join(parts, ".")
 }

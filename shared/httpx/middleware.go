@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -21,9 +22,11 @@ func RequestID(ctx context.Context) string {
 }
 
 // Stack wraps h with the middleware every function runs, outermost first:
-// request id, access log, panic recovery, security headers, body limit.
+// request id, access log, panic recovery, security headers, canonical path,
+// body limit.
 func Stack(h http.Handler) http.Handler {
 	h = limitBody(h)
+	h = canonicalPath(h)
 	h = securityHeaders(h)
 	h = recoverPanics(h)
 	h = accessLog(h)
@@ -33,13 +36,79 @@ func Stack(h http.Handler) http.Handler {
 func requestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-Id")
-		if id == "" || len(id) > 64 {
+		if !safeRequestID(id) {
 			var b [12]byte
 			rand.Read(b[:])
 			id = hex.EncodeToString(b[:])
 		}
 		w.Header().Set("X-Request-Id", id)
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey, id)))
+	})
+}
+
+// safeRequestID accepts a client's X-Request-Id only when it is 1 to 64
+// characters of [A-Za-z0-9._:-]: it is echoed in a header and written to logs.
+func safeRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == ':' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// canonicalPath answers a path that is not in canonical form (empty, "//",
+// "." or ".." segments, or an encoded "/" or "\\") with a JSON 404. No route
+// serves such a path, and nothing redirects it: a redirect built from a
+// tenant-stripped path would lead a client to another tenant.
+func canonicalPath(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !Canonical(r.URL.Path, r.URL.RawPath) {
+			WriteError(w, r, NotFound("no route for "+r.Method+" this path (it is not in canonical form)"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Canonical reports whether a request path (decoded, and its raw form if it
+// differs) is canonical: absolute, no empty, "." or ".." segment, no
+// backslash, no encoded "/" or "\\".
+func Canonical(path, raw string) bool {
+	if !strings.HasPrefix(path, "/") || strings.Contains(path, "\\") {
+		return false
+	}
+	if raw != "" {
+		l := strings.ToLower(raw)
+		if strings.Contains(l, "%2f") || strings.Contains(l, "%5c") {
+			return false
+		}
+	}
+	if path == "/" {
+		return true
+	}
+	// A single trailing slash is allowed ("/t/acme/"); every other segment
+	// must be a name.
+	for seg := range strings.SplitSeq(strings.TrimSuffix(path[1:], "/"), "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return false
+		}
+	}
+	return true
+}
+
+// NoStore marks every response of h uncacheable (Cache-Control: no-store,
+// Pragma: no-cache): the admin and platform APIs, whose answers carry
+// secrets or tenant data.
+func NoStore(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Pragma", "no-cache")
+		h.ServeHTTP(w, r)
 	})
 }
 

@@ -53,6 +53,9 @@ func NewEnvelope(client KMSAPI, keyID string, now func() time.Time) (*Envelope, 
 }
 
 // Mode returns store.ModeEnvelope.
+// Discard does nothing: the sealed key exists only in its record.
+func (*Envelope) Discard(context.Context, store.SigningKey) error { return nil }
+
 func (e *Envelope) Mode() string { return store.ModeEnvelope }
 
 // encryptionContext binds a data key to its tenant and kid.

@@ -34,6 +34,11 @@ type Sealer interface {
 	// ErrBadRecord when it is malformed and ErrWrongMode when it is another
 	// mode's record.
 	Open(ctx context.Context, t tenant.ID, k store.SigningKey) (Key, error)
+	// Discard releases what New created outside the record, for a key whose
+	// record was never stored (a tenant create that failed): kms mode
+	// schedules the KMS key for deletion; the other modes hold nothing outside
+	// the record.
+	Discard(ctx context.Context, k store.SigningKey) error
 }
 
 // Key is an opened signing key. Its private half (if it has one in memory)

@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"math/big"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -125,6 +126,19 @@ func (m *KMS) abandon(ctx context.Context, keyID string) error {
 		return fmt.Errorf("keys: schedule deletion of abandoned KMS key %s: %w", keyID, err)
 	}
 	return nil
+}
+
+// Discard schedules the KMS key of a record that was never stored for
+// deletion.
+func (m *KMS) Discard(ctx context.Context, k store.SigningKey) error {
+	if k.Mode != store.ModeKMS || k.KMSKeyID == "" {
+		return nil
+	}
+	id := k.KMSKeyID
+	if i := strings.LastIndex(id, ":key/"); i >= 0 {
+		id = id[i+len(":key/"):] // the bare id from the ARN
+	}
+	return m.abandon(ctx, id)
 }
 
 // Open checks the record and returns a key that signs through KMS. It makes

@@ -39,6 +39,9 @@ func NewLocal(masterKey []byte, now func() time.Time) (*Local, error) {
 }
 
 // Mode returns store.ModeLocal.
+// Discard does nothing: the sealed key exists only in its record.
+func (*Local) Discard(context.Context, store.SigningKey) error { return nil }
+
 func (l *Local) Mode() string { return store.ModeLocal }
 
 // New generates a key for t and seals it under the master key.

@@ -146,3 +146,15 @@ func diff(cur, next []string) (added, removed []string) {
 	}
 	return added, removed
 }
+
+// TenantOf returns the request's tenant record as the resolver cached it
+// (tenant.Tenant.Record): configuration for hot paths, up to the tenant cache
+// TTL old. ok is false outside a resolved request.
+func TenantOf(ctx context.Context) (Tenant, bool) {
+	t, ok := tenant.From(ctx)
+	if !ok {
+		return Tenant{}, false
+	}
+	rec, ok := t.Record.(Tenant)
+	return rec, ok
+}

@@ -3,21 +3,28 @@ package tenant
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
 )
 
 // Tenant is the resolved tenant of one request, carried in its context.
 type Tenant struct {
 	ID ID
-	// Issuer is the tenant's issuer, exactly as it appears in `iss` (no
-	// trailing slash); absolute URLs we emit for the tenant start with it.
+	// Issuer is the tenant's issuer on the URL the request came through,
+	// exactly as it appears in `iss` (no trailing slash); absolute URLs we emit
+	// for the tenant start with it.
 	Issuer string
 	// ByHost is true when the tenant was resolved from a custom host name.
 	ByHost bool
+	// Record is the directory's record of the tenant (the app puts its
+	// store.Tenant here), as cached by the resolver: configuration read on hot
+	// paths without a table call. It may be up to the cache TTL old.
+	Record any
 }
 
 type ctxKey struct{}
@@ -35,9 +42,12 @@ func From(ctx context.Context) (Tenant, bool) {
 // Info is what the resolver needs to know of a stored tenant.
 type Info struct {
 	Disabled bool
+	// Record is handed to requests as Tenant.Record.
+	Record any
 }
 
-// ErrUnknown is returned by a Directory for a tenant or host it does not know.
+// ErrUnknown is returned by a Directory for a tenant or host it does not know,
+// and by the resolver for a request that names no live tenant.
 var ErrUnknown = errors.New("tenant: unknown")
 
 // Directory looks tenants up in storage.
@@ -46,26 +56,49 @@ type Directory interface {
 	LookupHost(ctx context.Context, host string) (ID, error)
 }
 
+// Options configure a Resolver.
+type Options struct {
+	// PublicURL is the deployment's external base URL (scheme, host, optional
+	// base path). "" takes scheme and host from each request.
+	PublicURL string
+	// Root is the tenant served at the root (no /t/{id}); zero: none.
+	Root ID
+	// AnyHost, without PublicURL, makes every host that is not a tenant's
+	// the deployment's own (the local runner: localhost, 127.0.0.1, a LAN
+	// name). Without it and without PublicURL only API Gateway's own domain
+	// names (*.execute-api.<region>.amazonaws.com) are the deployment's.
+	AnyHost bool
+	// CacheTTL bounds how long a lookup is reused (0 disables the cache).
+	// Unknown names are cached for a quarter of it.
+	CacheTTL time.Duration
+	// CacheSize bounds the cache (default 4096 entries, least recently used
+	// evicted first).
+	CacheSize int
+	Now       func() time.Time
+}
+
 // Resolver resolves a request's tenant, once, from its host and path (WIRE §1):
 //
-//   - a request whose host is a tenant's custom host belongs to that tenant
-//     (issuer https://host);
-//   - otherwise a path /t/{tenant}/... or the RFC 8414 path insertion
-//     /.well-known/{doc}/t/{tenant} names the tenant (issuer PUBLIC_URL/t/{tenant});
-//   - otherwise the root belongs to the root tenant, when one is configured
-//     (issuer PUBLIC_URL).
+//   - a request on a tenant's custom host belongs to that tenant (issuer
+//     https://host; locally scheme://host[:port] as the client used it);
+//   - a request on the deployment's own host names its tenant in the path:
+//     /t/{tenant}/... or, for the metadata documents only, the RFC 8414
+//     insertion /.well-known/{doc}/t/{tenant} (issuer {base}/t/{tenant}); the
+//     root belongs to the root tenant (issuer {base}), which is not also
+//     served as /t/{root} (RFC 8414 §3.3: one issuer per URL);
+//   - any other host is 404.
 //
 // The tenant part of the path is removed, so handlers route on tenant-free
 // paths. Unknown and disabled tenants get 404 before any handler runs.
 type Resolver struct {
-	public   *url.URL // scheme, host and optional base path, no trailing slash; nil: the request's
-	root     ID       // zero: no root tenant
-	dir      Directory
-	cacheTTL time.Duration
-	now      func() time.Time
-
-	mu    sync.Mutex
-	cache map[string]cached
+	public  *url.URL // scheme, host and optional base path, no trailing slash; nil: the request's
+	root    ID       // zero: no root tenant
+	anyHost bool
+	dir     Directory
+	ttl     time.Duration
+	negTTL  time.Duration
+	now     func() time.Time
+	cache   *lru.Cache[string, cached] // nil: no cache
 }
 
 type cached struct {
@@ -75,31 +108,110 @@ type cached struct {
 	expires time.Time
 }
 
-// NewResolver builds a resolver. publicURL is the deployment's external base
-// URL, or "" to take it from each request (scheme from X-Forwarded-Proto, host
-// from the Host API Gateway saw); root may be the zero ID. cacheTTL bounds how
-// long a lookup is reused (0 disables the cache).
-func NewResolver(publicURL string, root ID, dir Directory, cacheTTL time.Duration, now func() time.Time) (*Resolver, error) {
-	rs := &Resolver{root: root, dir: dir, cacheTTL: cacheTTL, now: now, cache: map[string]cached{}}
-	if publicURL == "" {
+// NewResolver builds a resolver over dir.
+func NewResolver(dir Directory, o Options) (*Resolver, error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	rs := &Resolver{root: o.Root, anyHost: o.AnyHost, dir: dir, ttl: o.CacheTTL, negTTL: o.CacheTTL / 4, now: o.Now}
+	if o.CacheTTL > 0 {
+		size := o.CacheSize
+		if size <= 0 {
+			size = 4096
+		}
+		c, err := lru.New[string, cached](size)
+		if err != nil {
+			return nil, err
+		}
+		rs.cache = c
+	}
+	if o.PublicURL == "" {
 		return rs, nil
 	}
-	u, err := url.Parse(strings.TrimRight(publicURL, "/"))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return nil, errors.New("tenant: public URL must be an absolute http(s) URL without query or fragment")
+	u, err := url.Parse(strings.TrimRight(o.PublicURL, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return nil, errors.New("tenant: public URL must be an absolute http(s) URL without user, query or fragment")
 	}
-	u.Host = strings.ToLower(u.Host)
+	u.Scheme = strings.ToLower(u.Scheme)
+	u.Host = hostPort(u.Scheme, u.Host)
+	if u.Host == "" {
+		return nil, errors.New("tenant: public URL has an invalid host")
+	}
 	rs.public = u
 	return rs, nil
 }
 
+// NormalizeHost returns the bare DNS name of a Host value: lower-case, port
+// and trailing dot removed. It returns "" for a value that is not a host name
+// (empty, IP literal brackets left unbalanced, characters outside a name).
+func NormalizeHost(h string) string {
+	h = strings.ToLower(h)
+	if strings.HasPrefix(h, "[") { // IPv6 literal
+		end := strings.IndexByte(h, ']')
+		if end < 0 {
+			return ""
+		}
+		return h[:end+1]
+	}
+	if i := strings.LastIndexByte(h, ':'); i >= 0 {
+		if _, err := portNumber(h[i+1:]); err != nil {
+			return ""
+		}
+		h = h[:i]
+	}
+	h = strings.TrimSuffix(h, ".")
+	if h == "" || len(h) > 253 {
+		return ""
+	}
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_') {
+			return ""
+		}
+	}
+	return h
+}
+
+func portNumber(p string) (int, error) {
+	if p == "" || len(p) > 5 {
+		return 0, errors.New("bad port")
+	}
+	n := 0
+	for i := 0; i < len(p); i++ {
+		if p[i] < '0' || p[i] > '9' {
+			return 0, errors.New("bad port")
+		}
+		n = n*10 + int(p[i]-'0')
+	}
+	if n > 65535 {
+		return 0, errors.New("bad port")
+	}
+	return n, nil
+}
+
+// hostPort returns the normalised host of h with its port, the scheme's
+// default port dropped: "LocalHost:80" → "localhost" for http.
+func hostPort(scheme, h string) string {
+	name := NormalizeHost(h)
+	if name == "" {
+		return ""
+	}
+	_, port, err := net.SplitHostPort(h)
+	if err != nil || port == "" || (scheme == "http" && port == "80") || (scheme == "https" && port == "443") {
+		return name
+	}
+	return name + ":" + port
+}
+
 // Base returns the external base URL (no trailing slash) for a request on the
-// platform's own host: the configured public URL, or the request's scheme and host.
+// deployment's own host: the configured public URL, or the scheme and host
+// the client used (default port dropped).
 func (rs *Resolver) Base(r *http.Request) string {
 	if rs.public != nil {
 		return rs.public.String()
 	}
-	return Scheme(r) + "://" + strings.ToLower(r.Host)
+	scheme := Scheme(r)
+	return scheme + "://" + hostPort(scheme, r.Host)
 }
 
 // Scheme is the scheme the client used: API Gateway and the local runner say it
@@ -124,19 +236,53 @@ func (rs *Resolver) Issuer(base string, id ID) string {
 	return base + "/t/" + id.String()
 }
 
-// PublicHost returns the configured public host ("" when taken from requests).
-func (rs *Resolver) PublicHost() string {
-	if rs.public == nil {
-		return ""
+// Issuers returns every issuer of a tenant as seen from request r on the
+// deployment's host: its path (or root) issuer, then https://host for each of
+// its custom hosts.
+func (rs *Resolver) Issuers(r *http.Request, id ID, hosts []string) []string {
+	out := []string{rs.Issuer(rs.Base(r), id)}
+	for _, h := range hosts {
+		out = append(out, "https://"+h)
 	}
-	return rs.public.Host
+	return out
 }
 
-// Forget drops cached lookups, e.g. after a tenant is disabled.
+// OwnHost reports whether host (normalised) is the deployment's own, as
+// request r reached it: the public URL's host, API Gateway's domain names, or
+// the host r came through when no public URL is configured.
+func (rs *Resolver) OwnHost(r *http.Request, host string) bool {
+	host = NormalizeHost(host)
+	if host == "" {
+		return false
+	}
+	if rs.public != nil && host == NormalizeHost(rs.public.Host) {
+		return true
+	}
+	if isAPIGatewayHost(host) {
+		return true
+	}
+	return rs.public == nil && r != nil && host == NormalizeHost(r.Host)
+}
+
+// isAPIGatewayHost matches the default domain names AWS gives an API
+// ({api-id}.execute-api.{region}.amazonaws.com, and the .cn partitions), which
+// no tenant may claim.
+func isAPIGatewayHost(host string) bool {
+	return strings.HasSuffix(host, ".amazonaws.com") || strings.HasSuffix(host, ".amazonaws.com.cn")
+}
+
+// claimable reports whether a tenant could own host: IP literals and
+// single-label names (localhost) are never a tenant's, so they need no lookup.
+func claimable(host string) bool {
+	return strings.Contains(host, ".") && net.ParseIP(strings.Trim(host, "[]")) == nil
+}
+
+// Forget drops cached lookups, e.g. after a tenant is created, changed or
+// disabled. Other containers keep theirs for at most the cache TTL.
 func (rs *Resolver) Forget() {
-	rs.mu.Lock()
-	clear(rs.cache)
-	rs.mu.Unlock()
+	if rs.cache != nil {
+		rs.cache.Purge()
+	}
 }
 
 // Middleware resolves the tenant and calls next with it in the context, or
@@ -159,25 +305,33 @@ func (rs *Resolver) Middleware(next http.Handler, fail func(http.ResponseWriter,
 }
 
 // Resolve finds the request's tenant and the tenant-free path. Errors are
-// ErrUnknown (unknown or disabled tenant, or none given) or a lookup failure.
+// ErrUnknown (unknown or disabled tenant, unknown host, or none given) or a
+// lookup failure.
 func (rs *Resolver) Resolve(r *http.Request) (Tenant, string, error) {
 	ctx := r.Context()
-	host := strings.ToLower(r.Host)
-	if host != "" && host != rs.PublicHost() {
+	host := NormalizeHost(r.Host)
+	if host == "" {
+		return Tenant{}, "", ErrUnknown
+	}
+	local := rs.anyHost && rs.public == nil
+	own := isAPIGatewayHost(host) || (rs.public != nil && host == NormalizeHost(rs.public.Host)) ||
+		(local && !claimable(host))
+	if !own {
 		id, err := rs.host(ctx, host)
 		switch {
 		case err == nil:
-			if err := rs.active(ctx, id); err != nil {
+			info, err := rs.active(ctx, id)
+			if err != nil {
 				return Tenant{}, "", err
 			}
-			return Tenant{ID: id, Issuer: "https://" + host, ByHost: true}, r.URL.Path, nil
-		case !errors.Is(err, ErrUnknown):
+			return Tenant{ID: id, Issuer: rs.hostIssuer(r, host), ByHost: true, Record: info.Record}, r.URL.Path, nil
+		case !errors.Is(err, ErrUnknown) || !local:
 			return Tenant{}, "", err
 		}
-		// Not a tenant's host (e.g. 127.0.0.1 for localhost): resolve by path.
+		// Locally, a host that is no tenant's (127.0.0.1, a LAN name) is ours.
 	}
 	path := r.URL.Path
-	if rs.public != nil && rs.public.Path != "" && host == rs.public.Host {
+	if rs.public != nil && rs.public.Path != "" {
 		base := rs.public.Path
 		if !strings.HasPrefix(path, base+"/") {
 			return Tenant{}, "", ErrUnknown
@@ -193,12 +347,30 @@ func (rs *Resolver) Resolve(r *http.Request) (Tenant, string, error) {
 			return Tenant{}, "", ErrUnknown
 		}
 		id = rs.root
+	} else if id == rs.root {
+		// The root tenant has one issuer: the root. /t/{root} is not it.
+		return Tenant{}, "", ErrUnknown
 	}
-	if err := rs.active(ctx, id); err != nil {
+	info, err := rs.active(ctx, id)
+	if err != nil {
 		return Tenant{}, "", err
 	}
-	return Tenant{ID: id, Issuer: rs.Issuer(rs.Base(r), id)}, rest, nil
+	return Tenant{ID: id, Issuer: rs.Issuer(rs.Base(r), id), Record: info.Record}, rest, nil
 }
+
+// hostIssuer is a custom host's issuer: https://host on AWS; locally (any
+// host, no public URL) the scheme and host[:port] the client used.
+func (rs *Resolver) hostIssuer(r *http.Request, host string) string {
+	if rs.anyHost && rs.public == nil {
+		scheme := Scheme(r)
+		return scheme + "://" + hostPort(scheme, r.Host)
+	}
+	return "https://" + host
+}
+
+// metadataDocs are the well-known documents RFC 8414 §3.1 path insertion
+// applies to. The JWKS is not one of them: it lives under the issuer.
+var metadataDocs = map[string]bool{"oauth-authorization-server": true, "openid-configuration": true}
 
 // splitTenantPath finds a tenant named in a path: /t/{id}/rest, or the RFC 8414
 // §3.1 insertion /.well-known/{doc}/t/{id}. named is false for a root path.
@@ -210,8 +382,11 @@ func splitTenantPath(path string) (id ID, rest string, named bool, err error) {
 		rest = "/" + rest
 	case strings.HasPrefix(path, "/.well-known/"):
 		doc, after, ok := strings.Cut(path[len("/.well-known/"):], "/t/")
-		if !ok || strings.Contains(doc, "/") || strings.Contains(after, "/") {
+		if !ok {
 			return ID{}, path, false, nil
+		}
+		if !metadataDocs[doc] || strings.Contains(after, "/") {
+			return ID{}, "", false, ErrUnknown
 		}
 		raw, rest = after, "/.well-known/"+doc
 	default:
@@ -233,7 +408,7 @@ func (rs *Resolver) host(ctx context.Context, host string) (ID, error) {
 	return c.id, c.err
 }
 
-func (rs *Resolver) active(ctx context.Context, id ID) error {
+func (rs *Resolver) active(ctx context.Context, id ID) (Info, error) {
 	key := "t:" + id.String()
 	c, ok := rs.cached(key)
 	if !ok {
@@ -241,37 +416,38 @@ func (rs *Resolver) active(ctx context.Context, id ID) error {
 		rs.store(key, c)
 	}
 	if c.err != nil {
-		return c.err
+		return Info{}, c.err
 	}
 	if c.info.Disabled {
-		return ErrUnknown
+		return Info{}, ErrUnknown
 	}
-	return nil
+	return c.info, nil
 }
 
 func (rs *Resolver) cached(key string) (cached, bool) {
-	if rs.cacheTTL <= 0 {
+	if rs.cache == nil {
 		return cached{}, false
 	}
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	c, ok := rs.cache[key]
+	c, ok := rs.cache.Get(key)
 	if !ok || !rs.now().Before(c.expires) {
 		return cached{}, false
 	}
 	return c, true
 }
 
-// store caches answers, but not lookup failures other than "unknown".
+// store caches answers (unknown ones for a shorter time), but not lookup
+// failures other than "unknown".
 func (rs *Resolver) store(key string, c cached) {
-	if rs.cacheTTL <= 0 || (c.err != nil && !errors.Is(c.err, ErrUnknown)) {
+	if rs.cache == nil {
 		return
 	}
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	if len(rs.cache) > 10000 {
-		clear(rs.cache)
+	ttl := rs.ttl
+	switch {
+	case errors.Is(c.err, ErrUnknown):
+		ttl = rs.negTTL
+	case c.err != nil:
+		return
 	}
-	c.expires = rs.now().Add(rs.cacheTTL)
-	rs.cache[key] = c
+	c.expires = rs.now().Add(ttl)
+	rs.cache.Add(key, c)
 }
