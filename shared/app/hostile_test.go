@@ -377,13 +377,13 @@ func TestStrictInput(t *testing.T) {
 		}
 	}
 	for id, kept := range map[string]bool{
-		"req-123_abc.1:2":        true,
-		strings.Repeat("a", 64):  true,
-		strings.Repeat("a", 65):  false,
-		"<script>alert(1)":       false,
-		"a b":                    false,
-		"id\"quoted":             false,
-		"unicode-é":              false,
+		"req-123_abc.1:2":         true,
+		strings.Repeat("a", 64):   true,
+		strings.Repeat("a", 65):   false,
+		"<script>alert(1)":        false,
+		"a b":                     false,
+		"id\"quoted":              false,
+		"unicode-é":               false,
 		"{\"injected\":\"json\"}": false,
 	} {
 		a := s.call("GET", "/healthz", "", "", "", "X-Request-Id", id)
