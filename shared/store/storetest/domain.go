@@ -29,7 +29,12 @@ func Run(t *testing.T, newTable TableFactory) {
 		t.Run(tier.name, func(t *testing.T) {
 			clock := NewClock()
 			f := &Faulty{Table: newTable(t, clock)}
-			tier.run(t, &env{s: store.New(f, clock.Now), f: f, clock: clock})
+			e := &env{s: store.New(f, clock.Now), f: f, clock: clock,
+				fresh: func() *store.Store { return store.New(newTable(t, clock), clock.Now) }}
+			tier.run(t, e)
+			if more := regressions[tier.name]; more != nil {
+				more(t, e)
+			}
 		})
 	}
 }
@@ -38,6 +43,8 @@ type env struct {
 	s     *store.Store
 	f     *Faulty
 	clock *Clock
+	// fresh opens another store over a new, empty table.
+	fresh func() *store.Store
 }
 
 // fixture is a tenant as CreateTenant would receive it, with its admin secret.

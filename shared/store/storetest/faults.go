@@ -18,16 +18,35 @@ type Faulty struct {
 	mu     sync.Mutex
 	FailAt int
 	Calls  int
+	// Before, when set, runs before call BeforeAt (1-based, counted like
+	// FailAt): a concurrent change between two calls of one operation.
+	Before   func()
+	BeforeAt int
 }
 
 func (f *Faulty) fault() error {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.Calls++
-	if f.Calls == f.FailAt {
+	fail := f.Calls == f.FailAt
+	var before func()
+	if f.Before != nil && f.Calls == f.BeforeAt {
+		before, f.Before = f.Before, nil
+	}
+	f.mu.Unlock()
+	if before != nil {
+		before()
+	}
+	if fail {
 		return ErrInjected
 	}
 	return nil
+}
+
+// Interleave resets the call count and runs fn before the n-th call from now.
+func (f *Faulty) Interleave(n int, fn func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.Calls, f.FailAt, f.BeforeAt, f.Before = 0, 0, n, fn
 }
 
 // Arm resets the call count and fails the n-th call from now.

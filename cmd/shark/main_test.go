@@ -1,0 +1,62 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestMain lets a test run the real main in a subprocess: the exit code and
+// output are what a user sees.
+func TestMain(m *testing.M) {
+	if args := os.Getenv("SHARK_TEST_ARGS"); args != "" {
+		os.Args = append([]string{"shark"}, strings.Fields(args)...)
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func runShark(t *testing.T, args string) (int, string) {
+	t.Helper()
+	cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "SHARK_TEST_ARGS="+args, "DATA="+t.TempDir(), "ADDR=127.0.0.1:0")
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return exit.ExitCode(), string(out)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return 0, string(out)
+}
+
+func TestCommandLine(t *testing.T) {
+	cases := []struct {
+		args string
+		code int
+		says string
+	}{
+		{"serve -h", 0, "-addr"},
+		{"serve --help", 0, "-public-url"},
+		{"bootstrap -h", 0, "-root-tenant"},
+		{"recover-key -h", 0, "-tenant"},
+		{"help", 0, "commands:"},
+		{"serve extra", 1, `unexpected argument "extra"`},
+		{"serve -addr 127.0.0.1:0 stray", 1, `unexpected argument "stray"`},
+		{"serve -nope", 1, "flag provided but not defined"},
+		{"recover-key -tenant Bad_Id", 1, "--tenant"},
+		{"frobnicate", 2, "unknown command"},
+	}
+	for _, c := range cases {
+		t.Run(c.args, func(t *testing.T) {
+			code, out := runShark(t, c.args)
+			if code != c.code || !strings.Contains(out, c.says) {
+				t.Fatalf("exit %d (want %d), output:\n%s", code, c.code, out)
+			}
+		})
+	}
+}
