@@ -411,3 +411,11 @@ func TestNewHandlerErrors(t *testing.T) {
 		})
 	}
 }
+
+// The runner refuses bodies over 1 MiB exactly (WIRE §3), whatever the
+// constant is called.
+func TestMaxBodyBytesIsOneMiB(t *testing.T) {
+	if MaxBodyBytes != 1048576 {
+		t.Fatalf("MaxBodyBytes = %d, want 1048576", MaxBodyBytes)
+	}
+}
