@@ -47,11 +47,16 @@ $(VENV)/.installed: tests/requirements.txt
 test: deps ## Install what is needed and run every test
 	go vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.venv/*'))" || { echo "gofmt needed on:"; gofmt -l .; exit 1; }
-	infra/moto.sh go test -race -shuffle=on -count=1 ./...
+	@mkdir -p bin
+	@# One run of every Go test; the log (bin/go-test.log) also gives the
+	@# conformance tiers per engine, so no suite runs twice.
+	infra/moto.sh go test -race -shuffle=on -count=1 -v ./... > bin/go-test.log 2>&1 && rc=0 || rc=$$?; \
+		grep -E '^(ok|FAIL|panic|---? FAIL|    --- FAIL)' bin/go-test.log || true; \
+		if [ $$rc -ne 0 ]; then grep -B2 -A20 -E '^\s*--- FAIL' bin/go-test.log | head -200; echo "go test failed (full log: bin/go-test.log)"; exit $$rc; fi
 	@echo "== conformance tiers per engine =="
-	infra/moto.sh go test -count=1 -v -run '^TestConformance' ./shared/store/... | awk '\
+	@awk '/^=== RUN/ { next } \
 		/^    --- (PASS|FAIL): TestConformance/ { split($$3, p, "/"); tiers = tiers sprintf("  %-5s %-22s %s\n", $$2, p[2], p[1]) } \
-		/^(ok|FAIL)[ \t]/ { if (tiers != "") { n = split($$2, q, "/"); printf "%s (%s)\n%s", q[n], $$1, tiers; tiers = "" } }'
+		/^(ok|FAIL)[ \t]+github/ { if (tiers != "") { n = split($$2, q, "/"); printf "%s (%s)\n%s", q[n], $$1, tiers; tiers = "" } }' bin/go-test.log
 	$(MAKE) --no-print-directory template-check
 	$(MAKE) --no-print-directory fuzz-smoke
 	$(MAKE) --no-print-directory e2e
