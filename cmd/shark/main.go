@@ -17,6 +17,7 @@ const usage = `usage: shark <command> [flags]
 commands:
   serve      run the local stack (shark serve -h for its flags)
   bootstrap  create a platform key (and a root tenant) on a deployed stack
+  load       a bounded load test of a token endpoint on loopback (make bench)
   recover-key  mint a new admin (or platform) key from the local data dir
                when the first-boot key was lost (stop shark serve first)
 `
@@ -35,6 +36,8 @@ func main() {
 		err = serve(ctx, os.Args[2:])
 	case "bootstrap":
 		err = bootstrap(ctx, os.Args[2:])
+	case "load":
+		err = load(ctx, os.Args[2:])
 	case "recover-key":
 		err = recoverKey(ctx, os.Args[2:])
 	case "-h", "--help", "help":

@@ -1,9 +1,13 @@
 package app_test
 
 import (
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 
+	serverless "github.com/sharkauth/serverless"
+	"github.com/sharkauth/serverless/local"
 	"github.com/sharkauth/serverless/shared/app"
 )
 
@@ -23,6 +27,40 @@ func BenchmarkJWKS(b *testing.B) {
 	for b.Loop() {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, httptest.NewRequest("GET", "http://localhost:8080/.well-known/jwks.json", nil))
+		if w.Code != 200 {
+			b.Fatal(w.Code)
+		}
+	}
+}
+
+// BenchmarkRunnerHealthz is GET /healthz through the local runner: route
+// match, API Gateway v2 event, the Lambda adapter, the middleware stack and
+// the response written back — the event path every local request pays.
+func BenchmarkRunnerHealthz(b *testing.B) {
+	env, err := app.NewEnv(b.Context(), localConfig(b.TempDir()), app.Options{LogOutput: io.Discard})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer env.Close()
+	routes, err := local.ParseRoutes("template.yaml", serverless.Template)
+	if err != nil {
+		b.Fatal(err)
+	}
+	functions := map[string]http.Handler{}
+	for name, build := range app.Functions {
+		functions[name] = build(env)
+	}
+	h, err := local.NewHandler(routes, functions)
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := httptest.NewRequest("GET", "http://localhost:8080/healthz", nil)
+	req.Header.Set("User-Agent", "bench/1.0")
+	req.Header.Set("Accept", "*/*")
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
 		if w.Code != 200 {
 			b.Fatal(w.Code)
 		}
