@@ -3,7 +3,10 @@ package store
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/sharkauth/serverless/shared/tenant"
 )
@@ -59,4 +62,93 @@ func (s *Store) ListAPIKeys(ctx context.Context, t tenant.ID) ([]APIKey, error) 
 		return nil, err
 	}
 	return all(ctx, s, Query{Partition: apiKeyPartition(sc)}, setAPIKeyVersion)
+}
+
+// ErrLastAdminKey is the revocation of a tenant's last active admin key with scope "*".
+var ErrLastAdminKey = errors.New("store: last admin key")
+
+// IsAdmin reports whether the key carries scope "*".
+func (k APIKey) IsAdmin() bool { return slices.Contains(k.Scopes, "*") }
+
+// ActiveAt reports whether the key authenticates at now.
+func (k APIKey) ActiveAt(now time.Time) bool {
+	return k.RevokedAt.IsZero() && (k.ExpiresAt.IsZero() || now.Before(k.ExpiresAt))
+}
+
+// apiKeyUpdates rewrites both items of a key read at k.Version.
+func apiKeyUpdates(sc scope, k APIKey) []Write {
+	data := marshal(k)
+	return []Write{
+		put(Item{Key: apiKeyKey(sc, k.ID), Data: data}, CondVersion(k.Version)),
+		put(Item{Key: apiKeyHashKey(sc, hex.EncodeToString(k.Hash)), Data: data}, CondExists),
+	}
+}
+
+// RevokeAPIKey revokes an admin key with its audit event. Revoking the last
+// active key with scope "*" is ErrLastAdminKey; the guard is atomic: the
+// transaction also checks that another active "*" key is unchanged since
+// read, so two concurrent revocations of the last two keys cannot both win.
+// Revoking a revoked key returns it unchanged; an unknown id is ErrNotFound.
+func (s *Store) RevokeAPIKey(ctx context.Context, t tenant.ID, id string, ev AuditEvent) (APIKey, error) {
+	return s.replaceAPIKey(ctx, t, id, nil, ev)
+}
+
+// RotateAPIKey creates next and revokes the key id in one transaction with ev;
+// next inherits nothing (the caller fills it). The old key must be active.
+func (s *Store) RotateAPIKey(ctx context.Context, t tenant.ID, id string, next APIKey, ev AuditEvent) (APIKey, error) {
+	if len(next.Hash) == 0 || next.ID == "" {
+		return APIKey{}, errors.New("store: admin key without id or hash")
+	}
+	return s.replaceAPIKey(ctx, t, id, &next, ev)
+}
+
+func (s *Store) replaceAPIKey(ctx context.Context, t tenant.ID, id string, next *APIKey, ev AuditEvent) (APIKey, error) {
+	sc, err := scopeOf(t)
+	if err != nil {
+		return APIKey{}, err
+	}
+	now := s.Now()
+	for range 3 {
+		keys, err := s.ListAPIKeys(ctx, t)
+		if err != nil {
+			return APIKey{}, err
+		}
+		i := slices.IndexFunc(keys, func(k APIKey) bool { return k.ID == id })
+		if i < 0 {
+			return APIKey{}, ErrNotFound
+		}
+		k := keys[i]
+		if !k.RevokedAt.IsZero() {
+			if next != nil {
+				return APIKey{}, fmt.Errorf("%w: key %s is revoked", ErrConflict, id)
+			}
+			return k, nil
+		}
+		k.RevokedAt = now
+		writes := apiKeyUpdates(sc, k)
+		if next != nil {
+			writes = append(writes, apiKeyWrites(sc, *next)...)
+		} else if k.IsAdmin() {
+			j := slices.IndexFunc(keys, func(o APIKey) bool { return o.ID != id && o.IsAdmin() && o.ActiveAt(now) })
+			if j < 0 {
+				return APIKey{}, ErrLastAdminKey
+			}
+			writes = append(writes, Write{Op: OpCheck, Key: apiKeyKey(sc, keys[j].ID), Cond: CondVersion(keys[j].Version)})
+		}
+		writes = append(writes, auditWrite(sc, ev))
+		err = s.table.Transact(ctx, writes)
+		var canceled *TxCanceled
+		switch {
+		case err == nil:
+			k.Version++
+			return k, nil
+		case errors.As(err, &canceled) && next != nil && canceled.Index >= 2 && canceled.Index < 4:
+			return APIKey{}, fmt.Errorf("%w: admin key %s exists", ErrConflict, next.ID)
+		case errors.As(err, &canceled), errors.Is(err, ErrTxConflict):
+			continue // a key changed since read: decide again
+		default:
+			return APIKey{}, err
+		}
+	}
+	return APIKey{}, fmt.Errorf("%w: admin keys changed concurrently", ErrConflict)
 }

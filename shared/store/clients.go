@@ -33,12 +33,26 @@ func (s *Store) CreateClient(ctx context.Context, t tenant.ID, c Client, ev Audi
 		put(Item{Key: clientIDKey(sc, c.ID), Data: []byte(c.ClientID)}, CondAbsent),
 		auditWrite(sc, ev),
 	}
-	return s.transact(ctx, writes, func(i int) string {
-		if i == 1 {
-			return "client id " + c.ID + " exists"
-		}
-		return "client " + c.ClientID + " exists"
-	})
+	if c.CreatedBy != "" {
+		// The user must exist when the agent is created, and the agent is
+		// listed under the user for a cascade (L3).
+		writes = append(writes,
+			Write{Op: OpCheck, Key: userKey(sc, c.CreatedBy), Cond: CondExists},
+			put(Item{Key: userAgentKey(sc, c.CreatedBy, c.ClientID), Data: marshal(c.ClientID)}, CondAlways))
+	}
+	err = s.table.Transact(ctx, writes)
+	var canceled *TxCanceled
+	switch {
+	case errors.As(err, &canceled) && canceled.Index == 3:
+		return fmt.Errorf("%w: %s", ErrUnknownUser, c.CreatedBy)
+	case errors.As(err, &canceled) && canceled.Index == 1:
+		return fmt.Errorf("%w: client id %s exists", ErrConflict, c.ID)
+	case errors.As(err, &canceled):
+		return fmt.Errorf("%w: client %s exists", ErrConflict, c.ClientID)
+	case errors.Is(err, ErrTxConflict):
+		return fmt.Errorf("%w: %v", ErrConflict, err)
+	}
+	return err
 }
 
 // GetClient reads a client by client_id.
@@ -100,11 +114,15 @@ func (s *Store) DeleteClient(ctx context.Context, t tenant.ID, clientID string, 
 	if err != nil {
 		return err
 	}
-	err = s.transact(ctx, []Write{
+	writes := []Write{
 		del(clientKey(sc, clientID), CondVersion(c.Version)),
 		del(clientIDKey(sc, c.ID), CondAlways),
 		auditWrite(sc, ev),
-	}, func(int) string { return "client " + clientID + " changed concurrently" })
+	}
+	if c.CreatedBy != "" {
+		writes = append(writes, del(userAgentKey(sc, c.CreatedBy, c.ClientID), CondAlways))
+	}
+	err = s.transact(ctx, writes, func(int) string { return "client " + clientID + " changed concurrently" })
 	if err != nil {
 		return fmt.Errorf("delete client: %w", err)
 	}

@@ -1,9 +1,12 @@
 package store
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sharkauth/serverless/shared/tenant"
@@ -25,6 +28,13 @@ import (
 //	client               T#<t>#CLIENT#<client_id>         CLIENT             T#<t>#CLIENTS / <created>#<client_id>
 //	client by id         T#<t>#CLIENTID#<id>              CLIENTID
 //	audit event          T#<t>#AUDIT#<yyyy-mm-dd>         <unix nanos>#<id>
+//	agent of a user      T#<t>#USERAGENTS#<user id>       <client_id>
+//	user                 T#<t>#USER#<id>                  USER               T#<t>#USERS / <created>#<id>
+//	user by email        T#<t>#EMAIL#<lowercased email>   EMAIL
+//	user cascade marker  T#<t>#USERREVOKED#<user id>      USERREVOKED
+//	issued token         T#<t>#TOKEN#<jti>                TOKEN              T#<t>#CLIENTTOKENS#<client_id> / <iat>#<jti>
+//	replay mark          T#<t>#REPLAY#<kind>#<sha256>     REPLAY
+//	may-act grant        T#<t>#MAYACT                     <grant id>         T#<t>#MAYACTFROM#<from id> / <to id>#<grant id>
 
 // ErrNoTenant is returned when a tenant-scoped method is called without one.
 var ErrNoTenant = errors.New("store: no tenant")
@@ -63,6 +73,30 @@ func clientIndex(s scope) string             { return s.pk("CLIENTS") }
 func clientIndexSK(created time.Time, clientID string) string {
 	return sortableTime(created) + "#" + clientID
 }
+func userAgentsPartition(s scope, userID string) string { return s.pkOf("USERAGENTS", userID) }
+func userAgentKey(s scope, userID, clientID string) Key {
+	return Key{PK: userAgentsPartition(s, userID), SK: clientID}
+}
+func userKey(s scope, id string) Key { return s.key("USER", id, "USER") }
+func userIndex(s scope) string       { return s.pk("USERS") }
+func userIndexSK(created time.Time, id string) string {
+	return sortableTime(created) + "#" + id
+}
+func emailKey(s scope, email string) Key                { return s.key("EMAIL", strings.ToLower(email), "EMAIL") }
+func userRevokedKey(s scope, userID string) Key         { return s.key("USERREVOKED", userID, "USERREVOKED") }
+func tokenKey(s scope, jti string) Key                  { return s.key("TOKEN", jti, "TOKEN") }
+func clientTokensIndex(s scope, clientID string) string { return s.pkOf("CLIENTTOKENS", clientID) }
+func clientTokensSK(iat time.Time, jti string) string {
+	return sortableTime(iat) + "#" + jti
+}
+func replayKey(s scope, kind, value string) Key {
+	h := sha256.Sum256([]byte(value))
+	return s.key("REPLAY", kind+"#"+hex.EncodeToString(h[:]), "REPLAY")
+}
+func mayActPartition(s scope) string                { return s.pk("MAYACT") }
+func mayActKey(s scope, id string) Key              { return Key{PK: mayActPartition(s), SK: id} }
+func mayActFromIndex(s scope, fromID string) string { return s.pkOf("MAYACTFROM", fromID) }
+func mayActFromSK(toID, id string) string           { return toID + "#" + id }
 func auditPartition(s scope, day time.Time) string {
 	return s.pkOf("AUDIT", day.UTC().Format(time.DateOnly))
 }

@@ -1,20 +1,33 @@
 package store
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Tenant is a tenant's registry record.
 type Tenant struct {
-	ID              string    `json:"id"`
-	Name            string    `json:"name"`
-	Hosts           []string  `json:"hosts,omitempty"`
-	DCRPolicy       string    `json:"dcr_policy,omitempty"`
-	DefaultAudience string    `json:"default_audience,omitempty"`
-	Scopes          []string  `json:"scopes,omitempty"`
-	Disabled        bool      `json:"disabled"`
-	DisabledAt      time.Time `json:"disabled_at,omitzero"`
-	CreatedAt       time.Time `json:"created_at"`
-	UpdatedAt       time.Time `json:"updated_at"`
-	Version         int64     `json:"-"`
+	ID              string   `json:"id"`
+	Name            string   `json:"name"`
+	Hosts           []string `json:"hosts,omitempty"`
+	DCRPolicy       string   `json:"dcr_policy,omitempty"`
+	DefaultAudience string   `json:"default_audience,omitempty"`
+	Scopes          []string `json:"scopes,omitempty"`
+	// MaxTokenLifetime bounds access token lifetimes, in seconds; 0 means 3600.
+	MaxTokenLifetime int64 `json:"max_token_lifetime,omitempty"`
+	// Audiences is the tenant's audience allow-list; empty allows any.
+	Audiences []string `json:"audiences,omitempty"`
+	DPoPNonce bool     `json:"dpop_nonce,omitempty"`
+	// RevokedPatterns are the client-id pattern revocations (L4).
+	RevokedPatterns []PatternRevocation `json:"revoked_patterns,omitempty"`
+	// RevokedKIDs are signing keys dropped by an emergency rotation: tokens they
+	// signed are inactive.
+	RevokedKIDs []string  `json:"revoked_kids,omitempty"`
+	Disabled    bool      `json:"disabled"`
+	DisabledAt  time.Time `json:"disabled_at,omitzero"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+	Version     int64     `json:"-"`
 }
 
 // Signing key states.
@@ -99,9 +112,11 @@ type Client struct {
 	DPoPJKT       string            `json:"dpop_jkt,omitempty"`
 	RevokedBefore time.Time         `json:"revoked_before,omitzero"`
 	Extra         map[string]string `json:"extra,omitempty"`
-	CreatedAt     time.Time         `json:"created_at"`
-	UpdatedAt     time.Time         `json:"updated_at"`
-	Version       int64             `json:"-"`
+	// JWKS holds the public keys of a private_key_jwt client.
+	JWKS      json.RawMessage `json:"jwks,omitempty"`
+	CreatedAt time.Time       `json:"created_at"`
+	UpdatedAt time.Time       `json:"updated_at"`
+	Version   int64           `json:"-"`
 }
 
 // AuditEvent is one entry of a tenant's audit trail (WIRE §8).
@@ -117,4 +132,79 @@ type AuditEvent struct {
 	IP         string         `json:"ip,omitempty"`
 	UserAgent  string         `json:"user_agent,omitempty"`
 	CreatedAt  time.Time      `json:"created_at"`
+}
+
+// DefaultMaxTokenLifetime is a tenant's token lifetime bound when it sets none.
+const DefaultMaxTokenLifetime = 3600
+
+// PatternRevocation revokes, at At, every token issued until then to a client
+// whose client_id matches Pattern (a path.Match glob). ID is the audit event's.
+type PatternRevocation struct {
+	ID      string    `json:"id"`
+	Pattern string    `json:"pattern"`
+	At      time.Time `json:"at"`
+}
+
+// TokenRecord is one issued access token (L1 revocation, listing). Its item
+// expires at ExpiresAt.
+type TokenRecord struct {
+	JTI       string    `json:"jti"`
+	ClientID  string    `json:"client_id"`          // the client the token was issued to (acting client for exchange)
+	AgentID   string    `json:"agent_id,omitempty"` // agent_... when the client is an agent/dcr client
+	Subject   string    `json:"sub"`
+	Scope     string    `json:"scope"`
+	Audience  []string  `json:"aud"`
+	JKT       string    `json:"jkt,omitempty"` // DPoP thumbprint when bound
+	KID       string    `json:"kid"`           // signing key
+	GrantType string    `json:"grant_type"`
+	IssuedAt  time.Time `json:"iat"`
+	ExpiresAt time.Time `json:"exp"`
+	RevokedAt time.Time `json:"revoked_at,omitzero"`
+	Version   int64     `json:"-"`
+}
+
+// ReplayMark is a single-use value (a DPoP proof's jti, a client assertion's
+// jti) that a tenant must not accept twice before Until (the item's expiry).
+type ReplayMark struct {
+	Kind  string // "dpop" | "assertion"
+	Value string // the jti; the store hashes it into the key
+	Until time.Time
+}
+
+// User is a person of a tenant. Email is unique per tenant, compared
+// case-insensitively. PasswordHash is an encoded slow hash, never shown.
+type User struct {
+	ID            string         `json:"id"`
+	Email         string         `json:"email"`
+	Name          string         `json:"name,omitempty"`
+	EmailVerified bool           `json:"email_verified"`
+	PasswordHash  string         `json:"password_hash,omitempty"`
+	Metadata      map[string]any `json:"metadata,omitempty"`
+	CreatedAt     time.Time      `json:"created_at"`
+	UpdatedAt     time.Time      `json:"updated_at"`
+	Version       int64          `json:"-"`
+}
+
+// UserRevocation is the marker of a user's cascade (L3): every agent the user
+// created at or before At is inactive, and so is every token of those agents,
+// from the moment the marker is written.
+type UserRevocation struct {
+	UserID  string    `json:"user_id"`
+	At      time.Time `json:"at"`
+	Reason  string    `json:"reason,omitempty"`
+	EventID string    `json:"event_id"`
+	Version int64     `json:"-"`
+}
+
+// MayActGrant lets FromID act for ToID in token exchange (WIRE §7.7).
+type MayActGrant struct {
+	ID        string    `json:"id"`
+	FromID    string    `json:"from_id"`
+	ToID      string    `json:"to_id"`
+	MaxHops   int       `json:"max_hops"`
+	Scopes    []string  `json:"scopes"`
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	RevokedAt time.Time `json:"revoked_at,omitzero"`
+	CreatedAt time.Time `json:"created_at"`
+	Version   int64     `json:"-"`
 }

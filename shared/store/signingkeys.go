@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
+	"time"
 
 	"github.com/sharkauth/serverless/shared/tenant"
 )
@@ -44,12 +46,7 @@ func (s *Store) SaveSigningKeys(ctx context.Context, t tenant.ID, keys []Signing
 		if k.Version > 0 {
 			cond = CondVersion(k.Version)
 		}
-		it := Item{Key: signingKeyKey(sc, k.KID), Data: marshal(k)}
-		if k.State == KeyRetired && !k.PublishUntil.IsZero() {
-			// A retired key leaves the table once no token it signed can be valid.
-			it.ExpiresAt = k.PublishUntil.Unix()
-		}
-		writes = append(writes, put(it, cond))
+		writes = append(writes, put(signingKeyItem(sc, k), cond))
 	}
 	writes = append(writes, auditWrite(sc, ev))
 	return s.transact(ctx, writes, func(i int) string {
@@ -58,4 +55,136 @@ func (s *Store) SaveSigningKeys(ctx context.Context, t tenant.ID, keys []Signing
 		}
 		return "audit event exists"
 	})
+}
+
+// Rotation modes (WIRE §7.6).
+const (
+	RotateScheduled = "scheduled"
+	RotateEmergency = "emergency"
+)
+
+// RotateSigningKey adds fresh (a new key with a new kid) to the tenant's keys
+// with ev, in one transaction.
+//
+// Scheduled: fresh is published as next (replacing a pending next key, which
+// never signed); it becomes current when PromoteSigningKey finds it published
+// long enough. Emergency: fresh is current at once; the current and next keys
+// are retired with no publication time left (they leave the JWKS now) and their
+// kids are added to the tenant's RevokedKIDs, so the tokens they signed are
+// inactive; the tenant record changes in the same transaction.
+func (s *Store) RotateSigningKey(ctx context.Context, t tenant.ID, fresh SigningKey, mode string, ev AuditEvent) (SigningKey, error) {
+	sc, err := scopeOf(t)
+	if err != nil {
+		return SigningKey{}, err
+	}
+	if mode != RotateScheduled && mode != RotateEmergency {
+		return SigningKey{}, errors.New("store: unknown rotation mode " + mode)
+	}
+	now := s.Now()
+	for range 3 {
+		keys, err := s.SigningKeys(ctx, t)
+		if err != nil {
+			return SigningKey{}, err
+		}
+		tn, err := s.GetTenant(ctx, t)
+		if err != nil {
+			return SigningKey{}, err
+		}
+		fresh.Version, fresh.CreatedAt = 0, now
+		fresh.RetiredAt, fresh.PublishUntil = time.Time{}, time.Time{}
+		var writes []Write
+		var dropped []string
+		for _, k := range keys {
+			if k.KID == fresh.KID {
+				return SigningKey{}, fmt.Errorf("%w: kid %s exists", ErrConflict, k.KID)
+			}
+			retire := k.State == KeyNext || (mode == RotateEmergency && k.State == KeyCurrent)
+			if !retire {
+				continue
+			}
+			if k.State == KeyCurrent || mode == RotateEmergency {
+				dropped = append(dropped, k.KID)
+			}
+			k.State, k.RetiredAt, k.PublishUntil = KeyRetired, now, now
+			writes = append(writes, put(signingKeyItem(sc, k), CondVersion(k.Version)))
+		}
+		if mode == RotateEmergency {
+			fresh.State, fresh.ActivatedAt = KeyCurrent, now
+			tn.RevokedKIDs = append(tn.RevokedKIDs, dropped...)
+			tn.UpdatedAt = now
+			writes = append(writes, put(tenantItem(sc, tn), CondVersion(tn.Version)))
+		} else {
+			fresh.State, fresh.ActivatedAt = KeyNext, time.Time{}
+		}
+		writes = append(writes, put(signingKeyItem(sc, fresh), CondAbsent), auditWrite(sc, ev))
+		err = s.table.Transact(ctx, writes)
+		var canceled *TxCanceled
+		switch {
+		case err == nil:
+			fresh.Version = 1
+			return fresh, nil
+		case errors.As(err, &canceled) && canceled.Index == len(writes)-2:
+			return SigningKey{}, fmt.Errorf("%w: kid %s exists", ErrConflict, fresh.KID)
+		case errors.As(err, &canceled), errors.Is(err, ErrTxConflict):
+			continue
+		default:
+			return SigningKey{}, err
+		}
+	}
+	return SigningKey{}, fmt.Errorf("%w: signing keys changed concurrently", ErrConflict)
+}
+
+func signingKeyItem(sc scope, k SigningKey) Item {
+	it := Item{Key: signingKeyKey(sc, k.KID), Data: marshal(k)}
+	if k.State == KeyRetired && !k.PublishUntil.IsZero() {
+		// A retired key leaves the table once no token it signed can be valid.
+		it.ExpiresAt = k.PublishUntil.Unix()
+	}
+	return it
+}
+
+// DueNext returns the tenant's next key when it has been published for at
+// least publishedFor at now (so every JWKS cache has seen it).
+func DueNext(keys []SigningKey, now time.Time, publishedFor time.Duration) (SigningKey, bool) {
+	for _, k := range keys {
+		if k.State == KeyNext && !now.Before(k.CreatedAt.Add(publishedFor)) {
+			return k, true
+		}
+	}
+	return SigningKey{}, false
+}
+
+// PromoteSigningKey makes a due next key (DueNext) current and retires the
+// current one, which stays published for keepPublished (the longest token
+// lifetime), with ev, in one transaction. Whoever signs next calls it; it
+// reports whether it promoted. Losing to a concurrent promoter is not an error.
+func (s *Store) PromoteSigningKey(ctx context.Context, t tenant.ID, publishedFor, keepPublished time.Duration, ev AuditEvent) (bool, error) {
+	sc, err := scopeOf(t)
+	if err != nil {
+		return false, err
+	}
+	keys, err := s.SigningKeys(ctx, t)
+	if err != nil {
+		return false, err
+	}
+	now := s.Now()
+	next, ok := DueNext(keys, now, publishedFor)
+	if !ok {
+		return false, nil
+	}
+	var writes []Write
+	for _, k := range keys {
+		if k.State == KeyCurrent {
+			k.State, k.RetiredAt, k.PublishUntil = KeyRetired, now, now.Add(keepPublished)
+			writes = append(writes, put(signingKeyItem(sc, k), CondVersion(k.Version)))
+		}
+	}
+	next.State, next.ActivatedAt = KeyCurrent, now
+	writes = append(writes, put(signingKeyItem(sc, next), CondVersion(next.Version)), auditWrite(sc, ev))
+	err = s.table.Transact(ctx, writes)
+	var canceled *TxCanceled
+	if errors.As(err, &canceled) || errors.Is(err, ErrTxConflict) {
+		return false, nil // another signer promoted it
+	}
+	return err == nil, err
 }

@@ -171,3 +171,5 @@ func (s *Store) conflict(err error, what string) error {
 	}
 	return err
 }
+
+func isConflict(err error) bool { return errors.Is(err, ErrConflict) }

@@ -1,0 +1,93 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/sharkauth/serverless/shared/tenant"
+)
+
+// AgentFilter selects agents (clients of kind agent and dcr) for the admin list.
+type AgentFilter struct {
+	Search    string // case-insensitive substring of name, description, id or client_id
+	Active    *bool
+	CreatedBy string // a user id
+	AppID     string // metadata.app_id
+	Kinds     []string
+	Limit     int // 1..MaxPageLimit; 0 means DefaultPageLimit
+	Offset    int
+}
+
+// ListAgents returns one page (Limit, Offset) of the clients that pass f,
+// newest first, and how many pass in all.
+func (s *Store) ListAgents(ctx context.Context, t tenant.ID, f AgentFilter) ([]Client, int, error) {
+	var (
+		clients []Client
+		err     error
+	)
+	if f.CreatedBy != "" {
+		clients, err = s.UserAgents(ctx, t, f.CreatedBy)
+	} else {
+		clients, err = s.AllClients(ctx, t)
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	kinds := f.Kinds
+	if len(kinds) == 0 {
+		kinds = []string{"agent", "dcr"}
+	}
+	search := strings.ToLower(f.Search)
+	matched := clients[:0]
+	for _, c := range clients {
+		switch {
+		case !slices.Contains(kinds, c.Kind):
+		case f.Active != nil && c.Active != *f.Active:
+		case f.CreatedBy != "" && c.CreatedBy != f.CreatedBy:
+		case f.AppID != "" && fmt.Sprint(c.Metadata["app_id"]) != f.AppID:
+		case search != "" && !strings.Contains(strings.ToLower(c.Name+"\x00"+c.Description+"\x00"+c.ID+"\x00"+c.ClientID), search):
+		default:
+			matched = append(matched, c)
+		}
+	}
+	limit := PageRequest{Limit: f.Limit}.limit()
+	total := len(matched)
+	start := min(max(f.Offset, 0), total)
+	return matched[start:min(start+limit, total)], total, nil
+}
+
+// ChangeClient applies mutate to the stored client (by client_id) and writes it
+// with the event ev(c) in one transaction conditioned on the version read,
+// re-reading a few times when a concurrent change wins. mutate must not change
+// the ids or the creator.
+func (s *Store) ChangeClient(ctx context.Context, t tenant.ID, clientID string, mutate func(*Client) error, ev func(Client) AuditEvent) (Client, error) {
+	sc, err := scopeOf(t)
+	if err != nil {
+		return Client{}, err
+	}
+	for range 3 {
+		cur, err := s.GetClient(ctx, t, clientID)
+		if err != nil {
+			return Client{}, err
+		}
+		next := cur
+		if err := mutate(&next); err != nil {
+			return Client{}, err
+		}
+		if next.ID != cur.ID || next.ClientID != cur.ClientID || next.CreatedBy != cur.CreatedBy {
+			return Client{}, fmt.Errorf("store: a client's ids and creator cannot change")
+		}
+		err = s.transact(ctx, []Write{put(clientItem(sc, next), CondVersion(cur.Version)), auditWrite(sc, ev(next))},
+			func(int) string { return "client changed concurrently" })
+		if err == nil {
+			next.Version = cur.Version + 1
+			return next, nil
+		}
+		if !isConflict(err) {
+			return Client{}, err
+		}
+	}
+	return Client{}, fmt.Errorf("%w: client %s changed concurrently", ErrConflict, clientID)
+}
