@@ -104,6 +104,7 @@ func (r resp) list(name string) []map[string]any {
 // a string (sent as is).
 func (h *harness) do(method, path, key string, body any) resp {
 	h.t.Helper()
+	h.clock.Advance(time.Millisecond) // each request at its own instant: events order
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -261,3 +262,12 @@ func (h *harness) doHeaders(method, path string, headers map[string]string) resp
 }
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+// doQuiet sends a body-less request from any goroutine and returns its status.
+func (h *harness) doQuiet(method, path, key string) int {
+	req := httptest.NewRequest(method, "http://localhost:8080"+path, nil)
+	req.Header.Set("Authorization", "Bearer "+key)
+	w := httptest.NewRecorder()
+	h.admin.ServeHTTP(w, req)
+	return w.Code
+}
