@@ -98,7 +98,7 @@ type agentInput struct {
 }
 
 func (in agentInput) validate(creating bool) error {
-	if err := checkText("name", in.Name, 200, creating); err != nil {
+	if err := checkName("name", in.Name, creating); err != nil {
 		return err
 	}
 	if in.Name != nil && len(*in.Name) == 0 {
@@ -254,11 +254,11 @@ func (a *API) listAgents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	limit, offset, err := offsetPage(r)
+	limit, offset, err := offsetPage(c)
 	if err != nil {
 		return err
 	}
-	q := r.URL.Query()
+	q := c.q
 	f := store.AgentFilter{Search: q.Get("search"), CreatedBy: q.Get("created_by_user_id"), AppID: q.Get("app_id"), Limit: limit, Offset: offset}
 	if v := q.Get("active"); v != "" {
 		b, err := strconv.ParseBool(v)

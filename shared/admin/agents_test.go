@@ -78,6 +78,9 @@ func TestCreateAgent(t *testing.T) {
 	}{
 		{"missing name", map[string]any{"scopes": []string{}}, 400, "invalid_request", "name"},
 		{"empty name", map[string]any{"name": ""}, 400, "invalid_request", "name"},
+		{"blank name", map[string]any{"name": "   "}, 400, "invalid_request", "name"},
+		{"name with a control character", map[string]any{"name": "a\nb"}, 400, "invalid_request", "name"},
+		{"duplicate member", `{"name":"a","name":"b"}`, 400, "invalid_request", "duplicate"},
 		{"name of wrong type", map[string]any{"name": 42}, 400, "invalid_request", "name"},
 		{"scopes of wrong type", map[string]any{"name": "x", "scopes": "mcp:read"}, 400, "invalid_request", "scopes"},
 		{"bad scope token", map[string]any{"name": "x", "scopes": []string{"has space"}}, 400, "invalid_request", "scopes[0]"},
@@ -195,6 +198,7 @@ func TestAgentReadAndList(t *testing.T) {
 		{"limit too big", "GET", "/api/v1/agents?limit=201", "invalid_request", "limit"},
 		{"negative offset", "GET", "/api/v1/agents?offset=-1", "invalid_request", "offset"},
 		{"bad active", "GET", "/api/v1/agents?active=maybe", "invalid_request", "active"},
+		{"malformed query", "GET", "/api/v1/agents?limit=%zz", "invalid_request", "query"},
 		{"tokens of unknown agent", "GET", "/api/v1/agents/agent_nope/tokens", "not_found", "agent"},
 	}
 	for _, c := range errs {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -47,6 +48,7 @@ type call struct {
 	ctx context.Context
 	t   tenant.ID
 	now time.Time
+	q   url.Values // the query string, parsed strictly
 }
 
 func (a *API) call(r *http.Request) (call, error) {
@@ -54,7 +56,11 @@ func (a *API) call(r *http.Request) (call, error) {
 	if !ok {
 		return call{}, httpx.Internal(errors.New("admin: no tenant in context"))
 	}
-	return call{r: r, ctx: r.Context(), t: t.ID, now: a.Store.Now()}, nil
+	q, err := httpx.Query(r)
+	if err != nil {
+		return call{}, err
+	}
+	return call{r: r, ctx: r.Context(), t: t.ID, now: a.Store.Now(), q: q}, nil
 }
 
 // event builds an audit event caused by the calling admin key.
@@ -112,6 +118,25 @@ func checkText(field string, v *string, max int, needed bool) error {
 	return nil
 }
 
+// checkName validates a name field: required when needed, and when present
+// valid UTF-8, not blank, without control characters, at most 200 characters.
+func checkName(field string, v *string, needed bool) error {
+	if v == nil {
+		if needed {
+			return required(field)
+		}
+		return nil
+	}
+	if err := httpx.CheckName(field, *v, 200); err != nil {
+		var e *httpx.Error
+		if errors.As(err, &e) {
+			return httpx.BadRequest(e.Message)
+		}
+		return err
+	}
+	return nil
+}
+
 // checkScopes validates a list of RFC 6749 scope tokens.
 func checkScopes(field string, v *[]string) error {
 	if v == nil {
@@ -148,8 +173,8 @@ func strOrNull(s string) *string {
 }
 
 // offsetPage reads limit (1..200, default 50; out of range is 400) and offset.
-func offsetPage(r *http.Request) (limit, offset int, err error) {
-	q := r.URL.Query()
+func offsetPage(c call) (limit, offset int, err error) {
+	q := c.q
 	limit = store.DefaultPageLimit
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)

@@ -64,7 +64,7 @@ func (a *API) createAPIKey(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	if err := checkText("name", in.Name, 200, true); err != nil {
+	if err := checkName("name", in.Name, true); err != nil {
 		return err
 	}
 	if err := checkScopes("scopes", in.Scopes); err != nil {

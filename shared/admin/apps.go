@@ -65,7 +65,7 @@ type appInput struct {
 }
 
 func (in appInput) validate(creating bool) error {
-	if err := checkText("name", in.Name, 200, creating); err != nil {
+	if err := checkName("name", in.Name, creating); err != nil {
 		return err
 	}
 	if in.Name != nil && strings.TrimSpace(*in.Name) == "" {
@@ -166,11 +166,11 @@ func (a *API) listApps(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	limit, offset, err := offsetPage(r)
+	limit, offset, err := offsetPage(c)
 	if err != nil {
 		return err
 	}
-	apps, total, err := a.Store.ListAgents(c.ctx, c.t, store.AgentFilter{Kinds: []string{"app"}, Search: r.URL.Query().Get("search"), Limit: limit, Offset: offset})
+	apps, total, err := a.Store.ListAgents(c.ctx, c.t, store.AgentFilter{Kinds: []string{"app"}, Search: c.q.Get("search"), Limit: limit, Offset: offset})
 	if err != nil {
 		return storeErr(err, "")
 	}

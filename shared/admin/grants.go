@@ -95,7 +95,7 @@ func (a *API) findGrants(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	q := r.URL.Query()
+	q := c.q
 	include := false
 	if v := q.Get("include_revoked"); v != "" {
 		b, err := strconv.ParseBool(v)

@@ -61,7 +61,7 @@ func (in userInput) validate(creating bool) error {
 	} else if !validEmail(*in.Email) {
 		return invalid("email", "is not an email address")
 	}
-	if err := checkText("name", in.Name, 200, false); err != nil {
+	if err := checkName("name", in.Name, false); err != nil {
 		return err
 	}
 	if in.Password != nil && (len(*in.Password) < 1 || len(*in.Password) > 1024) {
@@ -127,7 +127,7 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if email := r.URL.Query().Get("email"); email != "" {
+	if email := c.q.Get("email"); email != "" {
 		data := []userJSON{}
 		u, err := a.Store.UserByEmail(c.ctx, c.t, email)
 		switch {
@@ -338,11 +338,11 @@ func (a *API) userAgents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	limit, offset, err := offsetPage(r)
+	limit, offset, err := offsetPage(c)
 	if err != nil {
 		return err
 	}
-	filter := r.URL.Query().Get("filter")
+	filter := c.q.Get("filter")
 	switch filter {
 	case "":
 		filter = "all"
