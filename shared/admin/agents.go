@@ -331,6 +331,11 @@ func (a *API) updateAgent(w http.ResponseWriter, r *http.Request) error {
 	updated, err := a.Store.ChangeClient(c.ctx, c.t, ag.ClientID, func(x *store.Client) error {
 		applyAgentInput(x, in)
 		if in.Active != nil {
+			if x.Active && !*in.Active {
+				// Deactivation revokes every token so far: re-activating
+				// later must not revive them.
+				x.RevokedBefore = c.now
+			}
 			x.Active = *in.Active
 		}
 		if x.AuthMethod == "private_key_jwt" && len(x.JWKS) == 0 {

@@ -247,6 +247,13 @@ func TestUpdateAndDeactivateAgent(t *testing.T) {
 		})
 	}
 	h.t = t
+	// PATCH active:false then true does not revive the tokens of before.
+	early := h.token(root, a["client_id"].(string), id, "", "")
+	h.do("PATCH", "/api/v1/agents/"+id, h.key, map[string]any{"active": false}).want(200, "", "")
+	h.do("PATCH", "/api/v1/agents/"+id, h.key, map[string]any{"active": true}).want(200, "", "")
+	if h.active(root, early) {
+		t.Fatal("a token survived deactivation by PATCH and re-activation")
+	}
 	jti := h.token(root, a["client_id"].(string), id, "", "")
 	if !h.active(root, jti) {
 		t.Fatal("fresh token inactive")
