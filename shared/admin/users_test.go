@@ -208,3 +208,33 @@ func TestRevokeUserAgents(t *testing.T) {
 		})
 	}
 }
+
+// A user with 250 agents (more than one transaction holds): one call, and
+// every token of every agent is inactive through the activity decision.
+func TestRevokeAgentsOfAUserWith250Agents(t *testing.T) {
+	h := newHarness(t)
+	uid := h.user(h.key, "", "many@example.com")["id"].(string)
+	var jtis, agentIDs []string
+	for i := range 250 {
+		a := h.agent(h.key, "", map[string]any{"name": fmt.Sprintf("agent-%03d", i), "created_by": uid})
+		agentIDs = append(agentIDs, a["id"].(string))
+		jtis = append(jtis, h.token(root, a["client_id"].(string), a["id"].(string), "", ""))
+	}
+	r := h.do("POST", "/api/v1/users/"+uid+"/revoke-agents", h.key, map[string]any{"reason": "offboarded"})
+	r.want(200, "", "")
+	if got := r.obj()["revoked_agent_ids"].([]any); len(got) != 250 {
+		t.Fatalf("%d agents revoked", len(got))
+	}
+	for _, jti := range jtis {
+		if h.active(root, jti) {
+			t.Fatalf("token %s still active", jti)
+		}
+	}
+	list := h.do("GET", "/api/v1/agents?active=true&created_by_user_id="+uid, h.key, nil)
+	if list.obj()["total"] != 0.0 {
+		t.Fatalf("agents still active: %s", list.raw)
+	}
+	if ev := h.events(root)[r.str("audit_event_id")]; fmt.Sprint(ev.Metadata["revoked_count"]) != "250" {
+		t.Fatalf("event: %+v", ev.Metadata["revoked_count"])
+	}
+}
