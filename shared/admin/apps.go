@@ -24,7 +24,9 @@ func (a *API) registerApps(mux *http.ServeMux, h handle) {
 	mux.Handle("POST /api/v1/admin/apps/{id}/rotate-secret", h(a.rotateAppSecret))
 }
 
-var integrationModes = []string{"custom", "proxy", "hosted", "components", "sdk"}
+// modePattern bounds integration_mode (the SDK sends "custom" by default;
+// WIRE fixes no list, so any short lower-case token is kept as given).
+var modePattern = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,39}$`)
 
 type appJSON struct {
 	ID              string         `json:"id"`
@@ -74,8 +76,8 @@ func (in appInput) validate(creating bool) error {
 	if err := checkText("description", in.Description, 2000, false); err != nil {
 		return err
 	}
-	if in.IntegrationMode != nil && *in.IntegrationMode != "" && !slices.Contains(integrationModes, *in.IntegrationMode) {
-		return invalid("integration_mode", "must be one of "+strings.Join(integrationModes, ", "))
+	if in.IntegrationMode != nil && *in.IntegrationMode != "" && !modePattern.MatchString(*in.IntegrationMode) {
+		return invalid("integration_mode", "must be a lower-case token of at most 40 characters")
 	}
 	if in.RedirectURIs != nil {
 		if len(*in.RedirectURIs) > 20 {

@@ -51,7 +51,7 @@ func TestApps(t *testing.T) {
 	}{
 		{"missing name", "POST", "/api/v1/admin/apps", map[string]any{"integration_mode": "custom"}, 400, "invalid_request", "name"},
 		{"name of wrong type", "POST", "/api/v1/admin/apps", map[string]any{"name": true}, 400, "invalid_request", "name"},
-		{"bad integration mode", "POST", "/api/v1/admin/apps", map[string]any{"name": "x", "integration_mode": "magic"}, 400, "invalid_request", "integration_mode"},
+		{"bad integration mode", "POST", "/api/v1/admin/apps", map[string]any{"name": "x", "integration_mode": "Not A Mode!"}, 400, "invalid_request", "integration_mode"},
 		{"relative redirect", "POST", "/api/v1/admin/apps", map[string]any{"name": "x", "redirect_uris": []string{"/cb"}}, 400, "invalid_request", "redirect_uris[0]"},
 		{"redirect with fragment", "POST", "/api/v1/admin/apps", map[string]any{"name": "x", "redirect_uris": []string{"https://a.example/#x"}}, 400, "invalid_request", "redirect_uris[0]"},
 		{"get unknown", "GET", "/api/v1/admin/apps/app_nope", nil, 404, "not_found", "application"},
