@@ -22,8 +22,12 @@ const (
 
 var (
 	defaultGrantTypes = []string{grantClientCredentials, grantTokenExchange}
-	agentGrantTypes   = []string{grantClientCredentials, grantTokenExchange}
-	agentAuthMethods  = []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
+	// agentGrantTypes are the grant types an agent may register: those the token
+	// endpoint serves and other OAuth 2.1 grants it refuses with
+	// unauthorized_client until served (as for registered clients, WIRE §9).
+	agentGrantTypes = []string{grantClientCredentials, grantTokenExchange, "authorization_code", "refresh_token",
+		"urn:ietf:params:oauth:grant-type:jwt-bearer", "urn:ietf:params:oauth:grant-type:device_code"}
+	agentAuthMethods = []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
 )
 
 // maxTokenLifetime bounds an agent's token_lifetime, in seconds (the tenant's
@@ -94,6 +98,7 @@ type agentInput struct {
 	CreatedBy     *string         `json:"created_by"`
 	UserID        *string         `json:"user_id"`
 	Active        *bool           `json:"active"`
+	RedirectURIs  *[]string       `json:"redirect_uris"`
 	JWKS          json.RawMessage `json:"jwks"`
 }
 
@@ -138,6 +143,9 @@ func (in agentInput) validate(creating bool) error {
 	}
 	if in.Metadata != nil && len(marshalLen(*in.Metadata)) > 16<<10 {
 		return invalid("metadata", "must be at most 16 KiB")
+	}
+	if err := checkRedirectURIs(in.RedirectURIs); err != nil {
+		return err
 	}
 	if len(in.JWKS) > 0 && string(in.JWKS) != "null" {
 		var set struct {
@@ -243,6 +251,9 @@ func applyAgentInput(c *store.Client, in agentInput) {
 	}
 	if in.Metadata != nil {
 		c.Metadata = *in.Metadata
+	}
+	if in.RedirectURIs != nil {
+		c.RedirectURIs = slices.Clone(*in.RedirectURIs)
 	}
 	if len(in.JWKS) > 0 && string(in.JWKS) != "null" {
 		c.JWKS = slices.Clone(in.JWKS)
@@ -364,7 +375,7 @@ func (in agentInput) fields() []string {
 		"grant_types": in.GrantTypes != nil, "token_endpoint_auth_method": in.AuthMethod != nil,
 		"token_lifetime": in.TokenLifetime != nil, "dpop_bound_access_tokens": in.DPoPBound != nil,
 		"audiences": in.Audiences != nil, "metadata": in.Metadata != nil, "active": in.Active != nil,
-		"jwks": len(in.JWKS) > 0,
+		"jwks": len(in.JWKS) > 0, "redirect_uris": in.RedirectURIs != nil,
 	} {
 		if set {
 			out = append(out, name)

@@ -89,6 +89,7 @@ func TestCreateAgent(t *testing.T) {
 		{"token_lifetime out of range", map[string]any{"name": "x", "token_lifetime": 0}, 400, "invalid_request", "token_lifetime"},
 		{"unsupported grant type", map[string]any{"name": "x", "grant_types": []string{"password"}}, 400, "invalid_request", "grant_types[0]"},
 		{"empty grant types", map[string]any{"name": "x", "grant_types": []string{}}, 400, "invalid_request", "grant_types"},
+		{"relative redirect URI", map[string]any{"name": "x", "redirect_uris": []string{"/cb"}}, 400, "invalid_request", "redirect_uris[0]"},
 		{"unknown auth method", map[string]any{"name": "x", "token_endpoint_auth_method": "none"}, 400, "invalid_request", "token_endpoint_auth_method"},
 		{"private_key_jwt without jwks", map[string]any{"name": "x", "token_endpoint_auth_method": "private_key_jwt"}, 400, "invalid_request", "jwks"},
 		{"jwks with a private key", map[string]any{"name": "x", "jwks": map[string]any{"keys": []any{map[string]any{"kty": "oct", "k": "c2VjcmV0"}}}}, 400, "invalid_request", "jwks"},

@@ -79,22 +79,31 @@ func (in appInput) validate(creating bool) error {
 	if in.IntegrationMode != nil && *in.IntegrationMode != "" && !modePattern.MatchString(*in.IntegrationMode) {
 		return invalid("integration_mode", "must be a lower-case token of at most 40 characters")
 	}
-	if in.RedirectURIs != nil {
-		if len(*in.RedirectURIs) > 20 {
-			return invalid("redirect_uris", "may hold at most 20 URIs")
-		}
-		for i, u := range *in.RedirectURIs {
-			p, err := url.Parse(u)
-			if err != nil || p.Scheme == "" || p.Fragment != "" || len(u) > 2000 || (p.Scheme == "http" || p.Scheme == "https") && p.Host == "" {
-				return invalid("redirect_uris["+strconv.Itoa(i)+"]", "must be an absolute URI without a fragment")
-			}
-		}
+	if err := checkRedirectURIs(in.RedirectURIs); err != nil {
+		return err
 	}
 	if err := checkScopes("scopes", in.Scopes); err != nil {
 		return err
 	}
 	if in.Metadata != nil && len(marshalLen(*in.Metadata)) > 16<<10 {
 		return invalid("metadata", "must be at most 16 KiB")
+	}
+	return nil
+}
+
+// checkRedirectURIs validates redirect URIs: absolute, no fragment, at most 20.
+func checkRedirectURIs(v *[]string) error {
+	if v == nil {
+		return nil
+	}
+	if len(*v) > 20 {
+		return invalid("redirect_uris", "may hold at most 20 URIs")
+	}
+	for i, u := range *v {
+		p, err := url.Parse(u)
+		if err != nil || p.Scheme == "" || p.Fragment != "" || len(u) > 2000 || (p.Scheme == "http" || p.Scheme == "https") && p.Host == "" {
+			return invalid("redirect_uris["+strconv.Itoa(i)+"]", "must be an absolute URI without a fragment")
+		}
 	}
 	return nil
 }
