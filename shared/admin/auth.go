@@ -9,6 +9,7 @@ import (
 	"github.com/sharkauth/serverless/shared/httpx"
 	"github.com/sharkauth/serverless/shared/ids"
 	"github.com/sharkauth/serverless/shared/store"
+	"github.com/sharkauth/serverless/shared/tenant"
 )
 
 // bearer extracts a bearer key with the expected prefix, with the errors of
@@ -54,5 +55,45 @@ func requirePlatformKey(s *store.Store, next httpx.HandlerFunc) httpx.HandlerFun
 
 func platformKeyID(ctx context.Context) string {
 	id, _ := ctx.Value(platformKeyCtx{}).(string)
+	return id
+}
+
+type adminKeyCtx struct{}
+
+// requireAdminKey authenticates a tenant admin (WIRE §2): an sk_live_ key of
+// the request's tenant, looked up by its SHA-256 within that tenant only (a key
+// of another tenant is simply unknown here), compared again in constant time,
+// unrevoked and unexpired, and carrying scope "*".
+func requireAdminKey(s *store.Store, next httpx.HandlerFunc) httpx.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		t, ok := tenant.From(r.Context())
+		if !ok {
+			return httpx.Internal(errors.New("admin: no tenant in context"))
+		}
+		key, err := bearer(r, ids.AdminKeyPrefix)
+		if err != nil {
+			return err
+		}
+		k, err := s.APIKeyByHash(r.Context(), t.ID, ids.Hash(key))
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return httpx.Unauthorized("invalid API key")
+		case err != nil:
+			return httpx.Internal(err)
+		case !ids.Matches(key, k.Hash):
+			return httpx.Unauthorized("invalid API key")
+		case !k.RevokedAt.IsZero():
+			return httpx.Unauthorized("API key revoked")
+		case !k.ActiveAt(s.Now()):
+			return httpx.Unauthorized("API key expired")
+		case !k.IsAdmin():
+			return httpx.Forbidden("this API key lacks scope *")
+		}
+		return next(w, r.WithContext(context.WithValue(r.Context(), adminKeyCtx{}, k.ID)))
+	}
+}
+
+func adminKeyID(ctx context.Context) string {
+	id, _ := ctx.Value(adminKeyCtx{}).(string)
 	return id
 }

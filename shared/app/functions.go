@@ -27,7 +27,8 @@ func Jwks(e *Env) http.Handler {
 	return httpx.Stack(publicCORS(e.tenanted(routes(mux))))
 }
 
-// Admin builds the admin function: the platform API and the health check.
+// Admin builds the admin function: the tenants' admin API (/api/v1, behind
+// the tenant resolver), the platform API and the health check (untenanted).
 // Nothing it answers may be cached.
 func Admin(e *Env) http.Handler {
 	mux := http.NewServeMux()
@@ -35,7 +36,22 @@ func Admin(e *Env) http.Handler {
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	}))
 	(&admin.Platform{Store: e.Store, Keys: e.Sealer, Tenants: e.Tenants}).Register(mux)
-	return httpx.Stack(httpx.NoStore(routes(mux)))
+	api := http.NewServeMux()
+	(&admin.API{Store: e.Store, Keys: e.Sealer, Tenants: e.Tenants}).Register(api)
+	tenantAPI, platform := e.tenanted(routes(api)), routes(mux)
+	return httpx.Stack(httpx.NoStore(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isTenantAPI(r.URL.Path) {
+			tenantAPI.ServeHTTP(w, r)
+			return
+		}
+		platform.ServeHTTP(w, r)
+	})))
+}
+
+// isTenantAPI reports whether a path is a tenant's admin API: /api/... at the
+// root (the root or a host tenant) or /t/{tenant}/....
+func isTenantAPI(path string) bool {
+	return path == "/api" || strings.HasPrefix(path, "/api/") || strings.HasPrefix(path, "/t/")
 }
 
 // tenanted resolves the request's tenant before h runs; unknown and disabled

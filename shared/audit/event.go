@@ -14,7 +14,27 @@ const (
 	TenantCreated     = "tenant.created"
 	TenantUpdated     = "tenant.updated"
 	APIKeyCreated     = "api_key.created"
+	APIKeyRevoked     = "api_key.revoked"
+	APIKeyRotated     = "api_key.rotated"
 	SigningKeyRotated = "signing_key.rotated"
+
+	AgentCreated        = "agent.created"
+	AgentUpdated        = "agent.updated"
+	AgentDeactivated    = "agent.deactivated"
+	AgentTokensRevoked  = "agent.tokens_revoked"
+	AgentSecretRotated  = "agent.secret_rotated"
+	AgentDPoPKeyRotated = "agent.dpop_key_rotated"
+	TokensBulkRevoked   = "oauth.tokens_bulk_revoked"
+	UserCreated         = "user.created"
+	UserUpdated         = "user.updated"
+	UserDeleted         = "user.deleted"
+	UserAgentsRevoked   = "user.agents_revoked"
+	AppCreated          = "app.created"
+	AppUpdated          = "app.updated"
+	AppDeleted          = "app.deleted"
+	AppSecretRotated    = "app.secret_rotated"
+	MayActGranted       = "may_act.granted"
+	MayActRevoked       = "may_act.revoked"
 )
 
 // Actor is who caused an event.

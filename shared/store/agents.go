@@ -11,7 +11,7 @@ import (
 
 // AgentFilter selects agents (clients of kind agent and dcr) for the admin list.
 type AgentFilter struct {
-	Search    string // case-insensitive substring of name, description, id or client_id
+	Search    string // case-insensitive substring of name, description, id, client_id or metadata.app_id
 	Active    *bool
 	CreatedBy string // a user id
 	AppID     string // metadata.app_id
@@ -46,8 +46,8 @@ func (s *Store) ListAgents(ctx context.Context, t tenant.ID, f AgentFilter) ([]C
 		case !slices.Contains(kinds, c.Kind):
 		case f.Active != nil && c.Active != *f.Active:
 		case f.CreatedBy != "" && c.CreatedBy != f.CreatedBy:
-		case f.AppID != "" && fmt.Sprint(c.Metadata["app_id"]) != f.AppID:
-		case search != "" && !strings.Contains(strings.ToLower(c.Name+"\x00"+c.Description+"\x00"+c.ID+"\x00"+c.ClientID), search):
+		case f.AppID != "" && appID(c) != f.AppID:
+		case search != "" && !strings.Contains(strings.ToLower(c.Name+"\x00"+c.Description+"\x00"+c.ID+"\x00"+c.ClientID+"\x00"+appID(c)), search):
 		default:
 			matched = append(matched, c)
 		}
@@ -56,6 +56,12 @@ func (s *Store) ListAgents(ctx context.Context, t tenant.ID, f AgentFilter) ([]C
 	total := len(matched)
 	start := min(max(f.Offset, 0), total)
 	return matched[start:min(start+limit, total)], total, nil
+}
+
+// appID is the application an agent names in its metadata ("" when none).
+func appID(c Client) string {
+	s, _ := c.Metadata["app_id"].(string)
+	return s
 }
 
 // ChangeClient applies mutate to the stored client (by client_id) and writes it

@@ -184,7 +184,11 @@ func (s *Store) PromoteSigningKey(ctx context.Context, t tenant.ID, publishedFor
 	err = s.table.Transact(ctx, writes)
 	var canceled *TxCanceled
 	if errors.As(err, &canceled) || errors.Is(err, ErrTxConflict) {
-		return false, nil // another signer promoted it
+		// Another signer may have promoted it: that is not an error.
+		if k, gerr := s.GetSigningKey(ctx, t, next.KID); gerr == nil && k.State == KeyCurrent {
+			return false, nil
+		}
+		return false, fmt.Errorf("%w: signing keys changed concurrently", ErrConflict)
 	}
 	return err == nil, err
 }

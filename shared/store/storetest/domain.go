@@ -1344,6 +1344,7 @@ func domainAgents(t *testing.T, e *env) {
 		{"created by", store.AgentFilter{CreatedBy: u.ID}, []string{a3.ID, a1.ID}, 2},
 		{"created by unknown user", store.AgentFilter{CreatedBy: "usr_nope"}, nil, 0},
 		{"app id", store.AgentFilter{AppID: "app_1"}, []string{a2.ID}, 1},
+		{"search matches the app id", store.AgentFilter{Search: "APP_1"}, []string{a2.ID}, 1},
 		{"limit", store.AgentFilter{Limit: 2}, []string{a3.ID, a2.ID}, 3},
 		{"offset", store.AgentFilter{Limit: 2, Offset: 2}, []string{a1.ID}, 3},
 		{"offset past the end", store.AgentFilter{Offset: 10}, nil, 3},

@@ -1,0 +1,606 @@
+package admin
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/sharkauth/serverless/shared/audit"
+	"github.com/sharkauth/serverless/shared/httpx"
+	"github.com/sharkauth/serverless/shared/ids"
+	"github.com/sharkauth/serverless/shared/store"
+)
+
+// Grant types and client authentication methods an agent may have.
+const (
+	grantClientCredentials = "client_credentials"
+	grantTokenExchange     = "urn:ietf:params:oauth:grant-type:token-exchange"
+)
+
+var (
+	defaultGrantTypes = []string{grantClientCredentials, grantTokenExchange}
+	// agentGrantTypes are the grant types an agent may register: those the token
+	// endpoint serves and other OAuth 2.1 grants it refuses with
+	// unauthorized_client until served (as for registered clients, WIRE §9).
+	agentGrantTypes = []string{grantClientCredentials, grantTokenExchange, "authorization_code", "refresh_token",
+		"urn:ietf:params:oauth:grant-type:jwt-bearer", "urn:ietf:params:oauth:grant-type:device_code"}
+	agentAuthMethods = []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
+)
+
+// maxTokenLifetime bounds an agent's token_lifetime, in seconds (the tenant's
+// own bound applies at issuance).
+const maxTokenLifetime = 86400
+
+func (a *API) registerAgents(mux *http.ServeMux, h handle) {
+	mux.Handle("POST /api/v1/agents", h(a.createAgent))
+	mux.Handle("GET /api/v1/agents", h(a.listAgents))
+	mux.Handle("GET /api/v1/agents/{id}", h(a.getAgent))
+	mux.Handle("PATCH /api/v1/agents/{id}", h(a.updateAgent))
+	mux.Handle("DELETE /api/v1/agents/{id}", h(a.deleteAgent))
+	mux.Handle("GET /api/v1/agents/{id}/tokens", h(a.agentTokens))
+	mux.Handle("POST /api/v1/agents/{id}/tokens/revoke-all", h(a.revokeAllTokens))
+	mux.Handle("POST /api/v1/agents/{id}/rotate-secret", h(a.rotateAgentSecret))
+	mux.Handle("POST /api/v1/agents/{id}/rotate-dpop-key", h(a.rotateDPoPKey))
+}
+
+type agentJSON struct {
+	ID                      string         `json:"id"`
+	ClientID                string         `json:"client_id"`
+	Name                    string         `json:"name"`
+	Description             string         `json:"description"`
+	Kind                    string         `json:"kind"`
+	ClientType              string         `json:"client_type"`
+	AuthMethod              string         `json:"auth_method"`
+	TokenEndpointAuthMethod string         `json:"token_endpoint_auth_method"`
+	GrantTypes              []string       `json:"grant_types"`
+	Scopes                  []string       `json:"scopes"`
+	Audiences               []string       `json:"audiences"`
+	RedirectURIs            []string       `json:"redirect_uris"`
+	TokenLifetime           int64          `json:"token_lifetime"`
+	Metadata                map[string]any `json:"metadata"`
+	CreatedBy               *string        `json:"created_by"`
+	Active                  bool           `json:"active"`
+	DPoPBound               bool           `json:"dpop_bound_access_tokens"`
+	DPoPJKT                 *string        `json:"dpop_jkt"`
+	CreatedAt               time.Time      `json:"created_at"`
+	UpdatedAt               time.Time      `json:"updated_at"`
+	ClientSecret            string         `json:"client_secret,omitempty"`
+}
+
+func agentView(c store.Client) agentJSON {
+	meta := c.Metadata
+	if meta == nil {
+		meta = map[string]any{}
+	}
+	return agentJSON{
+		ID: c.ID, ClientID: c.ClientID, Name: c.Name, Description: c.Description, Kind: c.Kind,
+		ClientType: "confidential", AuthMethod: c.AuthMethod, TokenEndpointAuthMethod: c.AuthMethod,
+		GrantTypes: nonNil(c.GrantTypes), Scopes: nonNil(c.Scopes), Audiences: nonNil(c.Audiences),
+		RedirectURIs: nonNil(c.RedirectURIs), TokenLifetime: c.TokenLifetime, Metadata: meta,
+		CreatedBy: strOrNull(c.CreatedBy), Active: c.Active, DPoPBound: c.DPoPBound, DPoPJKT: strOrNull(c.DPoPJKT),
+		CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(),
+	}
+}
+
+type agentInput struct {
+	Name          *string         `json:"name"`
+	Description   *string         `json:"description"`
+	Scopes        *[]string       `json:"scopes"`
+	GrantTypes    *[]string       `json:"grant_types"`
+	AuthMethod    *string         `json:"token_endpoint_auth_method"`
+	TokenLifetime *int64          `json:"token_lifetime"`
+	DPoPBound     *bool           `json:"dpop_bound_access_tokens"`
+	Audiences     *[]string       `json:"audiences"`
+	Metadata      *map[string]any `json:"metadata"`
+	CreatedBy     *string         `json:"created_by"`
+	UserID        *string         `json:"user_id"`
+	Active        *bool           `json:"active"`
+	RedirectURIs  *[]string       `json:"redirect_uris"`
+	JWKS          json.RawMessage `json:"jwks"`
+}
+
+func (in agentInput) validate(creating bool) error {
+	if err := checkName("name", in.Name, creating); err != nil {
+		return err
+	}
+	if in.Name != nil && len(*in.Name) == 0 {
+		return required("name")
+	}
+	if err := checkText("description", in.Description, 2000, false); err != nil {
+		return err
+	}
+	if err := checkScopes("scopes", in.Scopes); err != nil {
+		return err
+	}
+	if in.GrantTypes != nil {
+		if len(*in.GrantTypes) == 0 {
+			return invalid("grant_types", "must not be empty")
+		}
+		for i, g := range *in.GrantTypes {
+			if !slices.Contains(agentGrantTypes, g) {
+				return invalid("grant_types["+strconv.Itoa(i)+"]", "is not supported for agents")
+			}
+		}
+	}
+	if in.AuthMethod != nil && !slices.Contains(agentAuthMethods, *in.AuthMethod) {
+		return invalid("token_endpoint_auth_method", "must be one of client_secret_basic, client_secret_post, private_key_jwt")
+	}
+	if in.TokenLifetime != nil && (*in.TokenLifetime < 1 || *in.TokenLifetime > maxTokenLifetime) {
+		return invalid("token_lifetime", "must be from 1 to "+strconv.Itoa(maxTokenLifetime)+" seconds")
+	}
+	if in.Audiences != nil {
+		if len(*in.Audiences) > 50 {
+			return invalid("audiences", "may hold at most 50 entries")
+		}
+		for i, aud := range *in.Audiences {
+			if aud == "" || len(aud) > 2000 {
+				return invalid("audiences["+strconv.Itoa(i)+"]", "must be 1 to 2000 characters")
+			}
+		}
+	}
+	if in.Metadata != nil && len(marshalLen(*in.Metadata)) > 16<<10 {
+		return invalid("metadata", "must be at most 16 KiB")
+	}
+	if err := checkRedirectURIs(in.RedirectURIs); err != nil {
+		return err
+	}
+	if len(in.JWKS) > 0 && string(in.JWKS) != "null" {
+		var set struct {
+			Keys []json.RawMessage `json:"keys"`
+		}
+		if json.Unmarshal(in.JWKS, &set) != nil || len(set.Keys) == 0 {
+			return invalid("jwks", "must be a JWK set with at least one key")
+		}
+		for _, k := range set.Keys {
+			if _, err := publicJWK(k); err != nil {
+				return invalid("jwks", "holds a key that is not a public EC, RSA or OKP key")
+			}
+		}
+	}
+	return nil
+}
+
+func marshalLen(v any) []byte {
+	b, _ := json.Marshal(v)
+	return b
+}
+
+func (a *API) createAgent(w http.ResponseWriter, r *http.Request) error {
+	c, err := a.call(r)
+	if err != nil {
+		return err
+	}
+	var in agentInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if err := in.validate(true); err != nil {
+		return err
+	}
+	creator := in.CreatedBy
+	if creator == nil || *creator == "" {
+		creator = in.UserID
+	}
+	agent := store.Client{
+		ID: ids.New("agent_"), ClientID: "shark_agent_" + ids.NanoID(), Kind: "agent", Name: *in.Name,
+		AuthMethod: "client_secret_basic", GrantTypes: defaultGrantTypes, Scopes: []string{},
+		Active: true, CreatedAt: c.now, UpdatedAt: c.now,
+	}
+	if in.Active != nil {
+		agent.Active = *in.Active
+	}
+	applyAgentInput(&agent, in)
+	if agent.AuthMethod == "private_key_jwt" && len(agent.JWKS) == 0 {
+		return required("jwks")
+	}
+	if creator != nil && *creator != "" {
+		if !idPattern.MatchString(*creator) {
+			return invalid("created_by", "names no user of this tenant")
+		}
+		agent.CreatedBy = *creator
+	}
+	secret := ""
+	if agent.AuthMethod != "private_key_jwt" {
+		secret = ids.NewSecret()
+		agent.SecretHash = ids.Hash(secret)
+	}
+	ev := c.event(audit.AgentCreated, "agent", agent.ClientID, map[string]any{
+		"agent_id": agent.ID, "name": agent.Name, "scopes": agent.Scopes, "app_id": agent.Metadata["app_id"], "created_by": agent.CreatedBy,
+	})
+	err = a.Store.CreateClient(c.ctx, c.t, agent, ev)
+	if errors.Is(err, store.ErrUnknownUser) {
+		return invalid("created_by", "names no user of this tenant")
+	}
+	if err != nil {
+		return storeErr(err, "")
+	}
+	v := agentView(agent)
+	v.ClientSecret = secret
+	httpx.WriteJSON(w, http.StatusCreated, v)
+	return nil
+}
+
+// applyAgentInput copies the fields an input sets onto an agent.
+func applyAgentInput(c *store.Client, in agentInput) {
+	if in.Name != nil {
+		c.Name = *in.Name
+	}
+	if in.Description != nil {
+		c.Description = *in.Description
+	}
+	if in.Scopes != nil {
+		c.Scopes = slices.Clone(*in.Scopes)
+	}
+	if in.GrantTypes != nil {
+		c.GrantTypes = slices.Clone(*in.GrantTypes)
+	}
+	if in.AuthMethod != nil {
+		c.AuthMethod = *in.AuthMethod
+	}
+	if in.TokenLifetime != nil {
+		c.TokenLifetime = *in.TokenLifetime
+	}
+	if in.DPoPBound != nil {
+		c.DPoPBound = *in.DPoPBound
+	}
+	if in.Audiences != nil {
+		c.Audiences = slices.Clone(*in.Audiences)
+	}
+	if in.Metadata != nil {
+		c.Metadata = *in.Metadata
+	}
+	if in.RedirectURIs != nil {
+		c.RedirectURIs = slices.Clone(*in.RedirectURIs)
+	}
+	if len(in.JWKS) > 0 && string(in.JWKS) != "null" {
+		c.JWKS = slices.Clone(in.JWKS)
+	}
+}
+
+func (a *API) listAgents(w http.ResponseWriter, r *http.Request) error {
+	c, err := a.call(r)
+	if err != nil {
+		return err
+	}
+	limit, offset, err := offsetPage(c)
+	if err != nil {
+		return err
+	}
+	q := c.q
+	f := store.AgentFilter{Search: q.Get("search"), CreatedBy: q.Get("created_by_user_id"), AppID: q.Get("app_id"), Limit: limit, Offset: offset}
+	if v := q.Get("active"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return invalid("active", "must be true or false")
+		}
+		f.Active = &b
+	}
+	agents, total, err := a.Store.ListAgents(c.ctx, c.t, f)
+	if err != nil {
+		return storeErr(err, "")
+	}
+	data := make([]agentJSON, 0, len(agents))
+	for _, ag := range agents {
+		data = append(data, agentView(ag))
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"data": data, "total": total, "limit": limit, "offset": offset})
+	return nil
+}
+
+// agent finds the agent named by the path's id (its id or its client_id).
+func (a *API) agent(c call) (store.Client, error) {
+	id := c.r.PathValue("id")
+	if !idPattern.MatchString(id) {
+		return store.Client{}, httpx.NotFound("unknown agent")
+	}
+	ag, err := a.Store.GetClientByID(c.ctx, c.t, id)
+	if errors.Is(err, store.ErrNotFound) {
+		ag, err = a.Store.GetClient(c.ctx, c.t, id)
+	}
+	if err == nil && ag.Kind == "app" {
+		err = store.ErrNotFound
+	}
+	return ag, storeErr(err, "unknown agent")
+}
+
+func (a *API) getAgent(w http.ResponseWriter, r *http.Request) error {
+	c, err := a.call(r)
+	if err != nil {
+		return err
+	}
+	ag, err := a.agent(c)
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, agentView(ag))
+	return nil
+}
+
+func (a *API) updateAgent(w http.ResponseWriter, r *http.Request) error {
+	c, err := a.call(r)
+	if err != nil {
+		return err
+	}
+	ag, err := a.agent(c)
+	if err != nil {
+		return err
+	}
+	var in agentInput
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if in.CreatedBy != nil || in.UserID != nil {
+		return invalid("created_by", "cannot change")
+	}
+	if err := in.validate(false); err != nil {
+		return err
+	}
+	changed := in.fields()
+	updated, err := a.Store.ChangeClient(c.ctx, c.t, ag.ClientID, func(x *store.Client) error {
+		applyAgentInput(x, in)
+		if in.Active != nil {
+			if x.Active && !*in.Active {
+				// Deactivation revokes every token so far: re-activating
+				// later must not revive them.
+				x.RevokedBefore = c.now
+			}
+			x.Active = *in.Active
+		}
+		if x.AuthMethod == "private_key_jwt" && len(x.JWKS) == 0 {
+			return required("jwks")
+		}
+		if x.AuthMethod != "private_key_jwt" && len(x.SecretHash) == 0 {
+			return invalid("token_endpoint_auth_method", "needs a secret: rotate the secret first")
+		}
+		x.UpdatedAt = c.now
+		return nil
+	}, func(x store.Client) store.AuditEvent {
+		return c.event(audit.AgentUpdated, "agent", x.ClientID, map[string]any{"agent_id": x.ID, "fields": changed})
+	})
+	if err != nil {
+		return storeErr(err, "unknown agent")
+	}
+	httpx.WriteJSON(w, http.StatusOK, agentView(updated))
+	return nil
+}
+
+// fields names the members an update sets (for its audit event).
+func (in agentInput) fields() []string {
+	var out []string
+	for name, set := range map[string]bool{
+		"name": in.Name != nil, "description": in.Description != nil, "scopes": in.Scopes != nil,
+		"grant_types": in.GrantTypes != nil, "token_endpoint_auth_method": in.AuthMethod != nil,
+		"token_lifetime": in.TokenLifetime != nil, "dpop_bound_access_tokens": in.DPoPBound != nil,
+		"audiences": in.Audiences != nil, "metadata": in.Metadata != nil, "active": in.Active != nil,
+		"jwks": len(in.JWKS) > 0, "redirect_uris": in.RedirectURIs != nil,
+	} {
+		if set {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (a *API) deleteAgent(w http.ResponseWriter, r *http.Request) error {
+	c, err := a.call(r)
+	if err != nil {
+		return err
+	}
+	ag, err := a.agent(c)
+	if err != nil {
+		return err
+	}
+	ev := c.event(audit.AgentDeactivated, "agent", ag.ClientID, map[string]any{"agent_id": ag.ID})
+	if err := a.Store.DeactivateClients(c.ctx, c.t, []store.Client{ag}, ev); err != nil {
+		return storeErr(err, "unknown agent")
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+type tokenJSON struct {
+	ID        string     `json:"id"`
+	TokenID   string     `json:"token_id"`
+	JTI       string     `json:"jti"`
+	ClientID  string     `json:"client_id"`
+	AgentID   string     `json:"agent_id"`
+	Subject   string     `json:"sub"`
+	Scope     string     `json:"scope"`
+	Audience  []string   `json:"audience"`
+	JKT       *string    `json:"jkt"`
+	GrantType string     `json:"grant_type"`
+	TokenType string     `json:"token_type"`
+	Active    bool       `json:"active"`
+	ExpiresAt time.Time  `json:"expires_at"`
+	CreatedAt time.Time  `json:"created_at"`
+	RevokedAt *time.Time `json:"revoked_at"`
+}
+
+func (a *API) agentTokens(w http.ResponseWriter, r *http.Request) error {
+	c, err := a.call(r)
+	if err != nil {
+		return err
+	}
+	ag, err := a.agent(c)
+	if err != nil {
+		return err
+	}
+	pr, err := pageRequest(r)
+	if err != nil {
+		return httpx.BadRequest("limit must be an integer from 1 to " + strconv.Itoa(store.MaxPageLimit))
+	}
+	page, err := a.Store.ListClientTokens(c.ctx, c.t, ag.ClientID, pr)
+	if err != nil {
+		return storeErr(err, "")
+	}
+	tn, _ := a.Store.GetTenant(c.ctx, c.t)
+	rv := store.Revocations{Client: &ag, Tenant: tn}
+	if ag.CreatedBy != "" {
+		if m, err := a.Store.GetUserRevocation(c.ctx, c.t, ag.CreatedBy); err == nil {
+			rv.User = &m
+		}
+	}
+	data := make([]tokenJSON, 0, len(page.Items))
+	for _, t := range page.Items {
+		typ := "Bearer"
+		if t.JKT != "" {
+			typ = "DPoP"
+		}
+		agentID := t.AgentID
+		if agentID == "" {
+			agentID = ag.ID
+		}
+		data = append(data, tokenJSON{
+			ID: t.JTI, TokenID: t.JTI, JTI: t.JTI, ClientID: t.ClientID, AgentID: agentID, Subject: t.Subject,
+			Scope: t.Scope, Audience: nonNil(t.Audience), JKT: strOrNull(t.JKT), GrantType: t.GrantType, TokenType: typ,
+			Active: store.Decide(t, rv, c.now).Active, ExpiresAt: t.ExpiresAt.UTC(), CreatedAt: t.IssuedAt.UTC(), RevokedAt: timeJSON(t.RevokedAt),
+		})
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"data": data, "next_cursor": strOrNull(page.Next), "has_more": page.Next != ""})
+	return nil
+}
+
+// activeTokens counts the agent's tokens that are active now and that keep
+// passes (for the counts the revocation answers report).
+func (a *API) activeTokens(c call, ag store.Client, tn store.Tenant, keep func(store.TokenRecord) bool) (int, error) {
+	recs, err := a.Store.ClientTokens(c.ctx, c.t, ag.ClientID)
+	if err != nil {
+		return 0, err
+	}
+	rv := store.Revocations{Client: &ag, Tenant: tn}
+	n := 0
+	for _, t := range recs {
+		if store.Decide(t, rv, c.now).Active && (keep == nil || keep(t)) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (a *API) revokeAllTokens(w http.ResponseWriter, r *http.Request) error {
+	c, err := a.call(r)
+	if err != nil {
+		return err
+	}
+	ag, err := a.agent(c)
+	if err != nil {
+		return err
+	}
+	tn, err := a.Store.GetTenant(c.ctx, c.t)
+	if err != nil {
+		return storeErr(err, "")
+	}
+	n, err := a.activeTokens(c, ag, tn, nil)
+	if err != nil {
+		return storeErr(err, "")
+	}
+	var ev store.AuditEvent
+	_, err = a.Store.ChangeClient(c.ctx, c.t, ag.ClientID, func(x *store.Client) error {
+		x.RevokedBefore, x.UpdatedAt = c.now, c.now
+		return nil
+	}, func(x store.Client) store.AuditEvent {
+		ev = c.event(audit.AgentTokensRevoked, "agent", x.ClientID, map[string]any{"agent_id": x.ID, "revoked_count": n})
+		return ev
+	})
+	if err != nil {
+		return storeErr(err, "unknown agent")
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"agent_id": ag.ID, "revoked_count": n, "audit_event_id": ev.ID})
+	return nil
+}
+
+func (a *API) rotateAgentSecret(w http.ResponseWriter, r *http.Request) error {
+	c, err := a.call(r)
+	if err != nil {
+		return err
+	}
+	ag, err := a.agent(c)
+	if err != nil {
+		return err
+	}
+	secret := ids.NewSecret()
+	var ev store.AuditEvent
+	_, err = a.Store.ChangeClient(c.ctx, c.t, ag.ClientID, func(x *store.Client) error {
+		x.SecretHash, x.UpdatedAt = ids.Hash(secret), c.now
+		if x.AuthMethod == "private_key_jwt" {
+			x.AuthMethod = "client_secret_basic"
+		}
+		return nil
+	}, func(x store.Client) store.AuditEvent {
+		ev = c.event(audit.AgentSecretRotated, "agent", x.ClientID, map[string]any{"agent_id": x.ID})
+		return ev
+	})
+	if err != nil {
+		return storeErr(err, "unknown agent")
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{
+		"agent_id": ag.ID, "client_id": ag.ClientID, "client_secret": secret, "rotated_at": c.now.UTC(), "audit_event_id": ev.ID,
+	})
+	return nil
+}
+
+func (a *API) rotateDPoPKey(w http.ResponseWriter, r *http.Request) error {
+	c, err := a.call(r)
+	if err != nil {
+		return err
+	}
+	ag, err := a.agent(c)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		JWK    json.RawMessage `json:"new_public_jwk"`
+		Reason *string         `json:"reason"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if len(in.JWK) == 0 || string(in.JWK) == "null" {
+		return required("new_public_jwk")
+	}
+	if err := checkText("reason", in.Reason, 500, false); err != nil {
+		return err
+	}
+	jkt, err := thumbprint(in.JWK)
+	if err != nil {
+		return err
+	}
+	old := ag.DPoPJKT
+	tn, err := a.Store.GetTenant(c.ctx, c.t)
+	if err != nil {
+		return storeErr(err, "")
+	}
+	n, err := a.activeTokens(c, ag, tn, func(t store.TokenRecord) bool { return old == "" || t.JKT != jkt })
+	if err != nil {
+		return storeErr(err, "")
+	}
+	reason := ""
+	if in.Reason != nil {
+		reason = *in.Reason
+	}
+	var ev store.AuditEvent
+	_, err = a.Store.ChangeClient(c.ctx, c.t, ag.ClientID, func(x *store.Client) error {
+		if x.DPoPJKT == "" {
+			// No key was registered: every token issued so far is revoked.
+			x.RevokedBefore = c.now
+		}
+		x.DPoPJKT, x.DPoPBound, x.UpdatedAt = jkt, true, c.now
+		return nil
+	}, func(x store.Client) store.AuditEvent {
+		ev = c.event(audit.AgentDPoPKeyRotated, "agent", x.ClientID, map[string]any{
+			"agent_id": x.ID, "old_jkt": old, "new_jkt": jkt, "revoked_token_count": n, "reason": reason,
+		})
+		return ev
+	})
+	if err != nil {
+		return storeErr(err, "unknown agent")
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{
+		"agent_id": ag.ID, "old_jkt": strOrNull(old), "new_jkt": jkt, "revoked_token_count": n, "audit_event_id": ev.ID,
+	})
+	return nil
+}

@@ -1,0 +1,72 @@
+package admin
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/sharkauth/serverless/shared/httpx"
+)
+
+// privateMembers are JWK members that only private or symmetric keys carry.
+var privateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
+
+// errBadJWK is the answer to a key that is not an acceptable public key.
+func errBadJWK(msg string) error {
+	return &httpx.Error{Status: 400, Code: "invalid_jwk", Message: msg}
+}
+
+// publicJWK parses raw as a public EC P-256, RSA (2048 bits or more) or OKP
+// Ed25519 key. A key carrying any private member is refused before parsing.
+func publicJWK(raw json.RawMessage) (jose.JSONWebKey, error) {
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &members); err != nil || members == nil {
+		return jose.JSONWebKey{}, errBadJWK("new_public_jwk must be a JWK object")
+	}
+	for _, m := range privateMembers {
+		if _, ok := members[m]; ok {
+			return jose.JSONWebKey{}, errBadJWK("new_public_jwk carries the private member " + m + ": send the public key only")
+		}
+	}
+	var k jose.JSONWebKey
+	if err := k.UnmarshalJSON(bytes.TrimSpace(raw)); err != nil {
+		return jose.JSONWebKey{}, errBadJWK("new_public_jwk is not a valid JWK")
+	}
+	if !k.IsPublic() || !k.Valid() {
+		return jose.JSONWebKey{}, errBadJWK("new_public_jwk must be a public key")
+	}
+	switch pub := k.Key.(type) {
+	case *ecdsa.PublicKey:
+		if pub.Curve != elliptic.P256() {
+			return jose.JSONWebKey{}, errBadJWK("an EC key must be on curve P-256")
+		}
+	case *rsa.PublicKey:
+		if pub.N.BitLen() < 2048 {
+			return jose.JSONWebKey{}, errBadJWK("an RSA key must have at least 2048 bits")
+		}
+	case ed25519.PublicKey:
+	default:
+		return jose.JSONWebKey{}, errBadJWK("new_public_jwk must be an EC P-256, RSA or OKP Ed25519 public key")
+	}
+	return k, nil
+}
+
+// thumbprint returns the RFC 7638 SHA-256 thumbprint (base64url) of a public JWK.
+func thumbprint(raw json.RawMessage) (string, error) {
+	k, err := publicJWK(raw)
+	if err != nil {
+		return "", err
+	}
+	sum, err := k.Thumbprint(crypto.SHA256)
+	if err != nil {
+		return "", errBadJWK("new_public_jwk has no thumbprint")
+	}
+	return base64.RawURLEncoding.EncodeToString(sum), nil
+}
