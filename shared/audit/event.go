@@ -15,6 +15,9 @@ const (
 	TenantUpdated     = "tenant.updated"
 	APIKeyCreated     = "api_key.created"
 	SigningKeyRotated = "signing_key.rotated"
+	TokenIssued       = "oauth.token_issued"
+	TokenExchanged    = "oauth.token_exchanged"
+	TokenRevoked      = "oauth.token_revoked"
 )
 
 // Actor is who caused an event.
