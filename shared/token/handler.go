@@ -293,7 +293,7 @@ func (h *Handler) issue(w http.ResponseWriter, q *request, gt string, d decision
 	rec := store.TokenRecord{
 		JTI: claims.ID, ClientID: c.ClientID, AgentID: claims.AgentID, Subject: d.subject,
 		Scope: scope, Audience: aud, JKT: jkt, KID: key.KID(), GrantType: gt,
-		IssuedAt: now, ExpiresAt: exp,
+		IssuedAt: q.now.Truncate(time.Microsecond), ExpiresAt: exp,
 	}
 	md := map[string]any{"scope": scope, "jkt": jkt, "aud": aud, "grant_type": gt, "jti": claims.ID}
 	for k, v := range d.metadata {

@@ -31,9 +31,13 @@ func policyOf(t store.Tenant) policy {
 	return p
 }
 
-// policy reads the tenant's record.
-// TODO(store.TenantOf): read the record the resolver cached in the context.
+// policy is the tenant's token policy: from the record the resolver cached
+// for this request (store.TenantOf, no table call), or read from the store
+// when the request was not resolved with one.
 func (h *Handler) policy(ctx context.Context, t tenant.Tenant) (policy, error) {
+	if rec, ok := store.TenantOf(ctx); ok && rec.ID == t.ID.String() {
+		return policyOf(rec), nil
+	}
 	rec, err := h.Store.GetTenant(ctx, t.ID)
 	if err != nil {
 		return policy{}, err

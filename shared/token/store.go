@@ -10,9 +10,8 @@ import (
 // Store is exactly what the token function uses of the domain store, with
 // the signatures of /work/notes/contract.md; *store.Store satisfies it.
 type Store interface {
-	// GetTenant reads the tenant's policy.
-	// TODO(store.TenantOf): take the resolver's cached record instead, so a
-	// token costs no tenant read.
+	// GetTenant reads the tenant's policy when the request carries no
+	// cached record (store.TenantOf).
 	GetTenant(ctx context.Context, id tenant.ID) (store.Tenant, error)
 	GetClient(ctx context.Context, t tenant.ID, clientID string) (store.Client, error)
 	SigningKeys(ctx context.Context, t tenant.ID) ([]store.SigningKey, error)
