@@ -181,9 +181,15 @@ func TestTokenEndpoint(t *testing.T) {
 		{name: "wrong htu (another tenant's endpoint)", call: func() call {
 			return call{form: cc, dpop: []string{f.p.proofAt(t, "POST", betaIssuer+tokenPath, hs.now, "")}}
 		}, status: 400, code: "invalid_dpop_proof"},
-		{name: "wrong htu (another path)", call: func() call { return call{form: cc, dpop: []string{f.p.proofAt(t, "POST", rootIssuer+"/oauth/revoke", hs.now, "")}} }, status: 400, code: "invalid_dpop_proof"},
-		{name: "stale iat", call: func() call { return call{form: cc, dpop: []string{f.p.proofAt(t, "POST", tokenURL, hs.now.Add(-61*time.Second), "")}} }, status: 400, code: "invalid_dpop_proof"},
-		{name: "future iat", call: func() call { return call{form: cc, dpop: []string{f.p.proofAt(t, "POST", tokenURL, hs.now.Add(61*time.Second), "")}} }, status: 400, code: "invalid_dpop_proof"},
+		{name: "wrong htu (another path)", call: func() call {
+			return call{form: cc, dpop: []string{f.p.proofAt(t, "POST", rootIssuer+"/oauth/revoke", hs.now, "")}}
+		}, status: 400, code: "invalid_dpop_proof"},
+		{name: "stale iat", call: func() call {
+			return call{form: cc, dpop: []string{f.p.proofAt(t, "POST", tokenURL, hs.now.Add(-61*time.Second), "")}}
+		}, status: 400, code: "invalid_dpop_proof"},
+		{name: "future iat", call: func() call {
+			return call{form: cc, dpop: []string{f.p.proofAt(t, "POST", tokenURL, hs.now.Add(61*time.Second), "")}}
+		}, status: 400, code: "invalid_dpop_proof"},
 		{name: "alg none", call: func() call {
 			return call{form: cc, dpop: []string{craft(map[string]any{"typ": "dpop+jwt", "alg": "none", "jwk": pub}, claims(), func(string) []byte { return nil })}}
 		}, status: 400, code: "invalid_dpop_proof"},
@@ -211,7 +217,9 @@ func TestTokenEndpoint(t *testing.T) {
 		{name: "registered key, proof of another key", call: func() call {
 			return call{form: f.secretF("keyed"), dpop: []string{f.other.proofAt(t, "POST", tokenURL, hs.now, "")}}
 		}, status: 400, code: "invalid_dpop_proof"},
-		{name: "wrong secret", call: func() call { return call{form: form("grant_type", "client_credentials", "client_id", "shark_agent_1", "client_secret", "nope")} }, status: 401, code: "invalid_client"},
+		{name: "wrong secret", call: func() call {
+			return call{form: form("grant_type", "client_credentials", "client_id", "shark_agent_1", "client_secret", "nope")}
+		}, status: 401, code: "invalid_client"},
 		{name: "wrong secret over Basic has the challenge", call: func() call {
 			return call{form: form("grant_type", "client_credentials"), headers: map[string]string{"Authorization": basicAuth("shark_agent_1", "nope")}}
 		}, status: 401, code: "invalid_client"},
@@ -223,7 +231,9 @@ func TestTokenEndpoint(t *testing.T) {
 		}, status: 400, code: "invalid_request"},
 		{name: "missing grant_type", call: func() call { return call{form: form("client_id", "shark_agent_1", "client_secret", secret)} }, status: 400, code: "invalid_request"},
 		{name: "duplicate scope parameter", call: func() call { return call{form: with(cc, "scope", "mcp:read", "scope", "mcp:write")} }, status: 400, code: "invalid_request"},
-		{name: "unknown grant", call: func() call { return call{form: with(url.Values{"client_id": {"shark_agent_1"}, "client_secret": {secret}}, "grant_type", "password")} }, status: 400, code: "unsupported_grant_type"},
+		{name: "unknown grant", call: func() call {
+			return call{form: with(url.Values{"client_id": {"shark_agent_1"}, "client_secret": {secret}}, "grant_type", "password")}
+		}, status: 400, code: "unsupported_grant_type"},
 		{name: "authorization_code registered but not implemented", call: func() call {
 			return call{form: form("grant_type", "authorization_code", "client_id", "shark_app_1", "client_secret", secret, "code", "x")}
 		}, status: 400, code: "unauthorized_client"},
@@ -240,7 +250,9 @@ func TestTokenEndpoint(t *testing.T) {
 		{name: "relative resource URI", call: func() call { return call{form: with(cc, "resource", "/api")} }, status: 400, code: "invalid_target"},
 		{name: "resource with a fragment", call: func() call { return call{form: with(cc, "resource", "https://r.example/api#x")} }, status: 400, code: "invalid_target"},
 		{name: "audience outside the client's allow-list", call: func() call { return call{form: with(f.secretF("narrow"), "audience", "https://elsewhere.example")} }, status: 400, code: "invalid_target"},
-		{name: "audience outside the tenant's allow-list", call: func() call { return call{tenant: "gamma", form: with(f.secretF("g1"), "audience", "https://mcp.example.com")} }, status: 400, code: "invalid_target"},
+		{name: "audience outside the tenant's allow-list", call: func() call {
+			return call{tenant: "gamma", form: with(f.secretF("g1"), "audience", "https://mcp.example.com")}
+		}, status: 400, code: "invalid_target"},
 		{name: "query-string credentials", call: func() call { return call{path: tokenPath + "?client_secret=" + secret, form: cc} }, status: 400, code: "invalid_request"},
 	}
 	for _, tc := range cases {
