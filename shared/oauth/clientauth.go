@@ -304,3 +304,22 @@ func candidates(set jose.JSONWebKeySet, kid string) []jose.JSONWebKey {
 	}
 	return set.Keys
 }
+
+// Grant types this server implements (the token function's dispatcher and
+// the discovery metadata share this list).
+const (
+	GrantClientCredentials = "client_credentials"
+	GrantTokenExchange     = "urn:ietf:params:oauth:grant-type:token-exchange"
+)
+
+// GrantTypes are the implemented grant types.
+var GrantTypes = []string{GrantClientCredentials, GrantTokenExchange}
+
+// TokenAuthMethods are the client authentication methods of the token
+// endpoint; RevocationAuthMethods those of revocation and introspection,
+// which record no assertion jti and so accept no private_key_jwt (an admin
+// key of the tenant is accepted there too, as a Bearer header).
+var (
+	TokenAuthMethods      = []string{SecretBasic, SecretPost, PrivateKeyJWT}
+	RevocationAuthMethods = []string{SecretBasic, SecretPost}
+)

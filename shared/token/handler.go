@@ -20,8 +20,8 @@ import (
 
 // Grant type names.
 const (
-	GrantClientCredentials = "client_credentials"
-	GrantTokenExchange     = "urn:ietf:params:oauth:grant-type:token-exchange"
+	GrantClientCredentials = oauth.GrantClientCredentials
+	GrantTokenExchange     = oauth.GrantTokenExchange
 )
 
 // Handler serves the token function's endpoints for the request's tenant.
@@ -57,9 +57,6 @@ func (h *Handler) init() {
 		}
 	})
 }
-
-// GrantTypes are the grants the dispatcher implements (discovery lists them).
-var GrantTypes = []string{GrantClientCredentials, GrantTokenExchange}
 
 // Register adds the routes to mux (tenant-free paths).
 func (h *Handler) Register(mux *http.ServeMux) {
