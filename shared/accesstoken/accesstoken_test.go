@@ -73,7 +73,7 @@ func claimsFor(iss string) Claims {
 
 func issue(t *testing.T, kr *Keyring, id tenant.ID, c Claims) string {
 	t.Helper()
-	k, err := kr.Signer(t.Context(), id)
+	k, err := kr.Signer(t.Context(), id, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +204,7 @@ func swapPayload(tok string, extra map[string]any) string {
 
 // forgeTyp signs valid claims with the tenant's real key but another typ.
 func forgeTyp(t *testing.T, kr *Keyring, typ string) string {
-	k, err := kr.Signer(t.Context(), acme)
+	k, err := kr.Signer(t.Context(), acme, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package accesstoken
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -98,7 +99,11 @@ func (k *Keyring) load(ctx context.Context, t tenant.ID, maxAge time.Duration) (
 }
 
 // Signer returns the tenant's current key, opened through the key cache.
-func (k *Keyring) Signer(ctx context.Context, t tenant.ID) (keys.Key, error) {
+// revoked are the tenant's revoked kids (store.Tenant.RevokedKIDs): a cached
+// current key among them (an emergency rotation happened since the records
+// were read) makes the records be read again at once, so no token is signed
+// with a key that is already refused.
+func (k *Keyring) Signer(ctx context.Context, t tenant.ID, revoked []string) (keys.Key, error) {
 	r, err := k.load(ctx, t, k.ttl())
 	if err != nil {
 		return nil, err
@@ -106,6 +111,14 @@ func (k *Keyring) Signer(ctx context.Context, t tenant.ID) (keys.Key, error) {
 	r.mu.Lock()
 	cur, ok := r.current, r.hasCur
 	r.mu.Unlock()
+	if ok && slices.Contains(revoked, cur.KID) {
+		if r, err = k.load(ctx, t, 0); err != nil {
+			return nil, err
+		}
+		r.mu.Lock()
+		cur, ok = r.current, r.hasCur && !slices.Contains(revoked, r.current.KID)
+		r.mu.Unlock()
+	}
 	if !ok {
 		return nil, keys.ErrNoCurrentKey
 	}

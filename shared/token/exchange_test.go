@@ -4,6 +4,9 @@ import (
 	"net/url"
 	"testing"
 	"time"
+
+	"github.com/sharkauth/serverless/shared/store"
+	"github.com/sharkauth/serverless/shared/tenant"
 )
 
 // issueFor gets a client_credentials token (optionally DPoP-bound) for tests.
@@ -83,4 +86,92 @@ func TestTokenExchange(t *testing.T) {
 			t.Fatalf("%d %s", w.Code, w.Body)
 		}
 	})
+}
+
+// TestDelegationThroughMayActGrants: a live grant from the acting agent (by id
+// or client_id) to the subject lets it exchange, with act naming it; the
+// grant's scopes and max_hops bound the result; expired, revoked or absent
+// grants are 403 access_denied.
+func TestDelegationThroughMayActGrants(t *testing.T) {
+	f := newFixtures(t)
+	hs := f.hs
+	acme := tenant.MustID("acme")
+	scopes := []string{"mcp:read", "mcp:write"}
+	for _, id := range []string{"deleg-a", "deleg-b", "deleg-c", "deleg-d", "deleg-e", "deleg-f"} {
+		hs.client("acme", store.Client{ClientID: id, Scopes: scopes, Active: true})
+	}
+	grant := func(id, from, to string, hops int, sc []string, mutate func(*store.MayActGrant)) {
+		g := store.MayActGrant{ID: id, FromID: from, ToID: to, MaxHops: hops, Scopes: sc, CreatedAt: hs.now}
+		if mutate != nil {
+			mutate(&g)
+		}
+		if err := hs.st.CreateGrant(t.Context(), acme, g, ev(hs, "may_act.granted")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	grant("mag_1", "deleg-b", "deleg-a", 1, nil, nil)                        // by client_id
+	grant("mag_2", "agent_deleg-c", "deleg-a", 2, []string{"mcp:read"}, nil) // by agent id, narrower
+	grant("mag_3", "deleg-d", "deleg-c", 2, nil, nil)
+	grant("mag_4", "deleg-e", "deleg-a", 1, nil, func(g *store.MayActGrant) { g.ExpiresAt = hs.now.Add(-time.Second) })
+	grant("mag_5", "deleg-d", "deleg-a", 1, nil, nil)
+	grant("mag_6", "deleg-f", "deleg-a", 1, nil, nil)
+	if _, err := hs.st.RevokeGrant(t.Context(), acme, "mag_5", ev(hs, "may_act.revoked")); err != nil {
+		t.Fatal(err)
+	}
+	subject := f.issueFor(t, "acme", "deleg-a")
+
+	w := hs.do(call{form: exchangeForm("deleg-b", subject), dpop: []string{f.proof()}})
+	b := decode(t, w)
+	if w.Code != 200 {
+		t.Fatalf("delegation by client_id: %d %v", w.Code, b)
+	}
+	c := claimsOf(t, b["access_token"].(string))
+	act, _ := c["act"].(map[string]any)
+	if c["sub"] != "deleg-a" || c["client_id"] != "deleg-b" || act["sub"] != "deleg-b" || act["cnf"].(map[string]any)["jkt"] != f.p.jkt() || act["act"] != nil {
+		t.Fatalf("delegated claims %v", c)
+	}
+
+	viaC := hs.do(call{form: exchangeForm("deleg-c", subject)})
+	bc := decode(t, viaC)
+	if viaC.Code != 200 || bc["scope"] != "mcp:read" {
+		t.Fatalf("grant by agent id with its scopes: %d %v", viaC.Code, bc)
+	}
+
+	delegated := b["access_token"].(string)
+	again := hs.do(call{form: exchangeForm("deleg-c", delegated, "scope", "mcp:read")})
+	ba := decode(t, again)
+	if again.Code != 200 {
+		t.Fatalf("second hop within max_hops 2: %d %v", again.Code, ba)
+	}
+	if a := claimsOf(t, ba["access_token"].(string))["act"].(map[string]any); a["sub"] != "deleg-c" || a["act"].(map[string]any)["sub"] != "deleg-b" {
+		t.Fatalf("act chain %v", a)
+	}
+	holder := hs.do(call{form: exchangeForm("deleg-b", delegated, "scope", "mcp:read")})
+	bh := decode(t, holder)
+	if holder.Code != 200 || claimsOf(t, bh["access_token"].(string))["act"].(map[string]any)["sub"] != "deleg-b" {
+		t.Fatalf("holder narrowing its delegated token: %d %v", holder.Code, bh)
+	}
+
+	cases := []struct {
+		name   string
+		call   call
+		status int
+		code   string
+	}{
+		{name: "wider than the grant's scopes", call: call{form: exchangeForm("deleg-c", subject, "scope", "mcp:write")}, status: 400, code: "invalid_scope"},
+		{name: "expired grant", call: call{form: exchangeForm("deleg-e", subject)}, status: 403, code: "access_denied"},
+		{name: "revoked grant", call: call{form: exchangeForm("deleg-d", subject)}, status: 403, code: "access_denied"},
+		{name: "no grant at all", call: call{form: exchangeForm("shark_agent_2", subject)}, status: 403, code: "access_denied"},
+		{name: "chain at max_hops", call: call{form: exchangeForm("deleg-f", delegated)}, status: 403, code: "access_denied"},
+		{name: "grant to another subject", call: call{form: exchangeForm("deleg-d", subject)}, status: 403, code: "access_denied"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			w := hs.do(tc.call)
+			b := decode(t, w)
+			if w.Code != tc.status || b["error"] != tc.code {
+				t.Fatalf("%d %v; want %d %s", w.Code, b, tc.status, tc.code)
+			}
+		})
+	}
 }

@@ -279,7 +279,7 @@ func (h *Handler) issue(w http.ResponseWriter, q *request, gt string, d decision
 		marks = append(marks, store.ReplayMark{Kind: "dpop", Value: jkt + "|" + q.proof.JTI,
 			Until: q.proof.IssuedAt.Add(h.dpopWindow() + time.Second)})
 	}
-	key, err := h.ring.Signer(ctx, q.tenant.ID)
+	key, err := h.ring.Signer(ctx, q.tenant.ID, q.policy.revokedKIDs)
 	if err != nil {
 		return oauth.Internal(err)
 	}

@@ -76,11 +76,19 @@ type harness struct {
 	tenants map[string]tenant.Tenant
 	admin   map[string]string // admin key per tenant
 	sealer  keys.Sealer
+	// lastCalls is how many table calls the last request made.
+	lastCalls int64
 }
 
 func (hs *harness) clock() time.Time { return hs.now }
 
 func newHarness(t *testing.T, wrap func(store.Table) store.Table) *harness {
+	t.Helper()
+	return newHarnessWith(t, wrap, nil)
+}
+
+// newHarnessWith builds the harness with a key mode of its own (nil: local).
+func newHarnessWith(t *testing.T, wrap func(store.Table) store.Table, sealer func(now func() time.Time) keys.Sealer) *harness {
 	t.Helper()
 	hs := &harness{t: t, now: t0, tenants: map[string]tenant.Tenant{}, admin: map[string]string{}}
 	eng, err := embedded.Open(filepath.Join(t.TempDir(), "shark.db"), hs.clock)
@@ -94,13 +102,17 @@ func newHarness(t *testing.T, wrap func(store.Table) store.Table) *harness {
 	}
 	hs.table = &countingTable{Table: tbl}
 	hs.st = store.New(hs.table, hs.clock)
-	hs.tokens = newPendingTokens(hs.st, hs.clock)
-	local, err := keys.NewLocal(bytes.Repeat([]byte{9}, 32), hs.clock)
-	if err != nil {
-		t.Fatal(err)
+	hs.tokens = hs.st
+	if sealer != nil {
+		hs.sealer = sealer(hs.clock)
+	} else {
+		local, err := keys.NewLocal(bytes.Repeat([]byte{9}, 32), hs.clock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs.sealer = local
 	}
-	hs.sealer = local
-	cache, err := keys.NewCache(local)
+	cache, err := keys.NewCache(hs.sealer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,9 +192,19 @@ func (hs *harness) do(c call) *httptest.ResponseRecorder {
 	for _, p := range c.dpop {
 		r.Header.Add("DPoP", p)
 	}
-	r = r.WithContext(tenant.With(r.Context(), hs.tenants[c.tenant]))
+	// The resolver hands each request the tenant's record; here it is read
+	// fresh (a cache TTL of 0), outside the counted calls.
+	tn := hs.tenants[c.tenant]
+	rec, err := hs.st.GetTenant(hs.t.Context(), tn.ID)
+	if err != nil {
+		hs.t.Fatal(err)
+	}
+	tn.Record = rec
+	r = r.WithContext(tenant.With(r.Context(), tn))
 	w := httptest.NewRecorder()
+	before := hs.table.calls.Load()
 	hs.mux.ServeHTTP(w, r)
+	hs.lastCalls = hs.table.calls.Load() - before
 	return w
 }
 

@@ -21,10 +21,12 @@ type policy struct {
 	audiences       []string
 	maxLifetime     time.Duration
 	dpopNonce       bool
+	revokedKIDs     []string
 }
 
 func policyOf(t store.Tenant) policy {
-	p := policy{defaultAudience: t.DefaultAudience, audiences: t.Audiences, dpopNonce: t.DPoPNonce, maxLifetime: DefaultMaxLifetime}
+	p := policy{defaultAudience: t.DefaultAudience, audiences: t.Audiences, dpopNonce: t.DPoPNonce,
+		revokedKIDs: t.RevokedKIDs, maxLifetime: DefaultMaxLifetime}
 	if t.MaxTokenLifetime > 0 {
 		p.maxLifetime = time.Duration(t.MaxTokenLifetime) * time.Second
 	}

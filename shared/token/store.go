@@ -21,4 +21,6 @@ type Store interface {
 	GetToken(ctx context.Context, t tenant.ID, jti string) (store.TokenRecord, error)
 	RevokeToken(ctx context.Context, t tenant.ID, jti string, ev store.AuditEvent) error
 	TokenActivity(ctx context.Context, t tenant.ID, jti string) (store.Activity, error)
+	// FindGrants lists the may-act grants from fromID to toID (WIRE §7.7).
+	FindGrants(ctx context.Context, t tenant.ID, fromID, toID string, includeRevoked bool) ([]store.MayActGrant, error)
 }

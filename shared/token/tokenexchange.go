@@ -3,12 +3,14 @@ package token
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/sharkauth/serverless/shared/accesstoken"
 	"github.com/sharkauth/serverless/shared/audit"
 	"github.com/sharkauth/serverless/shared/oauth"
+	"github.com/sharkauth/serverless/shared/store"
 )
 
 // DefaultMaxHops is how many delegation hops a subject's may_act allows:
@@ -17,8 +19,11 @@ const DefaultMaxHops = 1
 
 // tokenExchange is the RFC 8693 grant (WIRE §5.3). The subject token must be
 // one of this tenant's active access tokens. The acting (authenticated)
-// client must be its subject (self-exchange, to narrow scope or audience) or
-// be named by its may_act; anything else is 403 access_denied. The new
+// client must be its subject or its holder (client_id) (self-exchange, to
+// narrow scope or audience), be
+// named by its may_act, or hold a live may-act grant to its subject (whose
+// max_hops bounds the act chain and whose scopes, if any, bound the scope);
+// anything else is 403 access_denied. The new
 // token keeps the subject, narrows the scope within the subject's, and in
 // delegation records the actor in act (nesting the subject's act).
 type tokenExchange struct{ h *Handler }
@@ -63,8 +68,9 @@ func (g tokenExchange) decide(ctx context.Context, q *request) (decision, error)
 		metadata:        map[string]any{"subject_jti": subj.ID, "subject": subj.Subject},
 	}
 	switch {
-	case subj.Subject == acting:
-		// Self-exchange: narrower scope or audience, same actor chain.
+	case subj.Subject == acting || subj.ClientID == acting:
+		// Self-exchange by the subject or by the token's holder: narrower
+		// scope or audience, same actor chain.
 		d.act = subj.Act
 		d.audienceCeiling = subj.Audience
 	case subj.MayAct.Allows(acting):
@@ -78,11 +84,50 @@ func (g tokenExchange) decide(ctx context.Context, q *request) (decision, error)
 		d.act = act
 		d.metadata["actor"] = acting
 	default:
-		// TODO(may-act grants, WIRE §7.7): consult the store's live grants
-		// once the admin API stores them; until then only may_act delegates.
-		return decision{}, oauth.New(oauth.AccessDenied, "the client may not act for the subject token's subject")
+		g, err := g.liveGrant(ctx, q, subj.Subject)
+		if err != nil {
+			return decision{}, err
+		}
+		maxHops := g.MaxHops
+		if maxHops <= 0 {
+			maxHops = DefaultMaxHops
+		}
+		if subj.Act.Depth() >= maxHops {
+			return decision{}, oauth.New(oauth.AccessDenied, "the delegation chain is already at the grant's max_hops")
+		}
+		if len(g.Scopes) > 0 {
+			d.scopes = slices.DeleteFunc(d.scopes, func(s string) bool { return !slices.Contains(g.Scopes, s) })
+		}
+		act := &accesstoken.Actor{Subject: acting, Act: subj.Act}
+		if q.proof != nil {
+			act.Cnf = &accesstoken.Confirmation{JKT: q.proof.JKT}
+		}
+		d.act = act
+		d.metadata["actor"] = acting
+		d.metadata["may_act_grant"] = g.ID
 	}
 	return d, nil
+}
+
+// liveGrant finds a live may-act grant from the acting client (by its id or
+// its client_id) to subject; none is 403 access_denied.
+func (g tokenExchange) liveGrant(ctx context.Context, q *request, subject string) (store.MayActGrant, error) {
+	c := q.client.Client
+	for _, from := range []string{c.ID, c.ClientID} {
+		if from == "" {
+			continue
+		}
+		grants, err := g.h.Store.FindGrants(ctx, q.tenant.ID, from, subject, false)
+		if err != nil {
+			return store.MayActGrant{}, oauth.Internal(err)
+		}
+		for _, gr := range grants {
+			if gr.ActiveAt(q.now) && gr.ToID == subject {
+				return gr, nil
+			}
+		}
+	}
+	return store.MayActGrant{}, oauth.New(oauth.AccessDenied, "the client may not act for the subject token's subject")
 }
 
 // activeToken verifies a token of this tenant and asks the store whether it
