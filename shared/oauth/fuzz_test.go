@@ -60,8 +60,8 @@ func escape(s string) string {
 // assertion never authenticates as anyone else, never with an unregistered
 // key, and never panics.
 func FuzzClientAssertion(f *testing.F) {
-	a, priv := fixture(&testing.T{})
-	good := sign(&testing.T{}, assertionOpts{iss: "jwtc", sub: "jwtc", jti: "j1", aud: []string{issuer}, exp: now.Add(time.Minute), key: priv})
+	a, priv := fixture(f)
+	good := sign(f, assertionOpts{iss: "jwtc", sub: "jwtc", jti: "j1", aud: []string{issuer}, exp: now.Add(time.Minute), key: priv})
 	f.Add(good)
 	f.Add(strings.Replace(good, ".", "..", 1))
 	f.Add("eyJhbGciOiJub25lIn0.eyJpc3MiOiJqd3RjIiwic3ViIjoiand0YyJ9.")

@@ -41,7 +41,7 @@ func (c clients) GetClient(_ context.Context, t tenant.ID, id string) (store.Cli
 
 var now = time.Date(2026, 12, 1, 6, 0, 0, 0, time.UTC)
 
-func fixture(t *testing.T) (*Authenticator, *ecdsa.PrivateKey) {
+func fixture(t testing.TB) (*Authenticator, *ecdsa.PrivateKey) {
 	t.Helper()
 	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -68,7 +68,7 @@ type assertionOpts struct {
 	alg           jose.SignatureAlgorithm
 }
 
-func sign(t *testing.T, o assertionOpts) string {
+func sign(t testing.TB, o assertionOpts) string {
 	t.Helper()
 	if o.alg == "" {
 		o.alg = jose.ES256

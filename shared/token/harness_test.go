@@ -66,7 +66,7 @@ func (c *countingTable) Transact(ctx context.Context, w []store.Write) error {
 // harness is the token function over the real store on the embedded engine
 // in a temp dir, local key mode, and an injected clock.
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	now     time.Time
 	table   *countingTable
 	st      *store.Store
@@ -82,13 +82,13 @@ type harness struct {
 
 func (hs *harness) clock() time.Time { return hs.now }
 
-func newHarness(t *testing.T, wrap func(store.Table) store.Table) *harness {
+func newHarness(t testing.TB, wrap func(store.Table) store.Table) *harness {
 	t.Helper()
 	return newHarnessWith(t, wrap, nil)
 }
 
 // newHarnessWith builds the harness with a key mode of its own (nil: local).
-func newHarnessWith(t *testing.T, wrap func(store.Table) store.Table, sealer func(now func() time.Time) keys.Sealer) *harness {
+func newHarnessWith(t testing.TB, wrap func(store.Table) store.Table, sealer func(now func() time.Time) keys.Sealer) *harness {
 	t.Helper()
 	hs := &harness{t: t, now: t0, tenants: map[string]tenant.Tenant{}, admin: map[string]string{}}
 	eng, err := embedded.Open(filepath.Join(t.TempDir(), "shark.db"), hs.clock)
@@ -223,7 +223,7 @@ type prover struct {
 	n    atomic.Int64
 }
 
-func newProver(t *testing.T) *prover {
+func newProver(t testing.TB) *prover {
 	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -236,7 +236,7 @@ func (p *prover) jkt() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func (p *prover) proofAt(t *testing.T, htm, htu string, iat time.Time, jti string) string {
+func (p *prover) proofAt(t testing.TB, htm, htu string, iat time.Time, jti string) string {
 	t.Helper()
 	if jti == "" {
 		jti = ids.NanoID()[:22-1] + string(rune('a'+p.n.Add(1)%26))

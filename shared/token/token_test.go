@@ -17,6 +17,8 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/sharkauth/serverless/shared/dpop"
+	"github.com/sharkauth/serverless/shared/ids"
 	"github.com/sharkauth/serverless/shared/oauth"
 	"github.com/sharkauth/serverless/shared/store"
 	"github.com/sharkauth/serverless/shared/tenant"
@@ -313,3 +315,48 @@ func eqAud(v any, want ...string) bool {
 }
 
 var _ = http.StatusOK
+
+// TestDPoPNonces: a tenant that turns nonces on answers a proof without one
+// with 400 use_dpop_nonce and a DPoP-Nonce header; the retry carrying it is
+// accepted (and gets the next nonce); a stale nonce is refused again.
+func TestDPoPNonces(t *testing.T) {
+	f := newFixtures(t)
+	hs := f.hs
+	hs.addTenant("noncy", "http://localhost:8080/t/noncy", store.Tenant{DPoPNonce: true})
+	hs.client("noncy", store.Client{ClientID: "n1", Scopes: []string{"mcp:read"}, Active: true})
+	hs.h.Nonces = &dpop.Nonces{Key: []byte("test nonce key"), Now: hs.clock, Step: time.Minute}
+	htu := "http://localhost:8080/t/noncy/oauth/token"
+	proofWith := func(nonce string) string {
+		s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: f.p.priv},
+			&jose.SignerOptions{EmbedJWK: true, ExtraHeaders: map[jose.HeaderKey]any{"typ": "dpop+jwt"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := map[string]any{"jti": ids.NanoID(), "htm": "POST", "htu": htu, "iat": hs.now.Unix()}
+		if nonce != "" {
+			c["nonce"] = nonce
+		}
+		b, _ := json.Marshal(c)
+		obj, _ := s.Sign(b)
+		out, _ := obj.CompactSerialize()
+		return out
+	}
+	first := hs.do(call{tenant: "noncy", form: f.secretF("n1"), dpop: []string{proofWith("")}})
+	nonce := first.Header().Get("DPoP-Nonce")
+	if first.Code != 400 || decode(t, first)["error"] != "use_dpop_nonce" || nonce == "" {
+		t.Fatalf("without nonce: %d %s (nonce %q)", first.Code, first.Body, nonce)
+	}
+	retry := hs.do(call{tenant: "noncy", form: f.secretF("n1"), dpop: []string{proofWith(nonce)}})
+	if retry.Code != 200 || retry.Header().Get("DPoP-Nonce") == "" {
+		t.Fatalf("with nonce: %d %s", retry.Code, retry.Body)
+	}
+	hs.now = hs.now.Add(3 * time.Minute)
+	stale := hs.do(call{tenant: "noncy", form: f.secretF("n1"), dpop: []string{proofWith(nonce)}})
+	if stale.Code != 400 || decode(t, stale)["error"] != "use_dpop_nonce" {
+		t.Fatalf("stale nonce: %d %s", stale.Code, stale.Body)
+	}
+	// Tenants without nonces never ask for one.
+	if w := hs.do(call{form: f.secretF("shark_agent_1"), dpop: []string{f.p.proofAt(t, "POST", tokenURL, hs.now, "")}}); w.Code != 200 || w.Header().Get("DPoP-Nonce") != "" {
+		t.Fatalf("default tenant: %d %v", w.Code, w.Header())
+	}
+}
