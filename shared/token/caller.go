@@ -52,14 +52,17 @@ func (h *Handler) authenticateCaller(ctx context.Context, r *http.Request, f oau
 		if f.Has("client_secret") || f.Has("client_assertion") {
 			return caller{}, oauth.New(oauth.InvalidRequest, "more than one caller authentication")
 		}
+		// A refused key gets the RFC 6750 challenge of the scheme it tried.
+		refused := oauth.New(oauth.InvalidClient, "invalid API key").
+			WithHeader("WWW-Authenticate", `Bearer realm="`+t.Issuer+`", error="invalid_token"`)
 		k, err := h.Store.APIKeyByHash(ctx, t.ID, ids.Hash(key))
 		switch {
 		case errors.Is(err, store.ErrNotFound):
-			return caller{}, oauth.New(oauth.InvalidClient, "invalid API key")
+			return caller{}, refused
 		case err != nil:
 			return caller{}, oauth.Internal(err)
 		case !ids.Matches(key, k.Hash) || !k.RevokedAt.IsZero() || (!k.ExpiresAt.IsZero() && !h.Now().Before(k.ExpiresAt)):
-			return caller{}, oauth.New(oauth.InvalidClient, "invalid API key")
+			return caller{}, refused
 		case !slices.Contains(k.Scopes, "*"):
 			return caller{}, oauth.New(oauth.AccessDenied, "the API key lacks scope *")
 		}

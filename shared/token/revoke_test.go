@@ -1,6 +1,7 @@
 package token
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -100,6 +101,10 @@ func TestRevokeAndIntrospect(t *testing.T) {
 			b := decode(t, w)
 			if w.Code != tc.status || b["error"] != tc.code {
 				t.Fatalf("%d %v; want %d %s", w.Code, b, tc.status, tc.code)
+			}
+			bearer := strings.HasPrefix(tc.headers["Authorization"], "Bearer ")
+			if ch := w.Header().Get("WWW-Authenticate"); bearer && tc.status == 401 && ch != `Bearer realm="`+rootIssuer+`", error="invalid_token"` {
+				t.Fatalf("challenge %q", ch)
 			}
 		})
 	}
