@@ -10,7 +10,11 @@ package functions_test
 import (
 	"bytes"
 	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -18,6 +22,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,10 +39,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/go-jose/go-jose/v4"
 
 	"github.com/sharkauth/serverless/shared/app"
 	"github.com/sharkauth/serverless/shared/awstest"
 	"github.com/sharkauth/serverless/shared/config"
+	"github.com/sharkauth/serverless/shared/ids"
+	"github.com/sharkauth/serverless/shared/store"
 	"github.com/sharkauth/serverless/shared/tenant"
 )
 
@@ -56,7 +64,7 @@ const (
 )
 
 // functions are the bootstraps under test, by directory name under functions/.
-var functions = []string{"jwks", "admin"}
+var functions = []string{"jwks", "admin", "token"}
 
 func TestBootstraps(t *testing.T) {
 	rie := rieBinary(t)
@@ -84,9 +92,13 @@ func TestBootstraps(t *testing.T) {
 	admin := startFunction(t, "admin", rie, host["admin"], env)
 	health := admin.coldInvoke(t, get("/healthz", "GET /healthz", nil))
 	admin.warm(t, get("/healthz", "GET /healthz", nil))
+	prover := newTokenProver(t)
+	tokenFn := startFunction(t, "token", rie, host["token"], env)
+	issued := tokenFn.coldInvoke(t, tokenRequest(t, prover, tokenClientSecret))
+	tokenFn.warm(t, tokenRequest(t, prover, "wrong-secret"))
 
 	// Reported, never asserted.
-	for _, f := range []*function{jwks, admin} {
+	for _, f := range []*function{jwks, admin, tokenFn} {
 		t.Logf("%-5s bootstrap %s (linux/%s), %s (linux/arm64); cold start (RIE exec → first answered event) %s; "+
 			"first invoke (bootstrap exec, init, event) %s, of which init (exec → first next-event call) %s; warm invoke %s (median of %d)",
 			f.name, megabytes(fileSize(t, host[f.name])), runtime.GOARCH, megabytes(fileSize(t, deployed[f.name])),
@@ -139,6 +151,26 @@ func TestBootstraps(t *testing.T) {
 		r.want(t, http.StatusNotFound, "")
 		if body := r.object(t); body["error"] != "not_found" || body["message"] != "unknown tenant" {
 			t.Fatalf("body: %s", r.Body)
+		}
+	})
+
+	t.Run("token", func(t *testing.T) {
+		issued.want(t, http.StatusOK, "no-store")
+		body := issued.object(t)
+		at, _ := body["access_token"].(string)
+		cnf, _ := body["cnf"].(map[string]any)
+		if body["token_type"] != "DPoP" || cnf["jkt"] != prover.jkt || body["scope"] != "mcp:read" {
+			t.Fatalf("token response: %v", body)
+		}
+		header := jwtPart(t, at, 0)
+		claims := jwtPart(t, at, 1)
+		if header["typ"] != "at+jwt" || header["kid"] != rootKid || claims["iss"] != publicURL || claims["client_id"] != tokenClientID {
+			t.Fatalf("token: header %v claims %v", header, claims)
+		}
+		wrong := tokenFn.invoke(t, tokenRequest(t, prover, "wrong-secret"))
+		wrong.want(t, http.StatusUnauthorized, "no-store")
+		if wrong.object(t)["error"] != "invalid_client" {
+			t.Fatalf("wrong secret: %s", wrong.Body)
 		}
 	})
 
@@ -269,7 +301,80 @@ func prepareDeployment(t *testing.T, endpoint string) (table, keyID, platformKey
 	if boot == nil || !strings.HasPrefix(boot.PlatformKey, "sk_platform_") {
 		t.Fatal("first boot on a new table returned no platform key")
 	}
+	// An agent of the root tenant for the token function.
+	now := time.Now().UTC()
+	err = env.Store.CreateClient(ctx, tenant.MustID(rootTenant), store.Client{
+		ID: "agent_rie", ClientID: tokenClientID, Kind: "agent", Name: "rie", SecretHash: ids.Hash(tokenClientSecret),
+		AuthMethod: "client_secret_post", GrantTypes: []string{"client_credentials"}, Scopes: []string{"mcp:read"},
+		Active: true, CreatedAt: now, UpdatedAt: now,
+	}, store.AuditEvent{ID: ids.New("aud_"), Event: "agent.created", ActorType: "system", ActorID: "rie-test", Metadata: map[string]any{}, Status: "success", CreatedAt: now})
+	if err != nil {
+		t.Fatalf("create agent: %v", err)
+	}
 	return table, keyID, boot.PlatformKey
+}
+
+const (
+	tokenClientID     = "shark_agent_rie"
+	tokenClientSecret = "rie-test-secret"
+)
+
+// tokenProver signs DPoP proofs as the SDK does (ES256, embedded public jwk).
+type tokenProver struct {
+	priv *ecdsa.PrivateKey
+	jkt  string
+}
+
+func newTokenProver(t *testing.T) *tokenProver {
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp, err := (&jose.JSONWebKey{Key: &priv.PublicKey}).Thumbprint(crypto.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &tokenProver{priv: priv, jkt: base64.RawURLEncoding.EncodeToString(tp)}
+}
+
+// tokenRequest is a client_credentials + DPoP request event; the function
+// runs on the real clock, so the proof's iat is the real time.
+func tokenRequest(t *testing.T, p *tokenProver, secret string) []byte {
+	t.Helper()
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: p.priv},
+		&jose.SignerOptions{EmbedJWK: true, ExtraHeaders: map[jose.HeaderKey]any{"typ": "dpop+jwt"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var jti [16]byte
+	_, _ = rand.Read(jti[:])
+	claims, _ := json.Marshal(map[string]any{"jti": hex.EncodeToString(jti[:]), "htm": "POST", "htu": publicURL + "/oauth/token", "iat": time.Now().Unix()})
+	obj, err := s.Sign(claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proof, _ := obj.CompactSerialize()
+	body := url.Values{"grant_type": {"client_credentials"}, "client_id": {tokenClientID}, "client_secret": {secret}, "scope": {"mcp:read"}}.Encode()
+	headers := map[string]string{"content-type": "application/x-www-form-urlencoded", "content-length": strconv.Itoa(len(body)), "dpop": proof}
+	return event("POST", "/oauth/token", "ANY /oauth/token", nil, headers, body)
+}
+
+// jwtPart decodes part i (0 header, 1 claims) of a compact JWT.
+func jwtPart(t *testing.T, jwt string, i int) map[string]any {
+	t.Helper()
+	parts := strings.Split(jwt, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWT: %d parts", len(parts))
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[i])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
 
 // functionEnv is the environment of every function: the template's variables

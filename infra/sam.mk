@@ -14,7 +14,7 @@ define lambda-artifacts-dir
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: run this target through sam build" >&2; exit 1; }
 endef
 
-.PHONY: build-JwksFunction build-AdminFunction
+.PHONY: build-JwksFunction build-AdminFunction build-TokenFunction
 
 build-JwksFunction:
 	$(lambda-artifacts-dir)
@@ -23,3 +23,7 @@ build-JwksFunction:
 build-AdminFunction:
 	$(lambda-artifacts-dir)
 	$(LAMBDA_GO_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/admin
+
+build-TokenFunction:
+	$(lambda-artifacts-dir)
+	$(LAMBDA_GO_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/token

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"crypto/rand"
 	"errors"
 	"net/http"
 	"slices"
@@ -8,8 +9,10 @@ import (
 
 	"github.com/sharkauth/serverless/shared/admin"
 	"github.com/sharkauth/serverless/shared/discovery"
+	"github.com/sharkauth/serverless/shared/dpop"
 	"github.com/sharkauth/serverless/shared/httpx"
 	"github.com/sharkauth/serverless/shared/tenant"
+	"github.com/sharkauth/serverless/shared/token"
 )
 
 // Functions maps each function name to its constructor; the local runner
@@ -17,14 +20,30 @@ import (
 var Functions = map[string]func(*Env) http.Handler{
 	"jwks":  Jwks,
 	"admin": Admin,
+	"token": Token,
 }
 
 // Jwks builds the jwks function: /.well-known documents of every tenant,
 // open to cross-origin reads (browser-based MCP clients fetch them).
 func Jwks(e *Env) http.Handler {
 	mux := http.NewServeMux()
-	(&discovery.Handler{Store: e.Store, Now: e.Now, DocsURL: e.Config.DocsURL}).Register(mux)
+	(&discovery.Handler{Store: e.Store, Now: e.Now, DocsURL: e.Config.DocsURL, Features: features}).Register(mux)
 	return httpx.Stack(publicCORS(e.tenanted(routes(mux))))
+}
+
+// features are the parts of the product every deployment serves
+// (template.yaml's functions; local.TestTemplateRoutes keeps them in step).
+var features = discovery.Features{Token: true}
+
+// Token builds the token function: /oauth/token, /oauth/revoke and
+// /oauth/introspect of every tenant. Server DPoP nonces are keyed per process
+// (tenants have them off by default; see token.Handler.Nonces).
+func Token(e *Env) http.Handler {
+	mux := http.NewServeMux()
+	var key [32]byte
+	rand.Read(key[:])
+	(&token.Handler{Store: e.Store, Keys: e.Keys, Now: e.Now, Nonces: &dpop.Nonces{Key: key[:], Now: e.Now}}).Register(mux)
+	return httpx.Stack(httpx.NoStore(e.tenanted(routes(mux))))
 }
 
 // Admin builds the admin function: the tenants' admin API (/api/v1, behind

@@ -35,6 +35,10 @@ const (
 	AppSecretRotated    = "app.secret_rotated"
 	MayActGranted       = "may_act.granted"
 	MayActRevoked       = "may_act.revoked"
+
+	TokenIssued    = "oauth.token_issued"
+	TokenExchanged = "oauth.token_exchanged"
+	TokenRevoked   = "oauth.token_revoked"
 )
 
 // Actor is who caused an event.

@@ -6,8 +6,12 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/sharkauth/serverless/shared/dpop"
 	"github.com/sharkauth/serverless/shared/httpx"
 	"github.com/sharkauth/serverless/shared/keys"
+	"github.com/sharkauth/serverless/shared/oauth"
 	"github.com/sharkauth/serverless/shared/store"
 	"github.com/sharkauth/serverless/shared/tenant"
 )
@@ -19,15 +23,27 @@ const (
 	MetadataMaxAge = 3600 * time.Second
 )
 
-// Grant types, client authentication and algorithms we advertise.
+// Grant types, client authentication and algorithms we advertise: taken
+// from the packages that implement them, so the metadata cannot claim more.
 var (
-	GrantTypes  = []string{"client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"}
-	AuthMethods = []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
+	GrantTypes = oauth.GrantTypes
+	// AuthMethods are the token endpoint's; RevocationAuthMethods those of
+	// revocation and introspection (no private_key_jwt there).
+	AuthMethods           = oauth.TokenAuthMethods
+	RevocationAuthMethods = oauth.RevocationAuthMethods
 	// Algorithms accepted for client assertions and DPoP proofs: asymmetric
 	// only, never "none" or HMAC.
-	AssertionAlgs = []string{"ES256", "ES384", "RS256", "PS256", "EdDSA"}
-	DPoPAlgs      = []string{"ES256", "ES384", "RS256", "PS256", "EdDSA"}
+	AssertionAlgs = algNames(oauth.AssertionAlgs)
+	DPoPAlgs      = algNames(dpop.Algs)
 )
+
+func algNames(algs []jose.SignatureAlgorithm) []string {
+	out := make([]string, len(algs))
+	for i, a := range algs {
+		out[i] = string(a)
+	}
+	return out
+}
 
 // Features says which parts of the product this deployment serves, so that
 // metadata advertises exactly what exists: each function's issue turns its
@@ -120,8 +136,8 @@ func (h *Handler) Document(iss string, rec store.Tenant) Metadata {
 		md.GrantTypesSupported = GrantTypes
 		md.TokenEndpointAuthMethodsSupported = AuthMethods
 		md.TokenEndpointAuthSigningAlgValuesSupported = AssertionAlgs
-		md.RevocationEndpointAuthMethodsSupported = AuthMethods
-		md.IntrospectionEndpointAuthMethodsSupported = AuthMethods
+		md.RevocationEndpointAuthMethodsSupported = RevocationAuthMethods
+		md.IntrospectionEndpointAuthMethodsSupported = RevocationAuthMethods
 		md.DPoPSigningAlgValuesSupported = DPoPAlgs
 	}
 	if h.Features.Register {

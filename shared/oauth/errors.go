@@ -1,0 +1,171 @@
+package oauth
+
+import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/sharkauth/serverless/shared/httpx"
+)
+
+// Code is an OAuth error code (RFC 6749 §5.2 and the RFCs that extend it).
+type Code string
+
+// The codes of WIRE §3 the token function answers with.
+const (
+	InvalidRequest         Code = "invalid_request"
+	InvalidClient          Code = "invalid_client"
+	InvalidGrant           Code = "invalid_grant"
+	UnauthorizedClient     Code = "unauthorized_client"
+	UnsupportedGrantType   Code = "unsupported_grant_type"
+	InvalidScope           Code = "invalid_scope"
+	InvalidTarget          Code = "invalid_target"
+	InvalidDPoPProof       Code = "invalid_dpop_proof"
+	UseDPoPNonce           Code = "use_dpop_nonce"
+	InvalidToken           Code = "invalid_token"
+	AccessDenied           Code = "access_denied"
+	UnsupportedTokenType   Code = "unsupported_token_type"
+	ServerError            Code = "server_error"
+	TemporarilyUnavailable Code = "temporarily_unavailable"
+)
+
+// Status is the HTTP status a code is answered with.
+func (c Code) Status() int {
+	switch c {
+	case InvalidClient, InvalidToken:
+		return http.StatusUnauthorized
+	case AccessDenied:
+		return http.StatusForbidden
+	case ServerError:
+		return http.StatusInternalServerError
+	case TemporarilyUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusBadRequest
+}
+
+// Error is the one OAuth error: a typed code, its status, a description the
+// client may read, headers to send with it (WWW-Authenticate, DPoP-Nonce) and
+// a cause that is logged, never sent. Errors are values: With* return copies,
+// so shared prototypes are never mutated.
+type Error struct {
+	Code        Code
+	Status      int
+	Description string
+	Header      http.Header
+	Cause       error
+}
+
+// New returns an error with code's status.
+func New(code Code, description string) *Error {
+	return &Error{Code: code, Status: code.Status(), Description: description}
+}
+
+// Internal hides cause behind a fixed server_error text.
+func Internal(cause error) *Error {
+	return &Error{Code: ServerError, Status: http.StatusInternalServerError, Description: "internal error", Cause: cause}
+}
+
+func (e *Error) Error() string {
+	s := string(e.Code)
+	if e.Description != "" {
+		s += ": " + e.Description
+	}
+	if e.Cause != nil {
+		s += ": " + e.Cause.Error()
+	}
+	return s
+}
+
+func (e *Error) Unwrap() error { return e.Cause }
+
+// WithHeader returns a copy of e that also sends header k: v.
+func (e *Error) WithHeader(k, v string) *Error {
+	c := *e
+	c.Header = e.Header.Clone()
+	if c.Header == nil {
+		c.Header = http.Header{}
+	}
+	c.Header.Set(k, v)
+	return &c
+}
+
+// WithCause returns a copy of e carrying cause (logged, never sent).
+func (e *Error) WithCause(cause error) *Error {
+	c := *e
+	c.Cause = cause
+	return &c
+}
+
+// BasicChallenge returns the invalid_client challenge for a client that tried
+// HTTP Basic (RFC 6749 §5.2): WWW-Authenticate: Basic realm="<issuer>".
+func BasicChallenge(e *Error, issuer string) *Error {
+	return e.WithHeader("WWW-Authenticate", `Basic realm="`+quote(issuer)+`"`)
+}
+
+// quote escapes a quoted-string's specials.
+func quote(s string) string {
+	var b bytes.Buffer
+	for _, r := range s {
+		if r == '"' || r == '\\' {
+			b.WriteByte('\\')
+		}
+		if r < 0x20 || r == 0x7f {
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// NoStore sets the caching headers every OAuth response carries (RFC 6749 §5.1).
+func NoStore(h http.Header) {
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+}
+
+// WriteJSON writes v with status and the no-store headers.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	NoStore(w.Header())
+	httpx.WriteJSON(w, status, v)
+}
+
+// WriteError writes err in the RFC 6749 shape. Anything that is not an *Error
+// (and an *Error of status 500 or more) is logged with the request id; its
+// text never reaches the client.
+func WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	var e *Error
+	if !errors.As(err, &e) {
+		e = Internal(err)
+	}
+	if e.Status >= 500 {
+		slog.ErrorContext(r.Context(), "oauth request failed", "request_id", httpx.RequestID(r.Context()),
+			"status", e.Status, "cause", e.Cause)
+		if e.Code == ServerError {
+			e = &Error{Code: ServerError, Status: e.Status, Description: "internal error", Header: e.Header}
+		}
+	}
+	for k, vs := range e.Header {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	body := struct {
+		Error       Code   `json:"error"`
+		Description string `json:"error_description,omitempty"`
+	}{e.Code, e.Description}
+	WriteJSON(w, e.Status, body)
+}
+
+// HandlerFunc is an OAuth handler that returns its error; Handle writes it.
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// Handle adapts h to http.Handler, writing its error in the OAuth shape.
+func Handle(h HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			WriteError(w, r, err)
+		}
+	})
+}

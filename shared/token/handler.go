@@ -1,0 +1,331 @@
+package token
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/sharkauth/serverless/shared/accesstoken"
+	"github.com/sharkauth/serverless/shared/audit"
+	"github.com/sharkauth/serverless/shared/dpop"
+	"github.com/sharkauth/serverless/shared/ids"
+	"github.com/sharkauth/serverless/shared/keys"
+	"github.com/sharkauth/serverless/shared/oauth"
+	"github.com/sharkauth/serverless/shared/store"
+	"github.com/sharkauth/serverless/shared/tenant"
+)
+
+// Grant type names.
+const (
+	GrantClientCredentials = oauth.GrantClientCredentials
+	GrantTokenExchange     = oauth.GrantTokenExchange
+)
+
+// Handler serves the token function's endpoints for the request's tenant.
+type Handler struct {
+	Store Store
+	// Keys opens signing key records (once per process and key).
+	Keys *keys.Cache
+	Now  func() time.Time
+	// DPoPWindow is the ±iat window of proofs (default 60 s).
+	DPoPWindow time.Duration
+	// Nonces issues server DPoP nonces for tenants that turn them on; nil
+	// means no tenant can (a tenant asking for them then fails closed).
+	Nonces *dpop.Nonces
+
+	once   sync.Once
+	auth   *oauth.Authenticator
+	ring   *accesstoken.Keyring
+	proofs dpop.Validator
+	grants map[string]grant
+}
+
+func (h *Handler) init() {
+	h.once.Do(func() {
+		if h.Now == nil {
+			h.Now = time.Now
+		}
+		h.auth = &oauth.Authenticator{Clients: h.Store, Now: h.Now}
+		h.ring = &accesstoken.Keyring{Source: h.Store, Cache: h.Keys, Now: h.Now}
+		h.proofs = dpop.Validator{Now: h.Now, Window: h.DPoPWindow}
+		h.grants = map[string]grant{
+			GrantClientCredentials: clientCredentials{},
+			GrantTokenExchange:     tokenExchange{h: h},
+		}
+	})
+}
+
+// Register adds the routes to mux (tenant-free paths).
+func (h *Handler) Register(mux *http.ServeMux) {
+	h.init()
+	mux.Handle("POST /oauth/token", oauth.Handle(h.token))
+	mux.Handle("POST /oauth/revoke", oauth.Handle(h.revoke))
+	mux.Handle("POST /oauth/introspect", oauth.Handle(h.introspect))
+}
+
+// request is one token request after the shared phases that precede the grant.
+type request struct {
+	r      *http.Request
+	tenant tenant.Tenant
+	form   oauth.Form
+	client oauth.Authenticated
+	policy policy
+	proof  *dpop.Proof // nil: not bound
+	now    time.Time
+}
+
+// decision is what a grant decides; the dispatcher applies it.
+type decision struct {
+	subject string
+	// scopes is the ceiling the requested scope must fit in (and the
+	// scope granted when none is requested).
+	scopes []string
+	// defaultAudience is the aud when none is requested.
+	defaultAudience []string
+	// audienceCeiling, when non-nil, bounds the requested audiences too.
+	audienceCeiling []string
+	act             *accesstoken.Actor
+	// limit caps the lifetime (a subject token's remaining life); 0 = none.
+	limit    time.Duration
+	event    string
+	metadata map[string]any
+	// exchange answers with issued_token_type (RFC 8693).
+	exchange bool
+}
+
+// grant is one grant type: it validates its own parameters and decides the
+// token's subject and ceilings. It cannot skip the shared phases: the
+// dispatcher runs them around it.
+type grant interface {
+	decide(ctx context.Context, q *request) (decision, error)
+}
+
+// token is POST /oauth/token: parse, authenticate the client, dispatch the
+// grant, then the shared phases (DPoP, scope, audience, issuability) and issue.
+func (h *Handler) token(w http.ResponseWriter, r *http.Request) error {
+	h.init()
+	ctx := r.Context()
+	t, ok := tenant.From(ctx)
+	if !ok {
+		return oauth.Internal(errors.New("token: no tenant in context"))
+	}
+	f, err := oauth.ParseForm(r)
+	if err != nil {
+		return err
+	}
+	gt := f.Get("grant_type")
+	if gt == "" {
+		return oauth.New(oauth.InvalidRequest, "grant_type is required")
+	}
+	// Phase 1: client authentication.
+	client, err := h.auth.Authenticate(ctx, r, f, t, oauth.Options{Assertions: true})
+	if err != nil {
+		return err
+	}
+	// Phase 2: the grant type, known and allowed for this client.
+	g, known := h.grants[gt]
+	switch {
+	case !known && slices.Contains(client.Client.GrantTypes, gt):
+		return oauth.New(oauth.UnauthorizedClient, "grant type "+gt+" is not available at this server")
+	case !known:
+		return oauth.New(oauth.UnsupportedGrantType, "unsupported grant_type")
+	case !allowsGrant(client.Client, gt):
+		return oauth.New(oauth.UnauthorizedClient, "the client may not use grant type "+gt)
+	}
+	pol, err := h.policy(ctx, t)
+	if err != nil {
+		return oauth.Internal(err)
+	}
+	q := &request{r: r, tenant: t, form: f, client: client, policy: pol, now: h.Now().UTC()}
+	// Phase 3: DPoP.
+	if q.proof, err = h.checkProof(r, t, pol, client.Client); err != nil {
+		return err
+	}
+	// Phase 4: the grant's own rules.
+	d, err := g.decide(ctx, q)
+	if err != nil {
+		return err
+	}
+	// Phase 5: scope, within the grant's ceiling.
+	scope, err := grantScope(f.Get("scope"), d.scopes)
+	if err != nil {
+		return err
+	}
+	// Phase 6: audience/resource, within the client's and the tenant's allow-lists.
+	aud, err := h.audience(f, client.Client, pol, d)
+	if err != nil {
+		return err
+	}
+	// Phase 7: the client may be issued tokens now (user cascade, deactivation).
+	if err := h.Store.CheckIssuable(ctx, t.ID, client.Client); err != nil {
+		if errors.Is(err, store.ErrClientInactive) {
+			return oauth.New(oauth.InvalidClient, "client authentication failed")
+		}
+		return oauth.Internal(err)
+	}
+	return h.issue(w, q, gt, d, scope, aud)
+}
+
+// allowsGrant: a client lists its grants; none listed means client_credentials.
+func allowsGrant(c store.Client, gt string) bool {
+	if len(c.GrantTypes) == 0 {
+		return gt == GrantClientCredentials
+	}
+	return slices.Contains(c.GrantTypes, gt)
+}
+
+// checkProof validates the request's DPoP proof, if any, and enforces it for
+// clients that must present one (dpop_bound_access_tokens, or a registered
+// key, whose thumbprint the proof's key must have).
+func (h *Handler) checkProof(r *http.Request, t tenant.Tenant, pol policy, c store.Client) (*dpop.Proof, error) {
+	vals := r.Header.Values("DPoP")
+	required := c.DPoPBound || c.DPoPJKT != ""
+	switch {
+	case len(vals) > 1:
+		return nil, oauth.New(oauth.InvalidDPoPProof, "exactly one DPoP header is allowed")
+	case len(vals) == 0 && required:
+		return nil, oauth.New(oauth.InvalidDPoPProof, "this client must present a DPoP proof")
+	case len(vals) == 0:
+		return nil, nil
+	}
+	req := dpop.Request{Method: http.MethodPost, URL: t.Issuer + "/oauth/token"}
+	if pol.dpopNonce {
+		if h.Nonces == nil {
+			return nil, oauth.Internal(errors.New("token: tenant requires DPoP nonces but no nonce key is configured"))
+		}
+		req.Nonce = func(n string) bool { return h.Nonces.Valid(t.ID.String(), n) }
+	}
+	proof, err := h.proofs.Validate(vals[0], req)
+	if err != nil {
+		var de *dpop.Error
+		if errors.As(err, &de) && de.UseNonce {
+			return nil, oauth.New(oauth.UseDPoPNonce, "a DPoP nonce is required").WithHeader("DPoP-Nonce", h.Nonces.Issue(t.ID.String()))
+		}
+		if errors.As(err, &de) {
+			return nil, oauth.New(oauth.InvalidDPoPProof, de.Rule)
+		}
+		return nil, oauth.New(oauth.InvalidDPoPProof, "invalid DPoP proof")
+	}
+	if c.DPoPJKT != "" && proof.JKT != c.DPoPJKT {
+		return nil, oauth.New(oauth.InvalidDPoPProof, "the proof's key is not the client's registered DPoP key")
+	}
+	return &proof, nil
+}
+
+// audience is the shared audience phase.
+func (h *Handler) audience(f oauth.Form, c store.Client, pol policy, d decision) ([]string, error) {
+	want, err := requestedTargets(f)
+	if err != nil {
+		return nil, err
+	}
+	if len(want) == 0 {
+		return d.defaultAudience, nil
+	}
+	if v, ok := within(want, c.Audiences); !ok {
+		return nil, oauth.New(oauth.InvalidTarget, "audience "+v+" is not allowed for this client")
+	}
+	if v, ok := within(want, pol.audiences); !ok {
+		return nil, oauth.New(oauth.InvalidTarget, "audience "+v+" is not allowed on this tenant")
+	}
+	if d.audienceCeiling != nil {
+		if v, ok := within(want, d.audienceCeiling); !ok {
+			return nil, oauth.New(oauth.InvalidTarget, "audience "+v+" is not an audience of the subject token")
+		}
+	}
+	return want, nil
+}
+
+// tokenResponse is the body of a successful token response.
+type tokenResponse struct {
+	AccessToken     string                    `json:"access_token"`
+	IssuedTokenType string                    `json:"issued_token_type,omitempty"`
+	TokenType       string                    `json:"token_type"`
+	ExpiresIn       int64                     `json:"expires_in"`
+	Scope           string                    `json:"scope,omitempty"`
+	Cnf             *accesstoken.Confirmation `json:"cnf,omitempty"`
+}
+
+// AccessTokenType is the RFC 8693 token type URI of our access tokens.
+const AccessTokenType = "urn:ietf:params:oauth:token-type:access_token"
+
+// issue signs the token and writes its record, the replay marks of this
+// request (DPoP proof, client assertion) and its audit event in ONE store
+// transaction, then answers.
+func (h *Handler) issue(w http.ResponseWriter, q *request, gt string, d decision, scope string, aud []string) error {
+	ctx := q.r.Context()
+	c := q.client.Client
+	lt := lifetime(c, q.policy, d.limit)
+	if lt < time.Second {
+		return oauth.New(oauth.InvalidGrant, "the subject token expires too soon")
+	}
+	now := q.now.Truncate(time.Second)
+	exp := now.Add(lt)
+	claims := accesstoken.Claims{
+		Issuer: q.tenant.Issuer, Subject: d.subject, Audience: aud,
+		IssuedAt: now.Unix(), NotBefore: now.Unix(), Expiry: exp.Unix(),
+		ID: ids.NanoID(), ClientID: c.ClientID, Scope: scope, Act: d.act,
+	}
+	if c.Kind == "agent" || c.Kind == "dcr" {
+		claims.AgentID = c.ID
+	}
+	marks := slices.Clone(q.client.Marks)
+	jkt := ""
+	if q.proof != nil {
+		jkt = q.proof.JKT
+		claims.Cnf = &accesstoken.Confirmation{JKT: jkt}
+		marks = append(marks, store.ReplayMark{Kind: "dpop", Value: jkt + "|" + q.proof.JTI,
+			Until: q.proof.IssuedAt.Add(h.dpopWindow() + time.Second)})
+	}
+	key, err := h.ring.Signer(ctx, q.tenant.ID, q.policy.revokedKIDs)
+	if err != nil {
+		return oauth.Internal(err)
+	}
+	signed, err := accesstoken.Issue(ctx, key, claims)
+	if err != nil {
+		return oauth.Internal(err)
+	}
+	rec := store.TokenRecord{
+		JTI: claims.ID, ClientID: c.ClientID, AgentID: claims.AgentID, Subject: d.subject,
+		Scope: scope, Audience: aud, JKT: jkt, KID: key.KID(), GrantType: gt,
+		IssuedAt: q.now.Truncate(time.Microsecond), ExpiresAt: exp,
+	}
+	md := map[string]any{"scope": scope, "jkt": jkt, "aud": aud, "grant_type": gt, "jti": claims.ID}
+	for k, v := range d.metadata {
+		md[k] = v
+	}
+	ev := audit.New(q.r, q.now, d.event, audit.Actor{Type: "client", ID: c.ClientID}, audit.Target{Type: "token", ID: claims.ID}, md)
+	if err := h.Store.IssueToken(ctx, q.tenant.ID, rec, marks, ev); err != nil {
+		if errors.Is(err, store.ErrReplay) {
+			if q.proof != nil {
+				return oauth.New(oauth.InvalidDPoPProof, "the DPoP proof (or client assertion) was already used")
+			}
+			return oauth.New(oauth.InvalidClient, "the client assertion was already used")
+		}
+		return oauth.Internal(err)
+	}
+	resp := tokenResponse{AccessToken: signed, TokenType: "Bearer", ExpiresIn: int64(lt / time.Second), Scope: scope}
+	if q.proof != nil {
+		resp.TokenType = "DPoP"
+		resp.Cnf = &accesstoken.Confirmation{JKT: jkt}
+	}
+	if d.exchange {
+		resp.IssuedTokenType = AccessTokenType
+	}
+	if q.policy.dpopNonce && h.Nonces != nil {
+		w.Header().Set("DPoP-Nonce", h.Nonces.Issue(q.tenant.ID.String()))
+	}
+	oauth.WriteJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+// dpopWindow is the proofs' iat window: a proof's jti is remembered until
+// its iat plus the window, after which the proof is refused as stale anyway.
+func (h *Handler) dpopWindow() time.Duration {
+	if h.DPoPWindow > 0 {
+		return h.DPoPWindow
+	}
+	return dpop.DefaultWindow
+}

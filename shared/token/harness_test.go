@@ -1,0 +1,277 @@
+package token
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/sharkauth/serverless/shared/ids"
+	"github.com/sharkauth/serverless/shared/keys"
+	"github.com/sharkauth/serverless/shared/store"
+	"github.com/sharkauth/serverless/shared/store/embedded"
+	"github.com/sharkauth/serverless/shared/tenant"
+)
+
+const (
+	rootIssuer = "http://localhost:8080"
+	betaIssuer = "http://localhost:8080/t/beta"
+	secret     = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	tokenPath  = "/oauth/token"
+)
+
+var t0 = time.Date(2026, 12, 1, 6, 0, 0, 0, time.UTC)
+
+// countingTable counts the calls each engine method receives.
+type countingTable struct {
+	store.Table
+	calls atomic.Int64
+}
+
+func (c *countingTable) Get(ctx context.Context, k store.Key) (store.Item, error) {
+	c.calls.Add(1)
+	return c.Table.Get(ctx, k)
+}
+func (c *countingTable) Put(ctx context.Context, it store.Item, cond store.Cond) (int64, error) {
+	c.calls.Add(1)
+	return c.Table.Put(ctx, it, cond)
+}
+func (c *countingTable) Delete(ctx context.Context, k store.Key, cond store.Cond) error {
+	c.calls.Add(1)
+	return c.Table.Delete(ctx, k, cond)
+}
+func (c *countingTable) Query(ctx context.Context, q store.Query) (store.Page, error) {
+	c.calls.Add(1)
+	return c.Table.Query(ctx, q)
+}
+func (c *countingTable) Transact(ctx context.Context, w []store.Write) error {
+	c.calls.Add(1)
+	return c.Table.Transact(ctx, w)
+}
+
+// harness is the token function over the real store on the embedded engine
+// in a temp dir, local key mode, and an injected clock.
+type harness struct {
+	t       testing.TB
+	now     time.Time
+	table   *countingTable
+	st      *store.Store
+	tokens  Store
+	h       *Handler
+	mux     *http.ServeMux
+	tenants map[string]tenant.Tenant
+	admin   map[string]string // admin key per tenant
+	sealer  keys.Sealer
+	// lastCalls is how many table calls the last request made.
+	lastCalls int64
+}
+
+func (hs *harness) clock() time.Time { return hs.now }
+
+func newHarness(t testing.TB, wrap func(store.Table) store.Table) *harness {
+	t.Helper()
+	return newHarnessWith(t, wrap, nil)
+}
+
+// newHarnessWith builds the harness with a key mode of its own (nil: local).
+func newHarnessWith(t testing.TB, wrap func(store.Table) store.Table, sealer func(now func() time.Time) keys.Sealer) *harness {
+	t.Helper()
+	hs := &harness{t: t, now: t0, tenants: map[string]tenant.Tenant{}, admin: map[string]string{}}
+	eng, err := embedded.Open(filepath.Join(t.TempDir(), "shark.db"), hs.clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	var tbl store.Table = eng
+	if wrap != nil {
+		tbl = wrap(tbl)
+	}
+	hs.table = &countingTable{Table: tbl}
+	hs.st = store.New(hs.table, hs.clock)
+	hs.tokens = hs.st
+	if sealer != nil {
+		hs.sealer = sealer(hs.clock)
+	} else {
+		local, err := keys.NewLocal(bytes.Repeat([]byte{9}, 32), hs.clock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs.sealer = local
+	}
+	cache, err := keys.NewCache(hs.sealer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs.h = &Handler{Store: hs.tokens, Keys: cache, Now: hs.clock}
+	hs.mux = http.NewServeMux()
+	hs.h.Register(hs.mux)
+	hs.addTenant("acme", rootIssuer, store.Tenant{})
+	hs.addTenant("beta", betaIssuer, store.Tenant{})
+	return hs
+}
+
+func (hs *harness) addTenant(id, issuer string, rec store.Tenant) {
+	t := hs.t
+	tid := tenant.MustID(id)
+	sk, err := hs.sealer.New(t.Context(), tid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sk.State, sk.ActivatedAt = store.KeyCurrent, hs.now
+	key := ids.NewKey(ids.AdminKeyPrefix)
+	rec.ID, rec.Name, rec.CreatedAt, rec.UpdatedAt = id, id, hs.now, hs.now
+	err = hs.st.CreateTenant(t.Context(), store.NewTenant{
+		Tenant: rec, SigningKey: sk,
+		AdminKey: store.APIKey{ID: ids.New("key_"), Name: "admin", Hash: ids.Hash(key), Scopes: []string{"*"}, CreatedAt: hs.now},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs.admin[id] = key
+	hs.tenants[id] = tenant.Tenant{ID: tid, Issuer: issuer, Record: rec}
+}
+
+// client stores a client of tenant id with the shared secret.
+func (hs *harness) client(id string, c store.Client) store.Client {
+	hs.t.Helper()
+	if c.ID == "" {
+		c.ID = "agent_" + c.ClientID
+	}
+	if c.Kind == "" {
+		c.Kind = "agent"
+	}
+	if c.SecretHash == nil {
+		c.SecretHash = ids.Hash(secret)
+	}
+	if c.GrantTypes == nil {
+		c.GrantTypes = []string{GrantClientCredentials, GrantTokenExchange}
+	}
+	c.CreatedAt, c.UpdatedAt = hs.now, hs.now
+	ev := store.AuditEvent{ID: ids.New("aud_"), Event: "agent.created", CreatedAt: hs.now, Metadata: map[string]any{}}
+	if err := hs.st.CreateClient(hs.t.Context(), tenant.MustID(id), c, ev); err != nil {
+		hs.t.Fatal(err)
+	}
+	return c
+}
+
+type call struct {
+	tenant  string
+	path    string
+	form    url.Values
+	headers map[string]string
+	dpop    []string
+}
+
+func (hs *harness) do(c call) *httptest.ResponseRecorder {
+	hs.t.Helper()
+	if c.tenant == "" {
+		c.tenant = "acme"
+	}
+	if c.path == "" {
+		c.path = tokenPath
+	}
+	r := httptest.NewRequest(http.MethodPost, c.path, strings.NewReader(c.form.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for k, v := range c.headers {
+		r.Header.Set(k, v)
+	}
+	for _, p := range c.dpop {
+		r.Header.Add("DPoP", p)
+	}
+	// The resolver hands each request the tenant's record; here it is read
+	// fresh (a cache TTL of 0), outside the counted calls.
+	tn := hs.tenants[c.tenant]
+	rec, err := hs.st.GetTenant(hs.t.Context(), tn.ID)
+	if err != nil {
+		hs.t.Fatal(err)
+	}
+	tn.Record = rec
+	r = r.WithContext(tenant.With(r.Context(), tn))
+	w := httptest.NewRecorder()
+	before := hs.table.calls.Load()
+	hs.mux.ServeHTTP(w, r)
+	hs.lastCalls = hs.table.calls.Load() - before
+	return w
+}
+
+func decode(t *testing.T, w *httptest.ResponseRecorder) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(w.Body.Bytes(), &m); err != nil {
+		t.Fatalf("body %q: %v", w.Body.String(), err)
+	}
+	return m
+}
+
+// prover signs DPoP proofs like the SDK (ES256, jwk {kty,crv,x,y}, 22-char jti, integer iat).
+type prover struct {
+	priv *ecdsa.PrivateKey
+	n    atomic.Int64
+}
+
+func newProver(t testing.TB) *prover {
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &prover{priv: priv}
+}
+
+func (p *prover) jkt() string {
+	b, _ := (&jose.JSONWebKey{Key: &p.priv.PublicKey}).Thumbprint(crypto.SHA256)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func (p *prover) proofAt(t testing.TB, htm, htu string, iat time.Time, jti string) string {
+	t.Helper()
+	if jti == "" {
+		jti = ids.NanoID()[:22-1] + string(rune('a'+p.n.Add(1)%26))
+	}
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: p.priv},
+		&jose.SignerOptions{EmbedJWK: true, ExtraHeaders: map[jose.HeaderKey]any{"typ": "dpop+jwt"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(map[string]any{"jti": jti, "htm": htm, "htu": htu, "iat": iat.Unix()})
+	obj, err := s.Sign(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := obj.CompactSerialize()
+	return out
+}
+
+func form(kv ...string) url.Values {
+	v := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		v.Add(kv[i], kv[i+1])
+	}
+	return v
+}
+
+// claimsOf decodes a JWT's payload without verifying it (tests only).
+func claimsOf(t *testing.T, jwt string) map[string]any {
+	t.Helper()
+	parts := strings.Split(jwt, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWT: %q", jwt)
+	}
+	b, _ := base64.RawURLEncoding.DecodeString(parts[1])
+	var m map[string]any
+	json.Unmarshal(b, &m)
+	return m
+}

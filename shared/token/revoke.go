@@ -1,0 +1,72 @@
+package token
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/sharkauth/serverless/shared/accesstoken"
+	"github.com/sharkauth/serverless/shared/audit"
+	"github.com/sharkauth/serverless/shared/oauth"
+	"github.com/sharkauth/serverless/shared/store"
+	"github.com/sharkauth/serverless/shared/tenant"
+)
+
+// revoke is POST /oauth/revoke (RFC 7009, WIRE §5.4): 200 with an empty
+// body for any token, unknown, invalid or expired ones included; a client
+// may revoke only its own tokens. The revocation and its
+// oauth.token_revoked event are one store write.
+func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) error {
+	h.init()
+	ctx := r.Context()
+	t, ok := tenant.From(ctx)
+	if !ok {
+		return oauth.Internal(errors.New("token: no tenant in context"))
+	}
+	f, err := oauth.ParseForm(r)
+	if err != nil {
+		return err
+	}
+	who, err := h.authenticateCaller(ctx, r, f, t)
+	if err != nil {
+		return err
+	}
+	raw := f.Get("token")
+	if raw == "" {
+		return oauth.New(oauth.InvalidRequest, "token is required")
+	}
+	done := func() error {
+		oauth.NoStore(w.Header())
+		w.WriteHeader(http.StatusOK)
+		return nil
+	}
+	p, err := h.ring.Verify(ctx, t.ID, t.Issuer, raw)
+	if errors.Is(err, accesstoken.ErrInvalid) {
+		return done() // not one of our live tokens: nothing to revoke
+	}
+	if err != nil {
+		return oauth.Internal(err)
+	}
+	jti := p.Claims.ID
+	if who.client != nil {
+		if !who.owns(p.Claims.ClientID) {
+			return oauth.New(oauth.UnauthorizedClient, "the token was not issued to this client")
+		}
+		rec, err := h.Store.GetToken(ctx, t.ID, jti)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return done()
+		case err != nil:
+			return oauth.Internal(err)
+		case !who.owns(rec.ClientID):
+			return oauth.New(oauth.UnauthorizedClient, "the token was not issued to this client")
+		case !rec.RevokedAt.IsZero():
+			return done()
+		}
+	}
+	ev := audit.New(r, h.Now().UTC(), audit.TokenRevoked, who.actor(), audit.Target{Type: "token", ID: jti},
+		map[string]any{"client_id": p.Claims.ClientID, "token_type_hint": f.Get("token_type_hint")})
+	if err := h.Store.RevokeToken(ctx, t.ID, jti, ev); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return oauth.Internal(err)
+	}
+	return done()
+}

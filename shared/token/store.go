@@ -1,0 +1,26 @@
+package token
+
+import (
+	"context"
+
+	"github.com/sharkauth/serverless/shared/store"
+	"github.com/sharkauth/serverless/shared/tenant"
+)
+
+// Store is exactly what the token function uses of the domain store, with
+// the signatures of /work/notes/contract.md; *store.Store satisfies it.
+type Store interface {
+	// GetTenant reads the tenant's policy when the request carries no
+	// cached record (store.TenantOf).
+	GetTenant(ctx context.Context, id tenant.ID) (store.Tenant, error)
+	GetClient(ctx context.Context, t tenant.ID, clientID string) (store.Client, error)
+	SigningKeys(ctx context.Context, t tenant.ID) ([]store.SigningKey, error)
+	APIKeyByHash(ctx context.Context, t tenant.ID, hash []byte) (store.APIKey, error)
+	CheckIssuable(ctx context.Context, t tenant.ID, c store.Client) error
+	IssueToken(ctx context.Context, t tenant.ID, rec store.TokenRecord, marks []store.ReplayMark, ev store.AuditEvent) error
+	GetToken(ctx context.Context, t tenant.ID, jti string) (store.TokenRecord, error)
+	RevokeToken(ctx context.Context, t tenant.ID, jti string, ev store.AuditEvent) error
+	TokenActivity(ctx context.Context, t tenant.ID, jti string) (store.Activity, error)
+	// FindGrants lists the may-act grants from fromID to toID (WIRE §7.7).
+	FindGrants(ctx context.Context, t tenant.ID, fromID, toID string, includeRevoked bool) ([]store.MayActGrant, error)
+}

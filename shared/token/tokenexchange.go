@@ -1,0 +1,152 @@
+package token
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sharkauth/serverless/shared/accesstoken"
+	"github.com/sharkauth/serverless/shared/audit"
+	"github.com/sharkauth/serverless/shared/oauth"
+	"github.com/sharkauth/serverless/shared/store"
+)
+
+// DefaultMaxHops is how many delegation hops a subject's may_act allows:
+// the subject token's act chain must be shorter than it.
+const DefaultMaxHops = 1
+
+// tokenExchange is the RFC 8693 grant (WIRE §5.3). The subject token must be
+// one of this tenant's active access tokens. The acting (authenticated)
+// client must be its subject or its holder (client_id) (self-exchange, to
+// narrow scope or audience), be
+// named by its may_act, or hold a live may-act grant to its subject (whose
+// max_hops bounds the act chain and whose scopes, if any, bound the scope);
+// anything else is 403 access_denied. The new
+// token keeps the subject, narrows the scope within the subject's, and in
+// delegation records the actor in act (nesting the subject's act).
+type tokenExchange struct{ h *Handler }
+
+func (g tokenExchange) decide(ctx context.Context, q *request) (decision, error) {
+	f := q.form
+	subjectToken := f.Get("subject_token")
+	switch {
+	case subjectToken == "":
+		return decision{}, oauth.New(oauth.InvalidRequest, "subject_token is required")
+	case f.Get("subject_token_type") != AccessTokenType:
+		return decision{}, oauth.New(oauth.InvalidRequest, "subject_token_type must be "+AccessTokenType)
+	case f.Has("requested_token_type") && f.Get("requested_token_type") != AccessTokenType:
+		return decision{}, oauth.New(oauth.InvalidRequest, "only access tokens can be requested")
+	case f.Has("actor_token") != f.Has("actor_token_type"):
+		return decision{}, oauth.New(oauth.InvalidRequest, "actor_token and actor_token_type go together")
+	}
+	subj, err := g.activeToken(ctx, q, subjectToken)
+	if err != nil {
+		return decision{}, err
+	}
+	acting := q.client.Client.ClientID
+	if f.Has("actor_token") {
+		if f.Get("actor_token_type") != AccessTokenType {
+			return decision{}, oauth.New(oauth.InvalidRequest, "actor_token_type must be "+AccessTokenType)
+		}
+		actor, err := g.activeToken(ctx, q, f.Get("actor_token"))
+		if err != nil {
+			return decision{}, err
+		}
+		if actor.Subject != acting {
+			return decision{}, oauth.New(oauth.InvalidGrant, "actor_token does not belong to the authenticated client")
+		}
+	}
+	d := decision{
+		subject:         subj.Subject,
+		scopes:          strings.Fields(subj.Scope),
+		defaultAudience: subj.Audience,
+		limit:           time.Unix(subj.Expiry, 0).Sub(q.now),
+		event:           audit.TokenExchanged,
+		exchange:        true,
+		metadata:        map[string]any{"subject_jti": subj.ID, "subject": subj.Subject},
+	}
+	switch {
+	case subj.Subject == acting || subj.ClientID == acting:
+		// Self-exchange by the subject or by the token's holder: narrower
+		// scope or audience, same actor chain.
+		d.act = subj.Act
+		d.audienceCeiling = subj.Audience
+	case subj.MayAct.Allows(acting):
+		if subj.Act.Depth() >= DefaultMaxHops {
+			return decision{}, oauth.New(oauth.AccessDenied, "the delegation chain is already at its maximum length")
+		}
+		act := &accesstoken.Actor{Subject: acting, Act: subj.Act}
+		if q.proof != nil {
+			act.Cnf = &accesstoken.Confirmation{JKT: q.proof.JKT}
+		}
+		d.act = act
+		d.metadata["actor"] = acting
+	default:
+		g, err := g.liveGrant(ctx, q, subj.Subject)
+		if err != nil {
+			return decision{}, err
+		}
+		maxHops := g.MaxHops
+		if maxHops <= 0 {
+			maxHops = DefaultMaxHops
+		}
+		if subj.Act.Depth() >= maxHops {
+			return decision{}, oauth.New(oauth.AccessDenied, "the delegation chain is already at the grant's max_hops")
+		}
+		if len(g.Scopes) > 0 {
+			d.scopes = slices.DeleteFunc(d.scopes, func(s string) bool { return !slices.Contains(g.Scopes, s) })
+		}
+		act := &accesstoken.Actor{Subject: acting, Act: subj.Act}
+		if q.proof != nil {
+			act.Cnf = &accesstoken.Confirmation{JKT: q.proof.JKT}
+		}
+		d.act = act
+		d.metadata["actor"] = acting
+		d.metadata["may_act_grant"] = g.ID
+	}
+	return d, nil
+}
+
+// liveGrant finds a live may-act grant from the acting client (by its id or
+// its client_id) to subject; none is 403 access_denied.
+func (g tokenExchange) liveGrant(ctx context.Context, q *request, subject string) (store.MayActGrant, error) {
+	c := q.client.Client
+	for _, from := range []string{c.ID, c.ClientID} {
+		if from == "" {
+			continue
+		}
+		grants, err := g.h.Store.FindGrants(ctx, q.tenant.ID, from, subject, false)
+		if err != nil {
+			return store.MayActGrant{}, oauth.Internal(err)
+		}
+		for _, gr := range grants {
+			if gr.ActiveAt(q.now) && gr.ToID == subject {
+				return gr, nil
+			}
+		}
+	}
+	return store.MayActGrant{}, oauth.New(oauth.AccessDenied, "the client may not act for the subject token's subject")
+}
+
+// activeToken verifies a token of this tenant and asks the store whether it
+// is still active (every revocation layer). Any failure is invalid_grant,
+// without saying which.
+func (g tokenExchange) activeToken(ctx context.Context, q *request, raw string) (accesstoken.Claims, error) {
+	p, err := g.h.ring.Verify(ctx, q.tenant.ID, q.tenant.Issuer, raw)
+	if errors.Is(err, accesstoken.ErrInvalid) {
+		return accesstoken.Claims{}, oauth.New(oauth.InvalidGrant, "the token is invalid")
+	}
+	if err != nil {
+		return accesstoken.Claims{}, oauth.Internal(err)
+	}
+	act, err := g.h.Store.TokenActivity(ctx, q.tenant.ID, p.Claims.ID)
+	if err != nil {
+		return accesstoken.Claims{}, oauth.Internal(err)
+	}
+	if !act.Active {
+		return accesstoken.Claims{}, oauth.New(oauth.InvalidGrant, "the token is not active")
+	}
+	return p.Claims, nil
+}
