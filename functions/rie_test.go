@@ -102,7 +102,6 @@ func TestBootstraps(t *testing.T) {
 		map[string]string{"content-type": "application/json"}, `{"client_name":"rie agent","grant_types":["client_credentials"],"scope":"mcp:read"}`))
 	reg.warm(t, get("/oauth/register/shark_dcr_unknown", "ANY /oauth/register/{proxy+}", map[string]string{"proxy": "shark_dcr_unknown"}))
 
-
 	// Reported, never asserted.
 	for _, f := range []*function{jwks, admin, tokenFn, reg} {
 		t.Logf("%-5s bootstrap %s (linux/%s), %s (linux/arm64); cold start (RIE exec → first answered event) %s; "+

@@ -61,7 +61,9 @@ func server(t *testing.T, allowLoopback bool, h http.HandlerFunc) (*Fetcher, *ht
 	return f, srv, c
 }
 
-func port(srv *httptest.Server) string { return srv.Listener.Addr().(*net.TCPAddr).AddrPort().String()[len("127.0.0.1:"):] }
+func port(srv *httptest.Server) string {
+	return srv.Listener.Addr().(*net.TCPAddr).AddrPort().String()[len("127.0.0.1:"):]
+}
 
 func TestRefused(t *testing.T) {
 	var hits atomic.Int32

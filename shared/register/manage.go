@@ -191,4 +191,3 @@ func (h *Handler) rotateRAT(w http.ResponseWriter, r *http.Request) error {
 	oauth.WriteJSON(w, http.StatusOK, document(t, out, registered(out), "", rat))
 	return nil
 }
-
