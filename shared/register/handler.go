@@ -125,13 +125,14 @@ func SourceAddress(r *http.Request) string {
 	return r.RemoteAddr
 }
 
-// rateLimit counts this registration per tenant and per source address.
+// rateLimit counts this registration per source address, then per tenant
+// (so one address over its limit does not use up the tenant's).
 func (h *Handler) rateLimit(r *http.Request, t tenant.Tenant) error {
 	l := h.limits()
 	for _, c := range []struct {
 		name  string
 		limit int
-	}{{"dcr|tenant", l.PerTenant}, {"dcr|addr|" + SourceAddress(r), l.PerAddress}} {
+	}{{"dcr|addr|" + SourceAddress(r), l.PerAddress}, {"dcr|tenant", l.PerTenant}} {
 		d, err := h.Store.Hit(r.Context(), t.ID, c.name, l.Window, c.limit)
 		if err != nil {
 			return oauth.Internal(err)

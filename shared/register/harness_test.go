@@ -6,6 +6,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -266,3 +267,11 @@ func (k ecKey) sign(t *testing.T, claims map[string]any) string {
 }
 
 var _ = io.Discard
+
+type httptestRecorder = httptest.ResponseRecorder
+
+func base64std(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+func encodeURL(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+func base64url(s string) ([]byte, error) {
+	return base64.RawURLEncoding.DecodeString(s)
+}
