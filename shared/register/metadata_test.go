@@ -29,7 +29,9 @@ func TestParseAccepts(t *testing.T) {
 		check func(m Metadata) bool
 	}{
 		{"guide with client_secret_basic", `{"client_name":"a","grant_types":["client_credentials"],"token_endpoint_auth_method":"client_secret_basic","scope":"mcp:read mcp:write"}`,
-			func(m Metadata) bool { return m.TokenEndpointAuthMethod == "client_secret_basic" && m.Scope == "mcp:read mcp:write" && m.HasSecret() }},
+			func(m Metadata) bool {
+				return m.TokenEndpointAuthMethod == "client_secret_basic" && m.Scope == "mcp:read mcp:write" && m.HasSecret()
+			}},
 		{"guide without auth method defaults to client_secret_basic", `{"client_name":"a","grant_types":["client_credentials"],"scope":"mcp:read mcp:write"}`,
 			func(m Metadata) bool { return m.TokenEndpointAuthMethod == "client_secret_basic" }},
 		{"no grant types and no redirects: client_credentials", `{"client_name":"a"}`,
@@ -57,7 +59,9 @@ func TestParseAccepts(t *testing.T) {
 		{"private_key_jwt with jwks_uri", `{"client_name":"a","token_endpoint_auth_method":"private_key_jwt","jwks_uri":"https://keys.example.com/jwks"}`,
 			func(m Metadata) bool { return m.JWKSURI == "https://keys.example.com/jwks" }},
 		{"nulls are omitted", `{"client_name":"a","scope":null,"grant_types":null,"jwks":null,"dpop_bound_access_tokens":null}`,
-			func(m Metadata) bool { return m.Scope == "" && slices.Equal(m.GrantTypes, []string{"client_credentials"}) }},
+			func(m Metadata) bool {
+				return m.Scope == "" && slices.Equal(m.GrantTypes, []string{"client_credentials"})
+			}},
 		{"dpop bound", `{"client_name":"a","dpop_bound_access_tokens":true}`, func(m Metadata) bool { return m.DPoPBound }},
 		{"duplicate scopes and redirects collapse", `{"client_name":"a","scope":"a b a","redirect_uris":["https://x.example/cb","https://x.example/cb"],"token_endpoint_auth_method":"none"}`,
 			func(m Metadata) bool { return m.Scope == "a b" && len(m.RedirectURIs) == 1 }},
