@@ -64,7 +64,7 @@ const (
 )
 
 // functions are the bootstraps under test, by directory name under functions/.
-var functions = []string{"jwks", "admin", "token"}
+var functions = []string{"jwks", "admin", "token", "register"}
 
 func TestBootstraps(t *testing.T) {
 	rie := rieBinary(t)
@@ -97,8 +97,13 @@ func TestBootstraps(t *testing.T) {
 	issued := tokenFn.coldInvoke(t, tokenRequest(t, prover, tokenClientSecret))
 	tokenFn.warm(t, tokenRequest(t, prover, "wrong-secret"))
 
+	reg := startFunction(t, "register", rie, host["register"], env)
+	registered := reg.coldInvoke(t, event("POST", "/oauth/register", "ANY /oauth/register", nil,
+		map[string]string{"content-type": "application/json"}, `{"client_name":"rie agent","grant_types":["client_credentials"],"scope":"mcp:read"}`))
+	reg.warm(t, get("/oauth/register/shark_dcr_unknown", "ANY /oauth/register/{proxy+}", map[string]string{"proxy": "shark_dcr_unknown"}))
+
 	// Reported, never asserted.
-	for _, f := range []*function{jwks, admin, tokenFn} {
+	for _, f := range []*function{jwks, admin, tokenFn, reg} {
 		t.Logf("%-5s bootstrap %s (linux/%s), %s (linux/arm64); cold start (RIE exec → first answered event) %s; "+
 			"first invoke (bootstrap exec, init, event) %s, of which init (exec → first next-event call) %s; warm invoke %s (median of %d)",
 			f.name, megabytes(fileSize(t, host[f.name])), runtime.GOARCH, megabytes(fileSize(t, deployed[f.name])),
@@ -113,6 +118,24 @@ func TestBootstraps(t *testing.T) {
 				}
 			}
 		}
+	})
+
+	t.Run("register root", func(t *testing.T) {
+		registered.want(t, http.StatusCreated, "no-store")
+		body := registered.object(t)
+		id, _ := body["client_id"].(string)
+		rat, _ := body["registration_access_token"].(string)
+		if !strings.HasPrefix(id, "shark_dcr_") || body["registration_client_uri"] != publicURL+"/oauth/register/"+id || rat == "" {
+			t.Fatalf("registration: %v", body)
+		}
+		path := "/oauth/register/" + id
+		got := reg.invoke(t, event("GET", path, "ANY /oauth/register/{proxy+}", map[string]string{"proxy": id}, map[string]string{"authorization": "Bearer " + rat}, ""))
+		got.want(t, http.StatusOK, "no-store")
+		if got.object(t)["client_id"] != id {
+			t.Fatalf("read: %s", got.Body)
+		}
+		wrong := reg.invoke(t, event("GET", path, "ANY /oauth/register/{proxy+}", map[string]string{"proxy": id}, map[string]string{"authorization": "Bearer nope"}, ""))
+		wrong.want(t, http.StatusUnauthorized, "no-store")
 	})
 
 	var rootKid string

@@ -14,7 +14,7 @@ define lambda-artifacts-dir
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: run this target through sam build" >&2; exit 1; }
 endef
 
-.PHONY: build-JwksFunction build-AdminFunction build-TokenFunction
+.PHONY: build-JwksFunction build-AdminFunction build-TokenFunction build-RegisterFunction
 
 build-JwksFunction:
 	$(lambda-artifacts-dir)
@@ -27,3 +27,7 @@ build-AdminFunction:
 build-TokenFunction:
 	$(lambda-artifacts-dir)
 	$(LAMBDA_GO_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/token
+
+build-RegisterFunction:
+	$(lambda-artifacts-dir)
+	$(LAMBDA_GO_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/register

@@ -1,16 +1,21 @@
 package app
 
 import (
+	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
 	"strings"
 
 	"github.com/sharkauth/serverless/shared/admin"
+	"github.com/sharkauth/serverless/shared/config"
 	"github.com/sharkauth/serverless/shared/discovery"
 	"github.com/sharkauth/serverless/shared/dpop"
+	"github.com/sharkauth/serverless/shared/fetch"
 	"github.com/sharkauth/serverless/shared/httpx"
+	"github.com/sharkauth/serverless/shared/register"
 	"github.com/sharkauth/serverless/shared/tenant"
 	"github.com/sharkauth/serverless/shared/token"
 )
@@ -18,9 +23,10 @@ import (
 // Functions maps each function name to its constructor; the local runner
 // serves exactly these, on the routes template.yaml gives them.
 var Functions = map[string]func(*Env) http.Handler{
-	"jwks":  Jwks,
-	"admin": Admin,
-	"token": Token,
+	"jwks":     Jwks,
+	"admin":    Admin,
+	"token":    Token,
+	"register": Register,
 }
 
 // Jwks builds the jwks function: /.well-known documents of every tenant,
@@ -33,7 +39,7 @@ func Jwks(e *Env) http.Handler {
 
 // features are the parts of the product every deployment serves
 // (template.yaml's functions; local.TestTemplateRoutes keeps them in step).
-var features = discovery.Features{Token: true}
+var features = discovery.Features{Token: true, Register: true}
 
 // Token builds the token function: /oauth/token, /oauth/revoke and
 // /oauth/introspect of every tenant. Server DPoP nonces are keyed per process
@@ -42,8 +48,34 @@ func Token(e *Env) http.Handler {
 	mux := http.NewServeMux()
 	var key [32]byte
 	rand.Read(key[:])
-	(&token.Handler{Store: e.Store, Keys: e.Keys, Now: e.Now, Nonces: &dpop.Nonces{Key: key[:], Now: e.Now}}).Register(mux)
+	(&token.Handler{Store: e.Store, Keys: e.Keys, Now: e.Now, Nonces: &dpop.Nonces{Key: key[:], Now: e.Now},
+		RemoteKeys: RemoteKeys(e)}).Register(mux)
 	return httpx.Stack(httpx.NoStore(e.tenanted(routes(mux))))
+}
+
+// Register builds the register function: dynamic client registration
+// (RFC 7591) and its management (RFC 7592). Nothing it answers may be cached.
+func Register(e *Env) http.Handler {
+	mux := http.NewServeMux()
+	(&register.Handler{Store: e.Store, Now: e.Now, Fetcher: newFetcher(e)}).Register(mux)
+	return httpx.Stack(httpx.NoStore(e.tenanted(routes(mux))))
+}
+
+// newFetcher is the SSRF-safe fetcher of client-controlled URLs (jwks_uri).
+// A local deployment (embedded store) may fetch from loopback, where its
+// clients run; no deployment fetches from any other private address.
+func newFetcher(e *Env) *fetch.Fetcher {
+	return &fetch.Fetcher{AllowLoopback: e.Config.Store == config.StoreEmbedded, Now: e.Now}
+}
+
+// RemoteKeys is the key source of private_key_jwt clients registered with
+// a jwks_uri, for the token function's oauth.Authenticator
+// (token.Handler.RemoteKeys).
+func RemoteKeys(e *Env) func(context.Context, string) (json.RawMessage, error) {
+	f := newFetcher(e)
+	return func(ctx context.Context, uri string) (json.RawMessage, error) {
+		return register.RemoteKeySet(ctx, f, uri)
+	}
 }
 
 // Admin builds the admin function: the tenants' admin API (/api/v1, behind

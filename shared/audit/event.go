@@ -39,6 +39,15 @@ const (
 	TokenIssued    = "oauth.token_issued"
 	TokenExchanged = "oauth.token_exchanged"
 	TokenRevoked   = "oauth.token_revoked"
+
+	ClientRegistered    = "oauth.client_registered"
+	ClientUpdated       = "oauth.client_updated"
+	ClientDeleted       = "oauth.client_deleted"
+	ClientSecretRotated = "oauth.client_secret_rotated"
+	// Initial access tokens of dynamic registration (not in WIRE §8's list,
+	// which names no event for them; every admin mutation is audited).
+	InitialAccessTokenCreated = "initial_access_token.created"
+	InitialAccessTokenRevoked = "initial_access_token.revoked"
 )
 
 // Actor is who caused an event.

@@ -44,6 +44,10 @@ type Authenticator struct {
 	MaxAssertionLifetime time.Duration
 	// Skew is the clock tolerance on exp, nbf and iat (default 60 s).
 	Skew time.Duration
+	// RemoteKeys fetches the key set of a client registered with a jwks_uri
+	// (through the SSRF-safe fetcher); nil: such clients cannot use
+	// private_key_jwt.
+	RemoteKeys func(ctx context.Context, uri string) (json.RawMessage, error)
 }
 
 // Authenticated is a client that proved who it is.
@@ -209,7 +213,13 @@ func (a *Authenticator) assertion(ctx context.Context, t tenant.Tenant, raw, for
 	case !c.Active:
 		return bad("client authentication failed")
 	}
-	set, err := PublicKeySet(c.JWKS)
+	rawKeys := c.JWKS
+	if len(rawKeys) == 0 && c.JWKSURI != "" && a.RemoteKeys != nil {
+		if rawKeys, err = a.RemoteKeys(ctx, c.JWKSURI); err != nil {
+			return bad("client keys could not be fetched from its jwks_uri")
+		}
+	}
+	set, err := PublicKeySet(rawKeys)
 	if err != nil || len(set.Keys) == 0 {
 		return bad("client has no usable registered keys")
 	}

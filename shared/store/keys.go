@@ -34,6 +34,9 @@ import (
 //	user cascade marker  T#<t>#USERREVOKED#<user id>      USERREVOKED
 //	issued token         T#<t>#TOKEN#<jti>                TOKEN              T#<t>#CLIENTTOKENS#<client_id> / <iat>#<jti>
 //	replay mark          T#<t>#REPLAY#<kind>#<sha256>     REPLAY
+//	initial access token T#<t>#IAT#<sha256>              IAT                T#<t>#IATS / <created>#<id>
+//	  by id              T#<t>#IATID#<id>                 IATID
+//	rate counter         T#<t>#RATE#<sha256 of name>      <window start>
 //	may-act grant        T#<t>#MAYACT                     <grant id>         T#<t>#MAYACTFROM#<from id> / <to id>#<grant id>
 
 // ErrNoTenant is returned when a tenant-scoped method is called without one.
@@ -101,6 +104,17 @@ func auditPartition(s scope, day time.Time) string {
 	return s.pkOf("AUDIT", day.UTC().Format(time.DateOnly))
 }
 func auditSK(at time.Time, id string) string { return sortableTime(at) + "#" + id }
+
+func iatKey(s scope, hashHex string) Key { return s.key("IAT", hashHex, "IAT") }
+func iatIDKey(s scope, id string) Key    { return s.key("IATID", id, "IATID") }
+func iatIndex(s scope) string            { return s.pk("IATS") }
+func iatIndexSK(created time.Time, id string) string {
+	return sortableTime(created) + "#" + id
+}
+func rateKey(s scope, name string, window time.Time) Key {
+	h := sha256.Sum256([]byte(name))
+	return Key{PK: s.pkOf("RATE", hex.EncodeToString(h[:])), SK: sortableTime(window)}
+}
 
 // sortableTime renders t as fixed-width unix nanoseconds, so string order is time order.
 func sortableTime(t time.Time) string {

@@ -25,9 +25,12 @@ type Tenant struct {
 	RevokedKIDs []string  `json:"revoked_kids,omitempty"`
 	Disabled    bool      `json:"disabled"`
 	DisabledAt  time.Time `json:"disabled_at,omitzero"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
-	Version     int64     `json:"-"`
+	// SoftwarePublishers are the software statement issuers whose keys the
+	// tenant trusts (RFC 7591 §2.3).
+	SoftwarePublishers []SoftwarePublisher `json:"software_publishers,omitempty"`
+	CreatedAt          time.Time           `json:"created_at"`
+	UpdatedAt          time.Time           `json:"updated_at"`
+	Version            int64               `json:"-"`
 }
 
 // Signing key states.
@@ -113,10 +116,19 @@ type Client struct {
 	RevokedBefore time.Time         `json:"revoked_before,omitzero"`
 	Extra         map[string]string `json:"extra,omitempty"`
 	// JWKS holds the public keys of a private_key_jwt client.
-	JWKS      json.RawMessage `json:"jwks,omitempty"`
-	CreatedAt time.Time       `json:"created_at"`
-	UpdatedAt time.Time       `json:"updated_at"`
-	Version   int64           `json:"-"`
+	JWKS json.RawMessage `json:"jwks,omitempty"`
+	// JWKSURI is where a private_key_jwt client publishes its keys instead
+	// (fetched through shared/fetch).
+	JWKSURI string `json:"jwks_uri,omitempty"`
+	// RATHash is the SHA-256 of a registered client's registration access
+	// token (RFC 7592); empty: the client cannot be managed through it.
+	RATHash []byte `json:"rat_hash,omitempty"`
+	// Registration is the client metadata as registered (RFC 7591), for
+	// the read of RFC 7592; never a secret or token.
+	Registration json.RawMessage `json:"registration,omitempty"`
+	CreatedAt    time.Time       `json:"created_at"`
+	UpdatedAt    time.Time       `json:"updated_at"`
+	Version      int64           `json:"-"`
 }
 
 // AuditEvent is one entry of a tenant's audit trail (WIRE §8).
@@ -207,4 +219,32 @@ type MayActGrant struct {
 	RevokedAt time.Time `json:"revoked_at,omitzero"`
 	CreatedAt time.Time `json:"created_at"`
 	Version   int64     `json:"-"`
+}
+
+// SoftwarePublisher is a software statement issuer a tenant trusts: its iss
+// and its public keys (a JWKS).
+type SoftwarePublisher struct {
+	Issuer string          `json:"iss"`
+	JWKS   json.RawMessage `json:"jwks"`
+}
+
+// InitialAccessToken lets its holder register a client on a tenant whose
+// registration policy requires one (RFC 7591 §3). Only its SHA-256 is stored.
+type InitialAccessToken struct {
+	ID        string    `json:"id"`
+	Hash      []byte    `json:"hash"`
+	Name      string    `json:"name,omitempty"`
+	SingleUse bool      `json:"single_use"`
+	Uses      int       `json:"uses"`
+	ExpiresAt time.Time `json:"expires_at"`
+	RevokedAt time.Time `json:"revoked_at,omitzero"`
+	UsedAt    time.Time `json:"used_at,omitzero"`
+	CreatedBy string    `json:"created_by,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	Version   int64     `json:"-"`
+}
+
+// UsableAt reports whether the token admits a registration at now.
+func (k InitialAccessToken) UsableAt(now time.Time) bool {
+	return k.RevokedAt.IsZero() && now.Before(k.ExpiresAt) && !(k.SingleUse && k.Uses > 0)
 }

@@ -2,6 +2,7 @@ package token
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -35,6 +36,9 @@ type Handler struct {
 	// Nonces issues server DPoP nonces for tenants that turn them on; nil
 	// means no tenant can (a tenant asking for them then fails closed).
 	Nonces *dpop.Nonces
+	// RemoteKeys fetches the keys of private_key_jwt clients registered
+	// with a jwks_uri (register.RemoteKeySet over the SSRF-safe fetcher).
+	RemoteKeys func(ctx context.Context, uri string) (json.RawMessage, error)
 
 	once   sync.Once
 	auth   *oauth.Authenticator
@@ -48,7 +52,7 @@ func (h *Handler) init() {
 		if h.Now == nil {
 			h.Now = time.Now
 		}
-		h.auth = &oauth.Authenticator{Clients: h.Store, Now: h.Now}
+		h.auth = &oauth.Authenticator{Clients: h.Store, Now: h.Now, RemoteKeys: h.RemoteKeys}
 		h.ring = &accesstoken.Keyring{Source: h.Store, Cache: h.Keys, Now: h.Now}
 		h.proofs = dpop.Validator{Now: h.Now, Window: h.DPoPWindow}
 		h.grants = map[string]grant{

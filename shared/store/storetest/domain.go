@@ -32,6 +32,7 @@ func Run(t *testing.T, newTable TableFactory) {
 		{"SigningKeyRotation", domainRotation},
 		{"Activity", domainActivity},
 		{"UserCascade", domainCascade},
+		{"DCR", domainDCR},
 	}
 	for _, tier := range tiers {
 		t.Run(tier.name, func(t *testing.T) {

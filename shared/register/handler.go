@@ -1,0 +1,367 @@
+package register
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"maps"
+	"mime"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sharkauth/serverless/shared/audit"
+	"github.com/sharkauth/serverless/shared/fetch"
+	"github.com/sharkauth/serverless/shared/httpx"
+	"github.com/sharkauth/serverless/shared/ids"
+	"github.com/sharkauth/serverless/shared/oauth"
+	"github.com/sharkauth/serverless/shared/store"
+	"github.com/sharkauth/serverless/shared/tenant"
+)
+
+// Store is what the register function uses of the domain store; *store.Store satisfies it.
+type Store interface {
+	GetTenant(ctx context.Context, id tenant.ID) (store.Tenant, error)
+	GetClient(ctx context.Context, t tenant.ID, clientID string) (store.Client, error)
+	RegisterClient(ctx context.Context, t tenant.ID, c store.Client, iat *store.InitialAccessToken, ev store.AuditEvent) error
+	ChangeClient(ctx context.Context, t tenant.ID, clientID string, mutate func(*store.Client) error, ev func(store.Client) store.AuditEvent) (store.Client, error)
+	InitialAccessTokenByHash(ctx context.Context, t tenant.ID, hash []byte) (store.InitialAccessToken, error)
+	Hit(ctx context.Context, t tenant.ID, name string, window time.Duration, limit int) (store.RateDecision, error)
+}
+
+// Registration policies of a tenant (store.Tenant.DCRPolicy; "" is open).
+const (
+	PolicyOpen               = "open"
+	PolicyInitialAccessToken = "initial_access_token"
+	PolicySoftwareStatement  = "software_statement"
+	PolicyClosed             = "closed"
+)
+
+// Policies are the valid DCRPolicy values.
+var Policies = []string{PolicyOpen, PolicyInitialAccessToken, PolicySoftwareStatement, PolicyClosed}
+
+// Limits bound registrations per tenant and per source address within a
+// window; the counters live in the table, so they hold across instances.
+type Limits struct {
+	PerTenant  int
+	PerAddress int
+	Window     time.Duration
+}
+
+// DefaultLimits are generous for people and tight for floods.
+var DefaultLimits = Limits{PerTenant: 600, PerAddress: 60, Window: time.Minute}
+
+// RateLimited is the code of a 429 (WIRE §3).
+const RateLimited oauth.Code = "slow_down"
+
+// Handler serves /oauth/register (RFC 7591) and /oauth/register/{client_id}
+// (RFC 7592) for the request's tenant.
+type Handler struct {
+	Store Store
+	Now   func() time.Time
+	// Fetcher fetches jwks_uri documents; nil refuses jwks_uri.
+	Fetcher *fetch.Fetcher
+	// Limits default to DefaultLimits.
+	Limits Limits
+}
+
+// Register adds the routes to mux (tenant-free paths).
+func (h *Handler) Register(mux *http.ServeMux) {
+	mux.Handle("POST /oauth/register", oauth.Handle(h.register))
+	mux.Handle("GET /oauth/register/{client_id}", oauth.Handle(h.read))
+	mux.Handle("PUT /oauth/register/{client_id}", oauth.Handle(h.update))
+	mux.Handle("DELETE /oauth/register/{client_id}", oauth.Handle(h.delete))
+	mux.Handle("POST /oauth/register/{client_id}/secret", oauth.Handle(h.rotateSecret))
+	mux.Handle("DELETE /oauth/register/{client_id}/registration-token", oauth.Handle(h.rotateRAT))
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now == nil {
+		return time.Now().UTC()
+	}
+	return h.Now().UTC()
+}
+
+func (h *Handler) limits() Limits {
+	l := h.Limits
+	if l.Window <= 0 {
+		l.Window = DefaultLimits.Window
+	}
+	if l.PerTenant <= 0 {
+		l.PerTenant = DefaultLimits.PerTenant
+	}
+	if l.PerAddress <= 0 {
+		l.PerAddress = DefaultLimits.PerAddress
+	}
+	return l
+}
+
+// current returns the request's tenant and its record.
+func (h *Handler) current(r *http.Request) (tenant.Tenant, store.Tenant, error) {
+	t, ok := tenant.From(r.Context())
+	if !ok {
+		return t, store.Tenant{}, oauth.Internal(errors.New("register: no tenant in context"))
+	}
+	if rec, ok := store.TenantOf(r.Context()); ok && rec.ID == t.ID.String() {
+		return t, rec, nil
+	}
+	rec, err := h.Store.GetTenant(r.Context(), t.ID)
+	if err != nil {
+		return t, rec, oauth.Internal(err)
+	}
+	return t, rec, nil
+}
+
+// SourceAddress is the request's client address (API Gateway's sourceIp,
+// which the adapter puts in RemoteAddr).
+func SourceAddress(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
+}
+
+// rateLimit counts this registration per source address, then per tenant
+// (so one address over its limit does not use up the tenant's).
+func (h *Handler) rateLimit(r *http.Request, t tenant.Tenant) error {
+	l := h.limits()
+	for _, c := range []struct {
+		name  string
+		limit int
+	}{{"dcr|addr|" + SourceAddress(r), l.PerAddress}, {"dcr|tenant", l.PerTenant}} {
+		d, err := h.Store.Hit(r.Context(), t.ID, c.name, l.Window, c.limit)
+		if err != nil {
+			return oauth.Internal(err)
+		}
+		if !d.Allowed {
+			secs := int64((d.RetryAfter + time.Second - 1) / time.Second)
+			return (&oauth.Error{Code: RateLimited, Status: http.StatusTooManyRequests, Description: "too many registrations; retry later"}).
+				WithHeader("Retry-After", strconv.FormatInt(max(secs, 1), 10))
+		}
+	}
+	return nil
+}
+
+// readBody reads a JSON registration body: another content type is 400,
+// more than 1 MiB is 413.
+func readBody(r *http.Request) (map[string]json.RawMessage, error) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+		return nil, oauth.New(oauth.InvalidRequest, "the body must be application/json")
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, httpx.MaxBody+1))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) || len(body) > httpx.MaxBody {
+		return nil, &oauth.Error{Code: oauth.InvalidRequest, Status: http.StatusRequestEntityTooLarge, Description: "request body too large"}
+	}
+	if err != nil {
+		return nil, oauth.New(oauth.InvalidRequest, "the body could not be read").WithCause(err)
+	}
+	return DecodeFields(body)
+}
+
+// bearer returns the request's Bearer token ("" when none was sent).
+func bearer(r *http.Request) (string, bool) {
+	vals := r.Header.Values("Authorization")
+	if len(vals) != 1 {
+		return "", len(vals) > 1
+	}
+	scheme, tok, ok := strings.Cut(vals[0], " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", true
+	}
+	tok = strings.TrimSpace(tok)
+	return tok, tok != ""
+}
+
+// invalidToken is the 401 of a missing or wrong registration access token
+// or initial access token (RFC 6750 §3).
+func invalidToken(t tenant.Tenant, desc string) *oauth.Error {
+	return oauth.New(oauth.InvalidToken, desc).WithHeader("WWW-Authenticate",
+		`Bearer realm="`+strings.NewReplacer(`"`, "", `\`, "").Replace(t.Issuer)+`", error="invalid_token"`)
+}
+
+// register is POST /oauth/register.
+func (h *Handler) register(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	t, rec, err := h.current(r)
+	if err != nil {
+		return err
+	}
+	policy := rec.DCRPolicy
+	if policy == "" {
+		policy = PolicyOpen
+	}
+	if policy == PolicyClosed || !slices.Contains(Policies, policy) {
+		return oauth.New(oauth.AccessDenied, "registration is closed on this tenant")
+	}
+	if err := h.rateLimit(r, t); err != nil {
+		return err
+	}
+	var iat *store.InitialAccessToken
+	if policy == PolicyInitialAccessToken {
+		tok, sent := bearer(r)
+		if tok == "" {
+			if sent {
+				return invalidToken(t, "the initial access token is invalid")
+			}
+			return invalidToken(t, "an initial access token is required")
+		}
+		k, err := h.Store.InitialAccessTokenByHash(ctx, t.ID, ids.Hash(tok))
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return invalidToken(t, "the initial access token is invalid")
+		case err != nil:
+			return oauth.Internal(err)
+		case !k.UsableAt(h.now()):
+			return invalidToken(t, "the initial access token is invalid")
+		}
+		iat = &k
+	}
+	fields, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	m, err := h.metadata(ctx, t, rec, fields, policy == PolicySoftwareStatement)
+	if err != nil {
+		return err
+	}
+	now := h.now().Truncate(time.Microsecond)
+	c := store.Client{
+		ID: ids.New("agent_"), ClientID: ids.New("shark_dcr_"), Kind: "dcr",
+		Active: true, CreatedAt: now,
+	}
+	apply(&c, m, now)
+	secret, rat := "", ids.NewSecret()
+	if m.HasSecret() {
+		secret = ids.NewSecret()
+		c.SecretHash = ids.Hash(secret)
+	}
+	c.RATHash = ids.Hash(rat)
+	md := eventMetadata(m)
+	md["policy"] = policy
+	if iat != nil {
+		md["initial_access_token_id"] = iat.ID
+	}
+	ev := audit.New(r, now, audit.ClientRegistered, audit.Actor{Type: "client", ID: c.ClientID}, audit.Target{Type: "agent", ID: c.ID}, md)
+	if err := h.Store.RegisterClient(ctx, t.ID, c, iat, ev); err != nil {
+		if errors.Is(err, store.ErrTokenUnusable) {
+			return invalidToken(t, "the initial access token is invalid")
+		}
+		return oauth.Internal(err)
+	}
+	oauth.WriteJSON(w, http.StatusCreated, document(t, c, m, secret, rat))
+	return nil
+}
+
+// metadata validates a registration (POST or PUT): the software statement
+// first (its claims override the request's), then the fields, the tenant's
+// scopes and the client's remote keys.
+func (h *Handler) metadata(ctx context.Context, t tenant.Tenant, rec store.Tenant, fields map[string]json.RawMessage, statementRequired bool) (Metadata, error) {
+	raw, err := stringField(fields, "software_statement", maxStatement)
+	if err != nil {
+		return Metadata{}, err
+	}
+	switch {
+	case raw != "":
+		claims, err := VerifyStatement(raw, rec.SoftwarePublishers, h.now())
+		if err != nil {
+			return Metadata{}, err
+		}
+		maps.Copy(fields, claims)
+	case statementRequired:
+		return Metadata{}, oauth.New(InvalidSoftwareStatement, "a software statement is required on this tenant")
+	}
+	m, err := Parse(fields)
+	if err != nil {
+		return Metadata{}, err
+	}
+	if len(rec.Scopes) > 0 {
+		for _, s := range strings.Fields(m.Scope) {
+			if !slices.Contains(rec.Scopes, s) {
+				return Metadata{}, metaErr("scope " + safe(s) + " is not offered by this tenant")
+			}
+		}
+	}
+	if m.JWKSURI != "" {
+		if _, err := RemoteKeySet(ctx, h.Fetcher, m.JWKSURI); err != nil {
+			return Metadata{}, err
+		}
+	}
+	return m, nil
+}
+
+// apply writes the registered metadata onto the stored client.
+func apply(c *store.Client, m Metadata, now time.Time) {
+	c.Name = m.ClientName
+	c.AuthMethod = m.TokenEndpointAuthMethod
+	c.GrantTypes = slices.Clone(m.GrantTypes)
+	c.Scopes = strings.Fields(m.Scope)
+	if c.Scopes == nil {
+		c.Scopes = []string{}
+	}
+	c.RedirectURIs = slices.Clone(m.RedirectURIs)
+	c.DPoPBound = m.DPoPBound
+	c.JWKS = m.JWKS
+	c.JWKSURI = m.JWKSURI
+	c.Registration, _ = json.Marshal(m) // Metadata always marshals
+	c.UpdatedAt = now
+	if !m.HasSecret() {
+		c.SecretHash = nil
+	}
+}
+
+// eventMetadata is what an audit event says about a registration: never a
+// secret, token or key.
+func eventMetadata(m Metadata) map[string]any {
+	md := map[string]any{
+		"client_name": m.ClientName, "grant_types": m.GrantTypes,
+		"token_endpoint_auth_method": m.TokenEndpointAuthMethod, "scope": m.Scope,
+		"redirect_uris": m.RedirectURIs, "application_type": m.ApplicationType,
+	}
+	if m.SoftwareID != "" {
+		md["software_id"] = m.SoftwareID
+	}
+	if m.SoftwareStatement != "" {
+		md["software_statement"] = true
+	}
+	return md
+}
+
+// document is the client information response (RFC 7591 §3.2.1): the
+// registered metadata, the current values of what an admin may change,
+// and the credentials issued by this request (secret, rat).
+func document(t tenant.Tenant, c store.Client, m Metadata, secret, rat string) map[string]any {
+	doc := map[string]any{}
+	raw, _ := json.Marshal(m)
+	_ = json.Unmarshal(raw, &doc)
+	doc["client_name"] = c.Name
+	doc["grant_types"] = c.GrantTypes
+	if len(c.Scopes) > 0 {
+		doc["scope"] = strings.Join(c.Scopes, " ")
+	} else {
+		delete(doc, "scope")
+	}
+	doc["client_id"] = c.ClientID
+	doc["client_id_issued_at"] = c.CreatedAt.Unix()
+	doc["client_secret_expires_at"] = 0
+	doc["registration_client_uri"] = t.Issuer + "/oauth/register/" + c.ClientID
+	if secret != "" {
+		doc["client_secret"] = secret
+	}
+	if rat != "" {
+		doc["registration_access_token"] = rat
+	}
+	return doc
+}
+
+// registered reads the metadata a client was registered with.
+func registered(c store.Client) Metadata {
+	var m Metadata
+	_ = json.Unmarshal(c.Registration, &m)
+	return m
+}
