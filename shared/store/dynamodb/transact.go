@@ -2,6 +2,8 @@ package dynamodb
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -45,7 +47,10 @@ func (t *Table) Transact(ctx context.Context, writes []store.Write) error {
 		for i, w := range writes {
 			items[i] = t.txItem(w, replaceExpired[i], now)
 		}
-		_, err := t.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		// The token makes the SDK's own retries of this call idempotent: a
+		// retry after a lost answer does not run the writes again (and so
+		// cannot fail its own conditions).
+		_, err := t.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items, ClientRequestToken: aws.String(requestToken())})
 		if err == nil {
 			return nil
 		}
@@ -140,4 +145,11 @@ func (t *Table) txItem(w store.Write, replaceExpired bool, now int64) types.Tran
 		cc.ExpressionAttributeNames, cc.ExpressionAttributeValues = e.names, e.values
 		return types.TransactWriteItem{ConditionCheck: cc}
 	}
+}
+
+// requestToken is a ClientRequestToken: 32 random hex characters.
+func requestToken() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
