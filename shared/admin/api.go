@@ -153,7 +153,7 @@ func checkScopes(field string, v *[]string) error {
 	return nil
 }
 
-// checkID validates an id taken from a request (path or body).
+// idPattern bounds an id taken from a request (path or body) before it reaches a key.
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9_.:@-]{1,200}$`)
 
 // timeJSON renders an optional time as RFC 3339 or null.
@@ -193,7 +193,7 @@ func offsetPage(c call) (limit, offset int, err error) {
 	return limit, offset, nil
 }
 
-// parseTime reads an optional RFC 3339 time field that must lie after now.
+// parseFuture reads an optional RFC 3339 time field that must lie after now.
 func parseFuture(field string, v *string, now time.Time) (time.Time, error) {
 	if v == nil || *v == "" {
 		return time.Time{}, nil

@@ -47,10 +47,37 @@ func signingKeyView(k store.SigningKey, now time.Time) signingKeyJSON {
 	return v
 }
 
+// promoteDue makes a next key that has been published for the JWKS cache
+// lifetime current (promotion is lazy: whoever looks at the keys first does
+// it). The retired key stays published for the tenant's longest token
+// lifetime plus a cache lifetime.
+func (a *API) promoteDue(c call) error {
+	ks, err := a.Store.SigningKeys(c.ctx, c.t)
+	if err != nil {
+		return err
+	}
+	next, due := store.DueNext(ks, c.now, discovery.JWKSMaxAge)
+	if !due {
+		return nil
+	}
+	tn, err := a.Store.GetTenant(c.ctx, c.t)
+	if err != nil {
+		return err
+	}
+	lifetime := time.Duration(max(tn.MaxTokenLifetime, store.DefaultMaxTokenLifetime)) * time.Second
+	ev := audit.New(c.r, c.now, audit.SigningKeyRotated, audit.Actor{Type: "system", ID: "promotion"}, audit.Target{Type: "signing_key", ID: next.KID},
+		map[string]any{"mode": "promotion", "new_kid": next.KID})
+	_, err = a.Store.PromoteSigningKey(c.ctx, c.t, discovery.JWKSMaxAge, lifetime+discovery.JWKSMaxAge, ev)
+	return err
+}
+
 func (a *API) listSigningKeys(w http.ResponseWriter, r *http.Request) error {
 	c, err := a.call(r)
 	if err != nil {
 		return err
+	}
+	if err := a.promoteDue(c); err != nil {
+		return storeErr(err, "")
 	}
 	ks, err := a.Store.SigningKeys(c.ctx, c.t)
 	if err != nil {
@@ -83,6 +110,11 @@ func (a *API) rotateSigningKey(w http.ResponseWriter, r *http.Request) error {
 	}
 	if mode != store.RotateScheduled && mode != store.RotateEmergency {
 		return invalid("mode", "must be scheduled or emergency")
+	}
+	// A due next key becomes current first, so a new rotation never
+	// discards a key that caches already hold.
+	if err := a.promoteDue(c); err != nil {
+		return storeErr(err, "")
 	}
 	before, err := a.Store.SigningKeys(c.ctx, c.t)
 	if err != nil {

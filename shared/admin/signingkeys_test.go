@@ -58,19 +58,24 @@ func TestSigningKeys(t *testing.T) {
 	if ev := h.events(root)[r.str("audit_event_id")]; ev.Event != "signing_key.rotated" || ev.Metadata["mode"] != "scheduled" {
 		t.Fatalf("event: %+v", ev)
 	}
-	// Promotion is lazy (whoever signs next): once due, the next key becomes current.
-	h.clock.Advance(5 * time.Minute)
-	ev := h.lastEvent(root, "signing_key.rotated")
-	ev.ID, ev.CreatedAt = "aud_promotion", h.env.Store.Now()
-	if ok, err := h.env.Store.PromoteSigningKey(t.Context(), root, 5*time.Minute, time.Hour, ev); !ok || err != nil {
-		t.Fatalf("promote: %v %v", ok, err)
+	// Promotion is lazy: before the JWKS cache lifetime nothing changes; after
+	// it, the next look at the keys makes the next key current.
+	h.clock.Advance(4 * time.Minute)
+	for _, k := range h.do("GET", "/api/v1/admin/signing-keys", h.key, nil).list("data") {
+		if k["kid"] == nextKid && k["state"] != "next" {
+			t.Fatalf("promoted before the cache lifetime: %v", k)
+		}
 	}
+	h.clock.Advance(time.Minute)
 	states := map[string]string{}
 	for _, k := range h.do("GET", "/api/v1/admin/signing-keys", h.key, nil).list("data") {
 		states[k["kid"].(string)] = k["state"].(string)
 	}
 	if states[oldKid] != "retired" || states[nextKid] != "current" {
 		t.Fatalf("states: %v", states)
+	}
+	if ev := h.lastEvent(root, "signing_key.rotated"); ev.Metadata["mode"] != "promotion" || ev.TargetID != nextKid {
+		t.Fatalf("promotion event: %+v", ev)
 	}
 	if kids := h.jwksKids("/.well-known/jwks.json"); !slices.Equal(kids, []string{nextKid, oldKid}) {
 		t.Fatalf("retired key must stay published: %v", kids)
@@ -100,4 +105,29 @@ func TestSigningKeys(t *testing.T) {
 	h.do("POST", "/api/v1/admin/signing-keys/rotate", h.key, map[string]any{"mode": "sideways"}).want(400, "invalid_request", "mode")
 	h.do("POST", "/api/v1/admin/signing-keys/rotate", h.key, map[string]any{"mode": 1}).want(400, "invalid_request", "mode")
 	h.do("POST", "/api/v1/admin/signing-keys/rotate", h.key, "[1]").want(400, "invalid_request", "")
+}
+
+// A scheduled rotation while a due next key waits promotes that key first:
+// the new rotation never discards a key that JWKS caches already hold.
+func TestScheduledRotationPromotesADueKeyFirst(t *testing.T) {
+	h := newHarness(t)
+	first := h.do("POST", "/api/v1/admin/signing-keys/rotate", h.key, nil)
+	first.want(200, "", "")
+	h.clock.Advance(6 * time.Minute)
+	second := h.do("POST", "/api/v1/admin/signing-keys/rotate", h.key, map[string]any{"mode": "scheduled"})
+	second.want(200, "", "")
+	states := map[string]string{}
+	for _, k := range h.do("GET", "/api/v1/admin/signing-keys", h.key, nil).list("data") {
+		states[k["kid"].(string)] = k["state"].(string)
+	}
+	if states[first.str("kid")] != "current" || states[second.str("kid")] != "next" {
+		t.Fatalf("states: %v", states)
+	}
+	// Before the cache lifetime, a second scheduled rotation replaces the
+	// pending next key, which never signed.
+	third := h.do("POST", "/api/v1/admin/signing-keys/rotate", h.key, nil)
+	third.want(200, "", "")
+	if kids := h.jwksKids("/.well-known/jwks.json"); slices.Contains(kids, second.str("kid")) || !slices.Contains(kids, third.str("kid")) {
+		t.Fatalf("JWKS: %v", kids)
+	}
 }

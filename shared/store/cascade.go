@@ -113,11 +113,14 @@ func (s *Store) deactivate(ctx context.Context, t tenant.ID, clients []Client, a
 		}
 		err := s.table.Transact(ctx, writes)
 		var canceled *TxCanceled
-		if err == nil || attempt == 3 || !(errors.As(err, &canceled) || errors.Is(err, ErrTxConflict)) {
-			if canceled != nil {
-				return fmt.Errorf("%w: clients changed concurrently", ErrConflict)
-			}
+		lost := errors.As(err, &canceled) || errors.Is(err, ErrTxConflict)
+		switch {
+		case err == nil:
+			return nil
+		case !lost:
 			return err
+		case attempt == 3:
+			return fmt.Errorf("%w: clients changed concurrently", ErrConflict)
 		}
 		// Re-read the batch: one of them changed (or was deleted) since read.
 		fresh := clients[:0:0]

@@ -143,3 +143,24 @@ def test_apps_grants_signing_keys_and_bulk_revoke(stack, admin):
     bulk = OAuthClient(base_url=stack.url, token=stack.key("admin")).bulk_revoke_by_pattern(
         client_id_pattern="shark_agent_*", reason="incident")
     assert bulk.pattern_matched == "shark_agent_*" and bulk.audit_event_id.startswith("aud_")
+
+
+def test_path_tenant_admin_api_and_isolation(stack, admin):
+    """/t/{tenant}/api/v1 is routed by the template to the admin function; a tenant's
+    key works only on its own URL, and nothing crosses tenants."""
+    created = requests.post(f"{stack.url}/platform/v1/tenants", json={"id": "acme"},
+                            headers={"Authorization": f"Bearer {stack.key('platform')}"})
+    assert created.status_code == 201, created.text
+    acme = Client(base_url=f"{stack.url}/t/acme", token=created.json()["admin_key"])
+    agent = acme.agents.register_agent(app_id="app_acme", name="acme-agent", scopes=["mcp:read"])
+    assert [a["id"] for a in acme.agents.list_agents()] == [agent["id"]]
+    assert admin.agents.list_agents() == []
+    with pytest.raises(SharkAPIError) as err:
+        admin.agents.get_agent(agent["id"])
+    assert err.value.status == 404
+    cross = Client(base_url=f"{stack.url}/t/acme", token=stack.key("admin"))
+    with pytest.raises(SharkAPIError) as err:
+        cross.agents.list_agents()
+    assert err.value.status == 401
+    unknown = requests.get(f"{stack.url}/t/nope/api/v1/agents", headers={"Authorization": f"Bearer {stack.key('admin')}"})
+    assert unknown.status_code == 404 and unknown.json()["message"] == "unknown tenant"
