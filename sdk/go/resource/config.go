@@ -151,7 +151,8 @@ func New(cfg Config) (*Verifier, error) {
 	if pub.RawQuery != "" {
 		return nil, errors.New("resource: PublicURL must not have a query")
 	}
-	base, ok := normalizeHTU(strings.TrimSuffix(cfg.PublicURL, "/"))
+	base, ok := normalizeHTU(cfg.PublicURL)
+	base = strings.TrimSuffix(base, "/")
 	if !ok {
 		return nil, errors.New("resource: PublicURL cannot be normalised")
 	}
