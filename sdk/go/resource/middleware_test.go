@@ -20,6 +20,7 @@ func TestMiddleware(t *testing.T) {
 		code       string // error in the challenge ("" = none)
 		scheme     string // challenge carrying the error
 		wantScope  string // scope param of the challenge
+		desc       string // a word the error_description must contain
 		wantSub    string
 		wantScheme string
 	}
@@ -147,7 +148,7 @@ func TestMiddleware(t *testing.T) {
 			}},
 
 		// DPoP: stolen tokens and bad proofs.
-		{name: "stolen dpop-bound token presented as Bearer", status: 401, code: "invalid_token", scheme: "Bearer",
+		{name: "stolen dpop-bound token presented as Bearer", status: 401, code: "invalid_token", scheme: "Bearer", desc: "DPoP scheme",
 			req: func(t *testing.T, e *env) *http.Request { return post("Bearer "+e.boundToken(newProver(t), nil), "") }},
 		{name: "stolen dpop-bound token with a proof by another key", status: 401, code: "invalid_token", scheme: "DPoP",
 			req: func(t *testing.T, e *env) *http.Request {
@@ -156,7 +157,7 @@ func TestMiddleware(t *testing.T) {
 			}},
 		{name: "stolen bound token without a proof", status: 401, code: "invalid_dpop_proof", scheme: "DPoP",
 			req: func(t *testing.T, e *env) *http.Request { return post("DPoP "+e.boundToken(newProver(t), nil), "") }},
-		{name: "replayed proof", status: 401, code: "invalid_dpop_proof", scheme: "DPoP",
+		{name: "replayed proof", status: 401, code: "invalid_dpop_proof", scheme: "DPoP", desc: "already used",
 			req: func(t *testing.T, e *env) *http.Request {
 				p := newProver(t)
 				tok := e.boundToken(p, nil)
@@ -255,7 +256,7 @@ func TestMiddleware(t *testing.T) {
 				c := map[string]any{"jti": "j1", "htm": "POST", "htu": testHTU, "iat": e.clock.Now().Unix(), "ath": ath(tok)}
 				return post("DPoP "+tok, signCompact(t, s, c))
 			}},
-		{name: "proof with the private key in jwk", status: 401, code: "invalid_dpop_proof", scheme: "DPoP",
+		{name: "proof with the private key in jwk", status: 401, code: "invalid_dpop_proof", scheme: "DPoP", desc: "private",
 			req: func(t *testing.T, e *env) *http.Request {
 				p := newProver(t)
 				tok := e.boundToken(p, nil)
@@ -325,6 +326,9 @@ func TestMiddleware(t *testing.T) {
 				return
 			}
 			checkChallenges(t, e, w, c.code, c.scheme, c.wantScope)
+			if c.desc != "" && !strings.Contains(challenge(w, c.scheme), c.desc) {
+				t.Errorf("challenge %q does not name the rule (%q)", challenge(w, c.scheme), c.desc)
+			}
 		})
 	}
 	if errs*2 < len(cases) {
