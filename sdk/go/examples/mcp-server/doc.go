@@ -1,0 +1,18 @@
+// Command mcp-server is a tiny MCP-style HTTP server protected by the
+// resource package: POST {resource path} answers JSON-RPC 2.0 initialize,
+// tools/list and tools/call (tool "whoami") with the caller's verified
+// claims, and the RFC 9728 protected-resource metadata is served at its
+// well-known location. It lives in the sdk/go module, so it builds against
+// this version of the package.
+//
+// Configuration (flags, or the environment when a flag is not given):
+//
+//	-issuer     SHARK_ISSUER      token issuer, e.g. http://localhost:8080
+//	-resource   MCP_RESOURCE      this server's resource URL (default http://127.0.0.1:9090/mcp)
+//	-listen     MCP_LISTEN        listen address (default 127.0.0.1:9090)
+//	-public-url MCP_PUBLIC_URL    external base URL for DPoP htu (default: origin of -resource)
+//	-scopes     MCP_SCOPES        required scopes, space-separated (default mcp:read)
+//	-require-dpop MCP_REQUIRE_DPOP refuse bearer tokens (true/false)
+//	SHARK_INTROSPECT_CLIENT_ID, SHARK_INTROSPECT_CLIENT_SECRET: when both are
+//	set, every token is also introspected (immediate revocation).
+package main
