@@ -127,7 +127,9 @@ func TestMCPServer(t *testing.T) {
 
 	agent := newAgentKey(t)
 	bound := is.token(t, now, resourceURL, "mcp:read", agent.jkt)
-	rpc := func(method string) string { return `{"jsonrpc":"2.0","id":7,"method":"` + method + `","params":{"name":"whoami"}}` }
+	rpc := func(method string) string {
+		return `{"jsonrpc":"2.0","id":7,"method":"` + method + `","params":{"name":"whoami"}}`
+	}
 	cases := []struct {
 		name     string
 		method   string
