@@ -20,11 +20,15 @@ import (
 type Introspection struct {
 	// Endpoint defaults to Issuer + "/oauth/introspect".
 	Endpoint string
-	// ClientID and ClientSecret authenticate with client_secret_basic
-	// (a client may introspect only its own tokens).
+	// ClientID and ClientSecret authenticate with client_secret_basic.
+	// SharkAuth lets a client introspect only its own tokens (others come
+	// back inactive, so they are refused): use this only when the resource
+	// server's client is the one the tokens were issued to.
 	ClientID, ClientSecret string
-	// BearerKey authenticates with an admin key (Authorization: Bearer),
-	// used when ClientID is empty.
+	// BearerKey authenticates with the tenant's admin key
+	// (Authorization: Bearer sk_live_...), which may introspect every token
+	// of the tenant; used when ClientID is empty. This is the usual choice
+	// for a resource server accepting tokens of many agents.
 	BearerKey string
 	// CacheTTL of an answer; default 5 s, at most 60 s. Revocation takes
 	// effect here within CacheTTL.

@@ -13,6 +13,8 @@
 //	-public-url MCP_PUBLIC_URL    external base URL for DPoP htu (default: origin of -resource)
 //	-scopes     MCP_SCOPES        required scopes, space-separated (default mcp:read)
 //	-require-dpop MCP_REQUIRE_DPOP refuse bearer tokens (true/false)
-//	SHARK_INTROSPECT_CLIENT_ID, SHARK_INTROSPECT_CLIENT_SECRET: when both are
-//	set, every token is also introspected (immediate revocation).
+//	SHARK_INTROSPECT_ADMIN_KEY (the tenant's admin key), or
+//	SHARK_INTROSPECT_CLIENT_ID and SHARK_INTROSPECT_CLIENT_SECRET: every token
+//	is also introspected (immediate revocation). A client may introspect only
+//	its own tokens, so a server accepting many agents uses the admin key.
 package main

@@ -85,7 +85,9 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (reso
 		Issuer: strings.TrimSuffix(*issuer, "/"), Resource: *res, PublicURL: *public,
 		Scopes: strings.Fields(*scopes), RequireDPoP: rd, ResourceName: "SharkAuth example MCP server",
 	}
-	if id, secret := getenv("SHARK_INTROSPECT_CLIENT_ID"), getenv("SHARK_INTROSPECT_CLIENT_SECRET"); id != "" && secret != "" {
+	if key := getenv("SHARK_INTROSPECT_ADMIN_KEY"); key != "" {
+		cfg.Introspection = &resource.Introspection{BearerKey: key}
+	} else if id, secret := getenv("SHARK_INTROSPECT_CLIENT_ID"), getenv("SHARK_INTROSPECT_CLIENT_SECRET"); id != "" && secret != "" {
 		cfg.Introspection = &resource.Introspection{ClientID: id, ClientSecret: secret}
 	}
 	return cfg, *listen, nil

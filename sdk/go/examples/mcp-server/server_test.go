@@ -267,6 +267,19 @@ func TestParseConfig(t *testing.T) {
 					t.Fatalf("%+v %s", cfg, listen)
 				}
 			}},
+		{name: "introspection with the admin key", args: []string{"-issuer", "http://a.example"},
+			env: map[string]string{"SHARK_INTROSPECT_ADMIN_KEY": "sk_live_x", "SHARK_INTROSPECT_CLIENT_ID": "c", "SHARK_INTROSPECT_CLIENT_SECRET": "s"},
+			check: func(t *testing.T, cfg resource.Config, _ string) {
+				if cfg.Introspection == nil || cfg.Introspection.BearerKey != "sk_live_x" || cfg.Introspection.ClientID != "" {
+					t.Fatalf("%+v", cfg.Introspection)
+				}
+			}},
+		{name: "no introspection by default", args: []string{"-issuer", "http://a.example"},
+			check: func(t *testing.T, cfg resource.Config, _ string) {
+				if cfg.Introspection != nil {
+					t.Fatal("introspection configured")
+				}
+			}},
 		{name: "flag wins over environment", args: []string{"-issuer", "http://a.example"}, env: map[string]string{"SHARK_ISSUER": "http://b.example"},
 			check: func(t *testing.T, cfg resource.Config, _ string) {
 				if cfg.Issuer != "http://a.example" {
