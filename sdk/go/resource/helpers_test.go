@@ -276,7 +276,7 @@ const (
 
 // env is one verifier against one test issuer, with a clock.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	clock *clock
 	key   signingKey
 	is    *testIssuer
@@ -284,7 +284,7 @@ type env struct {
 	h     http.Handler
 }
 
-func newEnv(t *testing.T, edit func(*Config)) *env {
+func newEnv(t testing.TB, edit func(*Config)) *env {
 	t.Helper()
 	e := &env{t: t, clock: newClock(), key: newSigningKey(t, "kid-current")}
 	e.is = newTestIssuer(t, e.key)
