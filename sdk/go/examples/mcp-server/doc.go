@@ -1,8 +1,10 @@
 // Command mcp-server is a tiny MCP-style HTTP server protected by the
 // resource package: POST {resource path} answers JSON-RPC 2.0 initialize,
 // tools/list and tools/call (tool "whoami") with the caller's verified
-// claims, and the RFC 9728 protected-resource metadata is served at its
-// well-known location. It lives in the sdk/go module, so it builds against
+// claims; GET on any other path answers {"path","caller"} (what the
+// integration guides call, e.g. GET {resource}/resource); the RFC 9728
+// protected-resource metadata is served at its well-known location and
+// GET /healthz answers without authentication. It lives in the sdk/go module, so it builds against
 // this version of the package.
 //
 // Configuration (flags, or the environment when a flag is not given):

@@ -11,8 +11,10 @@ import (
 
 const maxBody = 1 << 20
 
-// newServer serves the MCP endpoint at the resource's path behind the
-// middleware, and the protected-resource metadata.
+// newServer serves, behind the middleware, the MCP endpoint (POST at the
+// resource's path) and a plain "who am I" JSON answer for GET on any other
+// path (what the integration guides call: GET {resource}/resource); and,
+// without authentication, the protected-resource metadata and /healthz.
 func newServer(v *resource.Verifier, resourceURL string) (http.Handler, error) {
 	u, err := url.Parse(resourceURL)
 	if err != nil {
@@ -24,8 +26,25 @@ func newServer(v *resource.Verifier, resourceURL string) (http.Handler, error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET "+v.MetadataPath(), v.MetadataHandler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+	})
 	mux.Handle("POST "+path, v.Middleware(http.HandlerFunc(serveMCP)))
+	mux.Handle("GET /", v.Middleware(http.HandlerFunc(serveWhoAmI)))
 	return mux, nil
+}
+
+// serveWhoAmI answers GET with the caller's verified claims.
+func serveWhoAmI(w http.ResponseWriter, r *http.Request) {
+	claims, ok := resource.ClaimsFrom(r.Context())
+	if !ok {
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(map[string]any{"path": r.URL.Path, "caller": callerOf(claims)})
 }
 
 type rpcRequest struct {
@@ -72,7 +91,7 @@ var whoami = map[string]any{
 func serveMCP(w http.ResponseWriter, r *http.Request) {
 	claims, ok := resource.ClaimsFrom(r.Context())
 	if !ok {
-		http.Error(w, `{"error":"unauthorized"}`, http.StatusUnauthorized)
+		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
 	var req rpcRequest

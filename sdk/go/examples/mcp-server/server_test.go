@@ -139,7 +139,9 @@ func TestMCPServer(t *testing.T) {
 		status   int
 		wantErr  string // error in the WWW-Authenticate challenge
 		rpcError int
-		caller   bool // the result reports the caller
+		caller   bool   // the result reports the caller
+		url      string // path instead of the resource URL
+		whoami   bool   // a GET answer with the caller
 	}{
 		{name: "tools/list with a DPoP-bound token", method: "POST", body: rpc("tools/list"), authz: "DPoP " + bound,
 			dpop: func() string { return agent.proof(t, "POST", resourceURL, bound, now) }, status: 200, caller: true},
@@ -159,11 +161,24 @@ func TestMCPServer(t *testing.T) {
 			authz: "Bearer " + is.token(t, now, "http://127.0.0.1:1/mcp", "mcp:read", ""), status: 401, wantErr: "invalid_token"},
 		{name: "token without mcp:read", method: "POST", body: rpc("tools/list"),
 			authz: "Bearer " + is.token(t, now, resourceURL, "mcp:write", ""), status: 403, wantErr: "insufficient_scope"},
-		{name: "GET on the MCP endpoint", method: "GET", authz: "DPoP " + bound, status: 405},
+		{name: "GET /resource as in the guides", method: "GET", url: "/resource", authz: "DPoP " + bound,
+			dpop: func() string {
+				return agent.proof(t, "GET", strings.TrimSuffix(resourceURL, "/mcp")+"/resource", bound, now)
+			}, status: 200, whoami: true},
+		{name: "GET /resource with a proof for POST", method: "GET", url: "/resource", authz: "DPoP " + bound,
+			dpop: func() string {
+				return agent.proof(t, "POST", strings.TrimSuffix(resourceURL, "/mcp")+"/resource", bound, now)
+			}, status: 401, wantErr: "invalid_dpop_proof"},
+		{name: "GET /resource without a token", method: "GET", url: "/resource", status: 401},
+		{name: "DELETE on the MCP endpoint", method: "DELETE", authz: "DPoP " + bound, status: 405},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			req, err := http.NewRequestWithContext(t.Context(), c.method, resourceURL, strings.NewReader(c.body))
+			target := resourceURL
+			if c.url != "" {
+				target = strings.TrimSuffix(resourceURL, "/mcp") + c.url
+			}
+			req, err := http.NewRequestWithContext(t.Context(), c.method, target, strings.NewReader(c.body))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -193,6 +208,16 @@ func TestMCPServer(t *testing.T) {
 				return
 			}
 			if c.status == 405 {
+				return
+			}
+			if c.whoami {
+				var got struct {
+					Path   string `json:"path"`
+					Caller caller `json:"caller"`
+				}
+				if err := json.Unmarshal(body, &got); err != nil || got.Path != c.url || got.Caller.JKT != agent.jkt {
+					t.Fatalf("whoami %s (%v)", body, err)
+				}
 				return
 			}
 			var resp struct {
@@ -228,6 +253,13 @@ func TestMCPServer(t *testing.T) {
 				}
 			}
 		})
+	}
+
+	// /healthz needs no token.
+	if res, err := ts.Client().Get(strings.TrimSuffix(resourceURL, "/mcp") + "/healthz"); err != nil || res.StatusCode != 200 {
+		t.Fatalf("healthz %v %v", res, err)
+	} else {
+		res.Body.Close()
 	}
 
 	// The challenge's resource_metadata URL serves the RFC 9728 document.
