@@ -40,7 +40,7 @@ type Claims struct {
 type Actor struct {
 	Subject string `json:"sub"`
 	// JKT is the actor's cnf.jkt when the authorization server recorded it.
-	JKT   string `json:"-"`
+	JKT   string `json:"jkt,omitempty"`
 	Actor *Actor `json:"act,omitempty"`
 }
 
