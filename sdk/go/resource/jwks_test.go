@@ -177,3 +177,33 @@ func TestJWKSKeepsKeysWhenRefetchFails(t *testing.T) {
 		t.Fatalf("fetches %d, want 2", n)
 	}
 }
+
+func TestJWKSUnknownKIDAfterFailedFetchIs503(t *testing.T) {
+	e := newEnv(t, nil)
+	e.is.mu.Lock()
+	e.is.jwksStatus = 502
+	e.is.mu.Unlock()
+	steps := []struct {
+		name string
+		want int
+		hits int32
+	}{
+		{"first fetch fails", 503, 1},
+		{"within the interval: the failure is remembered, no fetch", 503, 1},
+	}
+	for _, s := range steps {
+		if w := e.do(request("POST", testResource, "Bearer "+e.token(nil), "")); w.Code != s.want {
+			t.Fatalf("%s: %d, want %d", s.name, w.Code, s.want)
+		}
+		if n := e.is.jwksHits.Load(); n != s.hits {
+			t.Fatalf("%s: %d fetches, want %d", s.name, n, s.hits)
+		}
+	}
+	e.is.mu.Lock()
+	e.is.jwksStatus = 200
+	e.is.mu.Unlock()
+	e.clock.Advance(DefaultRefetchInterval)
+	if w := e.do(request("POST", testResource, "Bearer "+e.token(nil), "")); w.Code != 200 {
+		t.Fatalf("after recovery: %d", w.Code)
+	}
+}
