@@ -64,7 +64,8 @@ func (v *Verifier) Middleware(next http.Handler) http.Handler {
 }
 
 // RequireScopes returns middleware like Middleware that also requires
-// scopes.
+// scopes. It panics when a scope is not an RFC 6749 scope-token (a
+// programming error, caught at start-up).
 func (v *Verifier) RequireScopes(scopes ...string) func(http.Handler) http.Handler {
 	scopes = slices.Clone(scopes)
 	for _, s := range scopes {

@@ -47,6 +47,12 @@ func TestMiddleware(t *testing.T) {
 				tok := e.boundToken(p, nil)
 				return post("DPoP "+tok, p.proof(t, "POST", "HTTPS://MCP.Example.COM:443/%6Dcp?x=1#f", tok, e.clock.Now(), nil))
 			}},
+		{name: "proof htu with a raw space matches the percent-encoded path", status: 200,
+			req: func(t *testing.T, e *env) *http.Request {
+				p := newProver(t)
+				tok := e.boundToken(p, nil)
+				return request("POST", "https://mcp.example.com/a%20b", "DPoP "+tok, p.proof(t, "POST", "HTTPS://MCP.example.com:443/a b", tok, e.clock.Now(), nil))
+			}},
 		{name: "proof iat at the edge of the window", status: 200,
 			req: func(t *testing.T, e *env) *http.Request {
 				p := newProver(t)
