@@ -35,6 +35,9 @@ type Introspection struct {
 	CacheTTL time.Duration
 	// CacheSize bounds the cached answers; default 10000.
 	CacheSize int
+	// DisableCache asks the server on every request (revocation takes
+	// effect at once, at the cost of one round trip per request).
+	DisableCache bool
 }
 
 const maxIntrospectionBytes = 64 << 10
@@ -80,6 +83,9 @@ func newIntrospector(cfg *Config) (*introspector, error) {
 
 // active asks whether token is active, from the cache or the server.
 func (in *introspector) active(ctx context.Context, token string, exp time.Time) (bool, error) {
+	if in.cfg.Introspection.DisableCache {
+		return in.ask(ctx, token)
+	}
 	key := sha256.Sum256([]byte(token))
 	now := in.cfg.Now()
 	in.mu.Lock()

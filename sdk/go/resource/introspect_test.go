@@ -77,6 +77,24 @@ func TestIntrospectionCacheAndRevocation(t *testing.T) {
 	}
 }
 
+func TestIntrospectionWithoutCacheSeesRevocationAtOnce(t *testing.T) {
+	e := newEnv(t, func(c *Config) {
+		c.Introspection = &Introspection{BearerKey: "sk_live_admin", DisableCache: true}
+	})
+	tok := e.token(nil)
+	call := func() int { return e.do(request("POST", testResource, "Bearer "+tok, "")).Code }
+	if got := call(); got != 200 {
+		t.Fatalf("active: %d", got)
+	}
+	e.is.revoke(tok)
+	if got := call(); got != 401 {
+		t.Fatalf("revoked, no cache: %d, want 401", got)
+	}
+	if n := e.is.introspectHits.Load(); n != 2 {
+		t.Fatalf("introspection calls %d, want 2", n)
+	}
+}
+
 func TestIntrospectionIsNotAskedForRefusedTokens(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.Introspection = &Introspection{BearerKey: "sk_live_admin"} })
 	tok := e.token(func(c map[string]any) { c["aud"] = []string{"https://other.example.com"} })

@@ -19,4 +19,6 @@
 //	SHARK_INTROSPECT_CLIENT_ID and SHARK_INTROSPECT_CLIENT_SECRET: every token
 //	is also introspected (immediate revocation). A client may introspect only
 //	its own tokens, so a server accepting many agents uses the admin key.
+//	-introspect-cache MCP_INTROSPECT_CACHE: how long an answer is reused
+//	(default 5s; 0 asks on every request).
 package main

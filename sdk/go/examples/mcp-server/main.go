@@ -68,6 +68,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (reso
 	public := fs.String("public-url", env("MCP_PUBLIC_URL", ""), "external base URL for DPoP htu (MCP_PUBLIC_URL)")
 	scopes := fs.String("scopes", env("MCP_SCOPES", "mcp:read"), "required scopes, space-separated (MCP_SCOPES)")
 	requireDPoP := fs.String("require-dpop", env("MCP_REQUIRE_DPOP", "false"), "refuse bearer tokens (MCP_REQUIRE_DPOP)")
+	cacheTTL := fs.String("introspect-cache", env("MCP_INTROSPECT_CACHE", "5s"), "introspection cache lifetime, 0 for none (MCP_INTROSPECT_CACHE)")
 	if err := fs.Parse(args); err != nil {
 		return resource.Config{}, "", err
 	}
@@ -81,6 +82,10 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (reso
 	if err != nil {
 		return resource.Config{}, "", errors.New("-require-dpop must be true or false")
 	}
+	ttl, err := time.ParseDuration(*cacheTTL)
+	if err != nil || ttl < 0 {
+		return resource.Config{}, "", errors.New("-introspect-cache must be a duration such as 5s, or 0")
+	}
 	cfg := resource.Config{
 		Issuer: strings.TrimSuffix(*issuer, "/"), Resource: *res, PublicURL: *public,
 		Scopes: strings.Fields(*scopes), RequireDPoP: rd, ResourceName: "SharkAuth example MCP server",
@@ -89,6 +94,9 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (reso
 		cfg.Introspection = &resource.Introspection{BearerKey: key}
 	} else if id, secret := getenv("SHARK_INTROSPECT_CLIENT_ID"), getenv("SHARK_INTROSPECT_CLIENT_SECRET"); id != "" && secret != "" {
 		cfg.Introspection = &resource.Introspection{ClientID: id, ClientSecret: secret}
+	}
+	if cfg.Introspection != nil {
+		cfg.Introspection.CacheTTL, cfg.Introspection.DisableCache = ttl, ttl == 0
 	}
 	return cfg, *listen, nil
 }

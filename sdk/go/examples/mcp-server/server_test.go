@@ -306,6 +306,14 @@ func TestParseConfig(t *testing.T) {
 					t.Fatalf("%+v", cfg.Introspection)
 				}
 			}},
+		{name: "introspection without cache", args: []string{"-issuer", "http://a.example", "-introspect-cache", "0"},
+			env: map[string]string{"SHARK_INTROSPECT_ADMIN_KEY": "sk_live_x"},
+			check: func(t *testing.T, cfg resource.Config, _ string) {
+				if cfg.Introspection == nil || !cfg.Introspection.DisableCache {
+					t.Fatalf("%+v", cfg.Introspection)
+				}
+			}},
+		{name: "bad introspection cache", args: []string{"-issuer", "http://a.example", "-introspect-cache", "soon"}, wantErr: true},
 		{name: "no introspection by default", args: []string{"-issuer", "http://a.example"},
 			check: func(t *testing.T, cfg resource.Config, _ string) {
 				if cfg.Introspection != nil {
