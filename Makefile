@@ -57,6 +57,9 @@ test: deps ## Install what is needed and run every test
 	@awk '/^=== RUN/ { next } \
 		/^    --- (PASS|FAIL): TestConformance/ { split($$3, p, "/"); tiers = tiers sprintf("  %-5s %-22s %s\n", $$2, p[2], p[1]) } \
 		/^(ok|FAIL)[ \t]+github/ { if (tiers != "") { n = split($$2, q, "/"); printf "%s (%s)\n%s", q[n], $$1, tiers; tiers = "" } }' bin/go-test.log
+	@# --- sdk/go (its own module, go-jose + stdlib only; the root `go test ./...` does not descend into it) ---
+	cd sdk/go && go vet ./... && go test -race -shuffle=on -count=1 ./...
+	@# --- end sdk/go ---
 	$(MAKE) --no-print-directory template-check
 	$(MAKE) --no-print-directory fuzz-smoke
 	$(MAKE) --no-print-directory e2e
@@ -75,6 +78,14 @@ fuzz-smoke: ## A short run of every fuzz target (FUZZTIME each)
 			go test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) $$pkg >/dev/null || exit 1; \
 		done; \
 	done
+	@# --- sdk/go fuzz targets (its own module) ---
+	@cd sdk/go && for pkg in $$(go list ./...); do \
+		for f in $$(go test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "fuzz $$pkg $$f"; \
+			go test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) $$pkg >/dev/null || exit 1; \
+		done; \
+	done
+	@# --- end sdk/go ---
 
 .PHONY: e2e
 e2e: $(VENV)/.installed ## The Python end-to-end tests against local stacks (embedded, and on moto)

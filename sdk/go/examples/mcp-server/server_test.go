@@ -1,0 +1,345 @@
+package main
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/sharkauth/serverless/sdk/go/resource"
+)
+
+// issuer is an in-test authorization server: an ES256 key and its JWKS.
+type issuer struct {
+	url string
+	key *ecdsa.PrivateKey
+}
+
+func newIssuer(t *testing.T) *issuer {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	is := &issuer{key: k}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/.well-known/jwks.json" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &k.PublicKey, KeyID: "k1", Algorithm: "ES256", Use: "sig"}}})
+	}))
+	t.Cleanup(srv.Close)
+	is.url = srv.URL
+	return is
+}
+
+func sign(t *testing.T, key any, opts *jose.SignerOptions, claims any) string {
+	t.Helper()
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jws, err := s.Sign(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := jws.CompactSerialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func (is *issuer) token(t *testing.T, now time.Time, aud, scope, jkt string) string {
+	c := map[string]any{"iss": is.url, "sub": "agent-client", "aud": []string{aud}, "exp": now.Add(15 * time.Minute).Unix(),
+		"iat": now.Unix(), "nbf": now.Unix(), "jti": "t-" + now.String(), "client_id": "agent-client", "scope": scope,
+		"agent_id": "agent_42", "act": map[string]any{"sub": "orchestrator"}}
+	if jkt != "" {
+		c["cnf"] = map[string]any{"jkt": jkt}
+	}
+	return sign(t, is.key, (&jose.SignerOptions{}).WithType("at+jwt").WithHeader("kid", "k1"), c)
+}
+
+type agentKey struct {
+	priv *ecdsa.PrivateKey
+	jkt  string
+}
+
+func newAgentKey(t *testing.T) agentKey {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp, err := (&jose.JSONWebKey{Key: &k.PublicKey}).Thumbprint(crypto.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return agentKey{priv: k, jkt: base64.RawURLEncoding.EncodeToString(tp)}
+}
+
+func (a agentKey) proof(t *testing.T, htm, htu, token string, now time.Time) string {
+	sum := sha256.Sum256([]byte(token))
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return sign(t, a.priv, (&jose.SignerOptions{EmbedJWK: true}).WithType("dpop+jwt"), map[string]any{
+		"jti": base64.RawURLEncoding.EncodeToString(b), "htm": htm, "htu": htu, "iat": now.Unix(),
+		"ath": base64.RawURLEncoding.EncodeToString(sum[:])})
+}
+
+func TestMCPServer(t *testing.T) {
+	now := time.Date(2026, 12, 1, 6, 0, 0, 0, time.UTC)
+	is := newIssuer(t)
+	ts := httptest.NewUnstartedServer(nil)
+	resourceURL := "http://" + ts.Listener.Addr().String() + "/mcp"
+	cfg, _, err := parseConfig([]string{"-issuer", is.url, "-resource", resourceURL}, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Now = func() time.Time { return now }
+	v, err := resource.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := newServer(v, cfg.Resource)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.Config.Handler = h
+	ts.Start()
+	t.Cleanup(ts.Close)
+
+	agent := newAgentKey(t)
+	bound := is.token(t, now, resourceURL, "mcp:read", agent.jkt)
+	rpc := func(method string) string {
+		return `{"jsonrpc":"2.0","id":7,"method":"` + method + `","params":{"name":"whoami"}}`
+	}
+	cases := []struct {
+		name     string
+		method   string
+		body     string
+		authz    string
+		dpop     func() string
+		status   int
+		wantErr  string // error in the WWW-Authenticate challenge
+		rpcError int
+		caller   bool   // the result reports the caller
+		url      string // path instead of the resource URL
+		whoami   bool   // a GET answer with the caller
+	}{
+		{name: "tools/list with a DPoP-bound token", method: "POST", body: rpc("tools/list"), authz: "DPoP " + bound,
+			dpop: func() string { return agent.proof(t, "POST", resourceURL, bound, now) }, status: 200, caller: true},
+		{name: "tools/call whoami", method: "POST", body: rpc("tools/call"), authz: "DPoP " + bound,
+			dpop: func() string { return agent.proof(t, "POST", resourceURL, bound, now) }, status: 200, caller: true},
+		{name: "initialize", method: "POST", body: rpc("initialize"), authz: "DPoP " + bound,
+			dpop: func() string { return agent.proof(t, "POST", resourceURL, bound, now) }, status: 200},
+		{name: "unknown JSON-RPC method", method: "POST", body: rpc("resources/list"), authz: "DPoP " + bound,
+			dpop: func() string { return agent.proof(t, "POST", resourceURL, bound, now) }, status: 200, rpcError: -32601},
+		{name: "malformed JSON-RPC", method: "POST", body: `{"jsonrpc":`, authz: "DPoP " + bound,
+			dpop: func() string { return agent.proof(t, "POST", resourceURL, bound, now) }, status: 400, rpcError: -32700},
+		{name: "no token", method: "POST", body: rpc("tools/list"), status: 401},
+		{name: "stolen bound token as Bearer", method: "POST", body: rpc("tools/list"), authz: "Bearer " + bound, status: 401, wantErr: "invalid_token"},
+		{name: "stolen bound token with the thief's key", method: "POST", body: rpc("tools/list"), authz: "DPoP " + bound,
+			dpop: func() string { return newAgentKey(t).proof(t, "POST", resourceURL, bound, now) }, status: 401, wantErr: "invalid_token"},
+		{name: "token for another MCP server", method: "POST", body: rpc("tools/list"),
+			authz: "Bearer " + is.token(t, now, "http://127.0.0.1:1/mcp", "mcp:read", ""), status: 401, wantErr: "invalid_token"},
+		{name: "token without mcp:read", method: "POST", body: rpc("tools/list"),
+			authz: "Bearer " + is.token(t, now, resourceURL, "mcp:write", ""), status: 403, wantErr: "insufficient_scope"},
+		{name: "GET /resource as in the guides", method: "GET", url: "/resource", authz: "DPoP " + bound,
+			dpop: func() string {
+				return agent.proof(t, "GET", strings.TrimSuffix(resourceURL, "/mcp")+"/resource", bound, now)
+			}, status: 200, whoami: true},
+		{name: "GET /resource with a proof for POST", method: "GET", url: "/resource", authz: "DPoP " + bound,
+			dpop: func() string {
+				return agent.proof(t, "POST", strings.TrimSuffix(resourceURL, "/mcp")+"/resource", bound, now)
+			}, status: 401, wantErr: "invalid_dpop_proof"},
+		{name: "GET /resource without a token", method: "GET", url: "/resource", status: 401},
+		{name: "DELETE on the MCP endpoint", method: "DELETE", authz: "DPoP " + bound, status: 405},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			target := resourceURL
+			if c.url != "" {
+				target = strings.TrimSuffix(resourceURL, "/mcp") + c.url
+			}
+			req, err := http.NewRequestWithContext(t.Context(), c.method, target, strings.NewReader(c.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.authz != "" {
+				req.Header.Set("Authorization", c.authz)
+			}
+			if c.dpop != nil {
+				req.Header.Set("DPoP", c.dpop())
+			}
+			res, err := ts.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			body, _ := io.ReadAll(res.Body)
+			if res.StatusCode != c.status {
+				t.Fatalf("status %d, want %d: %s %q", res.StatusCode, c.status, body, res.Header.Values("WWW-Authenticate"))
+			}
+			if c.status == 401 || c.status == 403 {
+				chal := strings.Join(res.Header.Values("WWW-Authenticate"), "\n")
+				if !strings.Contains(chal, `resource_metadata="`+v.MetadataURL()+`"`) {
+					t.Errorf("challenges %q lack resource_metadata", chal)
+				}
+				if c.wantErr != "" && !strings.Contains(chal, `error="`+c.wantErr+`"`) {
+					t.Errorf("challenges %q lack error %s", chal, c.wantErr)
+				}
+				return
+			}
+			if c.status == 405 {
+				return
+			}
+			if c.whoami {
+				var got struct {
+					Path   string `json:"path"`
+					Caller caller `json:"caller"`
+				}
+				if err := json.Unmarshal(body, &got); err != nil || got.Path != c.url || got.Caller.JKT != agent.jkt {
+					t.Fatalf("whoami %s (%v)", body, err)
+				}
+				return
+			}
+			var resp struct {
+				ID     int `json:"id"`
+				Result struct {
+					Meta struct {
+						Caller *caller `json:"caller"`
+					} `json:"_meta"`
+					Structured *caller `json:"structuredContent"`
+				} `json:"result"`
+				Error *rpcError `json:"error"`
+			}
+			if err := json.Unmarshal(body, &resp); err != nil {
+				t.Fatalf("%v: %s", err, body)
+			}
+			if c.rpcError != 0 {
+				if resp.Error == nil || resp.Error.Code != c.rpcError {
+					t.Fatalf("rpc error %+v, want %d", resp.Error, c.rpcError)
+				}
+				return
+			}
+			if resp.ID != 7 || resp.Error != nil {
+				t.Fatalf("response %s", body)
+			}
+			if c.caller {
+				who := resp.Result.Meta.Caller
+				if who == nil {
+					who = resp.Result.Structured
+				}
+				if who == nil || who.Subject != "agent-client" || who.AgentID != "agent_42" || who.JKT != agent.jkt ||
+					who.Scheme != "DPoP" || len(who.Actors) != 1 || who.Actors[0].Subject != "orchestrator" {
+					t.Fatalf("caller %+v", who)
+				}
+			}
+		})
+	}
+
+	// /healthz needs no token.
+	if res, err := ts.Client().Get(strings.TrimSuffix(resourceURL, "/mcp") + "/healthz"); err != nil || res.StatusCode != 200 {
+		t.Fatalf("healthz %v %v", res, err)
+	} else {
+		res.Body.Close()
+	}
+
+	// The challenge's resource_metadata URL serves the RFC 9728 document.
+	res, err := ts.Client().Get(v.MetadataURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var md map[string]any
+	if err := json.NewDecoder(res.Body).Decode(&md); err != nil || res.StatusCode != 200 {
+		t.Fatalf("metadata %d %v", res.StatusCode, err)
+	}
+	if md["resource"] != resourceURL || md["authorization_servers"].([]any)[0] != is.url {
+		t.Fatalf("metadata %v", md)
+	}
+}
+
+func TestParseConfig(t *testing.T) {
+	cases := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		wantErr bool
+		check   func(t *testing.T, cfg resource.Config, listen string)
+	}{
+		{name: "flags", args: []string{"-issuer", "http://localhost:8080/", "-scopes", "mcp:read mcp:write", "-listen", "127.0.0.1:7000"},
+			check: func(t *testing.T, cfg resource.Config, listen string) {
+				if cfg.Issuer != "http://localhost:8080" || len(cfg.Scopes) != 2 || listen != "127.0.0.1:7000" || cfg.Resource != "http://127.0.0.1:9090/mcp" {
+					t.Fatalf("%+v %s", cfg, listen)
+				}
+			}},
+		{name: "environment", env: map[string]string{"SHARK_ISSUER": "http://localhost:8080/t/acme", "MCP_RESOURCE": "https://mcp.example.com/mcp",
+			"MCP_REQUIRE_DPOP": "true", "SHARK_INTROSPECT_CLIENT_ID": "c", "SHARK_INTROSPECT_CLIENT_SECRET": "s"},
+			check: func(t *testing.T, cfg resource.Config, listen string) {
+				if cfg.Issuer != "http://localhost:8080/t/acme" || cfg.Resource != "https://mcp.example.com/mcp" || !cfg.RequireDPoP ||
+					cfg.Introspection == nil || cfg.Introspection.ClientID != "c" || listen != "127.0.0.1:9090" {
+					t.Fatalf("%+v %s", cfg, listen)
+				}
+			}},
+		{name: "introspection with the admin key", args: []string{"-issuer", "http://a.example"},
+			env: map[string]string{"SHARK_INTROSPECT_ADMIN_KEY": "sk_live_x", "SHARK_INTROSPECT_CLIENT_ID": "c", "SHARK_INTROSPECT_CLIENT_SECRET": "s"},
+			check: func(t *testing.T, cfg resource.Config, _ string) {
+				if cfg.Introspection == nil || cfg.Introspection.BearerKey != "sk_live_x" || cfg.Introspection.ClientID != "" {
+					t.Fatalf("%+v", cfg.Introspection)
+				}
+			}},
+		{name: "introspection without cache", args: []string{"-issuer", "http://a.example", "-introspect-cache", "0"},
+			env: map[string]string{"SHARK_INTROSPECT_ADMIN_KEY": "sk_live_x"},
+			check: func(t *testing.T, cfg resource.Config, _ string) {
+				if cfg.Introspection == nil || !cfg.Introspection.DisableCache {
+					t.Fatalf("%+v", cfg.Introspection)
+				}
+			}},
+		{name: "bad introspection cache", args: []string{"-issuer", "http://a.example", "-introspect-cache", "soon"}, wantErr: true},
+		{name: "no introspection by default", args: []string{"-issuer", "http://a.example"},
+			check: func(t *testing.T, cfg resource.Config, _ string) {
+				if cfg.Introspection != nil {
+					t.Fatal("introspection configured")
+				}
+			}},
+		{name: "flag wins over environment", args: []string{"-issuer", "http://a.example"}, env: map[string]string{"SHARK_ISSUER": "http://b.example"},
+			check: func(t *testing.T, cfg resource.Config, _ string) {
+				if cfg.Issuer != "http://a.example" {
+					t.Fatal(cfg.Issuer)
+				}
+			}},
+		{name: "no issuer", wantErr: true},
+		{name: "bad require-dpop", args: []string{"-issuer", "http://a.example", "-require-dpop", "maybe"}, wantErr: true},
+		{name: "unknown flag", args: []string{"-issuer", "http://a.example", "-x"}, wantErr: true},
+		{name: "stray argument", args: []string{"-issuer", "http://a.example", "extra"}, wantErr: true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, listen, err := parseConfig(c.args, func(k string) string { return c.env[k] }, io.Discard)
+			if (err != nil) != c.wantErr {
+				t.Fatalf("err %v, wantErr %v", err, c.wantErr)
+			}
+			if c.check != nil {
+				c.check(t, cfg, listen)
+			}
+		})
+	}
+}
