@@ -50,7 +50,8 @@ test: deps ## Install what is needed and run every test
 	@mkdir -p bin
 	@# One run of every Go test; the log (bin/go-test.log) also gives the
 	@# conformance tiers per engine, so no suite runs twice.
-	infra/moto.sh go test -race -shuffle=on -count=1 -v ./... > bin/go-test.log 2>&1 && rc=0 || rc=$$?; \
+	@echo 'infra/moto.sh go test -race -shuffle=on -count=1 ./... (log: bin/go-test.log)'
+	@infra/moto.sh go test -race -shuffle=on -count=1 -v ./... > bin/go-test.log 2>&1 && rc=0 || rc=$$?; \
 		grep -E '^(ok|FAIL|panic|---? FAIL|    --- FAIL)' bin/go-test.log || true; \
 		if [ $$rc -ne 0 ]; then grep -B2 -A20 -E '^\s*--- FAIL' bin/go-test.log | head -200; echo "go test failed (full log: bin/go-test.log)"; exit $$rc; fi
 	@echo "== conformance tiers per engine =="
