@@ -24,10 +24,14 @@ import (
 // openEnv builds the environment a command runs in: the emulator readied
 // first when --endpoint names one.
 func openEnv(ctx context.Context, cfg config.Config) (*app.Env, error) {
+	return openEnvWith(ctx, cfg, app.Options{})
+}
+
+func openEnvWith(ctx context.Context, cfg config.Config, opts app.Options) (*app.Env, error) {
 	if err := prepareEmulator(ctx, &cfg); err != nil {
 		return nil, err
 	}
-	return app.NewEnv(ctx, cfg, app.Options{})
+	return app.NewEnv(ctx, cfg, opts)
 }
 
 // localKeyAlias names the wrapping key the runner creates on an emulator.

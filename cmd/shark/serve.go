@@ -14,6 +14,7 @@ import (
 
 	"github.com/sharkauth/serverless/shared/app"
 	"github.com/sharkauth/serverless/shared/config"
+	"github.com/sharkauth/serverless/shared/httpx"
 	"github.com/sharkauth/serverless/shared/tenant"
 
 	serverless "github.com/sharkauth/serverless"
@@ -51,7 +52,10 @@ func serve(ctx context.Context, args []string) error {
 		KeyMode: *keyMode, KMSKeyID: *kmsKey, TenantCacheTTL: 2 * time.Second,
 		DocsURL: "https://github.com/sharkauth/serverless#readme", LogLevel: envOr("LOG_LEVEL", "info"),
 	}
-	env, err := openEnv(ctx, cfg)
+	// Logs (one access-log line per request) are written in batches.
+	logs := httpx.NewBufferedWriter(os.Stderr, 200*time.Millisecond)
+	defer logs.Close()
+	env, err := openEnvWith(ctx, cfg, app.Options{LogOutput: logs})
 	if err != nil {
 		return err
 	}

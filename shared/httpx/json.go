@@ -23,7 +23,7 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 		buf.WriteString(`{"error":"internal_error","message":"internal error"}` + "\n")
 	}
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
+	h["Content-Type"] = hdrJSON
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
 }

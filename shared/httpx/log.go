@@ -1,9 +1,12 @@
 package httpx
 
 import (
+	"bufio"
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
+	"time"
 )
 
 // Redacted replaces a value the redaction rule drops.
@@ -51,4 +54,55 @@ func NewLogger(w io.Writer, level string) *slog.Logger {
 		l = slog.LevelInfo
 	}
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l, ReplaceAttr: Redact}))
+}
+
+// BufferedWriter batches log lines into fewer writes: the local runner's
+// access log otherwise costs a write system call per request. Lines are
+// flushed every interval and by Close; a line is never split. On Lambda, logs
+// go unbuffered (a frozen container would hold them).
+type BufferedWriter struct {
+	mu   sync.Mutex
+	w    *bufio.Writer
+	stop chan struct{}
+	done chan struct{}
+}
+
+// NewBufferedWriter buffers w and flushes it every interval until Close.
+func NewBufferedWriter(w io.Writer, interval time.Duration) *BufferedWriter {
+	b := &BufferedWriter{w: bufio.NewWriterSize(w, 64<<10), stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(b.done)
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				b.Flush()
+			case <-b.stop:
+				b.Flush()
+				return
+			}
+		}
+	}()
+	return b
+}
+
+func (b *BufferedWriter) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.w.Write(p)
+}
+
+// Flush writes out what is buffered.
+func (b *BufferedWriter) Flush() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.w.Flush()
+}
+
+// Close stops the flusher after a last flush.
+func (b *BufferedWriter) Close() error {
+	close(b.stop)
+	<-b.done
+	return nil
 }

@@ -2,9 +2,13 @@ package httpx
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 func TestRedaction(t *testing.T) {
@@ -31,3 +35,38 @@ func TestRedaction(t *testing.T) {
 		t.Errorf("harmless attributes were dropped:\n%s", out)
 	}
 }
+
+// Buffered log lines all arrive, whole, by Close.
+func TestBufferedWriter(t *testing.T) {
+	var out safeBuf
+	b := NewBufferedWriter(&out, time.Hour)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range 500 {
+				fmt.Fprintf(b, "{\"writer\":%d,\"line\":%d,\"pad\":%q}\n", i, j, strings.Repeat("x", 100))
+			}
+		}()
+	}
+	wg.Wait()
+	b.Close()
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(lines) != 4000 {
+		t.Fatalf("%d lines, want 4000", len(lines))
+	}
+	for _, l := range lines {
+		if !json.Valid([]byte(l)) {
+			t.Fatalf("a line was split or interleaved: %q", l)
+		}
+	}
+}
+
+type safeBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *safeBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *safeBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }

@@ -136,9 +136,11 @@ func (rw *responseWriter) WriteHeader(code int) {
 		return
 	}
 	rw.wrote = true
+	// The values move as they are: later changes to rw.header replace its
+	// slices (Set, Del) and so never reach dst.
 	dst := rw.w.Header()
 	for k, v := range rw.header {
-		dst[k] = append([]string(nil), v...)
+		dst[k] = v
 	}
 	rw.w.WriteHeader(code)
 }
