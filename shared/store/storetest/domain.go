@@ -603,8 +603,12 @@ func domainConditional(t *testing.T, e *env) {
 		}
 	})
 	t.Run("two writers of one platform key, one wins", func(t *testing.T) {
-		k := store.PlatformKey{ID: "pk_race", Hash: ids.Hash("race"), CreatedAt: e.s.Now()}
-		errs := race(2, func(int) error { return e.s.CreatePlatformKey(ctx, k) })
+		// Two operators' records for one secret differ in their ids (a
+		// record equal to the stored one is a retry of the same create).
+		errs := race(2, func(i int) error {
+			k := store.PlatformKey{ID: fmt.Sprintf("pk_race%d", i), Hash: ids.Hash("race"), CreatedAt: e.s.Now()}
+			return e.s.CreatePlatformKey(ctx, k)
+		})
 		won := 0
 		for _, err := range errs {
 			if err == nil {
