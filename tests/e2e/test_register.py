@@ -194,3 +194,24 @@ def test_management_with_the_sdk(stack):
 def test_metadata_advertises_registration(stack):
     md = requests.get(f"{stack.url}/.well-known/oauth-authorization-server").json()
     assert md["registration_endpoint"] == f"{stack.url}/oauth/register"
+
+
+@pytest.mark.parametrize("policy,status,error", [
+    ("closed", 403, "access_denied"),
+    ("initial_access_token", 401, "invalid_token"),
+    ("software_statement", 400, "invalid_software_statement"),
+    ("open", 201, None),
+])
+def test_tenant_policies_refuse_anonymous_registration(stack, policy, status, error):
+    tid = "dcr-" + policy.replace("_", "-")
+    r = requests.post(f"{stack.url}/platform/v1/tenants", json={"id": tid, "dcr_policy": policy},
+                      headers={"Authorization": f"Bearer {stack.key('platform')}"})
+    assert r.status_code == 201, r.text
+    r = requests.post(f"{stack.url}/t/{tid}/oauth/register", json={"client_name": "anon", "grant_types": ["client_credentials"]})
+    assert r.status_code == status, r.text
+    if error:
+        assert r.json()["error"] == error
+    else:
+        assert r.json()["registration_client_uri"].startswith(f"{stack.url}/t/{tid}/oauth/register/shark_dcr_")
+    if status == 401:
+        assert r.headers["WWW-Authenticate"].startswith("Bearer ")
