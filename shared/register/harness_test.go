@@ -56,7 +56,7 @@ func (r fakeResolver) LookupIPAddr(_ context.Context, host string) ([]net.IPAddr
 // harness is the register handler and the token handler on one mux, over
 // the real store on the embedded engine, local keys and an injected clock.
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	now     time.Time
 	st      *store.Store
 	reg     *Handler
@@ -73,7 +73,7 @@ type harness struct {
 
 func (hs *harness) clock() time.Time { return hs.now }
 
-func newHarness(t *testing.T, allowLoopback bool) *harness {
+func newHarness(t testing.TB, allowLoopback bool) *harness {
 	t.Helper()
 	hs := &harness{t: t, now: t0, tenants: map[string]tenant.Tenant{}, admin: map[string]string{}}
 	eng, err := embedded.Open(filepath.Join(t.TempDir(), "shark.db"), hs.clock)
@@ -194,7 +194,7 @@ func (hs *harness) form(tenantID, path string, v url.Values, auth string) *httpt
 	return hs.do(req{tenant: tenantID, path: path, body: v.Encode(), ctype: "application/x-www-form-urlencoded", auth: auth})
 }
 
-func decode(t *testing.T, w *httptest.ResponseRecorder) map[string]any {
+func decode(t testing.TB, w *httptest.ResponseRecorder) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(w.Body.Bytes(), &m); err != nil {
@@ -238,7 +238,7 @@ type ecKey struct {
 	kid  string
 }
 
-func newKey(t *testing.T, kid string) ecKey {
+func newKey(t testing.TB, kid string) ecKey {
 	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
