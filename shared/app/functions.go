@@ -58,7 +58,7 @@ func Token(e *Env) http.Handler {
 func Register(e *Env) http.Handler {
 	mux := http.NewServeMux()
 	(&register.Handler{Store: e.Store, Now: e.Now, Fetcher: newFetcher(e)}).Register(mux)
-	return httpx.Stack(httpx.NoStore(e.tenanted(routes(mux))))
+	return httpx.Stack(registrationCORS(httpx.NoStore(e.tenanted(routes(mux)))))
 }
 
 // newFetcher is the SSRF-safe fetcher of client-controlled URLs (jwks_uri).
@@ -161,6 +161,24 @@ func publicCORS(h http.Handler) http.Handler {
 			if hs := r.Header.Get("Access-Control-Request-Headers"); hs != "" {
 				w.Header().Set("Access-Control-Allow-Headers", hs)
 			}
+			w.Header().Set("Access-Control-Max-Age", "86400")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// registrationCORS lets browser-based MCP clients (the MCP Inspector)
+// register and manage their registration from any origin. No cookie or
+// ambient credential is involved: the registration access token travels in
+// the Authorization header, which a page can send only when it holds it.
+func registrationCORS(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+			w.Header().Set("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS")
+			w.Header().Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
 			w.Header().Set("Access-Control-Max-Age", "86400")
 			w.WriteHeader(http.StatusNoContent)
 			return
