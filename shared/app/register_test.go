@@ -59,7 +59,9 @@ func TestRegisterFunction(t *testing.T) {
 			func(w *httptest.ResponseRecorder) bool { return strings.Contains(w.Body.String(), `"invalid_token"`) }},
 		{"body over 1 MiB", func() *httptest.ResponseRecorder {
 			return call("POST", "/oauth/register", `{"client_name":"`+strings.Repeat("x", 1<<20)+`"}`)
-		}, 413, func(w *httptest.ResponseRecorder) bool { return strings.HasPrefix(w.Header().Get("Content-Type"), "application/json") }},
+		}, 413, func(w *httptest.ResponseRecorder) bool {
+			return strings.HasPrefix(w.Header().Get("Content-Type"), "application/json")
+		}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
