@@ -71,11 +71,8 @@ func newFetcher(e *Env) *fetch.Fetcher {
 // RemoteKeys is the key source of private_key_jwt clients registered with
 // a jwks_uri, for the token function's oauth.Authenticator
 // (token.Handler.RemoteKeys).
-func RemoteKeys(e *Env) func(context.Context, string) (json.RawMessage, error) {
-	f := newFetcher(e)
-	return func(ctx context.Context, uri string) (json.RawMessage, error) {
-		return register.RemoteKeySet(ctx, f, uri)
-	}
+func RemoteKeys(e *Env) func(context.Context, string, string) (json.RawMessage, error) {
+	return register.KeySource{Fetcher: newFetcher(e)}.Keys
 }
 
 // Admin builds the admin function: the tenants' admin API (/api/v1, behind

@@ -45,9 +45,10 @@ type Authenticator struct {
 	// Skew is the clock tolerance on exp, nbf and iat (default 60 s).
 	Skew time.Duration
 	// RemoteKeys fetches the key set of a client registered with a jwks_uri
-	// (through the SSRF-safe fetcher); nil: such clients cannot use
+	// (through the SSRF-safe fetcher), given the kid the assertion names so
+	// a rotated set can be fetched again; nil: such clients cannot use
 	// private_key_jwt.
-	RemoteKeys func(ctx context.Context, uri string) (json.RawMessage, error)
+	RemoteKeys func(ctx context.Context, uri, kid string) (json.RawMessage, error)
 }
 
 // Authenticated is a client that proved who it is.
@@ -241,7 +242,7 @@ func (a *Authenticator) assertion(ctx context.Context, t tenant.Tenant, raw, for
 	}
 	rawKeys := c.JWKS
 	if len(rawKeys) == 0 && c.JWKSURI != "" && a.RemoteKeys != nil {
-		if rawKeys, err = a.RemoteKeys(ctx, c.JWKSURI); err != nil {
+		if rawKeys, err = a.RemoteKeys(ctx, c.JWKSURI, tok.Headers[0].KeyID); err != nil {
 			return bad("client keys could not be fetched from its jwks_uri")
 		}
 	}

@@ -109,7 +109,7 @@ func newHarness(t testing.TB, allowLoopback bool) *harness {
 	}
 	hs.reg = &Handler{Store: hs.st, Now: hs.clock, Fetcher: f}
 	hs.tok = &token.Handler{Store: hs.st, Keys: cache, Now: hs.clock,
-		RemoteKeys: func(ctx context.Context, uri string) (json.RawMessage, error) { return RemoteKeySet(ctx, f, uri) }}
+		RemoteKeys: KeySource{Fetcher: f}.Keys}
 	hs.mux = http.NewServeMux()
 	hs.reg.Register(hs.mux)
 	hs.tok.Register(hs.mux)

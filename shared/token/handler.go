@@ -37,8 +37,8 @@ type Handler struct {
 	// means no tenant can (a tenant asking for them then fails closed).
 	Nonces *dpop.Nonces
 	// RemoteKeys fetches the keys of private_key_jwt clients registered
-	// with a jwks_uri (register.RemoteKeySet over the SSRF-safe fetcher).
-	RemoteKeys func(ctx context.Context, uri string) (json.RawMessage, error)
+	// with a jwks_uri (register.KeySource over the SSRF-safe fetcher).
+	RemoteKeys func(ctx context.Context, uri, kid string) (json.RawMessage, error)
 
 	once   sync.Once
 	auth   *oauth.Authenticator
