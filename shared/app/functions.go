@@ -86,6 +86,7 @@ func Admin(e *Env) http.Handler {
 	(&admin.Platform{Store: e.Store, Keys: e.Sealer, Tenants: e.Tenants}).Register(mux)
 	api := http.NewServeMux()
 	(&admin.API{Store: e.Store, Keys: e.Sealer, Tenants: e.Tenants}).Register(api)
+	(&register.Tokens{Store: e.Store, Now: e.Now, Authenticate: admin.Authenticator(e.Store)}).Register(api)
 	tenantAPI, platform := e.tenanted(routes(api)), routes(mux)
 	return httpx.Stack(httpx.NoStore(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isTenantAPI(r.URL.Path) {

@@ -85,3 +85,62 @@ func TestMetadataAdvertisesRegistration(t *testing.T) {
 		t.Fatalf("%d %s", w.Code, w.Body)
 	}
 }
+
+// The admin function serves the initial access token routes with the tenant
+// admin key; a minted token admits a registration on a gated tenant.
+func TestInitialAccessTokensThroughTheAdminFunction(t *testing.T) {
+	s := start(t, t.TempDir())
+	reg := app.Register(s.env)
+	do := func(h http.Handler, method, path, body, auth string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(method, "http://localhost:8080"+path, strings.NewReader(body))
+		if body != "" {
+			r.Header.Set("Content-Type", "application/json")
+		}
+		if auth != "" {
+			r.Header.Set("Authorization", "Bearer "+auth)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+	if w := do(s.admin, "PATCH", "/platform/v1/tenants/default", `{"dcr_policy":"initial_access_token"}`, s.boot.PlatformKey); w.Code != 200 {
+		t.Fatalf("gate the tenant: %d %s", w.Code, w.Body)
+	}
+	s.env.Tenants.Forget()
+	refused := []struct {
+		name, auth string
+		status     int
+	}{
+		{"no key", "", 401},
+		{"platform key", s.boot.PlatformKey, 401},
+		{"wrong admin key", "sk_live_" + strings.Repeat("x", 43), 401},
+	}
+	for _, c := range refused {
+		t.Run(c.name, func(t *testing.T) {
+			if w := do(s.admin, "POST", "/api/v1/admin/initial-access-tokens", `{}`, c.auth); w.Code != c.status {
+				t.Fatalf("%d %s", w.Code, w.Body)
+			}
+		})
+	}
+	if w := do(reg, "POST", "/oauth/register", `{"client_name":"anon"}`, ""); w.Code != 401 {
+		t.Fatalf("anonymous registration on a gated tenant: %d %s", w.Code, w.Body)
+	}
+	w := do(s.admin, "POST", "/api/v1/admin/initial-access-tokens", `{"single_use":true}`, s.boot.AdminKey)
+	if w.Code != 201 || w.Header().Get("Cache-Control") != "no-store" {
+		t.Fatalf("mint: %d %s", w.Code, w.Body)
+	}
+	var k struct{ ID, Token string }
+	json.Unmarshal(w.Body.Bytes(), &k)
+	if w := do(reg, "POST", "/oauth/register", `{"client_name":"gated"}`, k.Token); w.Code != 201 {
+		t.Fatalf("registration with the token: %d %s", w.Code, w.Body)
+	}
+	if w := do(reg, "POST", "/oauth/register", `{"client_name":"again"}`, k.Token); w.Code != 401 {
+		t.Fatalf("single-use token reused: %d %s", w.Code, w.Body)
+	}
+	if w := do(s.admin, "GET", "/api/v1/admin/initial-access-tokens", "", s.boot.AdminKey); w.Code != 200 || !strings.Contains(w.Body.String(), `"uses":1`) {
+		t.Fatalf("list: %d %s", w.Code, w.Body)
+	}
+	if w := do(s.admin, "PUT", "/api/v1/admin/initial-access-tokens", "", s.boot.AdminKey); w.Code != 405 {
+		t.Fatalf("wrong method: %d %s", w.Code, w.Body)
+	}
+}
