@@ -251,7 +251,7 @@ func (k ecKey) jwks() string {
 	return string(b)
 }
 
-func (k ecKey) sign(t *testing.T, claims map[string]any) string {
+func (k ecKey) sign(t testing.TB, claims map[string]any) string {
 	t.Helper()
 	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: k.priv, KeyID: k.kid}}, (&jose.SignerOptions{}).WithType("JWT"))
 	if err != nil {
