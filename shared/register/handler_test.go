@@ -444,6 +444,17 @@ func TestPolicies(t *testing.T) {
 			}
 		})
 	}
+	t.Run("ss: an update needs a statement too", func(t *testing.T) {
+		w := hs.do(req{tenant: "signed", body: withStatement(statement(publisher, nil))})
+		doc := decode(t, w)
+		path := "/oauth/register/" + str(doc, "client_id")
+		auth := "Bearer " + str(doc, "registration_access_token")
+		wantError(t, hs.do(req{tenant: "signed", method: "PUT", path: path, auth: auth, body: `{"client_name":"free","scope":"mcp:admin"}`}), 400, "invalid_software_statement")
+		w = hs.do(req{tenant: "signed", method: "PUT", path: path, auth: auth, body: withStatement(statement(publisher, map[string]any{"client_name": "Signed Agent v2"}))})
+		if got := decode(t, w); w.Code != 200 || str(got, "client_name") != "Signed Agent v2" || str(got, "scope") != "mcp:read" {
+			t.Fatalf("%d %v", w.Code, got)
+		}
+	})
 	t.Run("iat: expired", func(t *testing.T) {
 		hs.now = hs.now.Add(2 * time.Minute)
 		wantError(t, hs.do(req{tenant: "gated", body: guideFull, auth: "Bearer " + expiring}), 401, "invalid_token")
