@@ -58,7 +58,7 @@ func Token(e *Env) http.Handler {
 func Register(e *Env) http.Handler {
 	mux := http.NewServeMux()
 	(&register.Handler{Store: e.Store, Now: e.Now, Fetcher: newFetcher(e)}).Register(mux)
-	return httpx.Stack(httpx.NoStore(e.tenanted(routes(mux))))
+	return httpx.Stack(registrationCORS(httpx.NoStore(e.tenanted(routes(mux)))))
 }
 
 // newFetcher is the SSRF-safe fetcher of client-controlled URLs (jwks_uri).
@@ -71,11 +71,8 @@ func newFetcher(e *Env) *fetch.Fetcher {
 // RemoteKeys is the key source of private_key_jwt clients registered with
 // a jwks_uri, for the token function's oauth.Authenticator
 // (token.Handler.RemoteKeys).
-func RemoteKeys(e *Env) func(context.Context, string) (json.RawMessage, error) {
-	f := newFetcher(e)
-	return func(ctx context.Context, uri string) (json.RawMessage, error) {
-		return register.RemoteKeySet(ctx, f, uri)
-	}
+func RemoteKeys(e *Env) func(context.Context, string, string) (json.RawMessage, error) {
+	return register.KeySource{Fetcher: newFetcher(e)}.Keys
 }
 
 // Admin builds the admin function: the tenants' admin API (/api/v1, behind
@@ -89,6 +86,7 @@ func Admin(e *Env) http.Handler {
 	(&admin.Platform{Store: e.Store, Keys: e.Sealer, Tenants: e.Tenants}).Register(mux)
 	api := http.NewServeMux()
 	(&admin.API{Store: e.Store, Keys: e.Sealer, Tenants: e.Tenants}).Register(api)
+	(&register.Tokens{Store: e.Store, Now: e.Now, Authenticate: admin.Authenticator(e.Store)}).Register(api)
 	tenantAPI, platform := e.tenanted(routes(api)), routes(mux)
 	return httpx.Stack(httpx.NoStore(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isTenantAPI(r.URL.Path) {
@@ -161,6 +159,24 @@ func publicCORS(h http.Handler) http.Handler {
 			if hs := r.Header.Get("Access-Control-Request-Headers"); hs != "" {
 				w.Header().Set("Access-Control-Allow-Headers", hs)
 			}
+			w.Header().Set("Access-Control-Max-Age", "86400")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// registrationCORS lets browser-based MCP clients (the MCP Inspector)
+// register and manage their registration from any origin. No cookie or
+// ambient credential is involved: the registration access token travels in
+// the Authorization header, which a page can send only when it holds it.
+func registrationCORS(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+			w.Header().Set("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS")
+			w.Header().Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
 			w.Header().Set("Access-Control-Max-Age", "86400")
 			w.WriteHeader(http.StatusNoContent)
 			return

@@ -67,6 +67,7 @@ type Fetcher struct {
 
 type entry struct {
 	body    []byte
+	fetched time.Time
 	expires time.Time
 }
 
@@ -269,7 +270,7 @@ func (f *Fetcher) Get(ctx context.Context, raw string) ([]byte, error) {
 		if len(f.cache) >= 1024 {
 			clear(f.cache) // bounded: a flood of distinct URLs cannot grow memory
 		}
-		f.cache[key] = entry{body: body, expires: now.Add(ttl)}
+		f.cache[key] = entry{body: body, fetched: now, expires: now.Add(ttl)}
 		f.mu.Unlock()
 	}
 	return body, nil
@@ -286,6 +287,33 @@ func (f *Fetcher) Forget(raw string) {
 	f.mu.Lock()
 	delete(f.cache, u.String())
 	f.mu.Unlock()
+}
+
+// MinRefresh is how soon after a fetch Refresh may drop a cached response:
+// a client cannot make us refetch its URL more than once a minute.
+const MinRefresh = time.Minute
+
+// Refresh drops raw's cached response when it was fetched at least
+// MinRefresh ago (a key set lacks a kid a client now signs with), and
+// reports whether it did; the next Get fetches again.
+func (f *Fetcher) Refresh(raw string) bool {
+	f.init()
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	u.Fragment = ""
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	e, ok := f.cache[u.String()]
+	if !ok {
+		return true
+	}
+	if f.Now().Sub(e.fetched) < MinRefresh {
+		return false
+	}
+	delete(f.cache, u.String())
+	return true
 }
 
 // lifetime is how long a response may be reused (RFC 9111): no-store and

@@ -290,3 +290,31 @@ func TestAllowed(t *testing.T) {
 		})
 	}
 }
+
+func TestRefresh(t *testing.T) {
+	var hits atomic.Int32
+	f, srv, clk := server(t, true, func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Cache-Control", "max-age=3600")
+		fmt.Fprint(w, hits.Load())
+	})
+	u := "https://keys.example.com:" + port(srv) + "/jwks"
+	if !f.Refresh(u) {
+		t.Fatal("nothing cached: a refresh is allowed")
+	}
+	first, _ := f.Get(t.Context(), u)
+	clk.t = clk.t.Add(59 * time.Second)
+	if f.Refresh(u) {
+		t.Fatal("refreshed within MinRefresh")
+	}
+	if again, _ := f.Get(t.Context(), u); string(again) != string(first) {
+		t.Fatal("a refused refresh dropped the cache")
+	}
+	clk.t = clk.t.Add(2 * time.Second)
+	if !f.Refresh(u) {
+		t.Fatal("refresh after MinRefresh refused")
+	}
+	if fresh, _ := f.Get(t.Context(), u); string(fresh) == string(first) {
+		t.Fatal("refresh did not refetch")
+	}
+}

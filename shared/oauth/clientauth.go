@@ -45,9 +45,10 @@ type Authenticator struct {
 	// Skew is the clock tolerance on exp, nbf and iat (default 60 s).
 	Skew time.Duration
 	// RemoteKeys fetches the key set of a client registered with a jwks_uri
-	// (through the SSRF-safe fetcher); nil: such clients cannot use
+	// (through the SSRF-safe fetcher), given the kid the assertion names so
+	// a rotated set can be fetched again; nil: such clients cannot use
 	// private_key_jwt.
-	RemoteKeys func(ctx context.Context, uri string) (json.RawMessage, error)
+	RemoteKeys func(ctx context.Context, uri, kid string) (json.RawMessage, error)
 }
 
 // Authenticated is a client that proved who it is.
@@ -64,7 +65,15 @@ type Options struct {
 	// Assertions enables private_key_jwt. An endpoint that cannot record the
 	// assertion's jti (it writes no ReplayMark) must leave it off.
 	Assertions bool
+	// Public lets a public client (registered with auth method "none")
+	// identify itself by client_id alone (RFC 6749 §2.1). The caller must
+	// refuse it every grant that needs a confidential client: the result's
+	// Method is AuthNone.
+	Public bool
 }
+
+// AuthNone is the auth method of a public client (RFC 7591).
+const AuthNone = "none"
 
 // dummyHash is compared against when the client is unknown or has no secret,
 // so those paths cost what a wrong secret costs.
@@ -102,6 +111,8 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, f For
 	switch {
 	case n > 1:
 		return Authenticated{}, New(InvalidRequest, "more than one client authentication method")
+	case n == 0 && opts.Public && f.Has("client_id"):
+		return a.public(ctx, t, f.Get("client_id"))
 	case n == 0:
 		return Authenticated{}, fail("client authentication is required")
 	}
@@ -164,6 +175,22 @@ func (a *Authenticator) secret(ctx context.Context, t tenant.ID, clientID, secre
 	return c, true, nil
 }
 
+// public identifies a public client by its client_id: only an active
+// client registered with auth method none, holding no secret and no keys,
+// is public; any other client must authenticate.
+func (a *Authenticator) public(ctx context.Context, t tenant.Tenant, clientID string) (Authenticated, error) {
+	c, err := a.Clients.GetClient(ctx, t.ID, clientID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return Authenticated{}, New(InvalidClient, "client authentication is required")
+	case err != nil:
+		return Authenticated{}, Internal(err)
+	case c.AuthMethod != AuthNone || len(c.SecretHash) > 0 || len(c.JWKS) > 0 || c.JWKSURI != "" || !c.Active:
+		return Authenticated{}, New(InvalidClient, "client authentication is required")
+	}
+	return Authenticated{Client: c, Method: AuthNone}, nil
+}
+
 // assertionClaims are the claims of an RFC 7523 client assertion.
 type assertionClaims struct {
 	jwt.Claims
@@ -215,7 +242,7 @@ func (a *Authenticator) assertion(ctx context.Context, t tenant.Tenant, raw, for
 	}
 	rawKeys := c.JWKS
 	if len(rawKeys) == 0 && c.JWKSURI != "" && a.RemoteKeys != nil {
-		if rawKeys, err = a.RemoteKeys(ctx, c.JWKSURI); err != nil {
+		if rawKeys, err = a.RemoteKeys(ctx, c.JWKSURI, tok.Headers[0].KeyID); err != nil {
 			return bad("client keys could not be fetched from its jwks_uri")
 		}
 	}

@@ -76,8 +76,18 @@ func TestRegisterRealClientShapes(t *testing.T) {
 			if hasSecret != c.secret || len(doc["redirect_uris"].([]any)) != c.redirects || doc["cursor_extra"] != nil {
 				t.Fatalf("document: %v", doc)
 			}
-			// The token endpoint refuses the grants it does not implement.
+			// The token endpoint refuses the grants it does not implement,
+			// and a public client identifies itself by client_id alone but
+			// may use no grant served there.
+			if !c.secret {
+				for _, gt := range []string{"authorization_code", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"} {
+					w := hs.form("", "/oauth/token", url.Values{"grant_type": {gt}, "code": {"x"}, "refresh_token": {"x"}, "client_id": {str(doc, "client_id")}}, "")
+					wantError(t, w, 400, "unauthorized_client")
+				}
+			}
 			if c.secret {
+				// A confidential client must authenticate: client_id alone is not enough.
+				wantError(t, hs.form("", "/oauth/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {str(doc, "client_id")}}, ""), 401, "invalid_client")
 				w := hs.form("", "/oauth/token", url.Values{"grant_type": {"authorization_code"}, "code": {"x"},
 					"client_id": {str(doc, "client_id")}, "client_secret": {str(doc, "client_secret")}}, "")
 				wantError(t, w, 400, "unauthorized_client")
@@ -87,6 +97,44 @@ func TestRegisterRealClientShapes(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestPublicClientIdentification(t *testing.T) {
+	hs := newHarness(t, false)
+	pub := hs.registered(cursorLike)
+	conf := hs.registered(guideBasic)
+	deleted := hs.registered(cursorLike)
+	if w := hs.manage("DELETE", str(deleted, "client_id"), str(deleted, "registration_access_token"), "", ""); w.Code != 204 {
+		t.Fatal(w.Body)
+	}
+	// A public client whose grants were widened (as an admin could) is
+	// still refused every served grant.
+	widened := store.Client{ID: ids.New("agent_"), ClientID: ids.New("shark_dcr_"), Kind: "dcr", Name: "widened", AuthMethod: "none",
+		GrantTypes: []string{"client_credentials"}, Active: true, CreatedAt: hs.now}
+	if err := hs.st.CreateClient(t.Context(), tenant.MustID("acme"), widened, store.AuditEvent{ID: ids.New("aud_"), CreatedAt: hs.now}); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name   string
+		form   url.Values
+		status int
+		code   string
+	}{
+		{"public client with widened grants", url.Values{"grant_type": {"client_credentials"}, "client_id": {widened.ClientID}}, 400, "unauthorized_client"},
+		{"public client, unimplemented grant", url.Values{"grant_type": {"authorization_code"}, "client_id": {str(pub, "client_id")}}, 400, "unauthorized_client"},
+		{"public client, client_credentials", url.Values{"grant_type": {"client_credentials"}, "client_id": {str(pub, "client_id")}}, 400, "unauthorized_client"},
+		{"confidential client without secret", url.Values{"grant_type": {"client_credentials"}, "client_id": {str(conf, "client_id")}}, 401, "invalid_client"},
+		{"unknown client", url.Values{"grant_type": {"client_credentials"}, "client_id": {"shark_dcr_nope"}}, 401, "invalid_client"},
+		{"deleted public client", url.Values{"grant_type": {"authorization_code"}, "client_id": {str(deleted, "client_id")}}, 401, "invalid_client"},
+		{"no client_id", url.Values{"grant_type": {"client_credentials"}}, 401, "invalid_client"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			wantError(t, hs.form("", "/oauth/token", c.form, ""), c.status, c.code)
+		})
+	}
+	// Revocation and introspection never accept a public client.
+	wantError(t, hs.form("", "/oauth/introspect", url.Values{"token": {"x"}, "client_id": {str(pub, "client_id")}}, ""), 401, "invalid_client")
 }
 
 func TestRegisterErrors(t *testing.T) {
@@ -396,6 +444,17 @@ func TestPolicies(t *testing.T) {
 			}
 		})
 	}
+	t.Run("ss: an update needs a statement too", func(t *testing.T) {
+		w := hs.do(req{tenant: "signed", body: withStatement(statement(publisher, nil))})
+		doc := decode(t, w)
+		path := "/oauth/register/" + str(doc, "client_id")
+		auth := "Bearer " + str(doc, "registration_access_token")
+		wantError(t, hs.do(req{tenant: "signed", method: "PUT", path: path, auth: auth, body: `{"client_name":"free","scope":"mcp:admin"}`}), 400, "invalid_software_statement")
+		w = hs.do(req{tenant: "signed", method: "PUT", path: path, auth: auth, body: withStatement(statement(publisher, map[string]any{"client_name": "Signed Agent v2"}))})
+		if got := decode(t, w); w.Code != 200 || str(got, "client_name") != "Signed Agent v2" || str(got, "scope") != "mcp:read" {
+			t.Fatalf("%d %v", w.Code, got)
+		}
+	})
 	t.Run("iat: expired", func(t *testing.T) {
 		hs.now = hs.now.Add(2 * time.Minute)
 		wantError(t, hs.do(req{tenant: "gated", body: guideFull, auth: "Bearer " + expiring}), 401, "invalid_token")
@@ -445,5 +504,22 @@ func TestRateLimits(t *testing.T) {
 	hs.now = hs.now.Add(30 * time.Second)
 	if w := hs.do(req{body: guideFull, remote: "198.51.100.7:1000"}); w.Code != 201 {
 		t.Fatalf("next window: %d %s", w.Code, w.Body)
+	}
+}
+
+func TestRateKey(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"198.51.100.7", "198.51.100.7"},
+		{"::ffff:198.51.100.7", "198.51.100.7"},
+		{"2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"},
+		{"2001:db8:1:2:ffff::1", "2001:db8:1:2::/64"},
+		{"not-an-ip", "not-an-ip"},
+	}
+	for _, c := range cases {
+		t.Run(c.in, func(t *testing.T) {
+			if got := rateKey(c.in); got != c.want {
+				t.Fatalf("got %q", got)
+			}
+		})
 	}
 }

@@ -56,7 +56,7 @@ func (r fakeResolver) LookupIPAddr(_ context.Context, host string) ([]net.IPAddr
 // harness is the register handler and the token handler on one mux, over
 // the real store on the embedded engine, local keys and an injected clock.
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	now     time.Time
 	st      *store.Store
 	reg     *Handler
@@ -73,7 +73,7 @@ type harness struct {
 
 func (hs *harness) clock() time.Time { return hs.now }
 
-func newHarness(t *testing.T, allowLoopback bool) *harness {
+func newHarness(t testing.TB, allowLoopback bool) *harness {
 	t.Helper()
 	hs := &harness{t: t, now: t0, tenants: map[string]tenant.Tenant{}, admin: map[string]string{}}
 	eng, err := embedded.Open(filepath.Join(t.TempDir(), "shark.db"), hs.clock)
@@ -109,7 +109,7 @@ func newHarness(t *testing.T, allowLoopback bool) *harness {
 	}
 	hs.reg = &Handler{Store: hs.st, Now: hs.clock, Fetcher: f}
 	hs.tok = &token.Handler{Store: hs.st, Keys: cache, Now: hs.clock,
-		RemoteKeys: func(ctx context.Context, uri string) (json.RawMessage, error) { return RemoteKeySet(ctx, f, uri) }}
+		RemoteKeys: KeySource{Fetcher: f}.Keys}
 	hs.mux = http.NewServeMux()
 	hs.reg.Register(hs.mux)
 	hs.tok.Register(hs.mux)
@@ -194,7 +194,7 @@ func (hs *harness) form(tenantID, path string, v url.Values, auth string) *httpt
 	return hs.do(req{tenant: tenantID, path: path, body: v.Encode(), ctype: "application/x-www-form-urlencoded", auth: auth})
 }
 
-func decode(t *testing.T, w *httptest.ResponseRecorder) map[string]any {
+func decode(t testing.TB, w *httptest.ResponseRecorder) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(w.Body.Bytes(), &m); err != nil {
@@ -238,7 +238,7 @@ type ecKey struct {
 	kid  string
 }
 
-func newKey(t *testing.T, kid string) ecKey {
+func newKey(t testing.TB, kid string) ecKey {
 	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -251,7 +251,7 @@ func (k ecKey) jwks() string {
 	return string(b)
 }
 
-func (k ecKey) sign(t *testing.T, claims map[string]any) string {
+func (k ecKey) sign(t testing.TB, claims map[string]any) string {
 	t.Helper()
 	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: k.priv, KeyID: k.kid}}, (&jose.SignerOptions{}).WithType("JWT"))
 	if err != nil {

@@ -51,21 +51,27 @@ type Tokens struct {
 	mux *http.ServeMux
 }
 
-// ServeHTTP routes the token admin requests.
+// Register adds the routes to mux (tenant-free paths; the tenant must be
+// resolved before them, and the responses must not be cached).
+func (a *Tokens) Register(mux *http.ServeMux) {
+	mux.Handle("POST "+IATPath, httpx.Handle(a.create))
+	mux.Handle("GET "+IATPath, httpx.Handle(a.list))
+	mux.Handle("GET "+IATPath+"/{id}", httpx.Handle(a.get))
+	mux.Handle("DELETE "+IATPath+"/{id}", httpx.Handle(a.revoke))
+}
+
+// ServeHTTP serves the routes on their own (for mounting as one handler).
 func (a *Tokens) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if a.mux == nil {
 		mux := http.NewServeMux()
-		mux.Handle("POST "+IATPath, httpx.Handle(a.create))
-		mux.Handle("GET "+IATPath, httpx.Handle(a.list))
-		mux.Handle("GET "+IATPath+"/{id}", httpx.Handle(a.get))
-		mux.Handle("DELETE "+IATPath+"/{id}", httpx.Handle(a.revoke))
+		a.Register(mux)
 		a.mux = mux
 	}
 	if _, pattern := a.mux.Handler(r); pattern == "" {
 		httpx.WriteError(w, r, httpx.NotFound("no route for "+r.Method+" "+r.URL.Path))
 		return
 	}
-	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Cache-Control", "no-store") // tokens are shown once
 	a.mux.ServeHTTP(w, r)
 }
 

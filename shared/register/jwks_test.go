@@ -88,6 +88,27 @@ func TestPrivateKeyJWTClients(t *testing.T) {
 			wantError(t, token(assertion(t, newKey(t, "client-key"), id, hs.now)), 401, "invalid_client")
 		})
 	}
+	t.Run("a rotated jwks_uri is fetched again, at most once a minute", func(t *testing.T) {
+		hs.keysBody = []byte(key.jwks())
+		doc := hs.registered(pkjwt(hs.keysURL()))
+		id := str(doc, "client_id")
+		token := func(k ecKey) *httptestRecorder {
+			return hs.form("", "/oauth/token", url.Values{"grant_type": {"client_credentials"},
+				"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, "client_assertion": {assertion(t, k, id, hs.now)}}, "")
+		}
+		hs.reg.Fetcher.Forget(hs.keysURL())
+		if w := token(key); w.Code != 200 { // fetched now
+			t.Fatalf("before rotation: %s", w.Body)
+		}
+		next := newKey(t, "client-key-2")
+		hs.keysBody = []byte(next.jwks())
+		wantError(t, token(next), 401, "invalid_client") // the set was fetched under a minute ago
+		hs.now = hs.now.Add(61 * time.Second)
+		if w := token(next); w.Code != 200 {
+			t.Fatalf("after rotation: %s", w.Body)
+		}
+		wantError(t, token(key), 401, "invalid_client") // the old key left the set
+	})
 	t.Run("loopback allowed locally, private still refused", func(t *testing.T) {
 		wantError(t, hs.do(req{body: pkjwt("https://internal.example.com/jwks.json")}), 400, "invalid_client_metadata")
 		wantError(t, hs.do(req{body: pkjwt("https://169.254.169.254/jwks.json")}), 400, "invalid_client_metadata")

@@ -104,7 +104,9 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	m, err := h.metadata(r.Context(), t, rec, fields, false)
+	// On a software_statement tenant an update needs a statement too, or a
+	// client could replace what its publisher signed.
+	m, err := h.metadata(r.Context(), t, rec, fields, rec.DCRPolicy == PolicySoftwareStatement)
 	if err != nil {
 		return err
 	}

@@ -41,7 +41,7 @@ var (
 )
 
 // AuthNone is the token_endpoint_auth_method of a public client.
-const AuthNone = "none"
+const AuthNone = oauth.AuthNone
 
 // Limits on what one registration may hold.
 const (

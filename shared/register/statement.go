@@ -107,3 +107,35 @@ func RemoteKeySet(ctx context.Context, f *fetch.Fetcher, uri string) (json.RawMe
 	}
 	return keys, nil
 }
+
+// KeySource gives the token endpoint the keys of private_key_jwt clients
+// registered with a jwks_uri (oauth.Authenticator.RemoteKeys).
+type KeySource struct{ Fetcher *fetch.Fetcher }
+
+// Keys returns the client's key set, from the fetcher's cache while fresh.
+// When the set lacks kid (the client rotated its keys), it is fetched again,
+// at most once per fetch.MinRefresh.
+func (k KeySource) Keys(ctx context.Context, uri, kid string) (json.RawMessage, error) {
+	raw, err := RemoteKeySet(ctx, k.Fetcher, uri)
+	if err != nil || kid == "" || hasKID(raw, kid) || !k.Fetcher.Refresh(uri) {
+		return raw, err
+	}
+	return RemoteKeySet(ctx, k.Fetcher, uri)
+}
+
+func hasKID(raw json.RawMessage, kid string) bool {
+	var set struct {
+		Keys []struct {
+			KID string `json:"kid"`
+		} `json:"keys"`
+	}
+	if json.Unmarshal(raw, &set) != nil {
+		return false
+	}
+	for _, k := range set.Keys {
+		if k.KID == kid {
+			return true
+		}
+	}
+	return false
+}

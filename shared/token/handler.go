@@ -37,8 +37,8 @@ type Handler struct {
 	// means no tenant can (a tenant asking for them then fails closed).
 	Nonces *dpop.Nonces
 	// RemoteKeys fetches the keys of private_key_jwt clients registered
-	// with a jwks_uri (register.RemoteKeySet over the SSRF-safe fetcher).
-	RemoteKeys func(ctx context.Context, uri string) (json.RawMessage, error)
+	// with a jwks_uri (register.KeySource over the SSRF-safe fetcher).
+	RemoteKeys func(ctx context.Context, uri, kid string) (json.RawMessage, error)
 
 	once   sync.Once
 	auth   *oauth.Authenticator
@@ -125,15 +125,19 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) error {
 		return oauth.New(oauth.InvalidRequest, "grant_type is required")
 	}
 	// Phase 1: client authentication.
-	client, err := h.auth.Authenticate(ctx, r, f, t, oauth.Options{Assertions: true})
+	client, err := h.auth.Authenticate(ctx, r, f, t, oauth.Options{Assertions: true, Public: true})
 	if err != nil {
 		return err
 	}
-	// Phase 2: the grant type, known and allowed for this client.
+	// Phase 2: the grant type, known and allowed for this client. A public
+	// client (registered for authorization_code) is identified, never
+	// authenticated: no grant served here is open to it.
 	g, known := h.grants[gt]
 	switch {
 	case !known && slices.Contains(client.Client.GrantTypes, gt):
 		return oauth.New(oauth.UnauthorizedClient, "grant type "+gt+" is not available at this server")
+	case client.Method == oauth.AuthNone && known:
+		return oauth.New(oauth.UnauthorizedClient, "a public client may not use grant type "+gt)
 	case !known:
 		return oauth.New(oauth.UnsupportedGrantType, "unsupported grant_type")
 	case !allowsGrant(client.Client, gt):

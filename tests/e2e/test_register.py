@@ -194,3 +194,51 @@ def test_management_with_the_sdk(stack):
 def test_metadata_advertises_registration(stack):
     md = requests.get(f"{stack.url}/.well-known/oauth-authorization-server").json()
     assert md["registration_endpoint"] == f"{stack.url}/oauth/register"
+
+
+@pytest.mark.parametrize("policy,status,error", [
+    ("closed", 403, "access_denied"),
+    ("initial_access_token", 401, "invalid_token"),
+    ("software_statement", 400, "invalid_software_statement"),
+    ("open", 201, None),
+])
+def test_tenant_policies_refuse_anonymous_registration(stack, policy, status, error):
+    tid = "dcr-" + policy.replace("_", "-")
+    r = requests.post(f"{stack.url}/platform/v1/tenants", json={"id": tid, "dcr_policy": policy},
+                      headers={"Authorization": f"Bearer {stack.key('platform')}"})
+    assert r.status_code == 201, r.text
+    r = requests.post(f"{stack.url}/t/{tid}/oauth/register", json={"client_name": "anon", "grant_types": ["client_credentials"]})
+    assert r.status_code == status, r.text
+    if error:
+        assert r.json()["error"] == error
+    else:
+        assert r.json()["registration_client_uri"].startswith(f"{stack.url}/t/{tid}/oauth/register/shark_dcr_")
+    if status == 401:
+        assert r.headers["WWW-Authenticate"].startswith("Bearer ")
+
+
+def test_initial_access_token_admits_registration(stack):
+    r = requests.post(f"{stack.url}/platform/v1/tenants", json={"id": "gated", "dcr_policy": "initial_access_token"},
+                      headers={"Authorization": f"Bearer {stack.key('platform')}"})
+    assert r.status_code == 201, r.text
+    admin_key = r.json()["admin_key"]
+    base = f"{stack.url}/t/gated"
+    body = {"client_name": "gated agent", "grant_types": ["client_credentials"], "scope": "mcp:read"}
+    assert requests.post(f"{base}/oauth/register", json=body).status_code == 401
+    r = requests.post(f"{base}/api/v1/admin/initial-access-tokens", json={"single_use": True},
+                      headers={"Authorization": f"Bearer {admin_key}"})
+    assert r.status_code == 201, r.text
+    iat = r.json()["token"]
+    r = requests.post(f"{base}/oauth/register", json=body, headers={"Authorization": f"Bearer {iat}"})
+    assert r.status_code == 201, r.text
+    creds = r.json()
+    r = requests.post(f"{base}/oauth/register", json=body, headers={"Authorization": f"Bearer {iat}"})
+    assert r.status_code == 401 and r.json()["error"] == "invalid_token"
+    # The registered client gets DPoP tokens from its tenant.
+    prover = DPoPProver.generate()
+    token = OAuthClient(base).get_token_with_dpop(grant_type="client_credentials", dpop_prover=prover,
+                                                  client_id=creds["client_id"], client_secret=creds["client_secret"])
+    assert token.cnf_jkt == prover.jkt
+    # It is an agent of the tenant in the admin API.
+    agents = requests.get(f"{base}/api/v1/agents", headers={"Authorization": f"Bearer {admin_key}"}).json()
+    assert any(a["client_id"] == creds["client_id"] for a in agents["data"])

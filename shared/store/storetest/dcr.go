@@ -145,6 +145,19 @@ func domainDCR(t *testing.T, e *env) {
 		}(), store.ErrNotFound)
 		page, err := e.s.ListInitialAccessTokens(ctx, b.id, store.PageRequest{})
 		wantErr(t, "list on B", notListed(err, len(page.Items), func(i int) bool { return page.Items[i].ID == k.ID }), store.ErrNotFound)
+		// A token read on tenant A cannot admit a registration on tenant B.
+		cur, _ := e.s.InitialAccessTokenByHash(ctx, a.id, ids.Hash(secret))
+		cb := e.dcrClient("cross")
+		wantErr(t, "A's token on B", e.s.RegisterClient(ctx, b.id, cb, &cur, event(e.s.Now(), "x", cb.ClientID)), store.ErrTokenUnusable)
+		if _, err := e.s.GetClient(ctx, b.id, cb.ClientID); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("cross-tenant registration left a client: %v", err)
+		}
+		single, _ := e.iat(t, a.id, true, time.Hour)
+		cs := e.dcrClient("cross single")
+		wantErr(t, "A's single-use token on B", e.s.RegisterClient(ctx, b.id, cs, &single, event(e.s.Now(), "x", cs.ClientID)), store.ErrTokenUnusable)
+		if got, _ := e.s.GetInitialAccessToken(ctx, a.id, single.ID); got.Uses != 0 {
+			t.Fatalf("a refused cross-tenant use spent the token: %+v", got)
+		}
 		wantErr(t, "unknown id", func() error { _, err := e.s.GetInitialAccessToken(ctx, a.id, "iat_nope"); return err }(), store.ErrNotFound)
 		wantErr(t, "duplicate", e.s.CreateInitialAccessToken(ctx, a.id, k, event(e.s.Now(), "x", k.ID)), store.ErrConflict)
 		var none tenant.ID
