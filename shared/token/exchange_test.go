@@ -137,6 +137,12 @@ func TestDelegationThroughMayActGrants(t *testing.T) {
 		t.Fatalf("delegated claims %v", c)
 	}
 
+	in := hs.do(call{path: "/oauth/introspect", form: form("token", b["access_token"].(string)), headers: map[string]string{"Authorization": "Bearer " + hs.admin["acme"]}})
+	ib := decode(t, in)
+	if ib["active"] != true || ib["sub"] != "deleg-a" || ib["client_id"] != "deleg-b" || ib["act"].(map[string]any)["sub"] != "deleg-b" {
+		t.Fatalf("introspection of a delegated token: %v", ib)
+	}
+
 	viaC := hs.do(call{form: exchangeForm("deleg-c", subject)})
 	bc := decode(t, viaC)
 	if viaC.Code != 200 || bc["scope"] != "mcp:read" {
