@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -12,7 +11,6 @@ import (
 	"github.com/sharkauth/serverless/shared/admin"
 	"github.com/sharkauth/serverless/shared/config"
 	"github.com/sharkauth/serverless/shared/discovery"
-	"github.com/sharkauth/serverless/shared/dpop"
 	"github.com/sharkauth/serverless/shared/fetch"
 	"github.com/sharkauth/serverless/shared/httpx"
 	"github.com/sharkauth/serverless/shared/register"
@@ -42,14 +40,11 @@ func Jwks(e *Env) http.Handler {
 var features = discovery.Features{Token: true, Register: true}
 
 // Token builds the token function: /oauth/token, /oauth/revoke and
-// /oauth/introspect of every tenant. Server DPoP nonces are keyed per process
-// (tenants have them off by default; see token.Handler.Nonces).
+// /oauth/introspect of every tenant. Server DPoP nonces (off unless a tenant
+// turns them on) use the deployment's shared nonce key from the store.
 func Token(e *Env) http.Handler {
 	mux := http.NewServeMux()
-	var key [32]byte
-	rand.Read(key[:])
-	(&token.Handler{Store: e.Store, Keys: e.Keys, Now: e.Now, Nonces: &dpop.Nonces{Key: key[:], Now: e.Now},
-		RemoteKeys: RemoteKeys(e)}).Register(mux)
+	(&token.Handler{Store: e.Store, Keys: e.Keys, Now: e.Now, RemoteKeys: RemoteKeys(e)}).Register(mux)
 	return httpx.Stack(httpx.NoStore(e.tenanted(routes(mux))))
 }
 

@@ -22,6 +22,7 @@ import (
 //	host name            T#~platform#HOST#<host>          HOST
 //	platform key         T#~platform#PLATKEY#<sha256>     PLATKEY
 //	cursor secret        T#~platform#SECRET               cursor
+//	DPoP nonce secret    T#~platform#SECRET               dpop-nonce
 //	signing key          T#<t>#SIGNKEY                    <kid>
 //	admin key            T#<t>#APIKEY                     <key id>
 //	admin key by hash    T#<t>#APIKEYHASH#<sha256>        APIKEYHASH
@@ -63,6 +64,7 @@ func tenantIndex() string                   { return platform.pk("TENANTS") }
 func hostKey(host string) Key               { return platform.key("HOST", host, "HOST") }
 func platformKeyKey(hashHex string) Key     { return platform.key("PLATKEY", hashHex, "PLATKEY") }
 func cursorSecretKey() Key                  { return Key{PK: platform.pk("SECRET"), SK: "cursor"} }
+func dpopNonceSecretKey() Key               { return Key{PK: platform.pk("SECRET"), SK: "dpop-nonce"} }
 func signingKeyKey(s scope, kid string) Key { return Key{PK: s.pk("SIGNKEY"), SK: kid} }
 func signingKeyPartition(s scope) string    { return s.pk("SIGNKEY") }
 func apiKeyKey(s scope, id string) Key      { return Key{PK: s.pk("APIKEY"), SK: id} }

@@ -30,6 +30,7 @@ func TestTokenExchange(t *testing.T) {
 	hs := f.hs
 	subject := f.issueFor(t, "acme", "shark_agent_1", "audience", "https://a.example", "audience", "https://b.example")
 	betaToken := f.issueFor(t, "beta", "shark_agent_1")
+	defaultAud := f.issueFor(t, "acme", "shark_agent_1")
 	revoked := f.issueFor(t, "acme", "shark_agent_1")
 	if w := hs.do(call{path: "/oauth/revoke", form: form("token", revoked), headers: map[string]string{"Authorization": "Bearer " + hs.admin["acme"]}}); w.Code != 200 {
 		t.Fatalf("revoke: %d %s", w.Code, w.Body)
@@ -47,6 +48,11 @@ func TestTokenExchange(t *testing.T) {
 				want(t, b["issued_token_type"] == AccessTokenType && b["token_type"] == "DPoP" && b["scope"] == "mcp:read", "body %v", b)
 				want(t, c["sub"] == "shark_agent_1" && eqAud(c["aud"], "https://a.example") && c["act"] == nil && c["may_act"] == nil, "claims %v", c)
 				want(t, c["exp"].(float64) <= claimsOf(t, subject)["exp"].(float64), "outlives the subject: %v", c)
+			}},
+		{name: "a subject with the default audience may be restricted to a resource (SDK example)",
+			call: call{form: exchangeForm("shark_agent_1", defaultAud, "scope", "mcp:read", "audience", "https://mcp.example.com"), dpop: []string{f.proof()}}, status: 200,
+			check: func(t *testing.T, b, c map[string]any) {
+				want(t, eqAud(c["aud"], "https://mcp.example.com") && b["scope"] == "mcp:read" && b["token_type"] == "DPoP", "%v %v", b, c)
 			}},
 		{name: "omitted scope and audience keep the subject's",
 			call: call{form: exchangeForm("shark_agent_1", subject)}, status: 200,
@@ -129,6 +135,12 @@ func TestDelegationThroughMayActGrants(t *testing.T) {
 	act, _ := c["act"].(map[string]any)
 	if c["sub"] != "deleg-a" || c["client_id"] != "deleg-b" || act["sub"] != "deleg-b" || act["cnf"].(map[string]any)["jkt"] != f.p.jkt() || act["act"] != nil {
 		t.Fatalf("delegated claims %v", c)
+	}
+
+	in := hs.do(call{path: "/oauth/introspect", form: form("token", b["access_token"].(string)), headers: map[string]string{"Authorization": "Bearer " + hs.admin["acme"]}})
+	ib := decode(t, in)
+	if ib["active"] != true || ib["sub"] != "deleg-a" || ib["client_id"] != "deleg-b" || ib["act"].(map[string]any)["sub"] != "deleg-b" {
+		t.Fatalf("introspection of a delegated token: %v", ib)
 	}
 
 	viaC := hs.do(call{form: exchangeForm("deleg-c", subject)})

@@ -33,18 +33,21 @@ type Handler struct {
 	Now  func() time.Time
 	// DPoPWindow is the ±iat window of proofs (default 60 s).
 	DPoPWindow time.Duration
-	// Nonces issues server DPoP nonces for tenants that turn them on; nil
-	// means no tenant can (a tenant asking for them then fails closed).
+	// Nonces issues server DPoP nonces for tenants that turn them on. When
+	// nil, the first tenant that needs one builds it with the deployment's
+	// shared key (Store.DPoPNonceSecret, one table read per process), so
+	// every container accepts every container's nonces.
 	Nonces *dpop.Nonces
 	// RemoteKeys fetches the keys of private_key_jwt clients registered
 	// with a jwks_uri (register.KeySource over the SSRF-safe fetcher).
 	RemoteKeys func(ctx context.Context, uri, kid string) (json.RawMessage, error)
 
-	once   sync.Once
-	auth   *oauth.Authenticator
-	ring   *accesstoken.Keyring
-	proofs dpop.Validator
-	grants map[string]grant
+	nonceMu sync.Mutex
+	once    sync.Once
+	auth    *oauth.Authenticator
+	ring    *accesstoken.Keyring
+	proofs  dpop.Validator
+	grants  map[string]grant
 }
 
 func (h *Handler) init() {
@@ -200,17 +203,19 @@ func (h *Handler) checkProof(r *http.Request, t tenant.Tenant, pol policy, c sto
 		return nil, nil
 	}
 	req := dpop.Request{Method: http.MethodPost, URL: t.Issuer + "/oauth/token"}
+	var nonces *dpop.Nonces
 	if pol.dpopNonce {
-		if h.Nonces == nil {
-			return nil, oauth.Internal(errors.New("token: tenant requires DPoP nonces but no nonce key is configured"))
+		var err error
+		if nonces, err = h.nonces(r.Context()); err != nil {
+			return nil, oauth.Internal(err)
 		}
-		req.Nonce = func(n string) bool { return h.Nonces.Valid(t.ID.String(), n) }
+		req.Nonce = func(n string) bool { return nonces.Valid(t.ID.String(), n) }
 	}
 	proof, err := h.proofs.Validate(vals[0], req)
 	if err != nil {
 		var de *dpop.Error
 		if errors.As(err, &de) && de.UseNonce {
-			return nil, oauth.New(oauth.UseDPoPNonce, "a DPoP nonce is required").WithHeader("DPoP-Nonce", h.Nonces.Issue(t.ID.String()))
+			return nil, oauth.New(oauth.UseDPoPNonce, "a DPoP nonce is required").WithHeader("DPoP-Nonce", nonces.Issue(t.ID.String()))
 		}
 		if errors.As(err, &de) {
 			return nil, oauth.New(oauth.InvalidDPoPProof, de.Rule)
@@ -322,11 +327,28 @@ func (h *Handler) issue(w http.ResponseWriter, q *request, gt string, d decision
 	if d.exchange {
 		resp.IssuedTokenType = AccessTokenType
 	}
-	if q.policy.dpopNonce && h.Nonces != nil {
-		w.Header().Set("DPoP-Nonce", h.Nonces.Issue(q.tenant.ID.String()))
+	if q.policy.dpopNonce {
+		if n, err := h.nonces(ctx); err == nil {
+			w.Header().Set("DPoP-Nonce", n.Issue(q.tenant.ID.String()))
+		}
 	}
 	oauth.WriteJSON(w, http.StatusOK, resp)
 	return nil
+}
+
+// nonces returns the nonce issuer, keyed on first use with the deployment's
+// shared secret.
+func (h *Handler) nonces(ctx context.Context) (*dpop.Nonces, error) {
+	h.nonceMu.Lock()
+	defer h.nonceMu.Unlock()
+	if h.Nonces == nil {
+		key, err := h.Store.DPoPNonceSecret(ctx)
+		if err != nil {
+			return nil, err
+		}
+		h.Nonces = &dpop.Nonces{Key: key, Now: h.Now}
+	}
+	return h.Nonces, nil
 }
 
 // dpopWindow is the proofs' iat window: a proof's jti is remembered until

@@ -3,6 +3,10 @@ package token
 import (
 	"strings"
 	"testing"
+
+	"github.com/sharkauth/serverless/shared/ids"
+	"github.com/sharkauth/serverless/shared/store"
+	"github.com/sharkauth/serverless/shared/tenant"
 )
 
 func TestRevokeAndIntrospect(t *testing.T) {
@@ -77,6 +81,11 @@ func TestRevokeAndIntrospect(t *testing.T) {
 		})
 	}
 
+	narrowKey := ids.NewKey(ids.AdminKeyPrefix)
+	if err := hs.st.CreateAPIKey(t.Context(), tenant.MustID("acme"), store.APIKey{ID: "key_narrow", Name: "narrow", Hash: ids.Hash(narrowKey), Scopes: []string{"agents:read"}, CreatedAt: hs.now},
+		store.AuditEvent{ID: ids.New("aud_"), Event: "api_key.created", Metadata: map[string]any{}, CreatedAt: hs.now}); err != nil {
+		t.Fatal(err)
+	}
 	errorCases := []struct {
 		name    string
 		path    string
@@ -92,6 +101,7 @@ func TestRevokeAndIntrospect(t *testing.T) {
 		{name: "wrong client secret", path: "/oauth/introspect", form: form("token", bound, "client_id", "shark_agent_1", "client_secret", "x"), status: 401, code: "invalid_client"},
 		{name: "admin key and client secret at once", path: "/oauth/revoke", form: with(own, "token", bound), headers: admin, status: 400, code: "invalid_request"},
 		{name: "revoke another client's token", path: "/oauth/revoke", form: form("token", bound, "client_id", "shark_agent_2", "client_secret", secret), status: 400, code: "unauthorized_client"},
+		{name: "admin key without scope *", path: "/oauth/introspect", form: form("token", bound), headers: map[string]string{"Authorization": "Bearer " + narrowKey}, status: 403, code: "access_denied"},
 		{name: "missing token", path: "/oauth/introspect", form: map[string][]string{}, headers: admin, status: 400, code: "invalid_request"},
 		{name: "private_key_jwt not accepted here", path: "/oauth/introspect", form: form("token", bound, "client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", "client_assertion", f.assertion(t, "jwtc", "x")), status: 401, code: "invalid_client"},
 	}

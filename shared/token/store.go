@@ -23,4 +23,6 @@ type Store interface {
 	TokenActivity(ctx context.Context, t tenant.ID, jti string) (store.Activity, error)
 	// FindGrants lists the may-act grants from fromID to toID (WIRE §7.7).
 	FindGrants(ctx context.Context, t tenant.ID, fromID, toID string, includeRevoked bool) ([]store.MayActGrant, error)
+	// DPoPNonceSecret is the deployment's key for server DPoP nonces.
+	DPoPNonceSecret(ctx context.Context) ([]byte, error)
 }

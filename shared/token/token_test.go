@@ -17,7 +17,6 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
-	"github.com/sharkauth/serverless/shared/dpop"
 	"github.com/sharkauth/serverless/shared/ids"
 	"github.com/sharkauth/serverless/shared/oauth"
 	"github.com/sharkauth/serverless/shared/store"
@@ -318,13 +317,19 @@ var _ = http.StatusOK
 
 // TestDPoPNonces: a tenant that turns nonces on answers a proof without one
 // with 400 use_dpop_nonce and a DPoP-Nonce header; the retry carrying it is
-// accepted (and gets the next nonce); a stale nonce is refused again.
+// accepted, by another process of the deployment too (the key is the
+// store's shared secret), and gets the next nonce; a stale nonce is refused.
 func TestDPoPNonces(t *testing.T) {
 	f := newFixtures(t)
 	hs := f.hs
 	hs.addTenant("noncy", "http://localhost:8080/t/noncy", store.Tenant{DPoPNonce: true})
 	hs.client("noncy", store.Client{ClientID: "n1", Scopes: []string{"mcp:read"}, Active: true})
-	hs.h.Nonces = &dpop.Nonces{Key: []byte("test nonce key"), Now: hs.clock, Step: time.Minute}
+	// A second process of the same deployment (its own handler and key
+	// cache, the same table) must accept the nonces the first one issues.
+	other := &Handler{Store: hs.st, Keys: hs.h.Keys, Now: hs.clock}
+	otherMux := http.NewServeMux()
+	other.Register(otherMux)
+	firstMux := hs.mux
 	htu := "http://localhost:8080/t/noncy/oauth/token"
 	proofWith := func(nonce string) string {
 		s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: f.p.priv},
@@ -346,11 +351,13 @@ func TestDPoPNonces(t *testing.T) {
 	if first.Code != 400 || decode(t, first)["error"] != "use_dpop_nonce" || nonce == "" {
 		t.Fatalf("without nonce: %d %s (nonce %q)", first.Code, first.Body, nonce)
 	}
+	hs.mux = otherMux
 	retry := hs.do(call{tenant: "noncy", form: f.secretF("n1"), dpop: []string{proofWith(nonce)}})
+	hs.mux = firstMux
 	if retry.Code != 200 || retry.Header().Get("DPoP-Nonce") == "" {
-		t.Fatalf("with nonce: %d %s", retry.Code, retry.Body)
+		t.Fatalf("with nonce, at another process: %d %s", retry.Code, retry.Body)
 	}
-	hs.now = hs.now.Add(3 * time.Minute)
+	hs.now = hs.now.Add(11 * time.Minute) // two 5-minute steps later
 	stale := hs.do(call{tenant: "noncy", form: f.secretF("n1"), dpop: []string{proofWith(nonce)}})
 	if stale.Code != 400 || decode(t, stale)["error"] != "use_dpop_nonce" {
 		t.Fatalf("stale nonce: %d %s", stale.Code, stale.Body)

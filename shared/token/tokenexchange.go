@@ -72,7 +72,12 @@ func (g tokenExchange) decide(ctx context.Context, q *request) (decision, error)
 		// Self-exchange by the subject or by the token's holder: narrower
 		// scope or audience, same actor chain.
 		d.act = subj.Act
-		d.audienceCeiling = subj.Audience
+		if !defaultAudience(subj, q.policy) {
+			// An audience-restricted subject can only be narrowed; one
+			// with the default audience may be restricted to any allowed
+			// audience (the SDK's token_exchange(audience=...) example).
+			d.audienceCeiling = subj.Audience
+		}
 	case subj.MayAct.Allows(acting):
 		if subj.Act.Depth() >= DefaultMaxHops {
 			return decision{}, oauth.New(oauth.AccessDenied, "the delegation chain is already at its maximum length")
@@ -149,4 +154,16 @@ func (g tokenExchange) activeToken(ctx context.Context, q *request, raw string) 
 		return accesstoken.Claims{}, oauth.New(oauth.InvalidGrant, "the token is not active")
 	}
 	return p.Claims, nil
+}
+
+// defaultAudience reports whether a token carries the audience given when
+// none is requested: the tenant's default audience, else its client_id.
+func defaultAudience(c accesstoken.Claims, p policy) bool {
+	if len(c.Audience) != 1 {
+		return false
+	}
+	if p.defaultAudience != "" {
+		return c.Audience[0] == p.defaultAudience
+	}
+	return c.Audience[0] == c.ClientID
 }

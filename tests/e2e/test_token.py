@@ -51,6 +51,18 @@ def test_sdk_dpop_token_verifies_offline_and_revokes(stack, tenant):
     with pytest.raises(jwt.InvalidAudienceError):
         jwt.decode(token.access_token, key.key, algorithms=["ES256"], audience="https://other.example.com", issuer=base)
 
+    # The SDK's token exchange: same agent, narrower scope, same key binding.
+    parent = OAuthClient(base).get_token_with_dpop(
+        grant_type="client_credentials", dpop_prover=prover,
+        client_id=agent["client_id"], client_secret=agent["client_secret"], scope="mcp:read mcp:write")
+    child = OAuthClient(base).token_exchange(
+        subject_token=parent.access_token, client_id=agent["client_id"], client_secret=agent["client_secret"],
+        dpop_prover=prover, scope="mcp:read", audience=MCP)
+    assert child.scope == "mcp:read" and child.cnf_jkt == parent.cnf_jkt == prover.jkt
+    assert child.raw["issued_token_type"] == "urn:ietf:params:oauth:token-type:access_token"
+    assert jwt.decode(child.access_token, jwks.get_signing_key_from_jwt(child.access_token).key,
+                      algorithms=["ES256"], audience=MCP, issuer=base)["sub"] == agent["client_id"]
+
     admin_oauth = OAuthClient(base, token=admin_key)
     assert admin_oauth.introspect_token(token.access_token)["active"] is True
     admin_oauth.revoke_token(token.access_token)

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"slices"
@@ -220,6 +221,24 @@ func domainCRUD(t *testing.T, e *env) {
 		wantErr(t, "another key with the same hash", e.s.CreatePlatformKey(ctx, other), store.ErrConflict)
 		_, err = e.s.PlatformKeyByHash(ctx, ids.Hash("other"))
 		wantErr(t, "unknown platform key", err, store.ErrNotFound)
+	})
+
+	t.Run("DPoP nonce secret", func(t *testing.T) {
+		a, err := e.s.DPoPNonceSecret(ctx)
+		if err != nil || len(a) != 32 {
+			t.Fatalf("secret of %d bytes: %v", len(a), err)
+		}
+		b, err := e.s.DPoPNonceSecret(ctx)
+		if err != nil || !bytes.Equal(a, b) {
+			t.Fatalf("second read differs: %v", err)
+		}
+		b[0] ^= 0xff // a caller's copy is its own
+		if c, _ := e.s.DPoPNonceSecret(ctx); !bytes.Equal(a, c) {
+			t.Fatal("changing a returned secret changed the stored one")
+		}
+		if other, err := e.fresh().DPoPNonceSecret(ctx); err != nil || bytes.Equal(a, other) {
+			t.Fatalf("another deployment (table) has the same secret: %v", err)
+		}
 	})
 
 	t.Run("clients", func(t *testing.T) {
@@ -619,6 +638,23 @@ func domainConditional(t *testing.T, e *env) {
 		}
 		if won != 1 {
 			t.Fatalf("%d writers won", won)
+		}
+	})
+	t.Run("first readers of the DPoP nonce secret agree", func(t *testing.T) {
+		s := e.fresh()
+		got := make([][]byte, 4)
+		errs := race(4, func(i int) error {
+			var err error
+			got[i], err = s.DPoPNonceSecret(ctx)
+			return err
+		})
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("reader %d: %v", i, err)
+			}
+			if !bytes.Equal(got[i], got[0]) {
+				t.Fatalf("reader %d got another secret", i)
+			}
 		}
 	})
 	t.Run("concurrent tenant updates keep every change", func(t *testing.T) {
