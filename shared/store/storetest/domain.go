@@ -34,6 +34,7 @@ func Run(t *testing.T, newTable TableFactory) {
 		{"Activity", domainActivity},
 		{"UserCascade", domainCascade},
 		{"DCR", domainDCR},
+		{"AuditTrail", domainAudit},
 	}
 	for _, tier := range tiers {
 		t.Run(tier.name, func(t *testing.T) {
