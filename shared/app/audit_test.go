@@ -217,8 +217,8 @@ func TestAuditList(t *testing.T) {
 			"actor_id=shark_agent_a&limit=200":                                     120,
 			"target_id=tok7":                                                       1,
 			"actor_type=client&target_type=agent&limit=200":                        120,
-			"event=no.such":                                                        0,
-			"offset=20&event=oauth.token_issued&limit=200":                         120, // unknown parameters are ignored
+			"event=no.such": 0,
+			"offset=20&event=oauth.token_issued&limit=200": 120, // unknown parameters are ignored
 		} {
 			status, data, _, _, raw := s.list(key, q)
 			if status != 200 || len(data) != want {
