@@ -20,9 +20,12 @@ type recorder struct {
 	failed string
 }
 
-func (r *recorder) Fatalf(format string, args ...any) { r.failed = fmt.Sprintf(format, args...); panic(r) }
-func (r *recorder) Fatal(args ...any)                 { r.failed = fmt.Sprint(args...); panic(r) }
-func (r *recorder) Helper()                           {}
+func (r *recorder) Fatalf(format string, args ...any) {
+	r.failed = fmt.Sprintf(format, args...)
+	panic(r)
+}
+func (r *recorder) Fatal(args ...any) { r.failed = fmt.Sprint(args...); panic(r) }
+func (r *recorder) Helper()           {}
 
 // fails runs f against a recorder and reports whether it failed.
 func fails(t *testing.T, f func(tb testing.TB)) (failed bool) {
