@@ -141,7 +141,13 @@ func TestAuditAuthentication(t *testing.T) {
 // list GETs a page and decodes it.
 func (s *auditStack) list(key, query string) (int, []map[string]any, string, bool, string) {
 	s.t.Helper()
-	w := s.raw("GET", "/api/v1/audit-logs?"+query, "Bearer "+key, "")
+	return s.listAt("", key, query)
+}
+
+// listAt GETs a page under a path prefix ("/t/<tenant>" or "").
+func (s *auditStack) listAt(prefix, key, query string) (int, []map[string]any, string, bool, string) {
+	s.t.Helper()
+	w := s.raw("GET", prefix+"/api/v1/audit-logs?"+query, "Bearer "+key, "")
 	var body struct {
 		Data    []map[string]any `json:"data"`
 		Next    *string          `json:"next_cursor"`
@@ -438,5 +444,58 @@ func TestAuditPurge(t *testing.T) {
 	}
 	if got := s.raw("GET", "/t/other/api/v1/audit-logs/"+theirs.ID, "Bearer "+s.otherKey, ""); got.Code != 200 {
 		t.Fatalf("the root tenant's purge reached another tenant: %d", got.Code)
+	}
+}
+
+// The audit settings of the platform API: shards 8..64, raised never
+// lowered; retention 1..3650 days; both shown with their effective values,
+// and a tenant's retention applies to the events written through its URLs.
+func TestAuditPlatformSettings(t *testing.T) {
+	s := startAudit(t)
+	pk := s.boot.PlatformKey
+	r := s.do(s.admin, "POST", "/platform/v1/tenants", pk, `{"id":"tuned","audit_shards":16,"audit_retention_days":1}`)
+	if r.status != 201 || r.body["tenant"].(map[string]any)["audit_shards"] != 16.0 || r.body["tenant"].(map[string]any)["audit_retention_days"] != 1.0 {
+		t.Fatalf("create: %d %v", r.status, r.body["tenant"])
+	}
+	tunedKey := r.body["admin_key"].(string)
+	if g := s.do(s.admin, "GET", "/platform/v1/tenants/other", pk, ""); g.body["audit_shards"] != 8.0 || g.body["audit_retention_days"] != 90.0 {
+		t.Fatalf("defaults: %v", g.body)
+	}
+	tests := []struct {
+		name, method, path, body string
+		status                   int
+		param                    string
+	}{
+		{"create with 7 shards", "POST", "/platform/v1/tenants", `{"id":"tseven","audit_shards":7}`, 400, "audit_shards"},
+		{"create with 65 shards", "POST", "/platform/v1/tenants", `{"id":"t65","audit_shards":65}`, 400, "audit_shards"},
+		{"create with 0 days", "POST", "/platform/v1/tenants", `{"id":"tzero","audit_retention_days":0}`, 400, "audit_retention_days"},
+		{"create with 3651 days", "POST", "/platform/v1/tenants", `{"id":"t3651","audit_retention_days":3651}`, 400, "audit_retention_days"},
+		{"shards as a string", "PATCH", "/platform/v1/tenants/tuned", `{"audit_shards":"16"}`, 400, "audit_shards"},
+		{"lower the shards", "PATCH", "/platform/v1/tenants/tuned", `{"audit_shards":8}`, 400, "audit_shards"},
+		{"keep the shards", "PATCH", "/platform/v1/tenants/tuned", `{"audit_shards":16}`, 200, ""},
+		{"raise the shards", "PATCH", "/platform/v1/tenants/tuned", `{"audit_shards":32}`, 200, ""},
+		{"set the retention", "PATCH", "/platform/v1/tenants/tuned", `{"audit_retention_days":2}`, 200, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := s.do(s.admin, tt.method, tt.path, pk, tt.body)
+			if r.status != tt.status || (tt.param != "" && !strings.Contains(r.raw, tt.param)) {
+				t.Fatalf("%d %s", r.status, r.raw)
+			}
+		})
+	}
+	g := s.do(s.admin, "GET", "/platform/v1/tenants/tuned", pk, "")
+	if g.body["audit_shards"] != 32.0 || g.body["audit_retention_days"] != 2.0 {
+		t.Fatalf("after the changes: %v", g.body)
+	}
+	// The tenant's trail (creation, three updates) is read over 32 shards and
+	// ages out after two days.
+	status, data, _, _, raw := s.listAt("/t/tuned", tunedKey, "limit=200")
+	if status != 200 || len(data) != 6 {
+		t.Fatalf("tuned's trail: %d %.500s", status, raw)
+	}
+	s.clock.Advance(49 * time.Hour)
+	if status, data, _, _, raw := s.listAt("/t/tuned", tunedKey, "limit=200"); status != 200 || len(data) != 0 {
+		t.Fatalf("after two days: %d %.500s", status, raw)
 	}
 }
