@@ -499,3 +499,70 @@ func TestAuditPlatformSettings(t *testing.T) {
 		t.Fatalf("after two days: %d %.500s", status, raw)
 	}
 }
+
+// GET /api/v1/users/{id}/audit-logs (the SDK's users.get_audit_logs): the
+// events whose actor or target is the user, each once, paged by offset.
+func TestAuditUserLogs(t *testing.T) {
+	s := startAudit(t)
+	key := "Bearer " + s.boot.AdminKey
+	evs := s.record("default", 4, func(i int) store.AuditEvent {
+		switch i {
+		case 0:
+			return s.event("user.agents_revoked", "usr_1", "usr_1") // actor and target: listed once
+		case 1:
+			return s.event("user.updated", "key_1", "usr_1")
+		case 2:
+			return s.event("agent.created", "usr_1", "shark_agent_x")
+		}
+		return s.event("user.updated", "key_1", "usr_2")
+	})
+	s.record("other", 1, func(int) store.AuditEvent { return s.event("user.updated", "key_1", "usr_1") })
+	tests := []struct {
+		name, path string
+		status     int
+		want       []string
+		more       bool
+	}{
+		{"every event of the user", "/api/v1/users/usr_1/audit-logs", 200, []string{evs[2].ID, evs[1].ID, evs[0].ID}, false},
+		{"a page", "/api/v1/users/usr_1/audit-logs?limit=1&offset=1", 200, []string{evs[1].ID}, true},
+		{"the last page", "/api/v1/users/usr_1/audit-logs?limit=2&offset=2", 200, []string{evs[0].ID}, false},
+		{"past the end", "/api/v1/users/usr_1/audit-logs?offset=10", 200, []string{}, false},
+		{"another user", "/api/v1/users/usr_2/audit-logs", 200, []string{evs[3].ID}, false},
+		{"unknown user", "/api/v1/users/usr_9/audit-logs", 200, []string{}, false},
+		{"limit zero", "/api/v1/users/usr_1/audit-logs?limit=0", 400, nil, false},
+		{"negative offset", "/api/v1/users/usr_1/audit-logs?offset=-1", 400, nil, false},
+		{"offset too large", "/api/v1/users/usr_1/audit-logs?offset=10001", 400, nil, false},
+		{"offset not a number", "/api/v1/users/usr_1/audit-logs?offset=x", 400, nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := s.raw("GET", tt.path, key, "")
+			if w.Code != tt.status {
+				t.Fatalf("%d %s", w.Code, w.Body)
+			}
+			if tt.want == nil {
+				return
+			}
+			var body struct {
+				Data    []map[string]any `json:"data"`
+				HasMore bool             `json:"has_more"`
+			}
+			json.Unmarshal(w.Body.Bytes(), &body)
+			got := []string{}
+			for _, ev := range body.Data {
+				got = append(got, ev["id"].(string))
+			}
+			if strings.Join(got, ",") != strings.Join(tt.want, ",") || body.HasMore != tt.more {
+				t.Fatalf("got %v (more %v), want %v (more %v)", got, body.HasMore, tt.want, tt.more)
+			}
+		})
+	}
+	w := s.raw("GET", "/api/v1/users/usr_1/audit-logs", "Bearer "+s.otherKey, "")
+	if w.Code != 401 {
+		t.Fatalf("another tenant's key: %d", w.Code)
+	}
+	w = s.raw("GET", "/t/other/api/v1/users/usr_1/audit-logs", "Bearer "+s.otherKey, "")
+	if w.Code != 200 || strings.Contains(w.Body.String(), evs[0].ID) || strings.Count(w.Body.String(), `"id"`) != 1 {
+		t.Fatalf("other tenant's user: %d %s", w.Code, w.Body)
+	}
+}

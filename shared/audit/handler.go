@@ -26,6 +26,8 @@ const AuditPurged = "audit.purged"
 //	GET  /api/v1/audit-logs/{id}            one event
 //	POST /api/v1/audit-logs/export          every matching event as NDJSON or CSV, streamed
 //	POST /api/v1/admin/audit-logs/purge     {"before","dry_run"}
+//	GET  /api/v1/users/{id}/audit-logs      the SDK's users.get_audit_logs: events whose
+//	                                        actor or target is the user, limit and offset
 //
 // Filters (query parameters of the list; members of the export's JSON body):
 // event and action (comma lists, united), actor_id, actor_type, target_id,
@@ -48,6 +50,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/audit-logs/{id}", h.auth(h.get))
 	mux.Handle("POST /api/v1/audit-logs/export", h.auth(h.export))
 	mux.Handle("POST /api/v1/admin/audit-logs/purge", h.auth(h.purge))
+	mux.Handle("GET /api/v1/users/{id}/audit-logs", h.auth(h.userLogs))
 }
 
 type actorKey struct{}
@@ -417,4 +420,55 @@ func contextWith(r *http.Request, actor string) context.Context {
 func actorOf(r *http.Request) string {
 	id, _ := r.Context().Value(actorKey{}).(string)
 	return id
+}
+
+// maxOffset bounds the offset paging of a user's events (each page reads
+// offset+limit events).
+const maxOffset = 10_000
+
+var errPageFull = errors.New("page full")
+
+// userLogs serves the SDK's users.get_audit_logs (not in WIRE §8): the events
+// whose actor or target is the user, newest first, paged by limit (1..200,
+// default 50) and offset (0..10000). It answers {"data","has_more"}.
+func (h *Handler) userLogs(w http.ResponseWriter, r *http.Request) error {
+	q, err := httpx.Query(r)
+	if err != nil {
+		return err
+	}
+	limit, offset := store.DefaultPageLimit, 0
+	if l := q.Get("limit"); l != "" {
+		if limit, err = strconv.Atoi(l); err != nil || limit < 1 || limit > store.MaxPageLimit {
+			return httpx.InvalidParameter("limit must be an integer from 1 to " + strconv.Itoa(store.MaxPageLimit))
+		}
+	}
+	if o := q.Get("offset"); o != "" {
+		if offset, err = strconv.Atoi(o); err != nil || offset < 0 || offset > maxOffset {
+			return httpx.InvalidParameter("offset must be an integer from 0 to " + strconv.Itoa(maxOffset))
+		}
+	}
+	user := r.PathValue("id")
+	if user == "" || len(user) > maxFilterValue {
+		return httpx.NotFound("user not found")
+	}
+	t, _ := tenant.From(r.Context())
+	data := make([]EventJSON, 0, limit)
+	seen, more := 0, false
+	err = h.Store.EachAuditEvent(r.Context(), t.ID, store.AuditFilter{Involving: user}, func(ev store.AuditEvent) error {
+		seen++
+		switch {
+		case seen <= offset:
+			return nil
+		case len(data) == limit:
+			more = true
+			return errPageFull
+		}
+		data = append(data, View(ev))
+		return nil
+	})
+	if err != nil && !errors.Is(err, errPageFull) {
+		return httpx.Internal(err)
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"data": data, "has_more": more})
+	return nil
 }

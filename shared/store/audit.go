@@ -232,6 +232,8 @@ type AuditFilter struct {
 	TargetType string    `json:"tt,omitempty"`
 	From       time.Time `json:"f,omitzero"`
 	To         time.Time `json:"u,omitzero"`
+	// Involving selects the events whose actor or target it is (either name).
+	Involving string `json:"i,omitempty"`
 }
 
 // binding is the filter in a canonical form, which cursors are bound to.
@@ -415,7 +417,12 @@ func (s *Store) auditIterator(ctx context.Context, t tenant.ID, f AuditFilter, b
 			top = time.Unix(0, nanos)
 		}
 	}
-	var actors, targets []string
+	var actors, targets, involved []string
+	if f.Involving != "" {
+		if involved, err = s.aliases(ctx, t, f.Involving); err != nil {
+			return nil, err
+		}
+	}
 	if f.ActorID != "" {
 		if actors, err = s.aliases(ctx, t, f.ActorID); err != nil {
 			return nil, err
@@ -431,7 +438,8 @@ func (s *Store) auditIterator(ctx context.Context, t tenant.ID, f AuditFilter, b
 			(f.ActorType == "" || ev.ActorType == f.ActorType) &&
 			(f.TargetType == "" || ev.TargetType == f.TargetType) &&
 			(actors == nil || slices.Contains(actors, ev.ActorID)) &&
-			(targets == nil || slices.Contains(targets, ev.TargetID))
+			(targets == nil || slices.Contains(targets, ev.TargetID)) &&
+			(involved == nil || slices.Contains(involved, ev.ActorID) || slices.Contains(involved, ev.TargetID))
 	}}
 	shards := tn.AuditShardCount()
 	add := func(index Index, parts []string) {
@@ -442,6 +450,13 @@ func (s *Store) auditIterator(ctx context.Context, t tenant.ID, f AuditFilter, b
 	switch {
 	case top.Before(floor):
 		// nothing can match
+	case involved != nil: // its actor index and its target items, merged
+		for _, a := range involved {
+			for shard := range shards {
+				add(GSI1, []string{auditActorIndex(sc, a, shard)})
+				add(Primary, []string{auditTargetPartition(sc, a, shard)})
+			}
+		}
 	case actors != nil:
 		for _, a := range actors {
 			for shard := range shards {

@@ -53,6 +53,11 @@ def test_the_guides_audit_section(stack, admin):
         assert secret not in trail
     assert not re.search(r'sk_live_[0-9A-Za-z]{8}|sk_platform_[0-9A-Za-z]{8}|eyJ[0-9A-Za-z_-]{8,}\.|"d"\s*:|BEGIN', trail)
 
+    # users.get_audit_logs: the events whose actor or target is the user.
+    mine = admin.users.get_audit_logs(user["id"], limit=50)
+    assert "user.agents_revoked" in [e["event"] for e in mine]
+    assert all(user["id"] in (e["actor_id"], e["target_id"]) for e in mine)
+
     # agents.get_audit_logs passes whichever name the caller holds: both find the token.
     for name in (agent["id"], agent["client_id"]):
         got = admin.agents.get_audit_logs(name, limit=50)
