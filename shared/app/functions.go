@@ -101,10 +101,11 @@ func isTenantAPI(path string) bool {
 }
 
 // Audit builds the audit function: a tenant's audit trail (WIRE §8) for its
-// admin keys. Nothing it answers may be cached.
+// admin keys, checked by the admin API's own key check. Nothing it answers
+// may be cached.
 func Audit(e *Env) http.Handler {
 	mux := http.NewServeMux()
-	(&audit.Handler{Store: e.Store, Authenticate: e.adminKey}).Register(mux)
+	(&audit.Handler{Store: e.Store, Authenticate: admin.Authenticator(e.Store)}).Register(mux)
 	return httpx.Stack(httpx.NoStore(e.tenanted(routes(mux))))
 }
 
