@@ -64,7 +64,7 @@ const (
 )
 
 // functions are the bootstraps under test, by directory name under functions/.
-var functions = []string{"jwks", "admin", "token", "register"}
+var functions = []string{"jwks", "admin", "token", "register", "audit"}
 
 func TestBootstraps(t *testing.T) {
 	rie := rieBinary(t)
@@ -102,8 +102,12 @@ func TestBootstraps(t *testing.T) {
 		map[string]string{"content-type": "application/json"}, `{"client_name":"rie agent","grant_types":["client_credentials"],"scope":"mcp:read"}`))
 	reg.warm(t, get("/oauth/register/shark_dcr_unknown", "ANY /oauth/register/{proxy+}", map[string]string{"proxy": "shark_dcr_unknown"}))
 
+	auditFn := startFunction(t, "audit", rie, host["audit"], env)
+	auditNoKey := auditFn.coldInvoke(t, get("/api/v1/audit-logs", "ANY /api/v1/audit-logs", nil))
+	auditFn.warm(t, get("/api/v1/audit-logs", "ANY /api/v1/audit-logs", nil))
+
 	// Reported, never asserted.
-	for _, f := range []*function{jwks, admin, tokenFn, reg} {
+	for _, f := range []*function{jwks, admin, tokenFn, reg, auditFn} {
 		t.Logf("%-5s bootstrap %s (linux/%s), %s (linux/arm64); cold start (RIE exec → first answered event) %s; "+
 			"first invoke (bootstrap exec, init, event) %s, of which init (exec → first next-event call) %s; warm invoke %s (median of %d)",
 			f.name, megabytes(fileSize(t, host[f.name])), runtime.GOARCH, megabytes(fileSize(t, deployed[f.name])),
@@ -204,6 +208,13 @@ func TestBootstraps(t *testing.T) {
 		}
 	})
 
+	t.Run("audit without key", func(t *testing.T) {
+		auditNoKey.want(t, http.StatusUnauthorized, "no-store")
+		if body := auditNoKey.object(t); body["error"] != "unauthorized" || body["message"] != "missing API key" {
+			t.Fatalf("body: %s", auditNoKey.Body)
+		}
+	})
+
 	t.Run("platform without key", func(t *testing.T) {
 		r := admin.invoke(t, post("/platform/v1/tenants", "", `{"id":"nokey"}`))
 		r.want(t, http.StatusUnauthorized, "")
@@ -234,6 +245,18 @@ func TestBootstraps(t *testing.T) {
 		}
 		if kid, _ := keys[0]["kid"].(string); len(kid) != 16 || kid == rootKid {
 			t.Fatalf("acme kid %q, root kid %q: want a key of its own", kid, rootKid)
+		}
+
+		// The tenant's trail holds its creation, read with its admin key.
+		trail := auditFn.invoke(t, event("GET", "/t/acme/api/v1/audit-logs", "ANY /t/{tenant}/api/v1/audit-logs",
+			map[string]string{"tenant": "acme"}, map[string]string{"authorization": "Bearer " + adminKey}, ""))
+		trail.want(t, http.StatusOK, "no-store")
+		var events []string
+		for _, ev := range trail.object(t)["data"].([]any) {
+			events = append(events, ev.(map[string]any)["event"].(string))
+		}
+		if !slices.Contains(events, "tenant.created") || !slices.Contains(events, "api_key.created") {
+			t.Fatalf("acme's trail: %v", events)
 		}
 
 		md := jwks.invoke(t, get("/.well-known/oauth-authorization-server/t/acme", "GET /.well-known/{proxy+}", map[string]string{"proxy": "oauth-authorization-server/t/acme"}))

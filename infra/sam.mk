@@ -14,7 +14,7 @@ define lambda-artifacts-dir
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: run this target through sam build" >&2; exit 1; }
 endef
 
-.PHONY: build-JwksFunction build-AdminFunction build-TokenFunction build-RegisterFunction
+.PHONY: build-JwksFunction build-AdminFunction build-TokenFunction build-RegisterFunction build-AuditFunction
 
 build-JwksFunction:
 	$(lambda-artifacts-dir)
@@ -31,3 +31,7 @@ build-TokenFunction:
 build-RegisterFunction:
 	$(lambda-artifacts-dir)
 	$(LAMBDA_GO_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/register
+
+build-AuditFunction:
+	$(lambda-artifacts-dir)
+	$(LAMBDA_GO_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/audit

@@ -8,7 +8,7 @@ import (
 )
 
 // deployedFunctions are the functions template.yaml deploys.
-var deployedFunctions = []string{"jwks", "admin", "token", "register"}
+var deployedFunctions = []string{"jwks", "admin", "token", "register", "audit"}
 
 // TestTemplateRoutes loads the real template.yaml: every route must name a
 // known function, every known function must have a route, and the runner

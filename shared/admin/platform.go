@@ -57,12 +57,16 @@ type tenantJSON struct {
 	DCRPolicy  string     `json:"dcr_policy"`
 	Disabled   bool       `json:"disabled"`
 	DisabledAt *time.Time `json:"disabled_at"`
-	CreatedAt  time.Time  `json:"created_at"`
-	UpdatedAt  time.Time  `json:"updated_at"`
+	// AuditShards and AuditRetentionDays shape the audit trail (effective values).
+	AuditShards        int       `json:"audit_shards"`
+	AuditRetentionDays int       `json:"audit_retention_days"`
+	CreatedAt          time.Time `json:"created_at"`
+	UpdatedAt          time.Time `json:"updated_at"`
 }
 
 func (p *Platform) view(r *http.Request, t store.Tenant) tenantJSON {
-	v := tenantJSON{ID: t.ID, Name: t.Name, Hosts: nonNil(t.Hosts), Scopes: nonNil(t.Scopes), DCRPolicy: t.DCRPolicy, Disabled: t.Disabled, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
+	v := tenantJSON{ID: t.ID, Name: t.Name, Hosts: nonNil(t.Hosts), Scopes: nonNil(t.Scopes), DCRPolicy: t.DCRPolicy, Disabled: t.Disabled, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt,
+		AuditShards: t.AuditShardCount(), AuditRetentionDays: int(t.AuditRetention() / (24 * time.Hour))}
 	if !t.DisabledAt.IsZero() {
 		v.DisabledAt = &t.DisabledAt
 	}
@@ -86,6 +90,10 @@ type tenantInput struct {
 	Hosts     *[]string `json:"hosts"`
 	Scopes    *[]string `json:"scopes"`
 	Disabled  *bool     `json:"disabled"` // update only: false re-enables
+	// AuditShards: 8..64, may be raised, never lowered (readers merge that many shards).
+	AuditShards *int `json:"audit_shards"`
+	// AuditRetentionDays: 1..3650; applies to new events, and at once to reads.
+	AuditRetentionDays *int `json:"audit_retention_days"`
 }
 
 var hostPattern = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
@@ -115,6 +123,12 @@ func (p *Platform) validate(r *http.Request, in tenantInput) error {
 				return httpx.InvalidParameter("hosts[" + strconv.Itoa(i) + "] is the deployment's own host")
 			}
 		}
+	}
+	if in.AuditShards != nil && (*in.AuditShards < store.DefaultAuditShards || *in.AuditShards > store.MaxAuditShards) {
+		return httpx.InvalidParameter("audit_shards must be an integer from " + strconv.Itoa(store.DefaultAuditShards) + " to " + strconv.Itoa(store.MaxAuditShards))
+	}
+	if in.AuditRetentionDays != nil && (*in.AuditRetentionDays < 1 || *in.AuditRetentionDays > store.MaxAuditRetentionDays) {
+		return httpx.InvalidParameter("audit_retention_days must be an integer from 1 to " + strconv.Itoa(store.MaxAuditRetentionDays))
 	}
 	if in.Scopes != nil {
 		if len(*in.Scopes) > 100 {
@@ -177,6 +191,12 @@ func (p *Platform) create(w http.ResponseWriter, r *http.Request) error {
 	}
 	if in.Scopes != nil {
 		t.Scopes = *in.Scopes
+	}
+	if in.AuditShards != nil {
+		t.AuditShards = *in.AuditShards
+	}
+	if in.AuditRetentionDays != nil {
+		t.AuditRetentionDays = *in.AuditRetentionDays
 	}
 	n, adminKey, err := Bootstrap(ctx, p.Keys, t, now, r, p.actor(r))
 	if err != nil {
@@ -328,6 +348,15 @@ func (p *Platform) update(w http.ResponseWriter, r *http.Request) error {
 		if in.Scopes != nil {
 			t.Scopes, changed["scopes"] = *in.Scopes, *in.Scopes
 		}
+		if in.AuditShards != nil {
+			if *in.AuditShards < t.AuditShardCount() {
+				return httpx.InvalidParameter("audit_shards cannot be lowered (now " + strconv.Itoa(t.AuditShardCount()) + ")")
+			}
+			t.AuditShards, changed["audit_shards"] = *in.AuditShards, *in.AuditShards
+		}
+		if in.AuditRetentionDays != nil {
+			t.AuditRetentionDays, changed["audit_retention_days"] = *in.AuditRetentionDays, *in.AuditRetentionDays
+		}
 		if in.Disabled != nil && *in.Disabled != t.Disabled {
 			t.Disabled, changed["disabled"] = *in.Disabled, *in.Disabled
 			t.DisabledAt = time.Time{}
@@ -363,7 +392,10 @@ func (p *Platform) change(w http.ResponseWriter, r *http.Request, id tenant.ID, 
 		t.UpdatedAt = now
 		return nil
 	}, ev)
+	var refused *httpx.Error
 	switch {
+	case errors.As(err, &refused): // mutate refused the change
+		return refused
 	case errors.Is(err, store.ErrNotFound):
 		return httpx.NotFound("unknown tenant")
 	case errors.Is(err, store.ErrConflict):

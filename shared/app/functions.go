@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/sharkauth/serverless/shared/admin"
+	"github.com/sharkauth/serverless/shared/audit"
 	"github.com/sharkauth/serverless/shared/config"
 	"github.com/sharkauth/serverless/shared/discovery"
 	"github.com/sharkauth/serverless/shared/fetch"
@@ -25,6 +26,7 @@ var Functions = map[string]func(*Env) http.Handler{
 	"admin":    Admin,
 	"token":    Token,
 	"register": Register,
+	"audit":    Audit,
 }
 
 // Jwks builds the jwks function: /.well-known documents of every tenant,
@@ -96,6 +98,15 @@ func Admin(e *Env) http.Handler {
 // root (the root or a host tenant) or /t/{tenant}/....
 func isTenantAPI(path string) bool {
 	return path == "/api" || strings.HasPrefix(path, "/api/") || strings.HasPrefix(path, "/t/")
+}
+
+// Audit builds the audit function: a tenant's audit trail (WIRE §8) for its
+// admin keys, checked by the admin API's own key check. Nothing it answers
+// may be cached.
+func Audit(e *Env) http.Handler {
+	mux := http.NewServeMux()
+	(&audit.Handler{Store: e.Store, Authenticate: admin.Authenticator(e.Store)}).Register(mux)
+	return httpx.Stack(httpx.NoStore(e.tenanted(routes(mux))))
 }
 
 // tenanted resolves the request's tenant before h runs; unknown and disabled

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/sharkauth/serverless/shared/ids"
 	"github.com/sharkauth/serverless/shared/store"
 )
 
@@ -68,8 +67,14 @@ func New(r *http.Request, at time.Time, name string, actor Actor, target Target,
 	if metadata == nil {
 		metadata = map[string]any{}
 	}
+	shards := store.DefaultAuditShards
+	if r != nil {
+		if t, ok := store.TenantOf(r.Context()); ok {
+			shards = t.AuditShardCount()
+		}
+	}
 	ev := store.AuditEvent{
-		ID:         ids.New("aud_"),
+		ID:         store.NewAuditID(at, shards),
 		Event:      name,
 		ActorType:  actor.Type,
 		ActorID:    actor.ID,

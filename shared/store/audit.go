@@ -2,25 +2,690 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"hash/fnv"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/sharkauth/serverless/shared/tenant"
 )
 
-// auditWrite is the write that records ev in the same transaction as the change
-// it describes.
-func auditWrite(sc scope, ev AuditEvent) Write {
-	return put(Item{
-		Key:  Key{PK: auditPartition(sc, ev.CreatedAt), SK: auditSK(ev.CreatedAt, ev.ID)},
-		Data: marshal(ev),
-	}, CondAbsent)
+// The audit trail's layout (DESIGN §3, keys.go). Every issued token writes an
+// event, so one tenant's trail takes thousands of writes a second, more than
+// one DynamoDB partition holds. Events are spread over the partitions of their
+// UTC month × N shards; the shard is part of the event's id, so the id alone
+// locates the item. Each event item carries, in GSI1, the entry of its actor's
+// index (sharded the same way), and an event with a target gets a copy under
+// its target's partition (sharded too), written in the same transaction. All
+// of them share one sort key, time then id, so readers merge the shards
+// newest-first and a page cursor is the last sort key returned: every shard
+// resumes strictly below it.
+//
+// Every item of an event expires (TTL) after the tenant's retention, and
+// readers treat events older than the current retention as expired.
+
+// Audit layout limits.
+const (
+	DefaultAuditShards        = 8
+	MaxAuditShards            = 64
+	DefaultAuditRetentionDays = 90
+	MaxAuditRetentionDays     = 3650
+)
+
+// AuditShardCount is how many shards the tenant's audit trail is spread over.
+func (t Tenant) AuditShardCount() int {
+	return min(max(t.AuditShards, DefaultAuditShards), MaxAuditShards)
 }
 
-// AuditEventsOn returns a tenant's audit events of one UTC day, oldest first.
-func (s *Store) AuditEventsOn(ctx context.Context, t tenant.ID, day time.Time) ([]AuditEvent, error) {
+// AuditRetention is how long the tenant's audit events are kept.
+func (t Tenant) AuditRetention() time.Duration {
+	d := t.AuditRetentionDays
+	if d <= 0 {
+		d = DefaultAuditRetentionDays
+	}
+	return time.Duration(min(d, MaxAuditRetentionDays)) * 24 * time.Hour
+}
+
+// Audit event ids are "aud_" followed by 26 characters of a sortable base32
+// alphabet: 11 of the event time in unix microseconds, 2 of the shard, 13
+// random (64 bits). String order of ids is time order.
+const (
+	auditIDPrefix = "aud_"
+	auditAlphabet = "0123456789abcdefghjkmnpqrstvwxyz" // ascending in ASCII
+	auditIDLen    = len(auditIDPrefix) + 11 + 2 + 13
+)
+
+// NewAuditID returns a new event id for time at in one of shards shards,
+// chosen from the id's random part.
+func NewAuditID(at time.Time, shards int) string {
+	shards = min(max(shards, 1), MaxAuditShards)
+	var r [8]byte
+	rand.Read(r[:])
+	random := binary.BigEndian.Uint64(r[:])
+	b := make([]byte, 0, auditIDLen)
+	b = append(b, auditIDPrefix...)
+	b = appendBase32(b, uint64(at.UnixMicro()), 11)
+	b = appendBase32(b, random%uint64(shards), 2)
+	b = appendBase32(b, random, 13)
+	return string(b)
+}
+
+func appendBase32(b []byte, v uint64, width int) []byte {
+	for i := width - 1; i >= 0; i-- {
+		b = append(b, auditAlphabet[(v>>(5*uint(i)))&31])
+	}
+	return b
+}
+
+func parseBase32(s string) (uint64, bool) {
+	var v uint64
+	for i := 0; i < len(s); i++ {
+		d := strings.IndexByte(auditAlphabet, s[i])
+		if d < 0 {
+			return 0, false
+		}
+		v = v<<5 | uint64(d)
+	}
+	return v, true
+}
+
+// parseAuditID returns the time and shard an id of NewAuditID encodes.
+func parseAuditID(id string) (time.Time, int, bool) {
+	if len(id) != auditIDLen || !strings.HasPrefix(id, auditIDPrefix) {
+		return time.Time{}, 0, false
+	}
+	rest := id[len(auditIDPrefix):]
+	micros, ok1 := parseBase32(rest[:11])
+	shard, ok2 := parseBase32(rest[11:13])
+	_, ok3 := parseBase32(rest[13:])
+	if !ok1 || !ok2 || !ok3 || shard >= MaxAuditShards || micros > 1<<53 {
+		return time.Time{}, 0, false
+	}
+	return time.UnixMicro(int64(micros)).UTC(), int(shard), true
+}
+
+// auditPlace is where an event lives: the time its partition and sort key use
+// and its shard. Ids not made by NewAuditID (older events) take the event's
+// time and a shard hashed from the id; they are listed but cannot be read by id.
+func auditPlace(ev AuditEvent) (time.Time, int) {
+	if at, shard, ok := parseAuditID(ev.ID); ok {
+		return at, shard
+	}
+	h := fnv.New32a()
+	h.Write([]byte(ev.ID))
+	return ev.CreatedAt, int(h.Sum32() % DefaultAuditShards)
+}
+
+// auditIndex is what the table wrapper needs to finish an event's write.
+type auditIndex struct {
+	sc     scope
+	at     time.Time
+	target *Item // the event's copy under its target; nil without a target
+}
+
+// auditWrite is the write that records ev in the same transaction as the change
+// it describes. The store's table wrapper (auditTable) sets its expiry from the
+// tenant's retention and adds the event's target item to the transaction.
+func auditWrite(sc scope, ev AuditEvent) Write {
+	at, shard := auditPlace(ev)
+	data := marshal(ev)
+	sk := auditSK(at, ev.ID)
+	it := Item{Key: Key{PK: auditPartition(sc, at, shard), SK: sk}, Data: data}
+	if ev.ActorID != "" {
+		it.GSI1PK, it.GSI1SK = auditActorIndex(sc, ev.ActorID, shard), sk
+	}
+	idx := &auditIndex{sc: sc, at: ev.CreatedAt}
+	if ev.TargetID != "" {
+		idx.target = &Item{Key: Key{PK: auditTargetPartition(sc, ev.TargetID, shard), SK: sk}, Data: data}
+	}
+	w := put(it, CondAbsent)
+	w.audit = idx
+	return w
+}
+
+// auditTable is the table the domain store writes through: a transaction that
+// holds audit events gets their expiry and their target items, appended after
+// the caller's writes so that a failed condition keeps naming the caller's
+// write. When the target items would overflow a transaction, they are written
+// right after it commits.
+type auditTable struct{ Table }
+
+func (a auditTable) Transact(ctx context.Context, writes []Write) error {
+	if !slices.ContainsFunc(writes, func(w Write) bool { return w.audit != nil }) {
+		return a.Table.Transact(ctx, writes)
+	}
+	writes = slices.Clone(writes)
+	var extra []Write
+	var extraOf []int
+	retention := map[scope]time.Duration{}
+	for i, w := range writes {
+		if w.audit == nil {
+			continue
+		}
+		keep, ok := retention[w.audit.sc]
+		if !ok {
+			keep = a.retention(ctx, w.audit.sc, writes)
+			retention[w.audit.sc] = keep
+		}
+		exp := w.audit.at.Add(keep).Unix()
+		writes[i].Item.ExpiresAt = exp
+		if w.audit.target != nil {
+			t := *w.audit.target
+			t.ExpiresAt = exp
+			extra = append(extra, put(t, CondAbsent))
+			extraOf = append(extraOf, i)
+		}
+	}
+	n := len(writes)
+	if n+len(extra) <= MaxTransactItems {
+		err := a.Table.Transact(ctx, append(writes, extra...))
+		var canceled *TxCanceled
+		if errors.As(err, &canceled) && canceled.Index >= n {
+			return &TxCanceled{Index: extraOf[canceled.Index-n]}
+		}
+		return err
+	}
+	if err := a.Table.Transact(ctx, writes); err != nil {
+		return err
+	}
+	for _, w := range extra {
+		if _, err := a.Table.Put(ctx, w.Item, CondAlways); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// retention finds the tenant's audit retention: from a tenant record the
+// transaction itself writes (tenant creation and updates), else from the
+// request's tenant as the resolver cached it, else the default. It reads
+// nothing, so an audited change costs no extra table call.
+func (a auditTable) retention(ctx context.Context, sc scope, writes []Write) time.Duration {
+	for _, w := range writes {
+		if w.Op == OpPut && w.Item.Key == tenantKey(sc) {
+			var t Tenant
+			if json.Unmarshal(w.Item.Data, &t) == nil {
+				return t.AuditRetention()
+			}
+		}
+	}
+	if t, ok := TenantOf(ctx); ok && "T#"+t.ID == string(sc) {
+		return t.AuditRetention()
+	}
+	return Tenant{}.AuditRetention()
+}
+
+// AuditFilter selects events. Empty fields select everything; From and To are
+// inclusive. ActorID and TargetID match an agent's events under its id and
+// under its client_id, whichever is given.
+type AuditFilter struct {
+	Events     []string  `json:"e,omitempty"`
+	ActorID    string    `json:"a,omitempty"`
+	ActorType  string    `json:"at,omitempty"`
+	TargetID   string    `json:"t,omitempty"`
+	TargetType string    `json:"tt,omitempty"`
+	From       time.Time `json:"f,omitzero"`
+	To         time.Time `json:"u,omitzero"`
+	// Involving selects the events whose actor or target it is (either name).
+	Involving string `json:"i,omitempty"`
+}
+
+// binding is the filter in a canonical form, which cursors are bound to.
+func (f AuditFilter) binding(sc scope) string {
+	f.Events = slices.Compact(slices.Sorted(slices.Values(f.Events)))
+	f.From, f.To = f.From.UTC(), f.To.UTC()
+	return string(sc) + "|audit|" + string(marshal(f))
+}
+
+// auditEntry is one decoded event and its sort key.
+type auditEntry struct {
+	sk string
+	ev AuditEvent
+}
+
+// auditStream reads one shard's events newest first: one partition, or a
+// sequence of month partitions.
+type auditStream struct {
+	q     Query
+	parts []string // the partitions after q's, in order
+	buf   []auditEntry
+	done  bool
+}
+
+func (st *auditStream) fill(ctx context.Context, table Table, keep func(AuditEvent) bool) error {
+	for len(st.buf) == 0 && !st.done {
+		page, err := table.Query(ctx, st.q)
+		if err != nil {
+			return err
+		}
+		for _, it := range page.Items {
+			ev, err := unmarshal[AuditEvent](it, nil)
+			if err != nil {
+				return err
+			}
+			sk := it.SK
+			if st.q.Index == GSI1 {
+				sk = it.GSI1SK
+			}
+			if keep(ev) {
+				st.buf = append(st.buf, auditEntry{sk: sk, ev: ev})
+			}
+		}
+		switch {
+		case page.Next != nil:
+			st.q.After = page.Next
+		case len(st.parts) > 0:
+			st.q.Partition, st.parts, st.q.After = st.parts[0], st.parts[1:], nil
+		default:
+			st.done = true
+		}
+	}
+	return nil
+}
+
+// auditIter merges streams newest first.
+type auditIter struct {
+	table   Table
+	streams []*auditStream
+	keep    func(AuditEvent) bool
+	last    string
+}
+
+// next returns the next event, or ok false when there is none.
+func (it *auditIter) next(ctx context.Context) (auditEntry, bool, error) {
+	for {
+		var wg sync.WaitGroup
+		errs := make([]error, len(it.streams))
+		for i, st := range it.streams {
+			if len(st.buf) == 0 && !st.done {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					errs[i] = st.fill(ctx, it.table, it.keep)
+				}()
+			}
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return auditEntry{}, false, err
+		}
+		best := -1
+		for i, st := range it.streams {
+			if len(st.buf) > 0 && (best < 0 || st.buf[0].sk > it.streams[best].buf[0].sk) {
+				best = i
+			}
+		}
+		if best < 0 {
+			return auditEntry{}, false, nil
+		}
+		e := it.streams[best].buf[0]
+		it.streams[best].buf = it.streams[best].buf[1:]
+		if e.sk == it.last {
+			continue // the same event under two names
+		}
+		it.last = e.sk
+		return e, true, nil
+	}
+}
+
+// auditSettings reads what the layout of a tenant's trail depends on. A
+// tenant without a record gets the defaults.
+func (s *Store) auditSettings(ctx context.Context, t tenant.ID) (Tenant, error) {
+	tn, err := s.GetTenant(ctx, t)
+	if errors.Is(err, ErrNotFound) {
+		return Tenant{}, nil
+	}
+	return tn, err
+}
+
+// auditFloor is the oldest time an event of tn can be listed at: none is older
+// than the retention, nor than a day before the tenant was created.
+func (s *Store) auditFloor(tn Tenant, retention bool) time.Time {
+	var floor time.Time
+	if retention {
+		floor = s.Now().Add(-tn.AuditRetention())
+	} else {
+		floor = s.Now().Add(-MaxAuditRetentionDays * 24 * time.Hour)
+	}
+	if !tn.CreatedAt.IsZero() {
+		floor = later(floor, tn.CreatedAt.Add(-24*time.Hour))
+	}
+	return floor
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// aliases are the names an actor or target id stands for: itself, and the
+// other name of the client it names (id ↔ client_id).
+func (s *Store) aliases(ctx context.Context, t tenant.ID, id string) ([]string, error) {
+	names := []string{id}
+	c, err := s.GetClient(ctx, t, id)
+	switch {
+	case err == nil:
+		names = append(names, c.ID)
+	case !errors.Is(err, ErrNotFound):
+		return nil, err
+	}
+	c, err = s.GetClientByID(ctx, t, id)
+	switch {
+	case err == nil:
+		names = append(names, c.ClientID)
+	case !errors.Is(err, ErrNotFound):
+		return nil, err
+	}
+	return slices.Compact(slices.Sorted(slices.Values(names))), nil
+}
+
+// auditIterator builds the merge of every shard that can hold an event of f
+// strictly below the sort key before ("" for none), chunk items per query.
+func (s *Store) auditIterator(ctx context.Context, t tenant.ID, f AuditFilter, before string, chunk int, retention bool) (*auditIter, error) {
 	sc, err := scopeOf(t)
 	if err != nil {
 		return nil, err
 	}
-	return all[AuditEvent](ctx, s, Query{Partition: auditPartition(sc, day)}, nil)
+	tn, err := s.auditSettings(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	floor := s.auditFloor(tn, retention)
+	if f.From.After(floor) {
+		floor = f.From
+	}
+	top := s.Now().Add(24 * time.Hour) // events stamped a little ahead of this clock
+	q := Query{Desc: true, Limit: chunk, From: sortableTime(floor)}
+	if !f.To.IsZero() {
+		q.To = sortableTime(f.To.Add(time.Nanosecond))
+		if f.To.Before(top) {
+			top = f.To
+		}
+	}
+	if before != "" && (q.To == "" || before < q.To) {
+		q.To = before
+		// Resume at the cursor's month, not at the top.
+		if nanos, err := strconv.ParseInt(before[:min(len(before), 19)], 10, 64); err == nil && time.Unix(0, nanos).Before(top) {
+			top = time.Unix(0, nanos)
+		}
+	}
+	var actors, targets, involved []string
+	if f.Involving != "" {
+		if involved, err = s.aliases(ctx, t, f.Involving); err != nil {
+			return nil, err
+		}
+	}
+	if f.ActorID != "" {
+		if actors, err = s.aliases(ctx, t, f.ActorID); err != nil {
+			return nil, err
+		}
+	}
+	if f.TargetID != "" {
+		if targets, err = s.aliases(ctx, t, f.TargetID); err != nil {
+			return nil, err
+		}
+	}
+	it := &auditIter{table: s.table, keep: func(ev AuditEvent) bool {
+		return (len(f.Events) == 0 || slices.Contains(f.Events, ev.Event)) &&
+			(f.ActorType == "" || ev.ActorType == f.ActorType) &&
+			(f.TargetType == "" || ev.TargetType == f.TargetType) &&
+			(actors == nil || slices.Contains(actors, ev.ActorID)) &&
+			(targets == nil || slices.Contains(targets, ev.TargetID)) &&
+			(involved == nil || slices.Contains(involved, ev.ActorID) || slices.Contains(involved, ev.TargetID))
+	}}
+	shards := tn.AuditShardCount()
+	add := func(index Index, parts []string) {
+		st := &auditStream{q: q, parts: parts[1:]}
+		st.q.Index, st.q.Partition = index, parts[0]
+		it.streams = append(it.streams, st)
+	}
+	switch {
+	case top.Before(floor):
+		// nothing can match
+	case involved != nil: // its actor index and its target items, merged
+		for _, a := range involved {
+			for shard := range shards {
+				add(GSI1, []string{auditActorIndex(sc, a, shard)})
+				add(Primary, []string{auditTargetPartition(sc, a, shard)})
+			}
+		}
+	case actors != nil:
+		for _, a := range actors {
+			for shard := range shards {
+				add(GSI1, []string{auditActorIndex(sc, a, shard)})
+			}
+		}
+	case targets != nil:
+		for _, a := range targets {
+			for shard := range shards {
+				add(Primary, []string{auditTargetPartition(sc, a, shard)})
+			}
+		}
+	default:
+		var months []time.Time
+		for m := monthOf(top); !m.Before(monthOf(floor)); m = m.AddDate(0, -1, 0) {
+			months = append(months, m)
+		}
+		for shard := range shards {
+			parts := make([]string, len(months))
+			for i, d := range months {
+				parts[i] = auditPartition(sc, d, shard)
+			}
+			add(Primary, parts)
+		}
+	}
+	return it, nil
+}
+
+// ListAuditEvents pages through a tenant's events matching f, newest first. The
+// cursor is bound to the tenant and to f; walking every page yields each
+// matching event once.
+func (s *Store) ListAuditEvents(ctx context.Context, t tenant.ID, f AuditFilter, pr PageRequest) (ListPage[AuditEvent], error) {
+	var out ListPage[AuditEvent]
+	sc, err := scopeOf(t)
+	if err != nil {
+		return out, err
+	}
+	binding := f.binding(sc)
+	var before string
+	if pr.Cursor != "" {
+		pos, err := s.cursors.open(ctx, pr.Cursor, binding)
+		if err != nil {
+			return out, err
+		}
+		before = pos.SK
+	}
+	limit := pr.limit()
+	it, err := s.auditIterator(ctx, t, f, before, limit+1, true)
+	if err != nil {
+		return out, err
+	}
+	out.Items = make([]AuditEvent, 0, limit)
+	var last string
+	for len(out.Items) < limit {
+		e, ok, err := it.next(ctx)
+		if err != nil {
+			return out, err
+		}
+		if !ok {
+			return out, nil
+		}
+		out.Items, last = append(out.Items, e.ev), e.sk
+	}
+	if _, more, err := it.next(ctx); err != nil || !more {
+		return out, err
+	}
+	out.Next, err = s.cursors.seal(ctx, Position{PK: "audit", SK: last}, binding)
+	return out, err
+}
+
+// EachAuditEvent calls fn with every event of the tenant matching f, newest
+// first, holding at most a page of each shard in memory. It stops at fn's
+// first error and returns it.
+func (s *Store) EachAuditEvent(ctx context.Context, t tenant.ID, f AuditFilter, fn func(AuditEvent) error) error {
+	it, err := s.auditIterator(ctx, t, f, "", 100, true)
+	if err != nil {
+		return err
+	}
+	for {
+		e, ok, err := it.next(ctx)
+		if err != nil || !ok {
+			return err
+		}
+		if err := fn(e.ev); err != nil {
+			return err
+		}
+	}
+}
+
+// GetAuditEvent reads one event by id. An id that does not locate an event of
+// this tenant, or an event past the retention, is ErrNotFound.
+func (s *Store) GetAuditEvent(ctx context.Context, t tenant.ID, id string) (AuditEvent, error) {
+	sc, err := scopeOf(t)
+	if err != nil {
+		return AuditEvent{}, err
+	}
+	at, shard, ok := parseAuditID(id)
+	if !ok {
+		return AuditEvent{}, ErrNotFound
+	}
+	ev, err := get[AuditEvent](ctx, s, Key{PK: auditPartition(sc, at, shard), SK: auditSK(at, id)}, nil)
+	if err != nil {
+		return AuditEvent{}, err
+	}
+	tn, err := s.auditSettings(ctx, t)
+	if err != nil {
+		return AuditEvent{}, err
+	}
+	if ev.ID != id || ev.CreatedAt.Before(s.Now().Add(-tn.AuditRetention())) {
+		return AuditEvent{}, ErrNotFound
+	}
+	return ev, nil
+}
+
+// PurgeAuditEvents deletes every event of the tenant stamped before before
+// and returns how many there were. With dryRun it only counts. A purge writes
+// ev (its record, audit.purged) first, in its own transaction, then deletes in
+// batches: a purge that fails half way is recorded and may be run again.
+// Events the retention already hides are purged too.
+func (s *Store) PurgeAuditEvents(ctx context.Context, t tenant.ID, before time.Time, dryRun bool, ev func(count int) AuditEvent) (int, error) {
+	sc, err := scopeOf(t)
+	if err != nil {
+		return 0, err
+	}
+	f := AuditFilter{To: before.Add(-time.Nanosecond)}
+	count := 0
+	it, err := s.auditIterator(ctx, t, f, "", MaxQueryLimit, false)
+	if err != nil {
+		return 0, err
+	}
+	for {
+		_, ok, err := it.next(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if !ok {
+			break
+		}
+		count++
+	}
+	if dryRun {
+		return count, nil
+	}
+	record := ev(count)
+	if err := s.table.Transact(ctx, []Write{auditWrite(sc, record)}); err != nil {
+		return 0, err
+	}
+	if it, err = s.auditIterator(ctx, t, f, "", MaxQueryLimit, false); err != nil {
+		return 0, err
+	}
+	deleted := 0
+	var batch []Write
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := s.table.Transact(ctx, batch)
+		batch = batch[:0]
+		return err
+	}
+	for {
+		e, ok, err := it.next(ctx)
+		if err != nil {
+			return deleted, err
+		}
+		if !ok {
+			break
+		}
+		if e.ev.ID == record.ID {
+			continue // the purge's own record
+		}
+		at, shard := auditPlace(e.ev)
+		batch = append(batch, del(Key{PK: auditPartition(sc, at, shard), SK: e.sk}, CondAlways))
+		if e.ev.TargetID != "" {
+			batch = append(batch, del(Key{PK: auditTargetPartition(sc, e.ev.TargetID, shard), SK: e.sk}, CondAlways))
+		}
+		deleted++
+		if len(batch) >= MaxTransactItems-1 {
+			if err := flush(); err != nil {
+				return deleted, err
+			}
+		}
+	}
+	return deleted, flush()
+}
+
+// monthOf is the first instant of t's UTC month.
+func monthOf(t time.Time) time.Time {
+	t = t.UTC()
+	return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
+}
+
+// AuditEventsOn returns a tenant's audit events of one UTC day, oldest first.
+func (s *Store) AuditEventsOn(ctx context.Context, t tenant.ID, day time.Time) ([]AuditEvent, error) {
+	start := day.UTC().Truncate(24 * time.Hour)
+	f := AuditFilter{From: start, To: start.Add(24*time.Hour - time.Nanosecond)}
+	var out []AuditEvent
+	err := s.EachAuditEvent(ctx, t, f, func(ev AuditEvent) error {
+		out = append(out, ev)
+		return nil
+	})
+	slices.Reverse(out)
+	return out, err
+}
+
+// RecordAuditEvents writes events that record no change of stored state (a
+// refused request, an export), in transactions of up to 50 events.
+func (s *Store) RecordAuditEvents(ctx context.Context, t tenant.ID, evs ...AuditEvent) error {
+	sc, err := scopeOf(t)
+	if err != nil {
+		return err
+	}
+	for chunk := range slices.Chunk(evs, MaxTransactItems/2) {
+		writes := make([]Write, len(chunk))
+		for i, ev := range chunk {
+			if ev.ID == "" || ev.CreatedAt.IsZero() {
+				return errors.New("store: audit event without id or time")
+			}
+			writes[i] = auditWrite(sc, ev)
+		}
+		if err := s.transact(ctx, writes, func(i int) string { return "audit event " + chunk[i].ID + " exists" }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AuditShardOf returns the shard an event id of NewAuditID places it in.
+func AuditShardOf(id string) (int, bool) {
+	_, shard, ok := parseAuditID(id)
+	return shard, ok
 }

@@ -28,7 +28,8 @@ import (
 //	admin key by hash    T#<t>#APIKEYHASH#<sha256>        APIKEYHASH
 //	client               T#<t>#CLIENT#<client_id>         CLIENT             T#<t>#CLIENTS / <created>#<client_id>
 //	client by id         T#<t>#CLIENTID#<id>              CLIENTID
-//	audit event          T#<t>#AUDIT#<yyyy-mm-dd>         <unix nanos>#<id>
+//	audit event          T#<t>#AUDIT#<yyyy-mm>#<shard>    <unix nanos>#<id>   T#<t>#AUDITACTOR#<actor>#<shard> / <unix nanos>#<id>
+//	audit by target      T#<t>#AUDITTARGET#<target>#<shard> <unix nanos>#<id>
 //	agent of a user      T#<t>#USERAGENTS#<user id>       <client_id>
 //	user                 T#<t>#USER#<id>                  USER               T#<t>#USERS / <created>#<id>
 //	user by email        T#<t>#EMAIL#<lowercased email>   EMAIL
@@ -102,8 +103,22 @@ func mayActPartition(s scope) string                { return s.pk("MAYACT") }
 func mayActKey(s scope, id string) Key              { return Key{PK: mayActPartition(s), SK: id} }
 func mayActFromIndex(s scope, fromID string) string { return s.pkOf("MAYACTFROM", fromID) }
 func mayActFromSK(toID, id string) string           { return toID + "#" + id }
-func auditPartition(s scope, day time.Time) string {
-	return s.pkOf("AUDIT", day.UTC().Format(time.DateOnly))
+
+// The audit trail is sharded (DESIGN §3): an event lives in the partition of
+// its UTC month and its shard (encoded in its id), and so do its actor index
+// entry and its target item, so that no tenant's, actor's or target's traffic
+// piles into one partition. Shards spread the write load; the month bucket
+// bounds how many partitions a reader visits (a 90-day window is at most four
+// per shard). The sort key orders a tenant's events by time,
+// then id, the same way in every partition.
+func auditPartition(s scope, at time.Time, shard int) string {
+	return s.pkOf("AUDIT", at.UTC().Format("2006-01")+"#"+strconv.Itoa(shard))
+}
+func auditActorIndex(s scope, actor string, shard int) string {
+	return s.pkOf("AUDITACTOR", actor+"#"+strconv.Itoa(shard))
+}
+func auditTargetPartition(s scope, target string, shard int) string {
+	return s.pkOf("AUDITTARGET", target+"#"+strconv.Itoa(shard))
 }
 func auditSK(at time.Time, id string) string { return sortableTime(at) + "#" + id }
 

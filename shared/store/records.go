@@ -18,6 +18,13 @@ type Tenant struct {
 	// Audiences is the tenant's audience allow-list; empty allows any.
 	Audiences []string `json:"audiences,omitempty"`
 	DPoPNonce bool     `json:"dpop_nonce,omitempty"`
+	// AuditShards is how many partitions each day of the audit trail (and
+	// each actor's and target's index) is spread over: 0 means 8; at most 64;
+	// it may be raised, never lowered (readers merge that many shards).
+	AuditShards int `json:"audit_shards,omitempty"`
+	// AuditRetentionDays is how long audit events are kept (their TTL): 0
+	// means 90; at most 3650.
+	AuditRetentionDays int `json:"audit_retention_days,omitempty"`
 	// RevokedPatterns are the client-id pattern revocations (L4).
 	RevokedPatterns []PatternRevocation `json:"revoked_patterns,omitempty"`
 	// RevokedKIDs are signing keys dropped by an emergency rotation: tokens they

@@ -27,7 +27,7 @@ type Store struct {
 
 // New returns a domain store over table; now is its clock.
 func New(table Table, now func() time.Time) *Store {
-	s := &Store{table: table, now: now}
+	s := &Store{table: auditTable{table}, now: now}
 	s.cursors.table = table
 	return s
 }

@@ -93,6 +93,10 @@ type Write struct {
 	Item Item
 	Key  Key
 	Cond Cond
+	// audit is set on the write of an audit event (auditWrite): the store's
+	// table wrapper sets its expiry and adds its target item (audit.go).
+	// Engines ignore it.
+	audit *auditIndex
 }
 
 // Target is the key a write addresses.

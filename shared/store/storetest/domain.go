@@ -49,6 +49,7 @@ func RunWith(t *testing.T, newTable TableFactory, opts Options) {
 		{"Activity", domainActivity},
 		{"UserCascade", domainCascade},
 		{"DCR", domainDCR},
+		{"AuditTrail", domainAudit},
 	}
 	for _, tier := range tiers {
 		t.Run(tier.name, func(t *testing.T) {
