@@ -51,7 +51,13 @@ func NormalizeHTU(s string) (string, error) {
 	if path == "" {
 		path = "/"
 	}
-	return scheme + "://" + host + path, nil
+	out := scheme + "://" + host + path
+	if len(out) > 2048 {
+		// Escaping can lengthen a URL: the bound holds for the normal form
+		// too, so a normal form always normalises to itself.
+		return "", errHTU
+	}
+	return out, nil
 }
 
 // escapeSegment percent-encodes everything but RFC 3986 unreserved
