@@ -11,6 +11,9 @@ VENV       := .venv
 PY         := $(VENV)/bin/python
 PYTHON     ?= python3
 FUZZTIME   ?= 5s
+# One fuzz worker per target: on 2 loaded cores more workers miss the
+# fuzzer's own liveness deadline and fail as "hung" without a finding.
+FUZZPAR    ?= 1
 export GOFLAGS ?= -mod=readonly
 
 include infra/sam.mk
@@ -73,17 +76,18 @@ template-check: $(VENV)/.installed ## Validate template.yaml (cfn-lint, sam vali
 
 .PHONY: fuzz-smoke
 fuzz-smoke: ## A short run of every fuzz target (FUZZTIME each)
+	@mkdir -p bin
 	@for pkg in $$(go list ./...); do \
 		for f in $$(go test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
 			echo "fuzz $$pkg $$f"; \
-			go test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) $$pkg >/dev/null || exit 1; \
+			go test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) -parallel $(FUZZPAR) $$pkg >$(CURDIR)/bin/fuzz.log 2>&1 || { cat $(CURDIR)/bin/fuzz.log; exit 1; }; \
 		done; \
 	done
 	@# --- sdk/go fuzz targets (its own module) ---
 	@cd sdk/go && for pkg in $$(go list ./...); do \
 		for f in $$(go test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
 			echo "fuzz $$pkg $$f"; \
-			go test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) $$pkg >/dev/null || exit 1; \
+			go test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) -parallel $(FUZZPAR) $$pkg >$(CURDIR)/bin/fuzz.log 2>&1 || { cat $(CURDIR)/bin/fuzz.log; exit 1; }; \
 		done; \
 	done
 	@# --- end sdk/go ---
