@@ -98,8 +98,11 @@ e2e: $(VENV)/.installed ## The Python end-to-end tests against local stacks (emb
 	infra/moto.sh $(PY) -m pytest -q tests/e2e
 
 .PHONY: bench
-bench: ## Run the benchmarks (record results in BENCHMARKS.md)
+bench: deps ## Run the benchmarks (record results in BENCHMARKS.md)
 	go test -run '^$$' -bench . -benchmem -count 3 ./...
+	go build -o bin/shark ./cmd/shark
+	infra/loadbench.sh
+	LOADBENCH_STORE=dynamodb LOADBENCH_SECONDS=5 infra/moto.sh infra/loadbench.sh
 
 .PHONY: lint
 lint: $(VENV)/.installed ## go vet, gofmt and template validation

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# loadbench.sh: the token endpoint under load through the local runner (make
+# bench). It starts `shark serve` on a free loopback port with a fresh data dir
+# (embedded engine, local keys; or --store dynamodb on moto when
+# SHARK_TEST_AWS_ENDPOINT is set and LOADBENCH_STORE=dynamodb), creates an
+# agent through the admin API, and runs `shark load` at 1, 8 and 32
+# connections with and without DPoP. Everything stays on 127.0.0.1, bounded
+# by LOADBENCH_SECONDS per run.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+shark="$root/bin/shark"
+secs="${LOADBENCH_SECONDS:-10}"
+store="${LOADBENCH_STORE:-embedded}"
+data="$(mktemp -d "${TMPDIR:-/tmp}/loadbench.XXXXXX")"
+port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
+url="http://127.0.0.1:$port"
+args=(serve -addr "127.0.0.1:$port" -data "$data")
+if [[ "$store" == dynamodb ]]; then
+	args+=(-store dynamodb -endpoint "$SHARK_TEST_AWS_ENDPOINT" -table "loadbench-$port" -keys envelope)
+fi
+LOG_LEVEL=warn "$shark" "${args[@]}" >"$data/serve.log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"' EXIT
+for _ in $(seq 100); do curl -sf "$url/healthz" >/dev/null && break; sleep 0.1; done
+curl -sf "$url/healthz" >/dev/null || { cat "$data/serve.log"; exit 1; }
+key="$(cat "$data/admin.key.firstboot")"
+agent="$(curl -sf -X POST "$url/api/v1/agents" -H "Authorization: Bearer $key" \
+	-d '{"name":"loadbench","scopes":["mcp:read"],"metadata":{"app_id":"bench"}}')"
+id="$(python3 -c 'import json,sys; a=json.loads(sys.argv[1]); print(a["client_id"])' "$agent")"
+secret="$(python3 -c 'import json,sys; a=json.loads(sys.argv[1]); print(a["client_secret"])' "$agent")"
+rss() { awk '/VmRSS/ {print $2 " kB"}' "/proc/$pid/status"; }
+echo "== token endpoint through the local runner ($store engine$([[ $store == dynamodb ]] && echo ', bounded by the emulator'), $(nproc) cores, $(date -u +%F)) =="
+echo "runner RSS at start: $(rss)"
+"$shark" load -url "$url/healthz" -path /healthz -c 8 -d "${secs}s" | sed 's/^/GET \/healthz /'
+for dpop in false true; do
+	for c in 1 8 32; do
+		"$shark" load -url "$url/oauth/token" -client-id "$id" -client-secret "$secret" -scope mcp:read \
+			-dpop="$dpop" -c "$c" -d "${secs}s"
+	done
+done
+echo "runner RSS at end: $(rss)"
+grep -c '"status":5' "$data/serve.log" | sed 's/^/5xx lines in the runner log: /' || true
