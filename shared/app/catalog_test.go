@@ -266,6 +266,14 @@ func TestAuditCatalog(t *testing.T) {
 				at, ai := admin(c)
 				return []ev{{"user.created", at, ai, "user", c.user, map[string]any{"email": "ada@example.com"}}}
 			}},
+		{name: "admin: user create on the /api/v1/users alias", trail: "cat", status: 201,
+			call: func(c *catalog) answer { return c.admin("POST", "/api/v1/users", `{"email":"bob@example.com"}`) },
+			want: func(c *catalog) []ev {
+				at, ai := admin(c)
+				return []ev{{"user.created", at, ai, "user", "", map[string]any{"email": "bob@example.com"}}}
+			}},
+		{name: "admin: user without an email refused", trail: "cat", status: 400,
+			call: func(c *catalog) answer { return c.admin("POST", "/api/v1/users", `{"name":"nobody"}`) }},
 		{name: "admin: duplicate user refused", trail: "cat", status: 409,
 			call: func(c *catalog) answer { return c.admin("POST", "/api/v1/admin/users", `{"email":"ada@example.com"}`) }},
 		{name: "admin: user patch", trail: "cat", status: 200,
