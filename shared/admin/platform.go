@@ -364,9 +364,16 @@ func (p *Platform) update(w http.ResponseWriter, r *http.Request) error {
 				t.DisabledAt = p.Store.Now()
 			}
 		}
+		if len(changed) == 0 {
+			return errUnchanged
+		}
 		return nil
 	}, changed)
 }
+
+// errUnchanged is what a change's mutate returns when the request changes
+// nothing: the tenant is answered as it is, and no tenant.updated is written.
+var errUnchanged = errors.New("unchanged")
 
 func (p *Platform) disable(w http.ResponseWriter, r *http.Request) error {
 	id, _, err := p.lookup(r)
@@ -374,9 +381,10 @@ func (p *Platform) disable(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return p.change(w, r, id, func(t *store.Tenant) error {
-		if !t.Disabled {
-			t.Disabled, t.DisabledAt = true, p.Store.Now()
+		if t.Disabled {
+			return errUnchanged
 		}
+		t.Disabled, t.DisabledAt = true, p.Store.Now()
 		return nil
 	}, map[string]any{"disabled": true})
 }
@@ -385,7 +393,9 @@ func (p *Platform) disable(w http.ResponseWriter, r *http.Request) error {
 func (p *Platform) change(w http.ResponseWriter, r *http.Request, id tenant.ID, mutate func(*store.Tenant) error, meta map[string]any) error {
 	now := p.Store.Now()
 	ev := audit.New(r, now, audit.TenantUpdated, p.actor(r), audit.Target{Type: "tenant", ID: id.String()}, meta)
+	var cur store.Tenant
 	t, err := p.Store.UpdateTenant(r.Context(), id, func(t *store.Tenant) error {
+		cur = *t
 		if err := mutate(t); err != nil {
 			return err
 		}
@@ -394,6 +404,9 @@ func (p *Platform) change(w http.ResponseWriter, r *http.Request, id tenant.ID, 
 	}, ev)
 	var refused *httpx.Error
 	switch {
+	case errors.Is(err, errUnchanged): // nothing to change, nothing to audit
+		httpx.WriteJSON(w, http.StatusOK, p.view(r, cur))
+		return nil
 	case errors.As(err, &refused): // mutate refused the change
 		return refused
 	case errors.Is(err, store.ErrNotFound):

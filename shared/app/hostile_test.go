@@ -37,12 +37,18 @@ type served struct {
 // (issuers follow the Host the client used).
 func serveStack(t *testing.T, publicURL string) *served {
 	t.Helper()
+	return serveStackWith(t, publicURL, app.Options{LogOutput: io.Discard})
+}
+
+// serveStackWith is serveStack with options (a settable clock).
+func serveStackWith(t *testing.T, publicURL string, opts app.Options) *served {
+	t.Helper()
 	cfg := config.Config{
 		PublicURL: publicURL, AnyHost: publicURL == "", RootTenant: tenant.MustID("default"),
 		Store: config.StoreEmbedded, DataDir: t.TempDir(), KeyMode: "local", LogLevel: "error",
 		TenantCacheTTL: 2 * time.Second,
 	}
-	env, err := app.NewEnv(t.Context(), cfg, app.Options{LogOutput: io.Discard})
+	env, err := app.NewEnv(t.Context(), cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

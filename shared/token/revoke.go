@@ -47,21 +47,21 @@ func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) error {
 		return oauth.Internal(err)
 	}
 	jti := p.Claims.ID
-	if who.client != nil {
-		if !who.owns(p.Claims.ClientID) {
-			return oauth.New(oauth.UnauthorizedClient, "the token was not issued to this client")
-		}
-		rec, err := h.Store.GetToken(ctx, t.ID, jti)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			return done()
-		case err != nil:
-			return oauth.Internal(err)
-		case !who.owns(rec.ClientID):
-			return oauth.New(oauth.UnauthorizedClient, "the token was not issued to this client")
-		case !rec.RevokedAt.IsZero():
-			return done()
-		}
+	if who.client != nil && !who.owns(p.Claims.ClientID) {
+		return oauth.New(oauth.UnauthorizedClient, "the token was not issued to this client")
+	}
+	// Whoever calls, a token without a record or already revoked changes
+	// nothing and writes no event.
+	rec, err := h.Store.GetToken(ctx, t.ID, jti)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return done()
+	case err != nil:
+		return oauth.Internal(err)
+	case who.client != nil && !who.owns(rec.ClientID):
+		return oauth.New(oauth.UnauthorizedClient, "the token was not issued to this client")
+	case !rec.RevokedAt.IsZero():
+		return done()
 	}
 	ev := audit.New(r, h.Now().UTC(), audit.TokenRevoked, who.actor(), audit.Target{Type: "token", ID: jti},
 		map[string]any{"client_id": p.Claims.ClientID, "token_type_hint": f.Get("token_type_hint")})
