@@ -39,4 +39,4 @@ for dpop in false true; do
 	done
 done
 echo "runner RSS at end: $(rss)"
-grep -c '"status":5' "$data/serve.log" | sed 's/^/5xx lines in the runner log: /' || true
+n5=$(grep -c "\"status\":5" "$data/serve.log" || true); echo "5xx answers in the runner log: $n5"; [[ "$n5" == 0 ]] || grep -m3 -E "\"status\":5|\"level\":\"ERROR\"" "$data/serve.log"

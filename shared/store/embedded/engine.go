@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -13,9 +14,8 @@ import (
 	"github.com/sharkauth/serverless/shared/store"
 )
 
-// batchDelay is how long a write waits for others to share its commit: well
-// below a millisecond, so a lone writer barely notices.
-const batchDelay = 200 * time.Microsecond
+// maxGroup bounds how many writes share one commit.
+const maxGroup = 512
 
 var (
 	bucketItems = []byte("items")
@@ -27,7 +27,27 @@ var (
 type Table struct {
 	db  *bolt.DB
 	now func() time.Time
+
+	// Group commit: writers queue their work; one committer runs everything
+	// queued in one bbolt transaction and one fsync, then the next group.
+	// While a commit's fsync runs, the next group gathers, so the group
+	// size follows the disk's latency and a lone writer never waits for a
+	// timer.
+	mu     sync.RWMutex // held for reading to enqueue, for writing to close
+	closed bool
+	queue  chan *pending
+	done   chan struct{}
 }
+
+// pending is one write waiting for its group's commit.
+type pending struct {
+	fn      func(tx *bolt.Tx) (outcome, failure error)
+	outcome error
+	result  chan error
+}
+
+// ErrClosed is returned by writes after Close.
+var ErrClosed = errors.New("embedded: table closed")
 
 var _ store.Table = (*Table)(nil)
 
@@ -53,16 +73,74 @@ func Open(path string, now func() time.Time) (*Table, error) {
 		db.Close()
 		return nil, fmt.Errorf("embedded: init %s: %w", path, err)
 	}
-	// Group commit: concurrent writes share one transaction and one fsync.
-	// bbolt runs a batch when it is full or after MaxBatchDelay; a write whose
-	// condition fails is re-run alone, so one writer's failure never undoes
-	// another's.
-	db.MaxBatchDelay = batchDelay
-	return &Table{db: db, now: now}, nil
+	t := &Table{db: db, now: now, queue: make(chan *pending, maxGroup), done: make(chan struct{})}
+	go t.commitLoop()
+	return t, nil
 }
 
-// Close closes the file.
-func (t *Table) Close() error { return t.db.Close() }
+// Close finishes the queued writes and closes the file.
+func (t *Table) Close() error {
+	t.mu.Lock()
+	if !t.closed {
+		t.closed = true
+		close(t.queue)
+	}
+	t.mu.Unlock()
+	<-t.done
+	return t.db.Close()
+}
+
+// commitLoop commits queued writes in groups until the queue is closed.
+func (t *Table) commitLoop() {
+	defer close(t.done)
+	group := make([]*pending, 0, maxGroup)
+	for first := range t.queue {
+		group = append(group[:0], first)
+	gather:
+		for len(group) < maxGroup {
+			select {
+			case p, ok := <-t.queue:
+				if !ok {
+					break gather
+				}
+				group = append(group, p)
+			default:
+				break gather
+			}
+		}
+		t.commit(group)
+	}
+}
+
+// commit runs a group in one transaction. A failure (not a failed
+// condition, which writes nothing and is an outcome) rolls the transaction
+// back; then each write runs alone, so one writer's failure never undoes
+// another's.
+func (t *Table) commit(group []*pending) {
+	err := t.db.Update(func(tx *bolt.Tx) error {
+		for _, p := range group {
+			var failure error
+			p.outcome, failure = p.fn(tx)
+			if failure != nil {
+				return failure
+			}
+		}
+		return nil
+	})
+	if err != nil && len(group) > 1 {
+		for _, p := range group {
+			t.commit([]*pending{p})
+		}
+		return
+	}
+	for _, p := range group {
+		if err != nil {
+			p.result <- err
+		} else {
+			p.result <- p.outcome
+		}
+	}
+}
 
 func (t *Table) nowUnix() int64 { return t.now().Unix() }
 
@@ -188,20 +266,19 @@ func (t *Table) Put(ctx context.Context, it store.Item, cond store.Cond) (int64,
 // write runs fn in a shared (group-committed) write transaction. fn returns
 // its outcome for the caller separately from a failure that must roll the
 // transaction back: a failed condition writes nothing, so it is an outcome
-// and does not undo, or re-run, the other writes of its batch. fn may run
-// more than once (bbolt re-runs a batch without a failed member) and must
-// only have effects through tx and what it returns.
+// and does not undo, or re-run, the other writes of its group. fn may run
+// more than once (alone, after a failure of its group) and must only have
+// effects through tx and what it returns.
 func (t *Table) write(fn func(tx *bolt.Tx) (outcome, failure error)) error {
-	var outcome error
-	err := t.db.Batch(func(tx *bolt.Tx) error {
-		var failure error
-		outcome, failure = fn(tx)
-		return failure
-	})
-	if err != nil {
-		return err
+	p := &pending{fn: fn, result: make(chan error, 1)}
+	t.mu.RLock()
+	if t.closed {
+		t.mu.RUnlock()
+		return ErrClosed
 	}
-	return outcome
+	t.queue <- p
+	t.mu.RUnlock()
+	return <-p.result
 }
 
 // Delete implements store.Table.
