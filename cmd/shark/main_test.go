@@ -50,6 +50,12 @@ func TestCommandLine(t *testing.T) {
 		{"serve -nope", 1, "flag provided but not defined"},
 		{"recover-key -tenant Bad_Id", 1, "--tenant"},
 		{"frobnicate", 2, "unknown command"},
+		{"help serve", 0, "-public-url"},
+		{"load -h", 0, "-client-id"},
+		{"agent -h", 0, "revoke-tokens"},
+		{"audit tail --help", 0, "--interval"},
+		{"agent list stray", 2, `unexpected argument "stray"`},
+		{"agent frobnicate", 2, `unknown command "frobnicate"`},
 	}
 	for _, c := range cases {
 		t.Run(c.args, func(t *testing.T) {
