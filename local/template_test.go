@@ -56,6 +56,8 @@ func checkTemplate(t *testing.T, path string, functions []string) {
 		"GET /platform/v1/tenants":               "admin",
 		"PATCH /platform/v1/tenants/acme":        "admin",
 		"POST /platform/v1/tenants/acme/disable": "admin",
+		"GET /":                                  "admin",
+		"GET /dashboard/app.js":                  "admin",
 	}
 	rt := h.(*Server).router
 	for req, want := range owner {

@@ -22,14 +22,16 @@ type auditFilter struct {
 	limit                int
 }
 
-func (f *auditFilter) flags(cmd *cobra.Command, paging bool) {
+func (f *auditFilter) flags(cmd *cobra.Command, until, paging bool) {
 	fl := cmd.Flags()
 	fl.StringSliceVar(&f.events, "event", nil, "only these events, e.g. agent.created,oauth.token_issued (repeatable)")
 	fl.StringVar(&f.actor, "actor", "", "only events by this actor (an agent's id or client_id matches both)")
 	fl.StringVar(&f.target, "target", "", "only events about this target")
 	fl.StringVar(&f.since, "since", "", "only events at or after this time (RFC 3339)")
+	if until {
+		fl.StringVar(&f.until, "until", "", "only events at or before this time (RFC 3339)")
+	}
 	if paging {
-		fl.StringVar(&f.until, "until", "", "only events before this time (RFC 3339)")
 		fl.StringVar(&f.cursor, "cursor", "", "the next_cursor of the previous page")
 	}
 }
@@ -80,7 +82,7 @@ func (c *cli) auditCommand() *cobra.Command {
 			return nil
 		}),
 	}
-	lf.flags(list, true)
+	lf.flags(list, true, true)
 	list.Flags().IntVar(&lf.limit, "limit", 0, "page size (1-200, default 50)")
 
 	var tf auditFilter
@@ -94,7 +96,7 @@ func (c *cli) auditCommand() *cobra.Command {
 			return c.tail(ctx, a, tf, interval)
 		}),
 	}
-	tf.flags(tail, false)
+	tf.flags(tail, false, false)
 	tail.Flags().IntVar(&tf.limit, "limit", 10, "how many past events to print first (0-200)")
 	tail.Flags().DurationVar(&interval, "interval", 2*time.Second, "how often to ask for new events")
 
@@ -125,7 +127,7 @@ func (c *cli) auditCommand() *cobra.Command {
 			return nil
 		}),
 	}
-	ef.flags(export, true)
+	ef.flags(export, true, false)
 	export.Flags().StringVar(&format, "format", "ndjson", "ndjson or csv")
 	export.Flags().StringVarP(&output, "output", "o", "", "write to this file (mode 0600) instead of stdout")
 	return group("audit", "The audit log: list, tail, export", list, tail, export)

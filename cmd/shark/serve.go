@@ -78,7 +78,7 @@ func serve(ctx context.Context, args []string) error {
 	}
 	// The first boot's keys are written and printed before they are stored:
 	// a key is never stored unseen (app.Env.BootWith).
-	if _, err := env.BootWith(ctx, func(b *app.FirstBoot) error { return writeFirstBoot(cfg.DataDir, b) }); err != nil {
+	if _, err := env.BootWith(ctx, func(b *app.FirstBoot) error { return writeFirstBoot(cfg.DataDir, shown, b) }); err != nil {
 		return err
 	}
 	srv := &http.Server{
@@ -105,12 +105,14 @@ func serve(ctx context.Context, args []string) error {
 	return nil
 }
 
-// writeFirstBoot prints the keys of the first boot, once, and writes them
+// writeFirstBoot prints the keys of the first boot, once, with the
+// dashboard's URL next to the admin key, and writes them
 // (mode 0600) to <data>/admin.key.firstboot and <data>/platform.key.firstboot.
 // It prints first, so a key that cannot be written is still seen.
-func writeFirstBoot(dir string, boot *app.FirstBoot) error {
+func writeFirstBoot(dir, url string, boot *app.FirstBoot) error {
 	fmt.Printf("first boot: tenant \"default\" created; these keys are shown once\n")
 	fmt.Printf("admin key: %s\n", boot.AdminKey)
+	fmt.Printf("dashboard: %s/ (sign in with the admin key)\n", url)
 	fmt.Printf("platform key: %s\n", boot.PlatformKey)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("first boot: the keys above could not be saved (nothing was stored; the next start is a first boot again): %w", err)

@@ -11,6 +11,7 @@ import (
 	"github.com/sharkauth/serverless/shared/admin"
 	"github.com/sharkauth/serverless/shared/audit"
 	"github.com/sharkauth/serverless/shared/config"
+	"github.com/sharkauth/serverless/shared/dashboard"
 	"github.com/sharkauth/serverless/shared/discovery"
 	"github.com/sharkauth/serverless/shared/fetch"
 	"github.com/sharkauth/serverless/shared/httpx"
@@ -81,6 +82,9 @@ func Admin(e *Env) http.Handler {
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	}))
 	(&admin.Platform{Store: e.Store, Keys: e.Sealer, Tenants: e.Tenants}).Register(mux)
+	// The dashboard (static, untenanted: its pages call the tenant's /api/v1).
+	mux.Handle("GET /{$}", dashboard.Handler())
+	mux.Handle("GET /dashboard/", dashboard.Handler())
 	api := http.NewServeMux()
 	(&admin.API{Store: e.Store, Keys: e.Sealer, Tenants: e.Tenants}).Register(api)
 	(&register.Tokens{Store: e.Store, Now: e.Now, Authenticate: admin.Authenticator(e.Store)}).Register(api)

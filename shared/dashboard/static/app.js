@@ -1,0 +1,662 @@
+// SharkAuth dashboard: plain JavaScript, no framework, no build step.
+//
+// Rules kept throughout (the dashboard shows attacker-controlled data, such
+// as agent names registered through dynamic client registration):
+// - every value reaches the page through textContent or a property (el()),
+//   never through an HTML-parsing sink (dashboard_test.go scans for them);
+// - the admin key lives in sessionStorage only; it is sent in the
+//   Authorization header to this origin's admin API and never put in a URL,
+//   a cookie or the console;
+// - no inline script or style (the server's CSP forbids them).
+"use strict";
+
+(() => {
+  const KEY = "shark.adminKey";
+  const TENANT = "shark.tenant";
+  const $ = (id) => document.getElementById(id);
+
+  // ---------- DOM helpers ----------
+
+  // el builds an element: attrs are set as attributes or listeners, never
+  // parsed as markup; children are nodes or strings (as text nodes).
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === undefined || v === null || v === false) continue;
+      if (k === "class") node.className = v;
+      else if (k === "text") node.textContent = String(v);
+      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+      else if (k === "dataset") Object.assign(node.dataset, v);
+      else node.setAttribute(k, v === true ? "" : String(v));
+    }
+    append(node, children);
+    return node;
+  }
+  function append(node, children) {
+    for (const c of children.flat()) {
+      if (c === undefined || c === null || c === false) continue;
+      node.appendChild(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+    return node;
+  }
+  function clear(node) {
+    while (node.firstChild) node.removeChild(node.firstChild);
+    return node;
+  }
+  const code = (v) => el("code", { text: v ?? "" });
+  const when = (v) => {
+    if (!v) return "–";
+    const d = new Date(v);
+    return isNaN(d) ? String(v) : d.toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z");
+  };
+  const badge = (on, yes, no) => el("span", { class: "badge " + (on ? "on" : "off"), text: on ? yes : no });
+  let uid = 0;
+  const nextID = (p) => p + "-" + (++uid);
+
+  function field(label, input) {
+    const id = input.id || (input.id = nextID("f"));
+    return el("div", {}, el("label", { for: id, text: label }), input);
+  }
+  function table(headers, rows, opts) {
+    const head = el("tr", {}, headers.map((h) => el("th", { scope: "col", text: h, class: h.narrowHide ? "hide-narrow" : undefined })));
+    const body = el("tbody", {});
+    if (rows.length === 0) {
+      body.appendChild(el("tr", {}, el("td", { colspan: headers.length, class: "muted", text: (opts && opts.empty) || "Nothing yet." })));
+    }
+    for (const r of rows) body.appendChild(r);
+    return el("div", { class: "table-wrap" }, el("table", {}, el("caption", { class: "sr-only", text: (opts && opts.caption) || "" }), el("thead", {}, head), body));
+  }
+  function fields(pairs) {
+    const dl = el("dl", { class: "fields" });
+    for (const [k, v] of pairs) dl.append(el("dt", { text: k }), el("dd", {}, v instanceof Node ? v : String(v ?? "–")));
+    return dl;
+  }
+
+  let statusTimer;
+  function status(text, bad) {
+    const s = $("status");
+    s.textContent = text;
+    s.className = "status" + (bad ? " bad" : "");
+    s.hidden = false;
+    clearTimeout(statusTimer);
+    statusTimer = setTimeout(() => { s.hidden = true; }, 8000);
+  }
+
+  // A secret shown once, with a copy button.
+  function secretBox(label, value) {
+    const c = el("code", { class: "mono", text: value });
+    const btn = el("button", { type: "button", text: "Copy" });
+    btn.addEventListener("click", async () => {
+      try {
+        await navigator.clipboard.writeText(value);
+        btn.textContent = "Copied";
+      } catch (_) {
+        const r = document.createRange();
+        r.selectNodeContents(c);
+        const sel = getSelection();
+        sel.removeAllRanges();
+        sel.addRange(r);
+        btn.textContent = "Selected: press Ctrl+C";
+      }
+    });
+    return el("div", {},
+      el("div", { class: "secret", role: "group", "aria-label": label }, el("strong", { text: label + ":" }), c, btn),
+      el("p", { class: "muted", text: "Shown once: store it now. SharkAuth keeps only its hash." }));
+  }
+
+  // ---------- dialogs (no alert/confirm/prompt) ----------
+
+  function openDialog(title, build) {
+    const d = $("dialog");
+    $("dialog-title").textContent = title;
+    const body = clear($("dialog-body"));
+    const close = () => d.close();
+    build(body, close);
+    if (!d.open) d.showModal();
+    const focus = body.querySelector("input, select, textarea, button");
+    if (focus) focus.focus();
+    return close;
+  }
+  function confirmDialog(title, text, action) {
+    return new Promise((resolve) => {
+      let answered = false;
+      const d = $("dialog");
+      const done = (v) => { if (!answered) { answered = true; d.close(); resolve(v); } };
+      openDialog(title, (body) => {
+        body.append(el("p", {}, text),
+          el("div", { class: "actions" },
+            el("button", { type: "button", class: "danger", text: action, onclick: () => done(true) }),
+            el("button", { type: "button", text: "Cancel", onclick: () => done(false) })));
+      });
+      d.addEventListener("close", () => done(false), { once: true });
+    });
+  }
+
+  // ---------- API ----------
+
+  const session = {
+    get key() { return sessionStorage.getItem(KEY) || ""; },
+    get tenant() { return sessionStorage.getItem(TENANT) || ""; },
+  };
+  const base = () => (session.tenant ? "/t/" + encodeURIComponent(session.tenant) : "");
+  const issuer = () => location.origin + base();
+
+  class APIError extends Error {
+    constructor(status, code, message) {
+      super(message || code || "HTTP " + status);
+      this.status = status;
+      this.code = code;
+    }
+  }
+
+  async function api(method, path, body, key) {
+    const headers = { Authorization: "Bearer " + (key || session.key), Accept: "application/json" };
+    const init = { method, headers, credentials: "omit", cache: "no-store", referrerPolicy: "no-referrer" };
+    if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    const resp = await fetch(base() + path, init);
+    const text = await resp.text();
+    let data = null;
+    if (text) {
+      try { data = JSON.parse(text); } catch (_) { data = text; }
+    }
+    if (!resp.ok) {
+      const e = new APIError(resp.status, data && data.error, data && data.message);
+      if (resp.status === 401 && !key) {
+        signOut("Your admin key was refused (" + e.message + "). Sign in again.");
+      }
+      throw e;
+    }
+    return data;
+  }
+  const q = (params) => {
+    const u = new URLSearchParams();
+    for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== "") u.set(k, v);
+    const s = u.toString();
+    return s ? "?" + s : "";
+  };
+  function failed(e) {
+    status((e && e.message) || "Request failed", true);
+  }
+
+  // ---------- sign in / out ----------
+
+  function signOut(message) {
+    sessionStorage.removeItem(KEY);
+    sessionStorage.removeItem(TENANT);
+    stopTail();
+    showSignIn(message);
+  }
+  function showSignIn(message) {
+    $("nav").hidden = true;
+    clear($("page"));
+    $("tenant-label").textContent = "";
+    $("signin").hidden = false;
+    const err = $("signin-error");
+    err.hidden = !message;
+    err.textContent = message || "";
+    $("signin-key").value = "";
+    $("signin-key").focus();
+  }
+  $("signin-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const key = $("signin-key").value.trim();
+    const tenant = $("signin-tenant").value.trim();
+    const err = $("signin-error");
+    err.hidden = true;
+    if (!key.startsWith("sk_live_")) {
+      err.textContent = "An admin key starts with sk_live_.";
+      err.hidden = false;
+      return;
+    }
+    if (tenant && !/^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$/.test(tenant)) {
+      err.textContent = "A tenant id is 3-40 lower-case letters, digits and dashes.";
+      err.hidden = false;
+      return;
+    }
+    sessionStorage.setItem(TENANT, tenant);
+    try {
+      const apps = await api("GET", "/api/v1/admin/apps" + q({ limit: 1 }), undefined, key);
+      sessionStorage.setItem(KEY, key);
+      $("signin-key").value = "";
+      location.hash = apps.data && apps.data.length ? "#/agents" : "#/welcome";
+      route();
+    } catch (e) {
+      sessionStorage.removeItem(TENANT);
+      err.textContent = "Sign-in failed: " + e.message;
+      err.hidden = false;
+    }
+  });
+  $("signout").addEventListener("click", () => signOut("Signed out."));
+
+  // ---------- router ----------
+
+  const pages = { welcome: welcomePage, apps: appsPage, agents: agentsPage, agent: agentPage, users: usersPage, audit: auditPage, keys: keysPage };
+
+  function route() {
+    stopTail();
+    if (!session.key) {
+      showSignIn();
+      return;
+    }
+    $("signin").hidden = true;
+    $("nav").hidden = false;
+    $("tenant-label").textContent = session.tenant ? "tenant " + session.tenant : "";
+    const parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
+    let name = parts[0] || "agents";
+    if (name === "agents" && parts[1]) name = "agent";
+    if (!pages[name]) name = "agents";
+    for (const a of document.querySelectorAll("nav a")) {
+      const cur = a.dataset.page === name || (name === "agent" && a.dataset.page === "agents");
+      if (cur) a.setAttribute("aria-current", "page");
+      else a.removeAttribute("aria-current");
+    }
+    // A fresh container per render: a slower, older render writes into a
+    // detached node instead of mixing with this one.
+    const page = el("div", { dataset: { page: name } });
+    $("page").replaceChildren(page);
+    Promise.resolve(pages[name](page, parts.slice(1))).catch(failed);
+  }
+  window.addEventListener("hashchange", route);
+
+  // ---------- pages ----------
+
+  async function listApps() {
+    const r = await api("GET", "/api/v1/admin/apps" + q({ limit: 200 }));
+    return r.data || [];
+  }
+
+  function newAppDialog(after) {
+    openDialog("New Application", (body, close) => {
+      const name = el("input", { type: "text", required: true, maxlength: 200, autocomplete: "off" });
+      const err = el("p", { class: "error", role: "alert", hidden: true });
+      const form = el("form", { novalidate: true },
+        field("Name", name), el("p", { class: "muted", text: "For example my-saas-backend. Its Application ID (app_…) scopes the agents your backend creates." }),
+        err,
+        el("div", { class: "actions" }, el("button", { type: "submit", class: "primary", text: "Create application" }), el("button", { type: "button", text: "Cancel", onclick: close })));
+      form.addEventListener("submit", async (ev) => {
+        ev.preventDefault();
+        try {
+          const app = await api("POST", "/api/v1/admin/apps", { name: name.value.trim() });
+          clear(body).append(
+            el("p", { class: "ok", text: "Application created." }),
+            fields([["Application ID", code(app.id)], ["Name", app.name], ["Client ID", code(app.client_id)]]),
+            secretBox("Client secret", app.client_secret),
+            el("div", { class: "actions" }, el("button", { type: "button", class: "primary", text: "Done", onclick: close })));
+          if (after) after(app);
+        } catch (e) {
+          err.textContent = e.message;
+          err.hidden = false;
+        }
+      });
+      body.append(form);
+    });
+  }
+
+  async function appsPage(page) {
+    const list = el("div", {});
+    page.append(el("h1", { text: "Applications" }),
+      el("div", { class: "actions" }, el("button", { type: "button", class: "primary", text: "New Application", onclick: () => newAppDialog(() => render()) })),
+      el("h2", { text: "Your applications" }), list);
+    async function render() {
+      const apps = await listApps();
+      clear(list).append(table(["Name", "Application ID", "Client ID", "Created", ""], apps.map((a) => el("tr", {},
+        el("td", { text: a.name }), el("td", {}, code(a.id)), el("td", {}, code(a.client_id)), el("td", { text: when(a.created_at) }),
+        el("td", {}, el("button", {
+          type: "button", class: "danger", text: "Delete", "aria-label": "Delete application " + a.name,
+          onclick: async () => {
+            if (!(await confirmDialog("Delete application", ["Delete ", el("strong", { text: a.name }), "? Its agents keep working."], "Delete"))) return;
+            try { await api("DELETE", "/api/v1/admin/apps/" + encodeURIComponent(a.id)); status("Application deleted."); render(); } catch (e) { failed(e); }
+          },
+        })))), { empty: "No application yet: create one with New Application.", caption: "Applications" }));
+    }
+    await render();
+  }
+
+  function newAgentDialog(apps, after) {
+    openDialog("New agent", (body, close) => {
+      const name = el("input", { type: "text", required: true, maxlength: 200, autocomplete: "off" });
+      const app = el("select", {}, el("option", { value: "", text: "(none)" }), apps.map((a) => el("option", { value: a.id, text: a.name + " — " + a.id })));
+      const scopes = el("input", { type: "text", value: "mcp:read mcp:write", autocomplete: "off" });
+      const user = el("input", { type: "text", placeholder: "usr_… (optional)", autocomplete: "off" });
+      const err = el("p", { class: "error", role: "alert", hidden: true });
+      const form = el("form", { novalidate: true }, field("Name", name), field("Application", app), field("Scopes (space separated)", scopes),
+        field("Created by user", user), err,
+        el("div", { class: "actions" }, el("button", { type: "submit", class: "primary", text: "Create agent" }), el("button", { type: "button", text: "Cancel", onclick: close })));
+      form.addEventListener("submit", async (ev) => {
+        ev.preventDefault();
+        const body2 = { name: name.value, scopes: scopes.value.split(/[\s,]+/).filter(Boolean) };
+        if (app.value) body2.metadata = { app_id: app.value };
+        if (user.value.trim()) body2.created_by = user.value.trim();
+        try {
+          const a = await api("POST", "/api/v1/agents", body2);
+          clear(body).append(
+            el("p", { class: "ok", text: "Agent created." }),
+            fields([["Name", a.name], ["Agent ID", code(a.id)], ["Client ID", code(a.client_id)], ["Scopes", (a.scopes || []).join(" ")]]),
+            secretBox("Client secret", a.client_secret),
+            el("div", { class: "actions" }, el("button", { type: "button", class: "primary", text: "Done", onclick: close })));
+          if (after) after(a);
+        } catch (e) {
+          err.textContent = e.message;
+          err.hidden = false;
+        }
+      });
+      body.append(form);
+    });
+  }
+
+  async function agentsPage(page) {
+    const apps = await listApps();
+    const appName = Object.fromEntries(apps.map((a) => [a.id, a.name]));
+    const search = el("input", { type: "search", autocomplete: "off", placeholder: "name contains…" });
+    const appSel = el("select", {}, el("option", { value: "", text: "All applications" }), apps.map((a) => el("option", { value: a.id, text: a.name })));
+    const active = el("select", {}, el("option", { value: "", text: "Active and revoked" }), el("option", { value: "true", text: "Active" }), el("option", { value: "false", text: "Revoked" }));
+    const list = el("div", {});
+    const pager = el("div", { class: "pager" });
+    const limit = 50;
+    let offset = 0;
+    const filters = el("form", { class: "toolbar", role: "search" }, field("Search", search), field("Application", appSel), field("State", active),
+      el("div", {}, el("button", { type: "submit", text: "Apply" })));
+    filters.addEventListener("submit", (ev) => { ev.preventDefault(); offset = 0; render(); });
+    for (const s of [appSel, active]) s.addEventListener("change", () => { offset = 0; render(); });
+    page.append(el("h1", { text: "Agents" }),
+      el("div", { class: "actions" }, el("button", { type: "button", class: "primary", text: "New agent", onclick: () => newAgentDialog(apps, () => render()) })),
+      filters, list, pager);
+    async function render() {
+      const r = await api("GET", "/api/v1/agents" + q({ search: search.value.trim(), app_id: appSel.value, active: active.value, limit, offset }));
+      const rows = (r.data || []).map((a) => {
+        const link = el("a", { href: "#/agents/" + encodeURIComponent(a.id), text: a.name });
+        const app = (a.metadata && a.metadata.app_id) || "";
+        return el("tr", {}, el("td", {}, link), el("td", {}, code(a.client_id)), el("td", {}, badge(a.active, "active", "revoked")),
+          el("td", { text: (a.scopes || []).join(" ") }), el("td", { class: "hide-narrow", text: appName[app] || app || "–" }),
+          el("td", { class: "hide-narrow", text: when(a.created_at) }));
+      });
+      clear(list).append(table(["Name", "Client ID", "State", "Scopes", "Application", "Created"], rows, { empty: "No agents match.", caption: "Agents" }));
+      const total = r.total || 0;
+      clear(pager).append(el("span", { class: "muted", text: total ? `${offset + 1}–${offset + rows.length} of ${total}` : "" }),
+        offset > 0 ? el("button", { type: "button", text: "Previous", onclick: () => { offset = Math.max(0, offset - limit); render(); } }) : null,
+        offset + rows.length < total ? el("button", { type: "button", text: "Next", onclick: () => { offset += limit; render(); } }) : null);
+    }
+    await render();
+  }
+
+  async function agentPage(page, args) {
+    const id = args[0];
+    const a = await api("GET", "/api/v1/agents/" + encodeURIComponent(id));
+    const tokens = await api("GET", "/api/v1/agents/" + encodeURIComponent(a.id) + "/tokens");
+    const result = el("div", { "aria-live": "polite" });
+    const reload = () => route();
+    const act = (label, cls, fn) => el("button", { type: "button", class: cls, text: label, disabled: !a.active && label !== "Back", onclick: fn });
+    page.append(
+      el("p", {}, el("a", { href: "#/agents", text: "← Agents" })),
+      el("h1", {}, "Agent ", el("span", { class: "agent-name", text: a.name }), " ", badge(a.active, "active", "revoked")),
+      el("div", { class: "card" }, fields([
+        ["Agent ID", code(a.id)], ["Client ID", code(a.client_id)], ["Description", a.description || "–"], ["Scopes", (a.scopes || []).join(" ") || "–"],
+        ["Grant types", (a.grant_types || []).join(", ")], ["Application", (a.metadata && a.metadata.app_id) || "–"], ["Created by", a.created_by || "–"],
+        ["DPoP key (jkt)", a.dpop_jkt ? code(a.dpop_jkt) : "none registered"], ["Token lifetime", a.token_lifetime ? a.token_lifetime + " s" : "default"],
+        ["Created", when(a.created_at)], ["Updated", when(a.updated_at)],
+      ])),
+      el("div", { class: "actions" },
+        act("Rotate secret", "", async () => {
+          if (!(await confirmDialog("Rotate secret", "The current secret stops working at once.", "Rotate"))) return;
+          try {
+            const r = await api("POST", "/api/v1/agents/" + encodeURIComponent(a.id) + "/rotate-secret", {});
+            clear(result).append(el("h2", { text: "New secret" }), secretBox("Client secret", r.client_secret));
+          } catch (e) { failed(e); }
+        }),
+        act("Rotate DPoP key", "", () => rotateDPoP(a, result)),
+        act("Revoke all tokens", "", async () => {
+          if (!(await confirmDialog("Revoke tokens", "Every token issued to this agent so far becomes inactive. The agent stays active.", "Revoke tokens"))) return;
+          try {
+            const r = await api("POST", "/api/v1/agents/" + encodeURIComponent(a.id) + "/tokens/revoke-all", {});
+            status(`Revoked ${r.revoked_count} token(s); audit event ${r.audit_event_id}.`);
+            reload();
+          } catch (e) { failed(e); }
+        }),
+        act("Revoke agent", "danger", async () => {
+          if (!(await confirmDialog("Revoke agent", ["Deactivate ", el("strong", { text: a.name }), " and revoke all its tokens?"], "Revoke agent"))) return;
+          try {
+            await api("DELETE", "/api/v1/agents/" + encodeURIComponent(a.id));
+            status("Agent revoked: it is inactive and its tokens introspect inactive.");
+            reload();
+          } catch (e) { failed(e); }
+        })),
+      result,
+      el("h2", { text: "Tokens" }),
+      table(["JTI", "Scope", "Key (jkt)", "Issued", "Expires", "State"], (tokens.data || []).map((t) => el("tr", {},
+        el("td", {}, code(t.jti)), el("td", { text: t.scope || "–" }), el("td", { class: "hide-narrow" }, code(t.jkt || "–")),
+        el("td", { text: when(t.created_at) }), el("td", { text: when(t.expires_at) }),
+        el("td", {}, t.revoked_at ? el("span", { class: "badge off", text: "revoked" }) : el("span", { class: "badge on", text: "issued" })))),
+        { empty: "No token issued yet.", caption: "Tokens" }));
+  }
+
+  function rotateDPoP(a, result) {
+    openDialog("Rotate DPoP key", (body, close) => {
+      const jwk = el("textarea", { spellcheck: "false", placeholder: '{"kty":"EC","crv":"P-256","x":"…","y":"…"}' });
+      const reason = el("input", { type: "text", autocomplete: "off" });
+      const err = el("p", { class: "error", role: "alert", hidden: true });
+      const form = el("form", { novalidate: true },
+        el("p", { text: "Tokens bound to the old key (or all tokens, when none was registered) are revoked; new tokens must use the new key." }),
+        field("New public key (JWK)", jwk), field("Reason", reason), err,
+        el("div", { class: "actions" }, el("button", { type: "submit", class: "primary", text: "Rotate key" }), el("button", { type: "button", text: "Cancel", onclick: close })));
+      form.addEventListener("submit", async (ev) => {
+        ev.preventDefault();
+        let key;
+        try { key = JSON.parse(jwk.value); } catch (_) { err.textContent = "The key is not JSON."; err.hidden = false; return; }
+        try {
+          const r = await api("POST", "/api/v1/agents/" + encodeURIComponent(a.id) + "/rotate-dpop-key", { new_public_jwk: key, reason: reason.value || undefined });
+          close();
+          clear(result).append(el("h2", { text: "DPoP key rotated" }), fields([["Old jkt", r.old_jkt || "none"], ["New jkt", code(r.new_jkt)],
+            ["Revoked tokens", r.revoked_token_count], ["Audit event", code(r.audit_event_id)]]));
+        } catch (e) { err.textContent = e.message; err.hidden = false; }
+      });
+      body.append(form);
+    });
+  }
+
+  async function usersPage(page) {
+    const email = el("input", { type: "email", required: true, autocomplete: "off" });
+    const name = el("input", { type: "text", autocomplete: "off" });
+    const err = el("p", { class: "error", role: "alert", hidden: true });
+    const form = el("form", { class: "card", novalidate: true }, el("h2", { text: "New user" }), field("Email", email), field("Name", name), err,
+      el("div", { class: "actions" }, el("button", { type: "submit", class: "primary", text: "Create user" })));
+    const result = el("div", { "aria-live": "polite" });
+    const list = el("div", {});
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      err.hidden = true;
+      try {
+        const u = await api("POST", "/api/v1/admin/users", { email: email.value.trim(), name: name.value.trim() || undefined });
+        status("User " + u.id + " created.");
+        email.value = name.value = "";
+        render();
+      } catch (e) { err.textContent = e.message; err.hidden = false; }
+    });
+    page.append(el("h1", { text: "Users" }), el("p", { class: "muted", text: "Users are your customers. Revoking a user's agents deactivates every agent they created and makes all their tokens inactive at once." }), form, result, list);
+    async function render() {
+      const r = await api("GET", "/api/v1/users" + q({ limit: 200 }));
+      clear(list).append(table(["Email", "Name", "User ID", "Created", ""], (r.data || []).map((u) => el("tr", {},
+        el("td", { text: u.email }), el("td", { text: u.name || "–" }), el("td", {}, code(u.id)), el("td", { class: "hide-narrow", text: when(u.created_at) }),
+        el("td", {}, el("button", {
+          type: "button", class: "danger", text: "Revoke agents", "aria-label": "Revoke all agents of " + u.email,
+          onclick: async () => {
+            if (!(await confirmDialog("Revoke agents", ["Deactivate every agent ", el("strong", { text: u.email }), " created and revoke all their tokens?"], "Revoke agents"))) return;
+            try {
+              const res = await api("POST", "/api/v1/users/" + encodeURIComponent(u.id) + "/revoke-agents", { reason: "revoked from the dashboard" });
+              const ids = res.revoked_agent_ids || [];
+              clear(result).append(el("div", { class: "card" }, el("h2", { text: "Agents revoked" }),
+                fields([["User", u.email], ["Revoked agents", ids.length ? el("ul", {}, ids.map((i) => el("li", {}, code(i)))) : "none"], ["Audit event", code(res.audit_event_id || "–")]])));
+            } catch (e) { failed(e); }
+          },
+        })))), { empty: "No users yet.", caption: "Users" }));
+    }
+    await render();
+  }
+
+  // ---------- audit log ----------
+
+  let tailTimer = null;
+  function stopTail() {
+    if (tailTimer) clearInterval(tailTimer);
+    tailTimer = null;
+  }
+
+  async function auditPage(page) {
+    const event = el("input", { type: "text", placeholder: "agent.created,oauth.token_issued", autocomplete: "off" });
+    const actor = el("input", { type: "text", autocomplete: "off" });
+    const target = el("input", { type: "text", autocomplete: "off" });
+    const since = el("input", { type: "datetime-local", step: 1 });
+    const until = el("input", { type: "datetime-local", step: 1 });
+    const live = el("input", { type: "checkbox", id: nextID("live") });
+    const list = el("div", {});
+    const pager = el("div", { class: "pager" });
+    const detail = el("div", { "aria-live": "polite" });
+    const form = el("form", { class: "toolbar", role: "search" }, field("Event", event), field("Actor", actor), field("Target", target),
+      field("Since", since), field("Until", until), el("div", {}, el("button", { type: "submit", text: "Apply" })));
+    const iso = (v) => (v ? new Date(v).toISOString() : "");
+    let cursors = [""]; // cursor of each page shown so far
+    let events = [];
+    form.addEventListener("submit", (ev) => { ev.preventDefault(); cursors = [""]; render(); });
+    live.addEventListener("change", () => {
+      stopTail();
+      if (live.checked) {
+        cursors = [""];
+        render();
+        tailTimer = setInterval(poll, 2000);
+      }
+    });
+    page.append(el("h1", { text: "Audit log" }), form,
+      el("div", { class: "actions" }, el("label", { class: "check", for: live.id }, live, "Live tail (new events appear at the top)")),
+      list, pager, detail);
+    const filters = () => ({ event: event.value.trim(), actor_id: actor.value.trim(), target_id: target.value.trim(), since: iso(since.value), until: iso(until.value) });
+
+    function show(e) {
+      clear(detail).append(el("div", { class: "card" }, el("h2", { text: "Event " + e.id }),
+        fields([["Event", e.event || e.action], ["Time", when(e.created_at)], ["Status", e.status], ["Actor", [e.actor_type, e.actor_id].filter(Boolean).join(" ")],
+          ["Target", [e.target_type, e.target_id].filter(Boolean).join(" ")], ["IP", e.ip || "–"], ["User agent", e.user_agent || "–"]]),
+        el("h2", { text: "Metadata" }), el("pre", { text: JSON.stringify(e.metadata || {}, null, 2) })));
+      detail.scrollIntoView({ block: "nearest" });
+    }
+    function draw() {
+      clear(list).append(table(["Time", "Event", "Actor", "Target", "Status"], events.map((e) => {
+        const open = el("button", { type: "button", class: "link", text: e.event || e.action, onclick: () => show(e), "aria-label": "Details of " + (e.event || e.action) + " " + e.id });
+        return el("tr", { dataset: { id: e.id } }, el("td", { text: when(e.created_at) }), el("td", {}, open), el("td", {}, code(e.actor_id || "–")),
+          el("td", {}, code(e.target_id || "–")), el("td", {}, el("span", { class: "badge " + (e.status === "failure" ? "off" : "neutral"), text: e.status || "–" })));
+      }), { empty: "No events match.", caption: "Audit events" }));
+    }
+    async function render() {
+      const r = await api("GET", "/api/v1/audit-logs" + q({ ...filters(), limit: 50, cursor: cursors[cursors.length - 1] }));
+      events = r.data || [];
+      draw();
+      const n = cursors.length;
+      clear(pager).append(el("span", { class: "muted", text: "Page " + n }),
+        n > 1 ? el("button", { type: "button", text: "Newer", onclick: () => { cursors.pop(); render(); } }) : null,
+        r.has_more && r.next_cursor ? el("button", { type: "button", text: "Older", onclick: () => { cursors.push(r.next_cursor); render(); } }) : null);
+    }
+    async function poll() {
+      if (cursors.length > 1) return; // only the first page follows
+      try {
+        const r = await api("GET", "/api/v1/audit-logs" + q({ ...filters(), limit: 50 }));
+        const seen = new Set(events.map((e) => e.id));
+        const fresh = (r.data || []).filter((e) => !seen.has(e.id));
+        if (fresh.length) {
+          events = fresh.concat(events).slice(0, 200);
+          draw();
+        }
+      } catch (e) { stopTail(); live.checked = false; failed(e); }
+    }
+    await render();
+  }
+
+  // ---------- signing keys ----------
+
+  async function keysPage(page) {
+    const list = el("div", {});
+    const rotate = (mode) => async () => {
+      const text = mode === "emergency"
+        ? "Emergency: the new key is current at once, the old key leaves the JWKS at once and its tokens introspect inactive."
+        : "Scheduled: the new key is published as next and becomes current once resource servers' JWKS caches have it.";
+      if (!(await confirmDialog("Rotate signing key", text, mode === "emergency" ? "Rotate now" : "Rotate"))) return;
+      try {
+        const r = await api("POST", "/api/v1/admin/signing-keys/rotate", { mode });
+        status("New key " + r.kid + " (" + r.state + ").");
+        render();
+      } catch (e) { failed(e); }
+    };
+    page.append(el("h1", { text: "Signing keys" }),
+      el("p", { class: "muted" }, "Resource servers verify tokens with the public keys at ", el("a", { href: issuer() + "/.well-known/jwks.json", text: issuer() + "/.well-known/jwks.json" }), "."),
+      el("div", { class: "actions" }, el("button", { type: "button", class: "primary", text: "Rotate (scheduled)", onclick: rotate("scheduled") }),
+        el("button", { type: "button", class: "danger", text: "Emergency rotation", onclick: rotate("emergency") })),
+      list);
+    async function render() {
+      const r = await api("GET", "/api/v1/admin/signing-keys");
+      const tone = { current: "on", next: "neutral", retired: "neutral" };
+      clear(list).append(table(["Key id", "State", "Algorithm", "Published", "Created", "Activated", "Retired"], (r.data || []).map((k) => el("tr", {},
+        el("td", {}, code(k.kid)), el("td", {}, el("span", { class: "badge " + (tone[k.state] || "off"), text: k.state })), el("td", { text: k.alg }),
+        el("td", { text: k.published ? "yes" : "no" }), el("td", { class: "hide-narrow", text: when(k.created_at) }),
+        el("td", { class: "hide-narrow", text: when(k.activated_at) }), el("td", { text: when(k.retired_at) }))), { caption: "Signing keys" }));
+    }
+    await render();
+  }
+
+  // ---------- first run: the customer-agents guide with real ids ----------
+
+  async function welcomePage(page) {
+    const [apps, agents, users] = await Promise.all([
+      listApps(),
+      api("GET", "/api/v1/agents" + q({ limit: 1 })).then((r) => r.data || []),
+      api("GET", "/api/v1/users" + q({ limit: 1 })).then((r) => r.data || []),
+    ]);
+    const app = apps[0];
+    const agent = agents[0];
+    const user = users[0];
+    const url = issuer();
+    const appID = app ? app.id : "app_your_app_id";
+    const step = (done, title, ...body) => el("li", { class: done ? "done" : "" }, el("h2", { text: title }), ...body);
+    const snippet = (text) => el("pre", {}, el("code", { text }));
+    page.append(el("h1", { text: "Get started: ship agents to your customers" }),
+      el("p", { class: "muted", text: "The customer-agents guide, step by step, with the ids of this tenant filled in. Steps turn green as you complete them." }),
+      el("ol", { class: "steps" },
+        step(true, "Start the server",
+          el("p", {}, "Done: you are signed in to ", code(url), ". Your backend uses the same admin key you signed in with.")),
+        step(!!app, "Create an Application",
+          app ? el("p", {}, "Your application ", el("strong", { text: app.name }), " has the Application ID ", code(app.id), ".")
+            : el("p", {}, "Give it a name, e.g. my-saas-backend. Its Application ID (app_…) scopes the agents your backend creates."),
+          el("div", { class: "actions" }, el("button", { type: "button", class: app ? "" : "primary", text: "New Application", onclick: () => newAppDialog(() => route()) })),
+          el("p", { class: "muted" }, "Or on the command line: ", code('shark app create --name "my-saas-backend"'))),
+        step(!!agent, "Provision a per-customer agent at signup",
+          snippet(`from shark_auth import Client
+
+admin = Client(base_url="${url}", token="sk_live_...")  # your admin key
+
+agent = admin.agents.register_agent(
+    app_id="${appID}",
+    name="agent-alice",
+    scopes=["mcp:read", "mcp:write"],
+)
+# store agent["client_id"] and agent["client_secret"] (shown once)`),
+          agent ? el("p", {}, "Your first agent: ", el("a", { href: "#/agents/" + encodeURIComponent(agent.id), text: agent.name }), " (", code(agent.client_id), ").")
+            : el("div", { class: "actions" }, el("button", { type: "button", class: "primary", text: "Create an agent here", onclick: () => newAgentDialog(apps, () => route()) }))),
+        step(false, "The agent gets a DPoP-bound token",
+          snippet(`from shark_auth import DPoPProver, OAuthClient
+
+prover = DPoPProver.generate()
+token = OAuthClient(base_url="${url}").get_token_with_dpop(
+    grant_type="client_credentials",
+    dpop_prover=prover,
+    client_id="${agent ? agent.client_id : "shark_agent_..."}",
+    client_secret=client_secret,
+    scope="mcp:read mcp:write",
+)`),
+          el("p", { class: "muted" }, "Or: ", code(`shark token --client-id ${agent ? agent.client_id : "shark_agent_..."} --scope "mcp:read"`), " prints the decoded claims.")),
+        step(false, "Resource servers verify with the JWKS",
+          el("p", {}, "Any RFC 7517 validator works: ", el("a", { href: url + "/.well-known/jwks.json", text: url + "/.well-known/jwks.json" }))),
+        step(false, "Customer cancels: revoke all their agents at once",
+          snippet(`admin.users.revoke_agents("${user ? user.id : "usr_alice_id"}", reason="cancelled")`),
+          el("p", {}, "Or on the ", el("a", { href: "#/users", text: "Users" }), " page. Every step lands in the ", el("a", { href: "#/audit", text: "audit log" }), "."))));
+  }
+
+  route();
+})();
