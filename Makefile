@@ -35,10 +35,22 @@ RIE         := $(CURDIR)/bin/aws-lambda-rie
 export SHARK_RIE ?= $(RIE)
 
 .PHONY: deps
-deps: $(VENV)/.installed ## Install what the tests need (Python virtualenv, Go modules, aws-lambda-rie)
+deps: $(VENV)/.installed chromium ## Install what the tests need (Python virtualenv, Go modules, aws-lambda-rie, chromium)
 	go mod download
 	test -x $(RIE) && go version -m $(RIE) | grep -F '$(RIE_MODULE)	$(RIE_VERSION)' >/dev/null || \
 		GOBIN=$(CURDIR)/bin go install $(RIE_MODULE)/cmd/aws-lambda-rie@$(RIE_VERSION)
+
+# The dashboard's browser test (shared/dashboard) drives headless chromium;
+# it fails, never skips, when chromium cannot start.
+.PHONY: chromium
+chromium: ## Install Debian's chromium (apt-get) for the browser test, if missing
+	@if command -v chromium >/dev/null; then exit 0; fi; \
+	command -v apt-get >/dev/null || { echo "chromium is required by the dashboard's browser test and apt-get is not available: install chromium and put it on PATH" >&2; exit 1; }; \
+	sudo=; if [ "$$(id -u)" != 0 ]; then sudo=sudo; fi; \
+	echo "installing chromium (apt-get) for the dashboard's browser test"; \
+	$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium >/dev/null || \
+		{ echo "could not install chromium with apt-get (run as root, or with sudo, on Debian/Ubuntu); the dashboard's browser test needs it" >&2; exit 1; }; \
+	command -v chromium >/dev/null || { echo "apt-get installed chromium but it is not on PATH" >&2; exit 1; }
 
 $(VENV)/.installed: tests/requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required" >&2; exit 1; }

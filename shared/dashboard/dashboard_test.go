@@ -64,9 +64,9 @@ func TestCSPIsStrict(t *testing.T) {
 // (which the CSP would block anyway, breaking the page).
 func TestNoHTMLInjectionSinks(t *testing.T) {
 	sinks := map[string]*regexp.Regexp{
-		".js": regexp.MustCompile(`innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function|setTimeout\(\s*["'` + "`" + `]|javascript:|\.html\(`),
+		".js":   regexp.MustCompile(`innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function|setTimeout\(\s*["'` + "`" + `]|javascript:|\.html\(`),
 		".html": regexp.MustCompile(`(?i)<script(?:\s[^>]*)?>[^<]|\sstyle=|\son[a-z]+=|<style|javascript:|https?://`),
-		".css": regexp.MustCompile(`(?i)@import|url\(\s*["']?https?:|expression\(`),
+		".css":  regexp.MustCompile(`(?i)@import|url\(\s*["']?https?:|expression\(`),
 	}
 	n := 0
 	fs.WalkDir(static, "static", func(path string, d fs.DirEntry, err error) error {
