@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -292,6 +294,122 @@ func TestCommands(t *testing.T) {
 		r = s.shark(t, s.env(), "tenant", "disable", "acme")
 		if r.code != 0 || !regexp.MustCompile(`disabled:\s+yes`).MatchString(r.stdout) {
 			t.Fatalf("disable: %+v", r)
+		}
+	})
+}
+
+// syncBuffer is an output buffer a command writes from its goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestAuditCommands runs audit list, export and tail against the audit
+// function of the in-process stack.
+func TestAuditCommands(t *testing.T) {
+	s := newStack(t)
+	env := s.env()
+	r := s.shark(t, env, "app", "create", "--name", "audited")
+	appID := field(t, r.stdout, "application")
+	r = s.shark(t, env, "agent", "create", "--app", appID, "--name", "a1", "--json")
+	agent := mustJSON(t, r.stdout)
+	clientID := agent["client_id"].(string)
+	s.shark(t, env, "agent", "revoke", clientID)
+
+	r = s.shark(t, env, "audit", "list", "--limit", "1", "--json")
+	page1 := mustJSON(t, r.stdout)
+	cursor, _ := page1["next_cursor"].(string)
+	if page1["has_more"] != true || cursor == "" {
+		t.Fatalf("first page of one: %v", page1)
+	}
+	wrongKey := s.env("SHARK_ADMIN_KEY", "sk_live_"+strings.Repeat("A", 43))
+	cases := []struct {
+		name   string
+		env    map[string]string
+		args   []string
+		code   int
+		stdout []string
+		stderr []string
+	}{
+		{"list", env, []string{"audit", "list"}, 0, []string{"EVENT", "app.created", "agent.created", "agent.deactivated", appID}, nil},
+		{"list by event", env, []string{"audit", "list", "--event", "agent.deactivated"}, 0, []string{"agent.deactivated"}, nil},
+		{"list by actor", env, []string{"audit", "list", "--target", clientID, "--json"}, 0, []string{`"agent.created"`}, nil},
+		{"a page of one says how to go on", env, []string{"audit", "list", "--limit", "1"}, 0, []string{"TIME"}, []string{"more: --cursor "}},
+		{"next page", env, []string{"audit", "list", "--limit", "1", "--cursor", cursor}, 0, []string{"aud_"}, nil},
+		{"export ndjson", env, []string{"audit", "export", "--event", "app.created"}, 0, []string{`"event":"app.created"`, appID}, nil},
+		{"export csv", env, []string{"audit", "export", "--format", "csv"}, 0, []string{"agent.created"}, nil},
+		{"export format", env, []string{"audit", "export", "--format", "xml"}, 2, nil, []string{"ndjson or csv"}},
+		{"bad since", env, []string{"audit", "list", "--since", "yesterday"}, 1, nil, []string{"400", "since"}},
+		{"bad limit", env, []string{"audit", "list", "--limit", "1000"}, 1, nil, []string{"400"}},
+		{"forged cursor", env, []string{"audit", "list", "--cursor", "nope"}, 1, nil, []string{"400"}},
+		{"wrong key", wrongKey, []string{"audit", "list"}, 1, nil, []string{"invalid API key"}},
+		{"tail wrong key", wrongKey, []string{"audit", "tail"}, 1, nil, []string{"invalid API key"}},
+		{"tail interval", env, []string{"audit", "tail", "--interval", "0s"}, 2, nil, []string{"--interval"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := s.shark(t, c.env, c.args...)
+			if r.code != c.code {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, c.code, r.stdout, r.stderr)
+			}
+			for _, want := range c.stdout {
+				if !strings.Contains(r.stdout, want) {
+					t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+				}
+			}
+			for _, want := range c.stderr {
+				if !strings.Contains(r.stderr, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+				}
+			}
+		})
+	}
+
+	t.Run("tail follows new events once each until interrupted", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		var out, errb syncBuffer
+		waiting := make(chan struct{})
+		ticks := make(chan time.Time)
+		c := &cli{stdout: &out, stderr: &errb, getenv: func(k string) string { return env[k] },
+			after: func(time.Duration) <-chan time.Time { waiting <- struct{}{}; return ticks }}
+		done := make(chan int)
+		go func() { done <- run(ctx, []string{"audit", "tail", "--limit", "50"}, c) }()
+		<-waiting // the past events are printed; the tail waits for its first tick
+		first := out.String()
+		if !strings.Contains(first, "agent.deactivated") || strings.Index(first, "app.created") > strings.Index(first, "agent.deactivated") {
+			t.Fatalf("past events, oldest first:\n%s", first)
+		}
+		r := s.shark(t, env, "app", "create", "--name", "later")
+		later := field(t, r.stdout, "application")
+		ticks <- time.Time{}
+		<-waiting
+		ticks <- time.Time{} // a poll with nothing new prints nothing
+		<-waiting
+		cancel()
+		if code := <-done; code != 0 {
+			t.Fatalf("tail exited %d: %s", code, errb.String())
+		}
+		all := out.String()
+		if !strings.Contains(all[len(first):], later) {
+			t.Fatalf("the new event was not followed:\n%s", all)
+		}
+		for _, id := range regexp.MustCompile(`aud_\S+`).FindAllString(all, -1) {
+			if n := strings.Count(all, id); n != 1 {
+				t.Errorf("event %s printed %d times", id, n)
+			}
 		}
 	})
 }
