@@ -193,9 +193,16 @@ func (b *browser) text() string {
 	return s
 }
 
-// shot saves a full-page screenshot as <name>.png.
+// shot saves a full-page screenshot as <name>.png, after checking that
+// the page shows no JavaScript value that leaked into text.
 func (b *browser) shot(name string) string {
 	b.t.Helper()
+	var leaked string
+	b.eval(`(() => { const p = document.getElementById("page").cloneNode(true); p.querySelectorAll("pre").forEach(e => e.remove());
+		const m = p.textContent.match(/\bnull\b|\bundefined\b|\[object Object\]|\bNaN\b/); return m ? m[0] : ""; })()`, &leaked)
+	if leaked != "" && !strings.HasPrefix(name, "failed-") {
+		b.t.Errorf("page %s shows %q", name, leaked)
+	}
 	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		b.t.Errorf("screenshot %s: %v", name, err)
@@ -231,6 +238,25 @@ func setValue(css, value string) chromedp.Action[chromedp.Void] {
 		}
 		return chromedp.Void{}, err
 	}
+}
+
+// apiCall calls the admin API and decodes its 2xx JSON answer.
+func apiCall(t *testing.T, url, key, method, path, body string) map[string]any {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(t.Context(), method, url+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	json.NewDecoder(resp.Body).Decode(&out)
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("%s %s: %d %v", method, path, resp.StatusCode, out)
+	}
+	return out
 }
 
 func button(text string) chromedp.Search {
@@ -304,7 +330,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	b.do("close", chromedp.Click(dialogButton("Done")))
 	createAgent(evil)
 	b.do("close", chromedp.Click(dialogButton("Done")), waitText("a1"), waitText(evil))
-	b.shot("agents")
+	b.shot("agents-created")
 
 	// The markup-like name is text: no image element, no dialog, shown literally.
 	var rendered struct {
@@ -323,17 +349,33 @@ func TestDashboardInBrowser(t *testing.T) {
 	b.do("search", chromedp.SendKeys(chromedp.CSS(`#page input[type=search]`), "a1"), chromedp.Click(button("Apply")),
 		chromedp.Poll[chromedp.Void](`document.querySelectorAll("#page tbody tr").length === 1`, chromedp.WithPollingTimeout(20*time.Second)))
 
-	// Agent detail: revoke it.
-	b.do("open agent", chromedp.Click(chromedp.Search(`//a[normalize-space()="a1"]`)), waitText("Tokens"), waitText("No token issued yet."))
+	// Agent detail: its token, then revoke it.
+	var clientID string
+	b.eval(`[...document.querySelectorAll("#page td code")].map(c => c.textContent).find(t => t.startsWith("shark_agent_")) || ""`, &clientID)
+	form := "grant_type=client_credentials&client_id=" + clientID + "&client_secret=" + secret
+	resp, err := http.Post(url+"/oauth/token", "application/x-www-form-urlencoded", strings.NewReader(form))
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("token for a1: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	b.do("open agent", chromedp.Click(chromedp.Search(`//a[normalize-space()="a1"]`)), waitText("Tokens"), waitText("issued"))
 	b.do("revoke", chromedp.Click(button("Revoke agent")), chromedp.Click(dialogButton("Revoke agent")),
-		waitText("Agent revoked"), chromedp.WaitVisible(chromedp.Search(`//h1//span[normalize-space()="revoked"]`)))
+		waitText("Agent revoked"), chromedp.WaitVisible(chromedp.Search(`//h1//span[normalize-space()="revoked"]`)),
+		waitText("inactive (agent revoked)"))
 	b.shot("agent-detail")
 
-	// Users: create one, cascade revoke, the result shown.
+	// Users: create one; an agent acting for the user (made by the customer's
+	// backend over the API); cascade revoke, the revoked agent shown.
 	b.do("users", chromedp.Navigate(url+"/#/users"), chromedp.SendKeys(chromedp.CSS(`#page input[type=email]`), "alice@example.com"),
-		chromedp.Click(button("Create user")), waitText("alice@example.com"),
-		chromedp.Click(button("Revoke agents")), chromedp.Click(dialogButton("Revoke agents")), waitText("Agents revoked"), waitText("Audit event"))
+		chromedp.Click(button("Create user")), waitText("alice@example.com"))
+	var userID string
+	b.eval(`[...document.querySelectorAll("#page td code")].map(c => c.textContent).find(t => t.startsWith("usr_")) || ""`, &userID)
+	aliceAgent := apiCall(t, url, boot.AdminKey, "POST", "/api/v1/agents", `{"name":"agent-alice","created_by":"`+userID+`"}`)["id"].(string)
+	b.do("cascade", chromedp.Click(button("Revoke agents")), chromedp.Click(dialogButton("Revoke agents")), waitText("Agents revoked"),
+		waitText(aliceAgent), waitText("Audit event"))
 	b.shot("users")
+	b.do("agents", chromedp.Navigate(url+"/#/agents"), waitText("agent-alice"), waitText("revoked"))
+	b.shot("agents") // docs/img/agents.png
 
 	// Audit log: the events of what we did, with their detail.
 	b.do("audit", chromedp.Navigate(url+"/#/audit"), waitText("app.created"), waitText("agent.created"), waitText("agent.deactivated"),
@@ -347,11 +389,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	// Live tail: an event made elsewhere appears without reloading.
 	b.do("live tail", setValue("#page form input", ""), chromedp.Click(button("Apply")),
 		chromedp.Click(chromedp.CSS(`#page input[type=checkbox]`)))
-	req, _ := http.NewRequestWithContext(t.Context(), "POST", url+"/api/v1/admin/apps", strings.NewReader(`{"name":"tailed-app"}`))
-	req.Header.Set("Authorization", "Bearer "+boot.AdminKey)
-	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 201 {
-		t.Fatalf("create app: %v %v", resp, err)
-	}
+	apiCall(t, url, boot.AdminKey, "POST", "/api/v1/admin/apps", `{"name":"tailed-app"}`)
 	b.do("tailed", chromedp.Poll[chromedp.Void](`document.querySelectorAll("#page tbody tr").length >= 2 && document.querySelector("#page tbody tr").innerText.includes("app.created")`, chromedp.WithPollingTimeout(20*time.Second)))
 
 	// Signing keys: states, and a scheduled rotation.

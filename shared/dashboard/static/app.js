@@ -43,6 +43,8 @@
     while (node.firstChild) node.removeChild(node.firstChild);
     return node;
   }
+  // fill replaces a node's children (null and false children are left out).
+  const fill = (node, ...children) => append(clear(node), children);
   const code = (v) => el("code", { text: v ?? "" });
   const when = (v) => {
     if (!v) return "–";
@@ -259,7 +261,10 @@
     $("page").replaceChildren(page);
     Promise.resolve(pages[name](page, parts.slice(1))).catch(failed);
   }
-  window.addEventListener("hashchange", route);
+  window.addEventListener("hashchange", () => {
+    $("status").hidden = true; // a message belongs to the page it was shown on
+    route();
+  });
 
   // ---------- pages ----------
 
@@ -370,12 +375,12 @@
         const link = el("a", { href: "#/agents/" + encodeURIComponent(a.id), text: a.name });
         const app = (a.metadata && a.metadata.app_id) || "";
         return el("tr", {}, el("td", {}, link), el("td", {}, code(a.client_id)), el("td", {}, badge(a.active, "active", "revoked")),
-          el("td", { text: (a.scopes || []).join(" ") }), el("td", { class: "hide-narrow", text: appName[app] || app || "–" }),
+          el("td", { text: (a.scopes || []).join(" ") || "–" }), el("td", { class: "hide-narrow", text: appName[app] || app || "–" }),
           el("td", { class: "hide-narrow", text: when(a.created_at) }));
       });
       clear(list).append(table(["Name", "Client ID", "State", "Scopes", "Application", "Created"], rows, { empty: "No agents match.", caption: "Agents" }));
       const total = r.total || 0;
-      clear(pager).append(el("span", { class: "muted", text: total ? `${offset + 1}–${offset + rows.length} of ${total}` : "" }),
+      fill(pager, el("span", { class: "muted", text: total ? `${offset + 1}–${offset + rows.length} of ${total}` : "" }),
         offset > 0 ? el("button", { type: "button", text: "Previous", onclick: () => { offset = Math.max(0, offset - limit); render(); } }) : null,
         offset + rows.length < total ? el("button", { type: "button", text: "Next", onclick: () => { offset += limit; render(); } }) : null);
     }
@@ -428,7 +433,9 @@
       table(["JTI", "Scope", "Key (jkt)", "Issued", "Expires", "State"], (tokens.data || []).map((t) => el("tr", {},
         el("td", {}, code(t.jti)), el("td", { text: t.scope || "–" }), el("td", { class: "hide-narrow" }, code(t.jkt || "–")),
         el("td", { text: when(t.created_at) }), el("td", { text: when(t.expires_at) }),
-        el("td", {}, t.revoked_at ? el("span", { class: "badge off", text: "revoked" }) : el("span", { class: "badge on", text: "issued" })))),
+        el("td", {}, t.revoked_at ? el("span", { class: "badge off", text: "revoked" })
+          : !a.active ? el("span", { class: "badge off", text: "inactive (agent revoked)" })
+            : new Date(t.expires_at) < new Date() ? el("span", { class: "badge neutral", text: "expired" }) : el("span", { class: "badge on", text: "issued" })))),
         { empty: "No token issued yet.", caption: "Tokens" }));
   }
 
@@ -551,7 +558,7 @@
       events = r.data || [];
       draw();
       const n = cursors.length;
-      clear(pager).append(el("span", { class: "muted", text: "Page " + n }),
+      fill(pager, el("span", { class: "muted", text: "Page " + n }),
         n > 1 ? el("button", { type: "button", text: "Newer", onclick: () => { cursors.pop(); render(); } }) : null,
         r.has_more && r.next_cursor ? el("button", { type: "button", text: "Older", onclick: () => { cursors.push(r.next_cursor); render(); } }) : null);
     }
