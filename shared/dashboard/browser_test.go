@@ -2,6 +2,9 @@ package dashboard_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,6 +22,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/go-jose/go-jose/v4"
 
 	serverless "github.com/sharkauth/serverless"
 	"github.com/sharkauth/serverless/local"
@@ -363,6 +367,24 @@ func TestDashboardInBrowser(t *testing.T) {
 		waitText("Agent revoked"), chromedp.WaitVisible(chromedp.Search(`//h1//span[normalize-space()="revoked"]`)),
 		waitText("inactive (agent revoked)"))
 	b.shot("agent-detail")
+
+	// The other agent's detail: its name as text in the heading; rotate
+	// its secret (the new one shown once) and its DPoP key.
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	jwk, _ := json.Marshal(jose.JSONWebKey{Key: key.Public()})
+	b.do("open the other agent", chromedp.Navigate(url+"/#/agents"), chromedp.Click(chromedp.Search(fmt.Sprintf(`//a[normalize-space()=%q]`, evil))),
+		waitText("Agent "+evil), chromedp.Click(button("Rotate secret")), chromedp.Click(dialogButton("Rotate")), waitText("New secret"))
+	var rotated string
+	b.eval(`document.querySelector("#page .secret code").textContent`, &rotated)
+	if !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(rotated) {
+		t.Fatalf("rotated secret %q", rotated)
+	}
+	b.do("rotate dpop key", chromedp.Click(button("Rotate DPoP key")), setValue("#dialog textarea", string(jwk)),
+		chromedp.Click(dialogButton("Rotate key")), waitText("DPoP key rotated: new jkt"),
+		chromedp.Poll[chromedp.Void](`!document.body.innerText.includes("none registered")`, chromedp.WithPollingTimeout(20*time.Second)))
+	b.shot("agent-rotated")
+	b.do("bad jwk", chromedp.Click(button("Rotate DPoP key")), setValue("#dialog textarea", `{"kty":"oct","k":"c2VjcmV0"}`),
+		chromedp.Click(dialogButton("Rotate key")), waitText("private member"), chromedp.Click(dialogButton("Cancel")))
 
 	// Users: create one; an agent acting for the user (made by the customer's
 	// backend over the API); cascade revoke, the revoked agent shown.

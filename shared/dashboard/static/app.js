@@ -259,7 +259,10 @@
     // detached node instead of mixing with this one.
     const page = el("div", { dataset: { page: name } });
     $("page").replaceChildren(page);
-    Promise.resolve(pages[name](page, parts.slice(1))).catch(failed);
+    Promise.resolve(pages[name](page, parts.slice(1))).catch((e) => {
+      if (e instanceof APIError && e.status === 401) return; // signed out already
+      page.append(el("p", { class: "error", role: "alert", text: "Could not load this page: " + ((e && e.message) || e) }));
+    });
   }
   window.addEventListener("hashchange", () => {
     $("status").hidden = true; // a message belongs to the page it was shown on
@@ -411,7 +414,7 @@
             clear(result).append(el("h2", { text: "New secret" }), secretBox("Client secret", r.client_secret));
           } catch (e) { failed(e); }
         }),
-        act("Rotate DPoP key", "", () => rotateDPoP(a, result)),
+        act("Rotate DPoP key", "", () => rotateDPoP(a)),
         act("Revoke all tokens", "", async () => {
           if (!(await confirmDialog("Revoke tokens", "Every token issued to this agent so far becomes inactive. The agent stays active.", "Revoke tokens"))) return;
           try {
@@ -439,7 +442,7 @@
         { empty: "No token issued yet.", caption: "Tokens" }));
   }
 
-  function rotateDPoP(a, result) {
+  function rotateDPoP(a) {
     openDialog("Rotate DPoP key", (body, close) => {
       const jwk = el("textarea", { spellcheck: "false", placeholder: '{"kty":"EC","crv":"P-256","x":"…","y":"…"}' });
       const reason = el("input", { type: "text", autocomplete: "off" });
@@ -455,8 +458,8 @@
         try {
           const r = await api("POST", "/api/v1/agents/" + encodeURIComponent(a.id) + "/rotate-dpop-key", { new_public_jwk: key, reason: reason.value || undefined });
           close();
-          clear(result).append(el("h2", { text: "DPoP key rotated" }), fields([["Old jkt", r.old_jkt || "none"], ["New jkt", code(r.new_jkt)],
-            ["Revoked tokens", r.revoked_token_count], ["Audit event", code(r.audit_event_id)]]));
+          status(`DPoP key rotated: new jkt ${r.new_jkt}; ${r.revoked_token_count} token(s) revoked; audit event ${r.audit_event_id}.`);
+          route(); // the detail shows the new key
         } catch (e) { err.textContent = e.message; err.hidden = false; }
       });
       body.append(form);
