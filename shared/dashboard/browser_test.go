@@ -420,7 +420,14 @@ func TestDashboardInBrowser(t *testing.T) {
 	b.shot("signing-keys")
 
 	// First-run page with the real ids filled in.
-	b.do("welcome", chromedp.Navigate(url+"/#/welcome"), waitText(appID), waitText(url+"/.well-known/jwks.json"))
+	b.do("welcome", chromedp.Navigate(url+"/#/welcome"), waitText("has the Application ID"), waitText(url+"/.well-known/jwks.json"))
+	var snippets string
+	b.eval(`[...document.querySelectorAll("#page pre")].map(p => p.textContent).join("\n")`, &snippets)
+	for _, re := range []string{`base_url="` + regexp.QuoteMeta(url) + `"`, `app_id="app_[A-Za-z0-9_-]{21}"`, `client_id="shark_agent_[A-Za-z0-9_-]{21}"`, `revoke_agents\("usr_[A-Za-z0-9_-]+"`} {
+		if !regexp.MustCompile(re).MatchString(snippets) {
+			t.Errorf("the guide's snippets lack %s:\n%s", re, snippets)
+		}
+	}
 	b.shot("welcome-filled")
 
 	// Phone width: the agents page fits (tables scroll inside their frame).
