@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/url"
 	"os"
 	"slices"
@@ -219,5 +218,3 @@ func (c *cli) tail(ctx context.Context, a *api, f auditFilter, interval time.Dur
 		emit(fresh)
 	}
 }
-
-var _ io.Writer = discard

@@ -14,7 +14,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -144,6 +143,3 @@ func exactArgs(names ...string) cobra.PositionalArgs {
 }
 
 var noArgs = exactArgs()
-
-// discard is an io.Writer for output nobody reads.
-var discard io.Writer = io.Discard
