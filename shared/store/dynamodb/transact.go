@@ -1,6 +1,7 @@
 package dynamodb
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -11,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/sharkauth/serverless/shared/store"
 )
@@ -50,7 +52,8 @@ func (t *Table) Transact(ctx context.Context, writes []store.Write) error {
 		// The token makes the SDK's own retries of this call idempotent: a
 		// retry after a lost answer does not run the writes again (and so
 		// cannot fail its own conditions).
-		_, err := t.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items, ClientRequestToken: aws.String(requestToken())})
+		attempts := 0
+		_, err := t.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items, ClientRequestToken: aws.String(requestToken())}, countAttempts(&attempts))
 		if err == nil {
 			return nil
 		}
@@ -60,6 +63,14 @@ func (t *Table) Transact(ctx context.Context, writes []store.Write) error {
 		}
 		retry, err := cancellation(writes, canceled.CancellationReasons, replaceExpired)
 		if !retry {
+			var tc *store.TxCanceled
+			if attempts > 1 && errors.As(err, &tc) && t.applied(ctx, writes) {
+				// An SDK retry of a call whose first attempt was applied
+				// (its answer lost) fails its own conditions: the writes
+				// are in place, so it succeeded. DynamoDB itself would
+				// say so through the ClientRequestToken; emulators may not.
+				return nil
+			}
 			return err
 		}
 	}
@@ -152,4 +163,39 @@ func requestToken() string {
 	var b [16]byte
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// countAttempts counts the HTTP attempts of one call, SDK retries included.
+func countAttempts(n *int) func(*dynamodb.Options) {
+	return func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
+			return s.Finalize.Add(middleware.FinalizeMiddlewareFunc("sharkauthCountAttempts",
+				func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+					*n++
+					return next.HandleFinalize(ctx, in)
+				}), middleware.After)
+		})
+	}
+}
+
+// applied reports whether every write of a transaction is in place: each put's
+// item stored with exactly its data, each deleted key absent. Puts carry
+// unique ids (an audit event's at least), so their data identifies them.
+func (t *Table) applied(ctx context.Context, writes []store.Write) bool {
+	puts := 0
+	for _, w := range writes {
+		switch w.Op {
+		case store.OpPut:
+			it, err := t.Get(ctx, w.Item.Key)
+			if err != nil || !bytes.Equal(it.Data, w.Item.Data) {
+				return false
+			}
+			puts++
+		case store.OpDelete:
+			if _, err := t.Get(ctx, w.Key); !errors.Is(err, store.ErrNotFound) {
+				return false
+			}
+		}
+	}
+	return puts > 0
 }
