@@ -10,7 +10,10 @@ PUBLIC_URL ?=
 VENV       := .venv
 PY         := $(VENV)/bin/python
 PYTHON     ?= python3
-FUZZTIME   ?= 5s
+# A count, not a duration: a duration puts a deadline on the fuzzer that a
+# loaded machine can miss while the worker still runs the seed corpus
+# ("context deadline exceeded", no finding).
+FUZZTIME   ?= 20000x
 # One fuzz worker per target: on 2 loaded cores more workers miss the
 # fuzzer's own liveness deadline and fail as "hung" without a finding.
 FUZZPAR    ?= 1
@@ -87,7 +90,7 @@ template-check: $(VENV)/.installed ## Validate template.yaml (cfn-lint, sam vali
 		SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam validate --lint --template-file template.yaml
 
 .PHONY: fuzz-smoke
-fuzz-smoke: ## A short run of every fuzz target (FUZZTIME each)
+fuzz-smoke: ## A short run of every fuzz target (FUZZTIME executions each)
 	@mkdir -p bin
 	@for pkg in $$(go list ./...); do \
 		for f in $$(go test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
