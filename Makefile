@@ -116,7 +116,7 @@ fuzz-smoke: ## A short run of every fuzz target (FUZZTIME each)
 .PHONY: e2e
 e2e: $(VENV)/.installed interop-deps ## The Python end-to-end tests against local stacks (embedded, and on moto)
 	go build -o bin/shark ./cmd/shark
-	infra/moto.sh $(PY) -m pytest -q tests/e2e
+	infra/moto.sh $(PY) -m pytest -v tests/e2e
 
 .PHONY: bench
 bench: deps ## Run the benchmarks (record results in BENCHMARKS.md)
