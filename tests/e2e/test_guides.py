@@ -21,7 +21,6 @@ import guides as g
 from conftest import ROOT, Stack, free_port
 
 MCP_BIN = ROOT / "bin" / "mcp-server"
-AUDIT_MERGED = False  # set True once main has the audit function (GET /api/v1/audit-logs)
 
 
 @pytest.fixture(scope="session")
@@ -239,7 +238,6 @@ def test_ca_full_example(guide, capsys):
     guide.state["full_client_id"] = ns["client_id"]
 
 
-@pytest.mark.xfail(not AUDIT_MERGED, strict=True, reason="audit function not merged yet")
 def test_ca_audit_events(guide):
     agent = guide.state["agent"]
     h = {"Authorization": f"Bearer {guide.key}"}
