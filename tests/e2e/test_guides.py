@@ -49,7 +49,7 @@ class ResourceServer:
             try:
                 if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 time.sleep(0.05)
         self.stop()
         raise RuntimeError("mcp-server did not start")
