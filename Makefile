@@ -38,7 +38,7 @@ RIE         := $(CURDIR)/bin/aws-lambda-rie
 export SHARK_RIE ?= $(RIE)
 
 .PHONY: deps
-deps: $(VENV)/.installed chromium ## Install what the tests need (Python virtualenv, Go modules, aws-lambda-rie, chromium)
+deps: $(VENV)/.installed chromium interop-deps ## Install what the tests need (Python virtualenv, Go modules, aws-lambda-rie, chromium, tests/interop node modules)
 	go mod download
 	test -x $(RIE) && go version -m $(RIE) | grep -F '$(RIE_MODULE)	$(RIE_VERSION)' >/dev/null || \
 		GOBIN=$(CURDIR)/bin go install $(RIE_MODULE)/cmd/aws-lambda-rie@$(RIE_VERSION)
@@ -54,6 +54,15 @@ chromium: ## Install Debian's chromium (apt-get) for the browser test, if missin
 	$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium >/dev/null || \
 		{ echo "could not install chromium with apt-get (run as root, or with sudo, on Debian/Ubuntu); the dashboard's browser test needs it" >&2; exit 1; }; \
 	command -v chromium >/dev/null || { echo "apt-get installed chromium but it is not on PATH" >&2; exit 1; }
+
+# --- tests/interop (Node: panva jose for the JWKS interoperability test) ---
+.PHONY: interop-deps
+interop-deps: tests/interop/node_modules/.installed
+tests/interop/node_modules/.installed: tests/interop/package.json tests/interop/package-lock.json
+	@command -v npm >/dev/null || { echo "node and npm are required (tests/interop)" >&2; exit 1; }
+	cd tests/interop && npm ci --prefer-offline --no-audit --no-fund
+	touch $@
+# --- end tests/interop ---
 
 $(VENV)/.installed: tests/requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required" >&2; exit 1; }
@@ -108,9 +117,9 @@ fuzz-smoke: ## A short run of every fuzz target (FUZZTIME executions each)
 	@# --- end sdk/go ---
 
 .PHONY: e2e
-e2e: $(VENV)/.installed ## The Python end-to-end tests against local stacks (embedded, and on moto)
+e2e: $(VENV)/.installed interop-deps ## The Python end-to-end tests against local stacks (embedded, and on moto)
 	go build -o bin/shark ./cmd/shark
-	infra/moto.sh $(PY) -m pytest -q tests/e2e
+	infra/moto.sh $(PY) -m pytest -v tests/e2e
 
 .PHONY: bench
 bench: deps ## Run the benchmarks (record results in BENCHMARKS.md)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -51,12 +52,14 @@ type tenantJSON struct {
 	Issuer string `json:"issuer"`
 	// Issuers lists the tenant's issuer on every URL it is reached on: its
 	// path (or root) issuer, then one per custom host.
-	Issuers    []string   `json:"issuers"`
-	Hosts      []string   `json:"hosts"`
-	Scopes     []string   `json:"scopes"`
-	DCRPolicy  string     `json:"dcr_policy"`
-	Disabled   bool       `json:"disabled"`
-	DisabledAt *time.Time `json:"disabled_at"`
+	Issuers   []string `json:"issuers"`
+	Hosts     []string `json:"hosts"`
+	Scopes    []string `json:"scopes"`
+	DCRPolicy string   `json:"dcr_policy"`
+	// DefaultAudience is the aud of tokens that request none (WIRE §5.1).
+	DefaultAudience string     `json:"default_audience"`
+	Disabled        bool       `json:"disabled"`
+	DisabledAt      *time.Time `json:"disabled_at"`
 	// AuditShards and AuditRetentionDays shape the audit trail (effective values).
 	AuditShards        int       `json:"audit_shards"`
 	AuditRetentionDays int       `json:"audit_retention_days"`
@@ -65,7 +68,7 @@ type tenantJSON struct {
 }
 
 func (p *Platform) view(r *http.Request, t store.Tenant) tenantJSON {
-	v := tenantJSON{ID: t.ID, Name: t.Name, Hosts: nonNil(t.Hosts), Scopes: nonNil(t.Scopes), DCRPolicy: t.DCRPolicy, Disabled: t.Disabled, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt,
+	v := tenantJSON{ID: t.ID, Name: t.Name, Hosts: nonNil(t.Hosts), Scopes: nonNil(t.Scopes), DCRPolicy: t.DCRPolicy, DefaultAudience: t.DefaultAudience, Disabled: t.Disabled, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt,
 		AuditShards: t.AuditShardCount(), AuditRetentionDays: int(t.AuditRetention() / (24 * time.Hour))}
 	if !t.DisabledAt.IsZero() {
 		v.DisabledAt = &t.DisabledAt
@@ -89,7 +92,9 @@ type tenantInput struct {
 	DCRPolicy *string   `json:"dcr_policy"`
 	Hosts     *[]string `json:"hosts"`
 	Scopes    *[]string `json:"scopes"`
-	Disabled  *bool     `json:"disabled"` // update only: false re-enables
+	// DefaultAudience: "" clears it.
+	DefaultAudience *string `json:"default_audience"`
+	Disabled        *bool   `json:"disabled"` // update only: false re-enables
 	// AuditShards: 8..64, may be raised, never lowered (readers merge that many shards).
 	AuditShards *int `json:"audit_shards"`
 	// AuditRetentionDays: 1..3650; applies to new events, and at once to reads.
@@ -124,6 +129,9 @@ func (p *Platform) validate(r *http.Request, in tenantInput) error {
 			}
 		}
 	}
+	if in.DefaultAudience != nil && *in.DefaultAudience != "" && !audiencePattern(*in.DefaultAudience) {
+		return httpx.InvalidParameter("default_audience must be an absolute http(s) URI without a fragment (RFC 8707), at most 2048 characters")
+	}
 	if in.AuditShards != nil && (*in.AuditShards < store.DefaultAuditShards || *in.AuditShards > store.MaxAuditShards) {
 		return httpx.InvalidParameter("audit_shards must be an integer from " + strconv.Itoa(store.DefaultAuditShards) + " to " + strconv.Itoa(store.MaxAuditShards))
 	}
@@ -141,6 +149,22 @@ func (p *Platform) validate(r *http.Request, in tenantInput) error {
 		}
 	}
 	return nil
+}
+
+// audiencePattern reports whether s is an RFC 8707 resource indicator we
+// accept as a default audience: an absolute http(s) URI with a host, no
+// fragment, no user info, printable ASCII.
+func audiencePattern(s string) bool {
+	if len(s) > 2048 || strings.ContainsAny(s, "# ") {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if c < 0x21 || c > 0x7e {
+			return false
+		}
+	}
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && u.User == nil
 }
 
 // scopePattern is an RFC 6749 §3.3 scope token, bounded in length.
@@ -191,6 +215,9 @@ func (p *Platform) create(w http.ResponseWriter, r *http.Request) error {
 	}
 	if in.Scopes != nil {
 		t.Scopes = *in.Scopes
+	}
+	if in.DefaultAudience != nil {
+		t.DefaultAudience = *in.DefaultAudience
 	}
 	if in.AuditShards != nil {
 		t.AuditShards = *in.AuditShards
@@ -347,6 +374,9 @@ func (p *Platform) update(w http.ResponseWriter, r *http.Request) error {
 		}
 		if in.Scopes != nil {
 			t.Scopes, changed["scopes"] = *in.Scopes, *in.Scopes
+		}
+		if in.DefaultAudience != nil {
+			t.DefaultAudience, changed["default_audience"] = *in.DefaultAudience, *in.DefaultAudience
 		}
 		if in.AuditShards != nil {
 			if *in.AuditShards < t.AuditShardCount() {

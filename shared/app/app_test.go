@@ -191,6 +191,11 @@ func TestPlatformTenants(t *testing.T) {
 		{"bad host", "POST", "/platform/v1/tenants", pk, `{"id":"hosty","hosts":["not a host"]}`, 400, "invalid_parameter", ""},
 		{"bad scope", "POST", "/platform/v1/tenants", pk, `{"id":"scopy","scopes":["has space"]}`, 400, "invalid_parameter", ""},
 		{"bad dcr policy", "POST", "/platform/v1/tenants", pk, `{"id":"dcr1","dcr_policy":"maybe"}`, 400, "invalid_parameter", ""},
+		{"relative default audience", "POST", "/platform/v1/tenants", pk, `{"id":"aud1","default_audience":"/mcp"}`, 400, "invalid_parameter", ""},
+		{"default audience with fragment", "POST", "/platform/v1/tenants", pk, `{"id":"aud2","default_audience":"https://mcp.example.com/#x"}`, 400, "invalid_parameter", ""},
+		{"default audience not http", "POST", "/platform/v1/tenants", pk, `{"id":"aud3","default_audience":"urn:x:y"}`, 400, "invalid_parameter", ""},
+		{"default audience with user info", "POST", "/platform/v1/tenants", pk, `{"id":"aud4","default_audience":"https://u:p@mcp.example.com"}`, 400, "invalid_parameter", ""},
+		{"default audience wrong type", "PATCH", "/platform/v1/tenants/acme", pk, `{"default_audience":["https://a.example"]}`, 400, "invalid_parameter", ""},
 		{"duplicate", "POST", "/platform/v1/tenants", pk, `{"id":"acme"}`, 409, "conflict", ""},
 		{"duplicate root", "POST", "/platform/v1/tenants", pk, `{"id":"default"}`, 409, "conflict", ""},
 		{"get unknown", "GET", "/platform/v1/tenants/nope", pk, "", 404, "not_found", "unknown tenant"},
@@ -211,9 +216,17 @@ func TestPlatformTenants(t *testing.T) {
 		})
 	}
 	// The failed creates left nothing behind.
-	for _, id := range []string{"x1x", "hosty", "dcr1"} {
+	for _, id := range []string{"x1x", "hosty", "dcr1", "aud1", "aud2", "aud3", "aud4"} {
 		if r := s.do(s.admin, "GET", "/platform/v1/tenants/"+id, pk, ""); r.status != 404 {
 			t.Fatalf("%s exists after a failed create", id)
+		}
+	}
+
+	// default_audience is set, echoed and cleared.
+	for _, aud := range []string{"https://mcp.example.com/mcp", ""} {
+		r := s.do(s.admin, "PATCH", "/platform/v1/tenants/acme", pk, `{"default_audience":"`+aud+`"}`)
+		if r.status != 200 || r.body["default_audience"] != aud {
+			t.Fatalf("patch default_audience %q: %d %s", aud, r.status, r.raw)
 		}
 	}
 

@@ -40,7 +40,9 @@ type Authenticator struct {
 	Clients Clients
 	Now     func() time.Time
 	// MaxAssertionLifetime bounds how far in the future a client assertion's
-	// exp may be (default 5 minutes): assertions are short-lived by rule.
+	// exp may be (default 1 hour, RFC 7523 §3 "unreasonably far in the
+	// future"; authlib's and other clients' default assertion lifetime is one
+	// hour). An assertion is single-use: its jti is remembered until exp.
 	MaxAssertionLifetime time.Duration
 	// Skew is the clock tolerance on exp, nbf and iat (default 60 s).
 	Skew time.Duration
@@ -212,7 +214,7 @@ func (a *Authenticator) skew() time.Duration {
 
 func (a *Authenticator) maxLifetime() time.Duration {
 	if a.MaxAssertionLifetime <= 0 {
-		return 5 * time.Minute
+		return time.Hour
 	}
 	return a.MaxAssertionLifetime
 }

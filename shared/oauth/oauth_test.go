@@ -115,6 +115,8 @@ func TestAuthenticate(t *testing.T) {
 		{name: "bearer ignored, post used", auth: "Bearer sk_live_abc", form: url.Values{"client_id": {"agent"}, "client_secret": {"s3cret:+/ x"}}, method: SecretPost},
 		{name: "assertion to token endpoint", form: assertionForm(good), method: PrivateKeyJWT},
 		{name: "assertion to issuer", form: assertionForm(mod(func(o *assertionOpts) { o.aud = []string{issuer} })), method: PrivateKeyJWT},
+		// authlib's default assertion lifetime (RFC 7523 clients commonly use 1 hour).
+		{name: "assertion with a one-hour exp", form: assertionForm(mod(func(o *assertionOpts) { o.exp = now.Add(time.Hour) })), method: PrivateKeyJWT},
 		// Error paths.
 		{name: "wrong secret post", form: url.Values{"client_id": {"agent"}, "client_secret": {"nope"}}, want: InvalidClient},
 		{name: "unknown client post", form: url.Values{"client_id": {"ghost"}, "client_secret": {"s3cret"}}, want: InvalidClient},
@@ -141,7 +143,7 @@ func TestAuthenticate(t *testing.T) {
 		{name: "assertion wrong aud", form: assertionForm(mod(func(o *assertionOpts) { o.aud = []string{"https://elsewhere"} })), want: InvalidClient},
 		{name: "assertion without exp", form: assertionForm(mod(func(o *assertionOpts) { o.noExp = true })), want: InvalidClient},
 		{name: "assertion expired", form: assertionForm(mod(func(o *assertionOpts) { o.exp = now.Add(-2 * time.Minute) })), want: InvalidClient},
-		{name: "assertion exp too long", form: assertionForm(mod(func(o *assertionOpts) { o.exp = now.Add(time.Hour) })), want: InvalidClient},
+		{name: "assertion exp too long", form: assertionForm(mod(func(o *assertionOpts) { o.exp = now.Add(time.Hour + time.Second) })), want: InvalidClient},
 		{name: "assertion without jti", form: assertionForm(mod(func(o *assertionOpts) { o.jti = "" })), want: InvalidClient},
 		{name: "assertion signed by another key", form: assertionForm(mod(func(o *assertionOpts) { o.key = other })), want: InvalidClient},
 		{name: "assertion HS256 with public key bytes", form: assertionForm(mod(func(o *assertionOpts) {

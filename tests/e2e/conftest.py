@@ -39,14 +39,16 @@ class Stack:
         env.pop("PUBLIC_URL", None)
         self.proc = subprocess.Popen([str(SHARK), "serve", *self.args], cwd=ROOT, env=env,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"shark serve exited: {self.proc.stdout.read()}")
             try:
                 if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
                     return self
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
+                # Listening but not answering yet (a first boot on moto under a
+                # loaded machine): a read timeout is "not up yet", like a refusal.
                 time.sleep(0.05)
         self.stop()
         raise RuntimeError(f"shark serve did not answer on {self.url}: {self.output}")
