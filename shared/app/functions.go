@@ -14,6 +14,7 @@ import (
 	"github.com/sharkauth/serverless/shared/discovery"
 	"github.com/sharkauth/serverless/shared/fetch"
 	"github.com/sharkauth/serverless/shared/httpx"
+	"github.com/sharkauth/serverless/shared/oauth"
 	"github.com/sharkauth/serverless/shared/register"
 	"github.com/sharkauth/serverless/shared/tenant"
 	"github.com/sharkauth/serverless/shared/token"
@@ -47,7 +48,7 @@ var features = discovery.Features{Token: true, Register: true}
 func Token(e *Env) http.Handler {
 	mux := http.NewServeMux()
 	(&token.Handler{Store: e.Store, Keys: e.Keys, Now: e.Now, RemoteKeys: RemoteKeys(e)}).Register(mux)
-	return httpx.Stack(httpx.NoStore(e.tenanted(routes(mux))))
+	return httpx.Stack(httpx.NoStore(e.tenantedOAuth(routes(mux))))
 }
 
 // Register builds the register function: dynamic client registration
@@ -55,7 +56,7 @@ func Token(e *Env) http.Handler {
 func Register(e *Env) http.Handler {
 	mux := http.NewServeMux()
 	(&register.Handler{Store: e.Store, Now: e.Now, Fetcher: newFetcher(e)}).Register(mux)
-	return httpx.Stack(registrationCORS(httpx.NoStore(e.tenanted(routes(mux)))))
+	return httpx.Stack(registrationCORS(httpx.NoStore(e.tenantedOAuth(routes(mux)))))
 }
 
 // newFetcher is the SSRF-safe fetcher of client-controlled URLs (jwks_uri).
@@ -118,6 +119,20 @@ func (e *Env) tenanted(h http.Handler) http.Handler {
 			return
 		}
 		httpx.WriteError(w, r, httpx.Internal(err))
+	})
+}
+
+// tenantedOAuth is tenanted for the OAuth functions (token, register): an
+// unknown tenant is the flat 404 of every route (WIRE §1), and a failure to
+// resolve the tenant (a throttled or timed-out table read: 503) is in the
+// RFC 6749 shape of their other errors (WIRE §3).
+func (e *Env) tenantedOAuth(h http.Handler) http.Handler {
+	return e.Tenants.Middleware(h, func(w http.ResponseWriter, r *http.Request, err error) {
+		if errors.Is(err, tenant.ErrUnknown) {
+			httpx.WriteError(w, r, httpx.ErrUnknownTenant)
+			return
+		}
+		oauth.WriteError(w, r, oauth.Internal(err))
 	})
 }
 
