@@ -69,10 +69,13 @@ test: deps ## Install what is needed and run every test
 	$(MAKE) --no-print-directory e2e
 
 .PHONY: template-check
-template-check: $(VENV)/.installed ## Validate template.yaml (cfn-lint, sam validate --lint)
+template-check: $(VENV)/.installed ## Validate template.yaml (cfn-lint, sam validate --lint, cfn-lint on the SAM-expanded template)
 	$(VENV)/bin/cfn-lint --append-rules cfn_lint_serverless.rules -- template.yaml
 	AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
 		SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam validate --lint --template-file template.yaml
+	@mkdir -p bin
+	$(PY) infra/sam_expand.py template.yaml > bin/template.expanded.json
+	$(VENV)/bin/cfn-lint -- bin/template.expanded.json
 
 .PHONY: fuzz-smoke
 fuzz-smoke: ## A short run of every fuzz target (FUZZTIME each)

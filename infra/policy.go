@@ -3,6 +3,7 @@ package infra
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -49,8 +50,8 @@ func FunctionPolicies(template []byte, params map[string]string) (Policies, erro
 	}
 	resolved, err := processTemplate(template, &intrinsics.ProcessorOptions{
 		ParameterOverrides: overrides,
-		EvaluateConditions: true,
 		IntrinsicHandlerOverrides: map[string]intrinsics.IntrinsicHandler{
+			"Fn::If":     fnIf,
 			"Ref":        symbolicRef,
 			"Fn::GetAtt": symbolicGetAtt,
 			"Fn::Sub":    symbolicSub,
@@ -66,6 +67,8 @@ func FunctionPolicies(template []byte, params map[string]string) (Policies, erro
 		Resources map[string]struct {
 			Type       string         `json:"Type"`
 			Properties map[string]any `json:"Properties"`
+			// A resource's Condition is not evaluated: a conditional
+			// function's grants count as if it existed.
 		} `json:"Resources"`
 	}
 	if err := json.Unmarshal(resolved, &tmpl); err != nil {
@@ -196,9 +199,14 @@ func asStrings(v any) []string {
 // handlers in a package-level map on every call).
 var processMu sync.Mutex
 
-func processTemplate(data []byte, opts *intrinsics.ProcessorOptions) ([]byte, error) {
+func processTemplate(data []byte, opts *intrinsics.ProcessorOptions) (out []byte, err error) {
 	processMu.Lock()
 	defer processMu.Unlock()
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
 	return intrinsics.ProcessYAML(data, opts)
 }
 
@@ -247,4 +255,95 @@ func symbolicSub(_ string, input, _ any) any {
 		}
 	}
 	return nil
+}
+
+// fnIf evaluates Fn::If with the template's Conditions (goformation's own
+// condition evaluation replaces every "Condition" key, a resource's and an
+// IAM statement's alike, so it is not used).
+func fnIf(_ string, input, template any) any {
+	arr, ok := input.([]any)
+	if !ok || len(arr) != 3 {
+		return nil
+	}
+	name, ok := arr[0].(string)
+	if !ok {
+		return nil
+	}
+	v, err := evalCondition(name, template, 0)
+	if err != nil {
+		panic(err) // recovered by processTemplate
+	}
+	if v {
+		return arr[1]
+	}
+	return arr[2]
+}
+
+// evalCondition evaluates a named condition of the template: Fn::Equals,
+// Fn::Not, Fn::And, Fn::Or and Condition over parameter values and strings.
+func evalCondition(name string, template any, depth int) (bool, error) {
+	if depth > 20 {
+		return false, fmt.Errorf("condition %s: too deep (a cycle?)", name)
+	}
+	t, _ := template.(map[string]any)
+	conds, _ := t["Conditions"].(map[string]any)
+	expr, ok := conds[name]
+	if !ok {
+		return false, fmt.Errorf("Fn::If names an unknown condition %q", name)
+	}
+	return evalExpr(expr, template, depth+1)
+}
+
+func evalExpr(expr, template any, depth int) (bool, error) {
+	m, ok := expr.(map[string]any)
+	if !ok || len(m) != 1 {
+		return false, fmt.Errorf("condition expression %v", expr)
+	}
+	for fn, arg := range m {
+		args, _ := arg.([]any)
+		switch fn {
+		case "Condition":
+			n, _ := arg.(string)
+			return evalCondition(n, template, depth)
+		case "Fn::Equals":
+			if len(args) != 2 {
+				return false, fmt.Errorf("Fn::Equals %v", arg)
+			}
+			a, b := evalValue(args[0], template), evalValue(args[1], template)
+			return a == b, nil
+		case "Fn::Not", "Fn::And", "Fn::Or":
+			var vals []bool
+			for _, x := range args {
+				v, err := evalExpr(x, template, depth)
+				if err != nil {
+					return false, err
+				}
+				vals = append(vals, v)
+			}
+			switch fn {
+			case "Fn::Not":
+				if len(vals) != 1 {
+					return false, fmt.Errorf("Fn::Not %v", arg)
+				}
+				return !vals[0], nil
+			case "Fn::And":
+				return !slices.Contains(vals, false), nil
+			default:
+				return slices.Contains(vals, true), nil
+			}
+		}
+		return false, fmt.Errorf("condition function %s", fn)
+	}
+	return false, nil
+}
+
+// evalValue is a string operand of Fn::Equals: a literal or a Ref to a
+// parameter (its value).
+func evalValue(v, template any) string {
+	if m, ok := v.(map[string]any); ok {
+		if ref, ok := m["Ref"]; ok {
+			return fmt.Sprint(intrinsics.Ref("Ref", ref, template))
+		}
+	}
+	return fmt.Sprint(v)
 }
