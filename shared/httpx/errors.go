@@ -93,6 +93,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		}
 		w.Header().Set("WWW-Authenticate", challenge)
 	}
+	SetErrorCode(r.Context(), e.Code)
 	if e.Status >= 500 {
 		slog.ErrorContext(r.Context(), "request failed", "request_id", RequestID(r.Context()), "status", e.Status, "cause", e.Cause)
 	}

@@ -153,6 +153,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 			e = &Error{Code: ServerError, Status: e.Status, Description: "internal error", Header: e.Header}
 		}
 	}
+	httpx.SetErrorCode(r.Context(), string(e.Code))
 	for k, vs := range e.Header {
 		for _, v := range vs {
 			w.Header().Add(k, v)
