@@ -29,7 +29,10 @@ const (
 	condTenantTagged = `{"Null":{"aws:ResourceTag/tenant":"false"}}`
 	// CreateKey of an ES256 signing key tagged with its tenant, no other tag.
 	condCreateSigningKey = `{"ForAllValues:StringEquals":{"aws:TagKeys":["tenant"]},"Null":{"aws:RequestTag/tenant":"false"},"StringEquals":{"kms:KeySpec":"ECC_NIST_P256","kms:KeyUsage":"SIGN_VERIFY"}}`
-	condTagOnlyTenant    = `{"ForAllValues:StringEquals":{"aws:TagKeys":["tenant"]},"Null":{"aws:RequestTag/tenant":"false"}}`
+	// Writes and deletes of audit items only (and the platform's cursor
+	// secret), by the partition key of the item.
+	condAuditItems    = `{"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["T#*#AUDIT#*","T#*#AUDITTARGET#*","T#~platform#SECRET"]}}`
+	condTagOnlyTenant = `{"ForAllValues:StringEquals":{"aws:TagKeys":["tenant"]},"Null":{"aws:RequestTag/tenant":"false"}}`
 )
 
 func g(action, resource string, cond ...string) infra.Grant {
@@ -63,6 +66,9 @@ func tableGrants(actions ...string) []infra.Grant {
 //     kms:Sign with tenant-tagged keys only.
 //   - register writes clients and audit events (conditional puts) and checks
 //     an initial access token; no Query, no delete, no KMS.
+//   - audit reads (tenants, admin keys for its callers, audit events) and
+//     writes or purges audit items only: every write is conditioned on the
+//     item's partition key (dynamodb:LeadingKeys); no KMS.
 //   - admin is the tenants' and platform's write path (deletes included);
 //     envelope: GenerateDataKey to make a signing key, never Decrypt; kms:
 //     create tenant-tagged ES256 keys, read their public key once, schedule
@@ -73,6 +79,8 @@ func expected(mode string) map[string][]infra.Grant {
 		"TokenFunction":    tableGrants("GetItem", "Query", "PutItem", "UpdateItem", "ConditionCheckItem"),
 		"RegisterFunction": tableGrants("GetItem", "PutItem", "ConditionCheckItem"),
 		"AdminFunction":    tableGrants("GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"),
+		"AuditFunction": append(tableGrants("GetItem", "Query"),
+			g("dynamodb:PutItem", table, condAuditItems), g("dynamodb:DeleteItem", table, condAuditItems)),
 	}
 	switch mode {
 	case "envelope":
@@ -202,6 +210,7 @@ func TestLeastPrivilegeRefusesWidening(t *testing.T) {
 		{name: "extra IAM policy resource", find: "Outputs:\n", using: "  Extra:\n    Type: AWS::IAM::Policy\n    Properties:\n      PolicyName: x\n      PolicyDocument: {}\n\nOutputs:\n", want: "AWS::IAM::Policy resources are not allowed"},
 		{name: "NotAction", find: jwksRead, using: jwksRead + "            - Effect: Allow\n              NotAction: kms:Sign\n              Resource: \"*\"\n", want: "NotAction is not allowed"},
 		{name: "a function the table does not know", find: "Outputs:\n", using: "  ExtraFunction:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: .\n\nOutputs:\n", want: "ExtraFunction has no declared expectation"},
+		{name: "audit writes beyond audit items", find: "                ForAllValues:StringLike:\n                  dynamodb:LeadingKeys:\n                    - \"T#*#AUDIT#*\"\n", using: "                ForAllValues:StringLike:\n                  dynamodb:LeadingKeys:\n                    - \"T#*\"\n", want: "AuditFunction is granted more than declared: dynamodb:PutItem"},
 		{name: "a declared grant dropped", find: "                - dynamodb:DeleteItem\n", using: "", want: "AdminFunction lacks a declared grant: dynamodb:DeleteItem"},
 	}
 	for _, tc := range tests {

@@ -128,6 +128,9 @@ func function(path string) string {
 		return "register"
 	case strings.HasPrefix(p, "/oauth/"):
 		return "token"
+	case strings.HasPrefix(p, "/api/v1/audit-logs"), strings.HasPrefix(p, "/api/v1/admin/audit-logs/"),
+		strings.HasPrefix(p, "/api/v1/users/") && strings.HasSuffix(p, "/audit-logs"):
+		return "audit"
 	}
 	return "admin"
 }
@@ -196,6 +199,10 @@ func routeRequests(s *faultStack) []faultRequest {
 		{name: "rotate signing key", method: "POST", path: "/api/v1/admin/signing-keys/rotate", key: s.adminKey, body: `{"mode":"emergency"}`},
 		{name: "create tenant", method: "POST", path: "/platform/v1/tenants", key: s.platformKey, body: `{"id":"t2","name":"T2"}`},
 		{name: "list tenants", method: "GET", path: "/platform/v1/tenants", key: s.platformKey},
+		{name: "audit logs", method: "GET", path: "/api/v1/audit-logs", key: s.adminKey},
+		{name: "path tenant audit logs", method: "GET", path: "/t/acme/api/v1/audit-logs", key: s.acmeKey},
+		{name: "audit export", method: "POST", path: "/api/v1/audit-logs/export", key: s.adminKey, body: `{"format":"ndjson"}`},
+		{name: "audit purge", method: "POST", path: "/api/v1/admin/audit-logs/purge", key: s.adminKey, body: `{"before":"2099-01-01T00:00:00Z"}`},
 	}
 }
 
