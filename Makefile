@@ -101,8 +101,8 @@ e2e: $(VENV)/.installed ## The Python end-to-end tests against local stacks (emb
 	infra/moto.sh $(PY) -m pytest -q tests/e2e
 
 .PHONY: bench
-bench: deps ## Run the benchmarks (record results in BENCHMARKS.md)
-	go test -run '^$$' -bench . -benchmem -count 3 ./...
+bench: deps ## Run the benchmarks (record results in BENCHMARKS.md); on moto: the bootstraps' cold starts need it and aws-lambda-rie
+	infra/moto.sh go test -run '^$$' -bench . -benchmem -count 3 ./...
 	go build -o bin/shark ./cmd/shark
 	infra/loadbench.sh
 	LOADBENCH_STORE=dynamodb LOADBENCH_SECONDS=5 infra/moto.sh infra/loadbench.sh
