@@ -81,7 +81,8 @@ func Admin(e *Env) http.Handler {
 	mux.Handle("GET /healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	}))
-	(&admin.Platform{Store: e.Store, Keys: e.Sealer, Tenants: e.Tenants}).Register(mux)
+	(&admin.Platform{Store: e.Store, Keys: e.Sealer, Tenants: e.Tenants,
+		DefaultAuditRetentionDays: e.Config.AuditRetentionDays}).Register(mux)
 	api := http.NewServeMux()
 	(&admin.API{Store: e.Store, Keys: e.Sealer, Tenants: e.Tenants}).Register(api)
 	(&register.Tokens{Store: e.Store, Now: e.Now, Authenticate: admin.Authenticator(e.Store)}).Register(api)
