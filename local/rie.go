@@ -23,8 +23,9 @@ import (
 // BuildBootstrap builds ./functions/<name> of the module at srcDir into
 // outDir/<name>/bootstrap as infra/sam.mk builds it for Lambda (static,
 // lambda.norpc, trimmed, stripped), for linux on this machine's architecture
-// so that aws-lambda-rie can run it.
-func BuildBootstrap(ctx context.Context, srcDir, name, outDir string) (string, error) {
+// so that aws-lambda-rie can run it. With reuse, a bootstrap already there is
+// used as it is (a test session's stacks share one build).
+func BuildBootstrap(ctx context.Context, srcDir, name, outDir string, reuse bool) (string, error) {
 	gocmd, err := exec.LookPath("go")
 	if err != nil {
 		return "", fmt.Errorf("local: the go command builds the bootstraps: %w", err)
@@ -34,6 +35,9 @@ func BuildBootstrap(ctx context.Context, srcDir, name, outDir string) (string, e
 		return "", err
 	}
 	out := filepath.Join(dir, "bootstrap")
+	if _, err := os.Stat(out); reuse && err == nil {
+		return out, nil
+	}
 	cmd := exec.CommandContext(ctx, gocmd, "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", out, "./functions/"+name)
 	cmd.Dir = srcDir
 	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+runtime.GOARCH, "CGO_ENABLED=0")
@@ -80,6 +84,7 @@ func StartRIE(name, rie, bootstrap string, env []string, output io.Writer) (*RIE
 	f.cmd.Env = append(append([]string(nil), env...), "AWS_LAMBDA_FUNCTION_NAME="+name)
 	f.cmd.Stdout, f.cmd.Stderr = output, output
 	f.cmd.WaitDelay = 5 * time.Second
+	stopWithParent(f.cmd)
 	if err := f.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("local: start %s for %s: %w", rie, name, err)
 	}

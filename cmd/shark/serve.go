@@ -40,6 +40,7 @@ func serve(ctx context.Context, args []string) error {
 	lambdaMode := fs.Bool("lambda", false, "serve every request through the real bootstraps, each under aws-lambda-rie on 127.0.0.1 (needs --store dynamodb --endpoint, the go command and the source tree)")
 	rie := fs.String("rie", envOr("SHARK_RIE", "bin/aws-lambda-rie"), "aws-lambda-rie binary for --lambda (env SHARK_RIE; `make deps` installs it)")
 	src := fs.String("src", ".", "repository root the bootstraps are built from, for --lambda")
+	bootstraps := fs.String("bootstraps", "", "for --lambda: directory of the built bootstraps, reused when present (a test session builds them once); default: rebuilt under the data directory")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -87,7 +88,7 @@ func serve(ctx context.Context, args []string) error {
 	}
 	var handler http.Handler
 	if *lambdaMode {
-		fns, err := startBootstraps(ctx, cfg, shown, *rie, *src, logs)
+		fns, err := startBootstraps(ctx, cfg, shown, *rie, *src, *bootstraps, logs)
 		if err != nil {
 			return err
 		}
@@ -194,7 +195,7 @@ func envOr(name, def string) string {
 // aws-lambda-rie on 127.0.0.1, with the environment the template gives the
 // function on AWS, pointed at the emulator, publicURL as its PUBLIC_URL. On error it stops what it
 // started.
-func startBootstraps(ctx context.Context, cfg config.Config, publicURL, rie, src string, logs io.Writer) ([]*local.RIEFunction, error) {
+func startBootstraps(ctx context.Context, cfg config.Config, publicURL, rie, src, bootstraps string, logs io.Writer) ([]*local.RIEFunction, error) {
 	if _, err := os.Stat(rie); err != nil {
 		return nil, fmt.Errorf("serve --lambda: aws-lambda-rie: %w (run `make deps`, or give --rie)", err)
 	}
@@ -206,10 +207,16 @@ func startBootstraps(ctx context.Context, cfg config.Config, publicURL, rie, src
 	if err != nil {
 		return nil, err
 	}
-	build := filepath.Join(dataAbs, "lambda-build")
+	build, reuse := filepath.Join(dataAbs, "lambda-build"), false
+	if bootstraps != "" {
+		if build, err = filepath.Abs(bootstraps); err != nil {
+			return nil, err
+		}
+		reuse = true
+	}
 	env := []string{
 		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + build,
+		"HOME=" + dataAbs,
 		"AWS_EC2_METADATA_DISABLED=true",
 		"AWS_ENDPOINT_URL=" + cfg.Endpoint,
 		"AWS_REGION=" + cfg.Region,
@@ -242,7 +249,7 @@ func startBootstraps(ctx context.Context, cfg config.Config, publicURL, rie, src
 		}
 	}
 	for _, name := range names {
-		bootstrap, err := local.BuildBootstrap(ctx, src, name, build)
+		bootstrap, err := local.BuildBootstrap(ctx, src, name, build, reuse)
 		if err != nil {
 			stop()
 			return nil, err

@@ -5,6 +5,7 @@ data directory; a stack that does not come up fails the test loudly.
 """
 import os
 import pathlib
+import shutil
 import signal
 import socket
 import subprocess
@@ -28,11 +29,19 @@ def free_port():
 # emulator instead of the in-process handlers: the guide suite in Lambda mode.
 LAMBDA_MODE = os.environ.get("SHARK_E2E_LAMBDA") == "1"
 RIE = pathlib.Path(os.environ.get("SHARK_RIE", ROOT / "bin" / "aws-lambda-rie"))
+# One build of the bootstraps per test session, shared by its Lambda-mode stacks.
+BOOTSTRAPS = ROOT / "bin" / "lambda-bootstraps"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fresh_bootstraps():
+    """Bootstraps of an earlier session may be stale: the first Lambda-mode stack rebuilds them."""
+    shutil.rmtree(BOOTSTRAPS, ignore_errors=True)
 
 
 def lambda_args(endpoint, table, keys="envelope"):
     """Arguments of `shark serve` that serve through the bootstraps under aws-lambda-rie on moto."""
-    return ["--lambda", "--rie", str(RIE), "--store", "dynamodb", "--endpoint", endpoint,
+    return ["--lambda", "--rie", str(RIE), "--bootstraps", str(BOOTSTRAPS), "--store", "dynamodb", "--endpoint", endpoint,
             "--table", table, "--keys", keys]
 
 
