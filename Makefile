@@ -99,6 +99,8 @@ fuzz-smoke: ## A short run of every fuzz target (FUZZTIME each)
 e2e: $(VENV)/.installed ## The Python end-to-end tests against local stacks (embedded, and on moto)
 	go build -o bin/shark ./cmd/shark
 	infra/moto.sh $(PY) -m pytest -q tests/e2e
+	@# Once more through the real bootstraps, each under aws-lambda-rie (shark serve --lambda).
+	SHARK_E2E_LAMBDA=1 infra/moto.sh $(PY) -m pytest -q tests/e2e
 
 .PHONY: bench
 bench: deps ## Run the benchmarks (record results in BENCHMARKS.md); on moto: the bootstraps' cold starts need it and aws-lambda-rie

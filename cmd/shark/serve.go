@@ -88,7 +88,7 @@ func serve(ctx context.Context, args []string) error {
 	}
 	var handler http.Handler
 	if *lambdaMode {
-		fns, err := startBootstraps(ctx, cfg, shown, *rie, *src, *bootstraps, logs)
+		fns, err := startBootstraps(ctx, cfg, *rie, *src, *bootstraps, logs)
 		if err != nil {
 			return err
 		}
@@ -193,9 +193,9 @@ func envOr(name, def string) string {
 // startBootstraps builds every function's bootstrap as infra/sam.mk does
 // (for this machine's architecture) and starts each under its own
 // aws-lambda-rie on 127.0.0.1, with the environment the template gives the
-// function on AWS, pointed at the emulator, publicURL as its PUBLIC_URL. On error it stops what it
+// function on AWS, pointed at the emulator. On error it stops what it
 // started.
-func startBootstraps(ctx context.Context, cfg config.Config, publicURL, rie, src, bootstraps string, logs io.Writer) ([]*local.RIEFunction, error) {
+func startBootstraps(ctx context.Context, cfg config.Config, rie, src, bootstraps string, logs io.Writer) ([]*local.RIEFunction, error) {
 	if _, err := os.Stat(rie); err != nil {
 		return nil, fmt.Errorf("serve --lambda: aws-lambda-rie: %w (run `make deps`, or give --rie)", err)
 	}
@@ -233,10 +233,13 @@ func startBootstraps(ctx context.Context, cfg config.Config, publicURL, rie, src
 		"AWS_LAMBDA_FUNCTION_TIMEOUT=10",
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256",
 	}
-	// A deployed function serves one API whose URL it is given (PUBLIC_URL);
-	// the runner's is the address it listens on, unless --public-url says
-	// otherwise.
-	env = append(env, "PUBLIC_URL="+publicURL)
+	// As the in-process runner: --public-url fixes the URL; without it the
+	// issuer follows the Host each client used (SHARK_ANY_HOST).
+	if cfg.PublicURL != "" {
+		env = append(env, "PUBLIC_URL="+cfg.PublicURL)
+	} else {
+		env = append(env, config.EnvAnyHost+"=true")
+	}
 	names := make([]string, 0, len(app.Functions))
 	for name := range app.Functions {
 		names = append(names, name)

@@ -73,6 +73,9 @@ const (
 	EnvDocsURL            = "DOCS_URL"
 	EnvLogLevel           = "LOG_LEVEL"
 	EnvAuditRetentionDays = "AUDIT_RETENTION_DAYS"
+	// EnvAnyHost ("true") is AnyHost: set only by the local runner for the
+	// bootstraps it runs (`shark serve --lambda`), never by the template.
+	EnvAnyHost = "SHARK_ANY_HOST"
 )
 
 // FromEnv reads the configuration through getenv (os.Getenv in production) and
@@ -104,6 +107,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("config: %s must be a duration such as 5s", EnvTenantTTL)
 		}
 		c.TenantCacheTTL = d
+	}
+	switch v := getenv(EnvAnyHost); v {
+	case "", "false":
+	case "true":
+		c.AnyHost = true
+	default:
+		return c, fmt.Errorf("config: %s must be true or false", EnvAnyHost)
 	}
 	if v := getenv(EnvAuditRetentionDays); v != "" {
 		n, err := strconv.Atoi(v)
