@@ -65,7 +65,7 @@ class Stack:
         self.proc = subprocess.Popen([str(SHARK), "serve", *self.args], cwd=ROOT, env=env,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         # Lambda mode builds the five bootstraps first (go build, cached after the first run).
-        deadline = time.monotonic() + (300 if self.lambda_mode else 20)
+        deadline = time.monotonic() + (600 if self.lambda_mode else 20)
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"shark serve exited: {self.proc.stdout.read()}")
