@@ -93,10 +93,13 @@ test: deps ## Install what is needed and run every test
 	$(MAKE) --no-print-directory e2e
 
 .PHONY: template-check
-template-check: $(VENV)/.installed ## Validate template.yaml (cfn-lint, sam validate --lint)
+template-check: $(VENV)/.installed ## Validate template.yaml (cfn-lint, sam validate --lint, cfn-lint on the SAM-expanded template)
 	$(VENV)/bin/cfn-lint --append-rules cfn_lint_serverless.rules -- template.yaml
 	AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
 		SAM_CLI_TELEMETRY=0 $(VENV)/bin/sam validate --lint --template-file template.yaml
+	@mkdir -p bin
+	$(PY) infra/sam_expand.py template.yaml > bin/template.expanded.json
+	$(VENV)/bin/cfn-lint -- bin/template.expanded.json
 
 .PHONY: fuzz-smoke
 fuzz-smoke: ## A short run of every fuzz target (FUZZTIME executions each)
@@ -120,10 +123,12 @@ fuzz-smoke: ## A short run of every fuzz target (FUZZTIME executions each)
 e2e: $(VENV)/.installed interop-deps ## The Python end-to-end tests against local stacks (embedded, and on moto)
 	go build -o bin/shark ./cmd/shark
 	infra/moto.sh $(PY) -m pytest -v tests/e2e
+	@# Once more through the real bootstraps, each under aws-lambda-rie (shark serve --lambda).
+	SHARK_E2E_LAMBDA=1 infra/moto.sh $(PY) -m pytest -q tests/e2e
 
 .PHONY: bench
-bench: deps ## Run the benchmarks (record results in BENCHMARKS.md)
-	go test -run '^$$' -bench . -benchmem -count 3 ./...
+bench: deps ## Run the benchmarks (record results in BENCHMARKS.md); on moto: the bootstraps' cold starts need it and aws-lambda-rie
+	infra/moto.sh go test -run '^$$' -bench . -benchmem -count 3 ./...
 	go build -o bin/shark ./cmd/shark
 	infra/loadbench.sh
 	LOADBENCH_STORE=dynamodb LOADBENCH_SECONDS=5 infra/moto.sh infra/loadbench.sh

@@ -269,7 +269,7 @@ func TestBootstraps(t *testing.T) {
 
 // rieBinary returns the path of aws-lambda-rie from SHARK_RIE, failing the
 // test when it is not there.
-func rieBinary(t *testing.T) string {
+func rieBinary(t testing.TB) string {
 	t.Helper()
 	path := os.Getenv(RIEEnv)
 	if path == "" {
@@ -284,7 +284,7 @@ func rieBinary(t *testing.T) string {
 
 // buildBootstrap builds ./functions/<name> for linux/goarch with the flags of
 // infra/sam.mk into dir/bootstrap.
-func buildBootstrap(t *testing.T, name, goarch, dir string) string {
+func buildBootstrap(t testing.TB, name, goarch, dir string) string {
 	t.Helper()
 	gocmd, err := exec.LookPath("go")
 	if err != nil {
@@ -304,7 +304,7 @@ func buildBootstrap(t *testing.T, name, goarch, dir string) string {
 // prepareDeployment creates what a deployment has before its functions run: the
 // table, the KMS wrapping key, and the root tenant with its signing key (first
 // boot, envelope mode). It returns the table, the key and the platform key.
-func prepareDeployment(t *testing.T, endpoint string) (table, keyID, platformKey string) {
+func prepareDeployment(t testing.TB, endpoint string) (table, keyID, platformKey string) {
 	t.Helper()
 	ctx := t.Context()
 	_, table = awstest.NewTable(t)
@@ -371,7 +371,7 @@ type tokenProver struct {
 	jkt  string
 }
 
-func newTokenProver(t *testing.T) *tokenProver {
+func newTokenProver(t testing.TB) *tokenProver {
 	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -385,7 +385,7 @@ func newTokenProver(t *testing.T) *tokenProver {
 
 // tokenRequest is a client_credentials + DPoP request event; the function
 // runs on the real clock, so the proof's iat is the real time.
-func tokenRequest(t *testing.T, p *tokenProver, secret string) []byte {
+func tokenRequest(t testing.TB, p *tokenProver, secret string) []byte {
 	t.Helper()
 	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: p.priv},
 		&jose.SignerOptions{EmbedJWK: true, ExtraHeaders: map[jose.HeaderKey]any{"typ": "dpop+jwt"}})

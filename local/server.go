@@ -60,6 +60,19 @@ type Server struct {
 // handler, when a handler has no route, or when a route is malformed or
 // conflicts with another.
 func NewHandler(routes []Route, functions map[string]http.Handler) (http.Handler, error) {
+	invokers := make(map[string]lambdax.HandlerFunc, len(functions))
+	for name, h := range functions {
+		if h != nil {
+			invokers[name] = lambdax.Adapter(h)
+		}
+	}
+	return NewInvokerHandler(routes, invokers)
+}
+
+// NewInvokerHandler is NewHandler for functions given as invokers of HTTP
+// API events: in-process adapters, or bootstraps running under the Lambda
+// Runtime Interface Emulator (RIEFunction.Invoke, `shark serve --lambda`).
+func NewInvokerHandler(routes []Route, functions map[string]lambdax.HandlerFunc) (http.Handler, error) {
 	rt, err := newRouter(routes)
 	if err != nil {
 		return nil, err
@@ -83,7 +96,7 @@ func NewHandler(routes []Route, functions map[string]http.Handler) (http.Handler
 		if !routed[name] {
 			return nil, fmt.Errorf("local: function %q has no route", name)
 		}
-		s.invoke[name] = lambdax.Adapter(h)
+		s.invoke[name] = h
 	}
 	return s, nil
 }

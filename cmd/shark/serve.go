@@ -5,16 +5,19 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"time"
 
 	"github.com/sharkauth/serverless/shared/app"
 	"github.com/sharkauth/serverless/shared/config"
 	"github.com/sharkauth/serverless/shared/httpx"
+	"github.com/sharkauth/serverless/shared/lambdax"
 	"github.com/sharkauth/serverless/shared/tenant"
 
 	serverless "github.com/sharkauth/serverless"
@@ -34,8 +37,15 @@ func serve(ctx context.Context, args []string) error {
 	keyMode := fs.String("keys", "local", "key mode: local, envelope or kms")
 	kmsKey := fs.String("kms-key-id", os.Getenv("KMS_KEY_ID"), "KMS key that wraps data keys in envelope mode")
 	templatePath := fs.String("template", "", "SAM template whose routes are served (default: the template built into shark)")
+	lambdaMode := fs.Bool("lambda", false, "serve every request through the real bootstraps, each under aws-lambda-rie on 127.0.0.1 (needs --store dynamodb --endpoint, the go command and the source tree)")
+	rie := fs.String("rie", envOr("SHARK_RIE", "bin/aws-lambda-rie"), "aws-lambda-rie binary for --lambda (env SHARK_RIE; `make deps` installs it)")
+	src := fs.String("src", ".", "repository root the bootstraps are built from, for --lambda")
+	bootstraps := fs.String("bootstraps", "", "for --lambda: directory of the built bootstraps, reused when present (a test session builds them once); default: rebuilt under the data directory")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *lambdaMode && (*storeKind != config.StoreDynamoDB || *endpoint == "") {
+		return errors.New("serve --lambda: the bootstraps run in their own processes and share only the table: use --store dynamodb --endpoint URL (moto's server)")
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -55,7 +65,10 @@ func serve(ctx context.Context, args []string) error {
 	// Logs (one access-log line per request) are written in batches.
 	logs := httpx.NewBufferedWriter(os.Stderr, 200*time.Millisecond)
 	defer logs.Close()
-	env, err := openEnvWith(ctx, cfg, app.Options{LogOutput: logs})
+	if err := prepareEmulator(ctx, &cfg); err != nil {
+		return err
+	}
+	env, err := app.NewEnv(ctx, cfg, app.Options{LogOutput: logs})
 	if err != nil {
 		return err
 	}
@@ -68,18 +81,37 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	functions := map[string]http.Handler{}
-	for name, build := range app.Functions {
-		functions[name] = build(env)
-	}
-	handler, err := local.NewHandler(routes, functions)
-	if err != nil {
-		return err
-	}
 	// The first boot's keys are written and printed before they are stored:
 	// a key is never stored unseen (app.Env.BootWith).
 	if _, err := env.BootWith(ctx, func(b *app.FirstBoot) error { return writeFirstBoot(cfg.DataDir, shown, b) }); err != nil {
 		return err
+	}
+	var handler http.Handler
+	if *lambdaMode {
+		fns, err := startBootstraps(ctx, cfg, *rie, *src, *bootstraps, logs)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			for _, f := range fns {
+				f.Stop()
+			}
+		}()
+		invokers := map[string]lambdax.HandlerFunc{}
+		for _, f := range fns {
+			invokers[f.Name] = f.Invoke
+		}
+		if handler, err = local.NewInvokerHandler(routes, invokers); err != nil {
+			return err
+		}
+	} else {
+		functions := map[string]http.Handler{}
+		for name, build := range app.Functions {
+			functions[name] = build(env)
+		}
+		if handler, err = local.NewHandler(routes, functions); err != nil {
+			return err
+		}
 	}
 	srv := &http.Server{
 		Handler: handler, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: local.MaxHeaderBytes,
@@ -90,7 +122,11 @@ func serve(ctx context.Context, args []string) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	fmt.Printf("SharkAuth local stack on %s (store %s, keys %s, data %s)\n", shown, cfg.Store, cfg.KeyMode, cfg.DataDir)
+	via := "in-process handlers"
+	if *lambdaMode {
+		via = "the Lambda bootstraps under aws-lambda-rie"
+	}
+	fmt.Printf("SharkAuth local stack on %s (store %s, keys %s, data %s, %s)\n", shown, cfg.Store, cfg.KeyMode, cfg.DataDir, via)
 	select {
 	case err := <-errc:
 		return err
@@ -154,4 +190,81 @@ func envOr(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// startBootstraps builds every function's bootstrap as infra/sam.mk does
+// (for this machine's architecture) and starts each under its own
+// aws-lambda-rie on 127.0.0.1, with the environment the template gives the
+// function on AWS, pointed at the emulator. On error it stops what it
+// started.
+func startBootstraps(ctx context.Context, cfg config.Config, rie, src, bootstraps string, logs io.Writer) ([]*local.RIEFunction, error) {
+	if _, err := os.Stat(rie); err != nil {
+		return nil, fmt.Errorf("serve --lambda: aws-lambda-rie: %w (run `make deps`, or give --rie)", err)
+	}
+	rieAbs, err := filepath.Abs(rie)
+	if err != nil {
+		return nil, err
+	}
+	dataAbs, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	build, reuse := filepath.Join(dataAbs, "lambda-build"), false
+	if bootstraps != "" {
+		if build, err = filepath.Abs(bootstraps); err != nil {
+			return nil, err
+		}
+		reuse = true
+	}
+	env := []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + dataAbs,
+		"AWS_EC2_METADATA_DISABLED=true",
+		"AWS_ENDPOINT_URL=" + cfg.Endpoint,
+		"AWS_REGION=" + cfg.Region,
+		"AWS_ACCESS_KEY_ID=" + os.Getenv("AWS_ACCESS_KEY_ID"),
+		"AWS_SECRET_ACCESS_KEY=" + os.Getenv("AWS_SECRET_ACCESS_KEY"),
+		"STORE=" + cfg.Store,
+		"TABLE_NAME=" + cfg.TableName,
+		"KEY_MODE=" + cfg.KeyMode,
+		"KMS_KEY_ID=" + cfg.KMSKeyID,
+		"DATA=" + dataAbs, // local key mode: the master key file
+		"ROOT_TENANT=" + cfg.RootTenant.String(),
+		"TENANT_CACHE_TTL=" + cfg.TenantCacheTTL.String(),
+		"LOG_LEVEL=" + cfg.LogLevel,
+		"AWS_LAMBDA_FUNCTION_TIMEOUT=10",
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256",
+	}
+	// As the in-process runner: --public-url fixes the URL; without it the
+	// issuer follows the Host each client used (SHARK_ANY_HOST).
+	if cfg.PublicURL != "" {
+		env = append(env, "PUBLIC_URL="+cfg.PublicURL)
+	} else {
+		env = append(env, config.EnvAnyHost+"=true")
+	}
+	names := make([]string, 0, len(app.Functions))
+	for name := range app.Functions {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var fns []*local.RIEFunction
+	stop := func() {
+		for _, f := range fns {
+			f.Stop()
+		}
+	}
+	for _, name := range names {
+		bootstrap, err := local.BuildBootstrap(ctx, src, name, build, reuse)
+		if err != nil {
+			stop()
+			return nil, err
+		}
+		f, err := local.StartRIE(name, rieAbs, bootstrap, env, logs)
+		if err != nil {
+			stop()
+			return nil, err
+		}
+		fns = append(fns, f)
+	}
+	return fns, nil
 }

@@ -31,6 +31,10 @@ type Platform struct {
 	Store   *store.Store
 	Keys    KeyMaker
 	Tenants *tenant.Resolver
+	// DefaultAuditRetentionDays is the audit retention of a tenant created
+	// without audit_retention_days (the deployment's AUDIT_RETENTION_DAYS);
+	// 0 leaves the store's default.
+	DefaultAuditRetentionDays int
 }
 
 // DCR policies a tenant may choose (WIRE §9).
@@ -224,6 +228,8 @@ func (p *Platform) create(w http.ResponseWriter, r *http.Request) error {
 	}
 	if in.AuditRetentionDays != nil {
 		t.AuditRetentionDays = *in.AuditRetentionDays
+	} else if p.DefaultAuditRetentionDays > 0 {
+		t.AuditRetentionDays = p.DefaultAuditRetentionDays
 	}
 	n, adminKey, err := Bootstrap(ctx, p.Keys, t, now, r, p.actor(r))
 	if err != nil {

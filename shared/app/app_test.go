@@ -339,3 +339,43 @@ func TestRevokedPlatformKey(t *testing.T) {
 		t.Fatalf("live platform key: %d %s", ok.status, ok.raw)
 	}
 }
+
+// TestDeploymentAuditRetention: a tenant created without its own audit
+// retention gets the deployment's (AUDIT_RETENTION_DAYS); one that names
+// it keeps its own; without a deployment value the store's default holds.
+func TestDeploymentAuditRetention(t *testing.T) {
+	tests := []struct {
+		name       string
+		deployment int
+		body       string
+		want       float64
+	}{
+		{"deployment default", 30, `{"id":"acme"}`, 30},
+		{"tenant's own wins", 30, `{"id":"acme","audit_retention_days":7}`, 7},
+		{"store default", 0, `{"id":"acme"}`, float64(store.DefaultAuditRetentionDays)},
+		{"out of range refused", 30, `{"id":"acme","audit_retention_days":0}`, -1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := localConfig(t.TempDir())
+			cfg.AuditRetentionDays = tc.deployment
+			s := startWith(t, cfg, app.Options{})
+			r := s.do(s.admin, "POST", "/platform/v1/tenants", s.boot.PlatformKey, tc.body)
+			if tc.want < 0 {
+				if r.status != 400 {
+					t.Fatalf("create: %d %s", r.status, r.raw)
+				}
+				return
+			}
+			if r.status != 201 {
+				t.Fatalf("create: %d %s", r.status, r.raw)
+			}
+			g := s.do(s.admin, "GET", "/platform/v1/tenants/acme", s.boot.PlatformKey, "")
+			if got := g.body["audit_retention_days"]; got != tc.want {
+				if tn, ok := g.body["tenant"].(map[string]any); !ok || tn["audit_retention_days"] != tc.want {
+					t.Fatalf("audit_retention_days = %v, want %v: %s", got, tc.want, g.raw)
+				}
+			}
+		})
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	awsdynamodb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -47,6 +48,8 @@ type Options struct {
 	AWS *aws.Config
 	// LogOutput receives the JSON logs (default stderr).
 	LogOutput io.Writer
+	// KMS replaces the KMS client of the envelope and kms key modes.
+	KMS keys.KMSAPI
 }
 
 // NewEnv builds the environment. It makes no network call: cold starts stay
@@ -63,7 +66,7 @@ func NewEnv(ctx context.Context, cfg config.Config, opts Options) (*Env, error) 
 	if e.Now == nil {
 		e.Now = time.Now
 	}
-	needAWS := cfg.Store == config.StoreDynamoDB || cfg.KeyMode != store.ModeLocal
+	needAWS := cfg.Store == config.StoreDynamoDB || (cfg.KeyMode != store.ModeLocal && opts.KMS == nil)
 	var awsCfg aws.Config
 	if needAWS {
 		if opts.AWS != nil {
@@ -83,7 +86,11 @@ func NewEnv(ctx context.Context, cfg config.Config, opts Options) (*Env, error) 
 		}
 	}
 	e.Store = store.New(table, e.Now)
-	sealer, err := newSealer(cfg, awsCfg, e.Now)
+	kmsClient := opts.KMS
+	if kmsClient == nil && cfg.KeyMode != store.ModeLocal {
+		kmsClient = kms.NewFromConfig(awsCfg)
+	}
+	sealer, err := newSealer(cfg, kmsClient, e.Now)
 	if err != nil {
 		e.Close()
 		return nil, err
@@ -114,8 +121,25 @@ func (e *Env) Close() error {
 	return errors.Join(errs...)
 }
 
+// SDK retries: a throttled or failed call is retried at most sdkMaxAttempts
+// times in all, with jittered backoff capped at sdkMaxBackoff, and never past
+// the request's context deadline (Lambda's remaining time less
+// deadlineHeadroom): what is left is answered 503 temporarily_unavailable
+// with Retry-After, not held until the function times out.
+const (
+	sdkMaxAttempts = 3
+	sdkMaxBackoff  = 200 * time.Millisecond
+)
+
+func newRetryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = sdkMaxAttempts
+		o.MaxBackoff = sdkMaxBackoff
+	})
+}
+
 func loadAWS(ctx context.Context, cfg config.Config) (aws.Config, error) {
-	var opts []func(*awsconfig.LoadOptions) error
+	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRetryer(newRetryer)}
 	if cfg.Region != "" {
 		opts = append(opts, awsconfig.WithRegion(cfg.Region))
 	}
@@ -146,7 +170,7 @@ func (e *Env) openTable(cfg config.Config, awsCfg aws.Config) (store.Table, erro
 	}
 }
 
-func newSealer(cfg config.Config, awsCfg aws.Config, now func() time.Time) (keys.Sealer, error) {
+func newSealer(cfg config.Config, kmsClient keys.KMSAPI, now func() time.Time) (keys.Sealer, error) {
 	switch cfg.KeyMode {
 	case store.ModeLocal:
 		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
@@ -158,9 +182,9 @@ func newSealer(cfg config.Config, awsCfg aws.Config, now func() time.Time) (keys
 		}
 		return keys.NewLocal(master, now)
 	case store.ModeEnvelope:
-		return keys.NewEnvelope(kms.NewFromConfig(awsCfg), cfg.KMSKeyID, now)
+		return keys.NewEnvelope(kmsClient, cfg.KMSKeyID, now)
 	default:
-		return keys.NewKMS(kms.NewFromConfig(awsCfg), now)
+		return keys.NewKMS(kmsClient, now)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/sharkauth/serverless/shared/discovery"
 	"github.com/sharkauth/serverless/shared/fetch"
 	"github.com/sharkauth/serverless/shared/httpx"
+	"github.com/sharkauth/serverless/shared/oauth"
 	"github.com/sharkauth/serverless/shared/register"
 	"github.com/sharkauth/serverless/shared/tenant"
 	"github.com/sharkauth/serverless/shared/token"
@@ -35,7 +36,7 @@ var Functions = map[string]func(*Env) http.Handler{
 func Jwks(e *Env) http.Handler {
 	mux := http.NewServeMux()
 	(&discovery.Handler{Store: e.Store, Now: e.Now, DocsURL: e.Config.DocsURL, Features: features}).Register(mux)
-	return httpx.Stack(publicCORS(e.tenanted(routes(mux))))
+	return httpx.Named("jwks", httpx.Stack(publicCORS(e.tenanted(routes(mux)))))
 }
 
 // features are the parts of the product every deployment serves
@@ -48,7 +49,7 @@ var features = discovery.Features{Token: true, Register: true}
 func Token(e *Env) http.Handler {
 	mux := http.NewServeMux()
 	(&token.Handler{Store: e.Store, Keys: e.Keys, Now: e.Now, RemoteKeys: RemoteKeys(e)}).Register(mux)
-	return httpx.Stack(httpx.NoStore(e.tenanted(routes(mux))))
+	return httpx.Named("token", httpx.Stack(httpx.NoStore(e.tenantedOAuth(routes(mux)))))
 }
 
 // Register builds the register function: dynamic client registration
@@ -56,7 +57,7 @@ func Token(e *Env) http.Handler {
 func Register(e *Env) http.Handler {
 	mux := http.NewServeMux()
 	(&register.Handler{Store: e.Store, Now: e.Now, Fetcher: newFetcher(e)}).Register(mux)
-	return httpx.Stack(registrationCORS(httpx.NoStore(e.tenanted(routes(mux)))))
+	return httpx.Named("register", httpx.Stack(registrationCORS(httpx.NoStore(e.tenantedOAuth(routes(mux))))))
 }
 
 // newFetcher is the SSRF-safe fetcher of client-controlled URLs (jwks_uri).
@@ -81,7 +82,8 @@ func Admin(e *Env) http.Handler {
 	mux.Handle("GET /healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	}))
-	(&admin.Platform{Store: e.Store, Keys: e.Sealer, Tenants: e.Tenants}).Register(mux)
+	(&admin.Platform{Store: e.Store, Keys: e.Sealer, Tenants: e.Tenants,
+		DefaultAuditRetentionDays: e.Config.AuditRetentionDays}).Register(mux)
 	// The dashboard (static, untenanted: its pages call the tenant's /api/v1).
 	mux.Handle("GET /{$}", dashboard.Handler())
 	mux.Handle("GET /dashboard/", dashboard.Handler())
@@ -89,13 +91,13 @@ func Admin(e *Env) http.Handler {
 	(&admin.API{Store: e.Store, Keys: e.Sealer, Tenants: e.Tenants}).Register(api)
 	(&register.Tokens{Store: e.Store, Now: e.Now, Authenticate: admin.Authenticator(e.Store)}).Register(api)
 	tenantAPI, platform := e.tenanted(routes(api)), routes(mux)
-	return httpx.Stack(httpx.NoStore(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return httpx.Named("admin", httpx.Stack(httpx.NoStore(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isTenantAPI(r.URL.Path) {
 			tenantAPI.ServeHTTP(w, r)
 			return
 		}
 		platform.ServeHTTP(w, r)
-	})))
+	}))))
 }
 
 // isTenantAPI reports whether a path is a tenant's admin API: /api/... at the
@@ -110,18 +112,43 @@ func isTenantAPI(path string) bool {
 func Audit(e *Env) http.Handler {
 	mux := http.NewServeMux()
 	(&audit.Handler{Store: e.Store, Authenticate: admin.Authenticator(e.Store)}).Register(mux)
-	return httpx.Stack(httpx.NoStore(e.tenanted(routes(mux))))
+	return httpx.Named("audit", httpx.Stack(httpx.NoStore(e.tenanted(routes(mux)))))
 }
 
 // tenanted resolves the request's tenant before h runs; unknown and disabled
 // tenants get the 404 of WIRE §1.
 func (e *Env) tenanted(h http.Handler) http.Handler {
-	return e.Tenants.Middleware(h, func(w http.ResponseWriter, r *http.Request, err error) {
+	return e.Tenants.Middleware(logTenant(h), func(w http.ResponseWriter, r *http.Request, err error) {
 		if errors.Is(err, tenant.ErrUnknown) {
 			httpx.WriteError(w, r, httpx.ErrUnknownTenant)
 			return
 		}
 		httpx.WriteError(w, r, httpx.Internal(err))
+	})
+}
+
+// logTenant records the resolved tenant for the access log line and the
+// per-tenant metrics.
+func logTenant(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if t, ok := tenant.From(r.Context()); ok {
+			httpx.SetTenant(r.Context(), t.ID.String())
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// tenantedOAuth is tenanted for the OAuth functions (token, register): an
+// unknown tenant is the flat 404 of every route (WIRE §1), and a failure to
+// resolve the tenant (a throttled or timed-out table read: 503) is in the
+// RFC 6749 shape of their other errors (WIRE §3).
+func (e *Env) tenantedOAuth(h http.Handler) http.Handler {
+	return e.Tenants.Middleware(logTenant(h), func(w http.ResponseWriter, r *http.Request, err error) {
+		if errors.Is(err, tenant.ErrUnknown) {
+			httpx.WriteError(w, r, httpx.ErrUnknownTenant)
+			return
+		}
+		oauth.WriteError(w, r, oauth.Internal(err))
 	})
 }
 

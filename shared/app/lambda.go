@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"time"
 
 	"github.com/sharkauth/serverless/shared/config"
 	"github.com/sharkauth/serverless/shared/lambdax"
@@ -24,5 +25,25 @@ func Lambda(build func(*Env) http.Handler) {
 		slog.Error("startup", "error", err)
 		os.Exit(1)
 	}
-	lambdax.Start(build(env))
+	lambdax.Start(WithHeadroom(build(env), deadlineHeadroom))
+}
+
+// deadlineHeadroom is the time kept at the end of an invocation to answer:
+// a store or KMS call still running then is cancelled and the request is
+// answered 503 with Retry-After, before Lambda would end it without a body.
+const deadlineHeadroom = 500 * time.Millisecond
+
+// WithHeadroom runs h with its request's deadline (Lambda's, from the
+// invocation) moved d earlier. A request without a deadline is unchanged.
+func WithHeadroom(h http.Handler, d time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		deadline, ok := r.Context().Deadline()
+		if !ok {
+			h.ServeHTTP(w, r)
+			return
+		}
+		ctx, cancel := context.WithDeadline(r.Context(), deadline.Add(-d))
+		defer cancel()
+		h.ServeHTTP(w, r.WithContext(ctx))
+	})
 }

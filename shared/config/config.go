@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -51,22 +52,30 @@ type Config struct {
 	DocsURL string
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
+	// AuditRetentionDays is the audit retention of tenants created without
+	// one (AUDIT_RETENTION_DAYS, the template's AuditRetentionDays); 0 is the
+	// store's default.
+	AuditRetentionDays int
 }
 
 // Env variable names.
 const (
-	EnvPublicURL  = "PUBLIC_URL"
-	EnvRootTenant = "ROOT_TENANT"
-	EnvStore      = "STORE"
-	EnvDataDir    = "DATA"
-	EnvTableName  = "TABLE_NAME"
-	EnvEndpoint   = "AWS_ENDPOINT_URL"
-	EnvRegion     = "AWS_REGION"
-	EnvKeyMode    = "KEY_MODE"
-	EnvKMSKeyID   = "KMS_KEY_ID"
-	EnvTenantTTL  = "TENANT_CACHE_TTL"
-	EnvDocsURL    = "DOCS_URL"
-	EnvLogLevel   = "LOG_LEVEL"
+	EnvPublicURL          = "PUBLIC_URL"
+	EnvRootTenant         = "ROOT_TENANT"
+	EnvStore              = "STORE"
+	EnvDataDir            = "DATA"
+	EnvTableName          = "TABLE_NAME"
+	EnvEndpoint           = "AWS_ENDPOINT_URL"
+	EnvRegion             = "AWS_REGION"
+	EnvKeyMode            = "KEY_MODE"
+	EnvKMSKeyID           = "KMS_KEY_ID"
+	EnvTenantTTL          = "TENANT_CACHE_TTL"
+	EnvDocsURL            = "DOCS_URL"
+	EnvLogLevel           = "LOG_LEVEL"
+	EnvAuditRetentionDays = "AUDIT_RETENTION_DAYS"
+	// EnvAnyHost ("true") is AnyHost: set only by the local runner for the
+	// bootstraps it runs (`shark serve --lambda`), never by the template.
+	EnvAnyHost = "SHARK_ANY_HOST"
 )
 
 // FromEnv reads the configuration through getenv (os.Getenv in production) and
@@ -99,6 +108,20 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		}
 		c.TenantCacheTTL = d
 	}
+	switch v := getenv(EnvAnyHost); v {
+	case "", "false":
+	case "true":
+		c.AnyHost = true
+	default:
+		return c, fmt.Errorf("config: %s must be true or false", EnvAnyHost)
+	}
+	if v := getenv(EnvAuditRetentionDays); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return c, fmt.Errorf("config: %s must be a number of days", EnvAuditRetentionDays)
+		}
+		c.AuditRetentionDays = n
+	}
 	return c, c.Validate()
 }
 
@@ -130,6 +153,9 @@ func (c *Config) Validate() error {
 	}
 	if c.KeyMode == store.ModeLocal && c.DataDir == "" {
 		errs = append(errs, fmt.Errorf("config: %s is required in local key mode (it holds the master key)", EnvDataDir))
+	}
+	if c.AuditRetentionDays < 0 || c.AuditRetentionDays > store.MaxAuditRetentionDays {
+		errs = append(errs, fmt.Errorf("config: %s must be from 1 to %d days (0: the default)", EnvAuditRetentionDays, store.MaxAuditRetentionDays))
 	}
 	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.LogLevel) {
 		errs = append(errs, fmt.Errorf("config: %s must be debug, info, warn or error", EnvLogLevel))

@@ -19,6 +19,15 @@ func TestFromEnv(t *testing.T) {
 	if c, err := FromEnv(env(map[string]string{EnvTableName: "t", EnvKMSKeyID: "k"})); err != nil || c.PublicURL != "" {
 		t.Fatalf("no public URL (taken from requests): %+v %v", c, err)
 	}
+	if c, err := FromEnv(env(map[string]string{EnvTableName: "t", EnvKMSKeyID: "k", EnvAuditRetentionDays: "30"})); err != nil || c.AuditRetentionDays != 30 {
+		t.Fatalf("audit retention: %+v %v", c, err)
+	}
+	if c, err := FromEnv(env(map[string]string{EnvTableName: "t", EnvKMSKeyID: "k", EnvAnyHost: "true"})); err != nil || !c.AnyHost {
+		t.Fatalf("any host: %+v %v", c, err)
+	}
+	if c, err := FromEnv(env(map[string]string{EnvTableName: "t", EnvKMSKeyID: "k"})); err != nil || c.AnyHost {
+		t.Fatalf("any host is off unless set: %+v %v", c, err)
+	}
 	bad := []struct {
 		name string
 		env  map[string]string
@@ -32,6 +41,10 @@ func TestFromEnv(t *testing.T) {
 		{"unknown key mode", map[string]string{EnvPublicURL: "https://a.b", EnvTableName: "t", EnvKeyMode: "plain"}, EnvKeyMode},
 		{"bad root tenant", map[string]string{EnvPublicURL: "https://a.b", EnvTableName: "t", EnvKMSKeyID: "k", EnvRootTenant: "Bad"}, EnvRootTenant},
 		{"bad cache TTL", map[string]string{EnvPublicURL: "https://a.b", EnvTableName: "t", EnvKMSKeyID: "k", EnvTenantTTL: "soon"}, EnvTenantTTL},
+		{"audit retention not a number", map[string]string{EnvTableName: "t", EnvKMSKeyID: "k", EnvAuditRetentionDays: "1y"}, EnvAuditRetentionDays},
+		{"audit retention too long", map[string]string{EnvTableName: "t", EnvKMSKeyID: "k", EnvAuditRetentionDays: "3651"}, EnvAuditRetentionDays},
+		{"audit retention negative", map[string]string{EnvTableName: "t", EnvKMSKeyID: "k", EnvAuditRetentionDays: "-1"}, EnvAuditRetentionDays},
+		{"any host not a boolean", map[string]string{EnvTableName: "t", EnvKMSKeyID: "k", EnvAnyHost: "yes"}, EnvAnyHost},
 		{"bad log level", map[string]string{EnvPublicURL: "https://a.b", EnvTableName: "t", EnvKMSKeyID: "k", EnvLogLevel: "loud"}, EnvLogLevel},
 	}
 	for _, c := range bad {

@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -41,6 +42,32 @@ func Internal(cause error) *Error {
 	return &Error{Status: 500, Code: "internal_error", Message: "internal error", Cause: cause}
 }
 
+// RetryAfter is the Retry-After (seconds) of a 503 temporarily_unavailable.
+const RetryAfter = "1"
+
+// Unavailable reports whether err is transient: a store or KMS call that was
+// throttled, timed out or met the service's own trouble (an error with an
+// Unavailable() bool method that says so, such as store.ErrUnavailable and
+// store.ErrTxConflict), or the request's deadline. Such a failure is
+// answered 503 temporarily_unavailable with Retry-After, in both error
+// shapes, never 500.
+func Unavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var u interface{ Unavailable() bool }
+	return errors.As(err, &u) && u.Unavailable()
+}
+
+// TemporarilyUnavailable is the flat 503 for a transient cause.
+func TemporarilyUnavailable(cause error) *Error {
+	return &Error{Status: http.StatusServiceUnavailable, Code: "temporarily_unavailable",
+		Message: "the service is temporarily unavailable; retry after the Retry-After delay", Cause: cause}
+}
+
 // ErrUnknownTenant is the answer for an unknown or disabled tenant on every route.
 var ErrUnknownTenant = &Error{Status: 404, Code: "not_found", Message: "unknown tenant"}
 
@@ -51,6 +78,12 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	if !errors.As(err, &e) {
 		e = Internal(err)
 	}
+	if e.Status == http.StatusInternalServerError && Unavailable(err) {
+		e = TemporarilyUnavailable(err)
+	}
+	if e.Status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", RetryAfter)
+	}
 	if e.Status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
 		// RFC 6750 §3: a 401 names the scheme; a key that was sent and
 		// refused is invalid_token.
@@ -60,6 +93,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		}
 		w.Header().Set("WWW-Authenticate", challenge)
 	}
+	SetErrorCode(r.Context(), e.Code)
 	if e.Status >= 500 {
 		slog.ErrorContext(r.Context(), "request failed", "request_id", RequestID(r.Context()), "status", e.Status, "cause", e.Cause)
 	}

@@ -132,19 +132,18 @@ func (s *statusWriter) Write(b []byte) (int, error) {
 	return s.ResponseWriter.Write(b)
 }
 
-// accessLog logs method, path, status and duration. It never logs headers,
-// query strings or bodies, where secrets, tokens and proofs travel.
+// accessLog logs one JSON line per request: request id, function, tenant,
+// method, path, status, duration, error code, and the Embedded Metric Format
+// directive that makes CloudWatch count it (metrics.go). It never logs
+// headers, query strings or bodies, where secrets, tokens and proofs travel.
 func accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
+		ctx := context.WithValue(r.Context(), infoKey{}, &requestInfo{})
+		r = r.WithContext(ctx)
 		next.ServeHTTP(sw, r)
-		slog.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("request_id", RequestID(r.Context())),
-			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
-			slog.Int("status", sw.status),
-			slog.Duration("duration", time.Since(start)))
+		slog.LogAttrs(ctx, slog.LevelInfo, "request", accessAttrs(ctx, r, sw.status, start, time.Since(start))...)
 	})
 }
 

@@ -81,7 +81,7 @@ func (e *Envelope) New(ctx context.Context, t tenant.ID) (store.SigningKey, erro
 		EncryptionContext: encryptionContext(t, g.kid),
 	})
 	if err != nil {
-		return store.SigningKey{}, fmt.Errorf("keys: envelope key for tenant %q: KMS GenerateDataKey: %w", t.String(), err)
+		return store.SigningKey{}, fmt.Errorf("keys: envelope key for tenant %q: KMS GenerateDataKey: %w", t.String(), kmsErr(err))
 	}
 	defer clear(out.Plaintext)
 	if len(out.Plaintext) != 32 || len(out.CiphertextBlob) == 0 {
@@ -128,7 +128,7 @@ func (e *Envelope) Open(ctx context.Context, t tenant.ID, k store.SigningKey) (K
 		if errors.As(err, &badCiphertext) || errors.As(err, &wrongKey) {
 			return nil, rejected(store.ModeEnvelope, t, k.KID, "KMS rejected the data key for this encryption context", err)
 		}
-		return nil, fmt.Errorf("keys: envelope key %q for tenant %q: KMS Decrypt: %w", k.KID, t.String(), err)
+		return nil, fmt.Errorf("keys: envelope key %q for tenant %q: KMS Decrypt: %w", k.KID, t.String(), kmsErr(err))
 	}
 	defer clear(out.Plaintext)
 	if len(out.Plaintext) != 32 {

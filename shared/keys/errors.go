@@ -1,6 +1,12 @@
 package keys
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+
+	"github.com/sharkauth/serverless/shared/awserr"
+	"github.com/sharkauth/serverless/shared/store"
+)
 
 var (
 	// ErrNoTenant is returned when a call is made without a tenant.
@@ -21,3 +27,13 @@ var (
 	// ErrMasterKey is returned for a local master key that is not 32 bytes.
 	ErrMasterKey = errors.New("keys: master key must be 32 bytes")
 )
+
+// kmsErr marks a KMS failure that a later retry may not meet (throttling, a
+// timeout, KMS's own trouble) as store.ErrUnavailable, so that the request
+// answers 503 temporarily_unavailable; other failures pass unchanged.
+func kmsErr(err error) error {
+	if awserr.Transient(err) {
+		return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
+	}
+	return err
+}

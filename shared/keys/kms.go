@@ -66,7 +66,7 @@ func (m *KMS) New(ctx context.Context, t tenant.ID) (store.SigningKey, error) {
 		Tags:        []types.Tag{{TagKey: aws.String("tenant"), TagValue: aws.String(t.String())}},
 	})
 	if err != nil {
-		return store.SigningKey{}, fmt.Errorf("keys: kms key for tenant %q: KMS CreateKey: %w", t.String(), err)
+		return store.SigningKey{}, fmt.Errorf("keys: kms key for tenant %q: KMS CreateKey: %w", t.String(), kmsErr(err))
 	}
 	if created.KeyMetadata == nil || aws.ToString(created.KeyMetadata.KeyId) == "" {
 		return store.SigningKey{}, fmt.Errorf("keys: kms key for tenant %q: KMS CreateKey returned no key id", t.String())
@@ -100,7 +100,7 @@ func (m *KMS) New(ctx context.Context, t tenant.ID) (store.SigningKey, error) {
 func (m *KMS) publicKey(ctx context.Context, keyID string) (*ecdsa.PublicKey, error) {
 	out, err := m.client.GetPublicKey(ctx, &kms.GetPublicKeyInput{KeyId: aws.String(keyID)})
 	if err != nil {
-		return nil, fmt.Errorf("KMS GetPublicKey: %w", err)
+		return nil, fmt.Errorf("KMS GetPublicKey: %w", kmsErr(err))
 	}
 	parsed, err := x509.ParsePKIXPublicKey(out.PublicKey)
 	if err != nil {
@@ -210,7 +210,7 @@ func (s *kmsSigner) SignPayload(payload []byte, alg jose.SignatureAlgorithm) ([]
 	}
 	out, err := s.key.client.Sign(s.ctx, in)
 	if err != nil {
-		return nil, fmt.Errorf("keys: kms key %q: KMS Sign: %w", s.key.kid, err)
+		return nil, fmt.Errorf("keys: kms key %q: KMS Sign: %w", s.key.kid, kmsErr(err))
 	}
 	r, sv, err := parseDERSignature(out.Signature)
 	if err != nil {

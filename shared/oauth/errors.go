@@ -139,6 +139,13 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	if !errors.As(err, &e) {
 		e = Internal(err)
 	}
+	if e.Status == http.StatusInternalServerError && httpx.Unavailable(err) {
+		e = &Error{Code: TemporarilyUnavailable, Status: http.StatusServiceUnavailable,
+			Description: "the service is temporarily unavailable; retry after the Retry-After delay", Header: e.Header, Cause: err}
+	}
+	if e.Status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", httpx.RetryAfter)
+	}
 	if e.Status >= 500 {
 		slog.ErrorContext(r.Context(), "oauth request failed", "request_id", httpx.RequestID(r.Context()),
 			"status", e.Status, "cause", e.Cause)
@@ -146,6 +153,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 			e = &Error{Code: ServerError, Status: e.Status, Description: "internal error", Header: e.Header}
 		}
 	}
+	httpx.SetErrorCode(r.Context(), string(e.Code))
 	for k, vs := range e.Header {
 		for _, v := range vs {
 			w.Header().Add(k, v)

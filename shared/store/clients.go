@@ -50,7 +50,7 @@ func (s *Store) CreateClient(ctx context.Context, t tenant.ID, c Client, ev Audi
 	case errors.As(err, &canceled):
 		return fmt.Errorf("%w: client %s exists", ErrConflict, c.ClientID)
 	case errors.Is(err, ErrTxConflict):
-		return fmt.Errorf("%w: %v", ErrConflict, err)
+		return err // lost to a concurrent transaction: transient (503), not a conflict
 	}
 	return err
 }

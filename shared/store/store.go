@@ -73,7 +73,13 @@ func (s *Store) transact(ctx context.Context, writes []Write, what func(i int) s
 	if errors.As(err, &canceled) {
 		return fmt.Errorf("%w: %s", ErrConflict, what(canceled.Index))
 	}
-	if errors.Is(err, ErrConditionFailed) || errors.Is(err, ErrTxConflict) {
+	if errors.Is(err, ErrTxConflict) {
+		// Lost to a concurrent transaction: no condition failed, so it is
+		// not a domain conflict (409) but a transient failure (503) that
+		// the retry loops here (isConflict) and the client may retry.
+		return err
+	}
+	if errors.Is(err, ErrConditionFailed) {
 		return fmt.Errorf("%w: %v", ErrConflict, err)
 	}
 	return err
@@ -172,4 +178,4 @@ func (s *Store) conflict(err error, what string) error {
 	return err
 }
 
-func isConflict(err error) bool { return errors.Is(err, ErrConflict) }
+func isConflict(err error) bool { return errors.Is(err, ErrConflict) || errors.Is(err, ErrTxConflict) }

@@ -177,8 +177,22 @@ var (
 	ErrNotFound        = errors.New("store: not found")
 	ErrConditionFailed = errors.New("store: condition failed")
 	// ErrTxConflict is a transaction that lost to a concurrent one; it may be retried.
-	ErrTxConflict = errors.New("store: transaction conflict")
+	ErrTxConflict error = transient("store: transaction conflict")
+	// ErrUnavailable is a call the backing service could not serve now
+	// (throttled, timed out, an internal error of the service) and that may
+	// succeed if retried later. It wraps the engine's cause. Callers answer
+	// 503 temporarily_unavailable with Retry-After (httpx.Unavailable).
+	ErrUnavailable error = transient("store: temporarily unavailable")
 )
+
+// transient is an error that a later retry may not meet. Its Unavailable
+// method is how packages that cannot import the store (httpx) recognise it.
+type transient string
+
+func (e transient) Error() string { return string(e) }
+
+// Unavailable reports that the error is transient.
+func (transient) Unavailable() bool { return true }
 
 // TxCanceled reports which write of a transaction failed its condition.
 type TxCanceled struct {

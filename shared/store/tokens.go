@@ -61,7 +61,7 @@ func (s *Store) IssueToken(ctx context.Context, t tenant.ID, rec TokenRecord, ma
 	case errors.As(err, &canceled):
 		return fmt.Errorf("%w: token %s exists", ErrConflict, rec.JTI)
 	case errors.Is(err, ErrTxConflict):
-		return fmt.Errorf("%w: %v", ErrConflict, err)
+		return err // lost to a concurrent transaction: transient (503), not a conflict
 	}
 	return err
 }

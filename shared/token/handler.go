@@ -12,6 +12,7 @@ import (
 	"github.com/sharkauth/serverless/shared/accesstoken"
 	"github.com/sharkauth/serverless/shared/audit"
 	"github.com/sharkauth/serverless/shared/dpop"
+	"github.com/sharkauth/serverless/shared/httpx"
 	"github.com/sharkauth/serverless/shared/ids"
 	"github.com/sharkauth/serverless/shared/keys"
 	"github.com/sharkauth/serverless/shared/oauth"
@@ -332,6 +333,7 @@ func (h *Handler) issue(w http.ResponseWriter, q *request, gt string, d decision
 			w.Header().Set("DPoP-Nonce", n.Issue(q.tenant.ID.String()))
 		}
 	}
+	httpx.TokenIssued(q.r.Context(), gt)
 	oauth.WriteJSON(w, http.StatusOK, resp)
 	return nil
 }

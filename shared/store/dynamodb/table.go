@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/sharkauth/serverless/shared/awserr"
 	"github.com/sharkauth/serverless/shared/store"
 )
 
@@ -383,6 +384,14 @@ func checkKey(k store.Key) error {
 	return nil
 }
 
+// OpError maps an error of the DynamoDB client in operation op ("get",
+// "put", "transact", ...) to the store's errors as the engine does: a failed
+// condition is store.ErrConditionFailed, a transaction conflict
+// store.ErrTxConflict, and throttling, timeouts and DynamoDB's own trouble
+// store.ErrUnavailable. Tests of the handlers under AWS faults inject its
+// results through a table wrapper.
+func OpError(op string, err error) error { return opError(op, err) }
+
 // opError maps a DynamoDB error of a single-item call to the store's errors.
 func opError(op string, err error) error {
 	var ccf *types.ConditionalCheckFailedException
@@ -392,6 +401,12 @@ func opError(op string, err error) error {
 	var conflict *types.TransactionConflictException
 	if errors.As(err, &conflict) {
 		return fmt.Errorf("dynamodb: %s: %w: %w", op, store.ErrTxConflict, err)
+	}
+	if awserr.Transient(err) {
+		// Throttled, timed out or failed inside DynamoDB after the SDK's
+		// retries: nothing was written (a single-item call is atomic, and a
+		// transaction's token makes a repeat of it a no-op).
+		return fmt.Errorf("dynamodb: %s: %w: %w", op, store.ErrUnavailable, err)
 	}
 	return fmt.Errorf("dynamodb: %s: %w", op, err)
 }

@@ -22,6 +22,8 @@ const (
 	reasonConditionFailed = "ConditionalCheckFailed"
 	reasonConflict        = "TransactionConflict"
 	reasonNone            = "None"
+	reasonThrottled       = "ThrottlingError"
+	reasonThroughput      = "ProvisionedThroughputExceeded"
 )
 
 // Transact applies every write or none with one TransactWriteItems call (two
@@ -84,7 +86,7 @@ func cancellation(writes []store.Write, reasons []types.CancellationReason, repl
 	if len(reasons) != len(writes) {
 		return false, fmt.Errorf("dynamodb: transact: canceled with %d reasons for %d writes", len(reasons), len(writes))
 	}
-	conflict := false
+	conflict, throttled := false, false
 	var other []string
 	for i, r := range reasons {
 		switch code := aws.ToString(r.Code); code {
@@ -96,6 +98,8 @@ func cancellation(writes []store.Write, reasons []types.CancellationReason, repl
 			retry = true
 		case reasonConflict:
 			conflict = true
+		case reasonThrottled, reasonThroughput:
+			throttled = true
 		case reasonNone, "":
 		default:
 			other = append(other, fmt.Sprintf("write %d: %s", i, code))
@@ -106,6 +110,8 @@ func cancellation(writes []store.Write, reasons []types.CancellationReason, repl
 		return true, nil
 	case conflict:
 		return false, fmt.Errorf("dynamodb: transact: %w", store.ErrTxConflict)
+	case throttled:
+		return false, fmt.Errorf("dynamodb: transact: throttled: %w", store.ErrUnavailable)
 	}
 	return false, fmt.Errorf("dynamodb: transact: canceled (%s)", strings.Join(other, ", "))
 }

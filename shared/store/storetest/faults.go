@@ -90,3 +90,109 @@ func (f *Faulty) Transact(ctx context.Context, w []store.Write) error {
 	}
 	return f.Table.Transact(ctx, w)
 }
+
+// Outage wraps a table and answers its FailAt-th call (1-based, counted from
+// the last Arm) with Err(op) instead of running it, op being "get", "put",
+// "delete", "query" or "transact"; 0 never fails. It also records the keys of
+// the writes that succeeded since the last Arm, so a test can check that a
+// request answered with an error left nothing half written.
+type Outage struct {
+	store.Table
+	Err func(op string) error
+
+	mu      sync.Mutex
+	failAt  int
+	calls   int
+	failed  bool
+	written []store.Key
+}
+
+// Arm resets the count and the recorded writes and fails the n-th call from
+// now (0: none).
+func (o *Outage) Arm(n int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.failAt, o.calls, o.failed, o.written = n, 0, false, nil
+}
+
+// Calls is the number of calls since the last Arm; Failed reports whether
+// the armed call was reached.
+func (o *Outage) Calls() (calls int, failed bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.calls, o.failed
+}
+
+// Written returns the keys of the writes that succeeded since the last Arm.
+func (o *Outage) Written() []store.Key {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]store.Key(nil), o.written...)
+}
+
+func (o *Outage) call(op string) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.calls++
+	if o.calls == o.failAt {
+		o.failed = true
+		return o.Err(op)
+	}
+	return nil
+}
+
+func (o *Outage) wrote(err error, keys ...store.Key) {
+	if err != nil {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.written = append(o.written, keys...)
+}
+
+func (o *Outage) Get(ctx context.Context, k store.Key) (store.Item, error) {
+	if err := o.call("get"); err != nil {
+		return store.Item{}, err
+	}
+	return o.Table.Get(ctx, k)
+}
+
+func (o *Outage) Put(ctx context.Context, it store.Item, c store.Cond) (int64, error) {
+	if err := o.call("put"); err != nil {
+		return 0, err
+	}
+	v, err := o.Table.Put(ctx, it, c)
+	o.wrote(err, it.Key)
+	return v, err
+}
+
+func (o *Outage) Delete(ctx context.Context, k store.Key, c store.Cond) error {
+	if err := o.call("delete"); err != nil {
+		return err
+	}
+	err := o.Table.Delete(ctx, k, c)
+	o.wrote(err, k)
+	return err
+}
+
+func (o *Outage) Query(ctx context.Context, q store.Query) (store.Page, error) {
+	if err := o.call("query"); err != nil {
+		return store.Page{}, err
+	}
+	return o.Table.Query(ctx, q)
+}
+
+func (o *Outage) Transact(ctx context.Context, w []store.Write) error {
+	if err := o.call("transact"); err != nil {
+		return err
+	}
+	err := o.Table.Transact(ctx, w)
+	keys := make([]store.Key, 0, len(w))
+	for _, x := range w {
+		if x.Op != store.OpCheck {
+			keys = append(keys, x.Target())
+		}
+	}
+	o.wrote(err, keys...)
+	return err
+}
