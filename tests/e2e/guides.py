@@ -7,7 +7,9 @@ the guide, then runs it with only the base URL, admin key and ids filled in.
 import pathlib
 import textwrap
 
-SEEDS = pathlib.Path(__file__).resolve().parents[3] / "shared" / "seeds"
+# The guides as the team published them (../shared/seeds), copied into the
+# repository so that a clean clone tests them without the team folder.
+SEEDS = pathlib.Path(__file__).resolve().parent / "seeds"
 
 # --- customer-agents.txt -------------------------------------------------------------
 
