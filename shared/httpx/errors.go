@@ -78,6 +78,9 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	if !errors.As(err, &e) {
 		e = Internal(err)
 	}
+	if e.Status >= 500 && ClientGone(r, err) {
+		e = &Error{Status: StatusClientClosed, Code: "client_closed_request", Message: "the client closed the request"}
+	}
 	if e.Status == http.StatusInternalServerError && Unavailable(err) {
 		e = TemporarilyUnavailable(err)
 	}
@@ -110,4 +113,15 @@ func Handle(h HandlerFunc) http.Handler {
 			WriteError(w, r, err)
 		}
 	})
+}
+
+// StatusClientClosed is logged for a request whose client went away before
+// the answer (nginx's 499): not a server error, and nobody reads the body.
+const StatusClientClosed = 499
+
+// ClientGone reports whether err is the request's own cancellation: the
+// client disconnected while the work ran. A passed deadline is not that: on
+// Lambda it is the function's time running out, answered 503.
+func ClientGone(r *http.Request, err error) bool {
+	return errors.Is(r.Context().Err(), context.Canceled) && errors.Is(err, context.Canceled)
 }

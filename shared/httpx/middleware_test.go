@@ -2,6 +2,7 @@ package httpx
 
 import (
 	"bytes"
+	"context"
 	"errors"
 
 	"log/slog"
@@ -205,4 +206,26 @@ func FuzzCanonical(f *testing.F) {
 			t.Fatalf("accepted %q, which cleans to %q", p, clean)
 		}
 	})
+}
+
+// A client that went away is not a server error: no 500, no error log.
+func TestClientGoneIsNotAServerError(t *testing.T) {
+	var buf bytes.Buffer
+	prev := slog.Default()
+	slog.SetDefault(NewLogger(&buf, "info"))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	r := httptest.NewRequest("POST", "/", nil).WithContext(ctx)
+	w := httptest.NewRecorder()
+	WriteError(w, r, Internal(context.Canceled))
+	if w.Code != StatusClientClosed || strings.Contains(buf.String(), `"level":"ERROR"`) {
+		t.Fatalf("%d %s", w.Code, buf.String())
+	}
+	// The same error while the client is still there stays a 500.
+	w = httptest.NewRecorder()
+	WriteError(w, httptest.NewRequest("POST", "/", nil), Internal(context.Canceled))
+	if w.Code != 500 {
+		t.Fatalf("live client: %d", w.Code)
+	}
 }

@@ -139,6 +139,9 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	if !errors.As(err, &e) {
 		e = Internal(err)
 	}
+	if e.Status >= 500 && httpx.ClientGone(r, err) {
+		e = &Error{Code: ServerError, Status: httpx.StatusClientClosed, Description: "the client closed the request"}
+	}
 	if e.Status == http.StatusInternalServerError && httpx.Unavailable(err) {
 		e = &Error{Code: TemporarilyUnavailable, Status: http.StatusServiceUnavailable,
 			Description: "the service is temporarily unavailable; retry after the Retry-After delay", Header: e.Header, Cause: err}
