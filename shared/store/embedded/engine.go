@@ -37,6 +37,10 @@ type Table struct {
 	closed bool
 	queue  chan *pending
 	done   chan struct{}
+
+	stopSweep chan struct{}
+	swept     chan struct{}
+	stopOnce  sync.Once
 }
 
 // pending is one write waiting for its group's commit.
@@ -73,13 +77,78 @@ func Open(path string, now func() time.Time) (*Table, error) {
 		db.Close()
 		return nil, fmt.Errorf("embedded: init %s: %w", path, err)
 	}
-	t := &Table{db: db, now: now, queue: make(chan *pending, maxGroup), done: make(chan struct{})}
+	t := &Table{db: db, now: now, queue: make(chan *pending, maxGroup), done: make(chan struct{}),
+		stopSweep: make(chan struct{}), swept: make(chan struct{})}
 	go t.commitLoop()
+	go t.sweepLoop(sweepEvery)
 	return t, nil
+}
+
+// sweepEvery is how often expired items are deleted from the file (DynamoDB's
+// TTL does it on AWS; reads treat them as absent either way).
+const sweepEvery = time.Minute
+
+func (t *Table) sweepLoop(every time.Duration) {
+	defer close(t.swept)
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-t.stopSweep:
+			return
+		case <-tick.C:
+			for {
+				n, err := t.Sweep(1000)
+				if err != nil || n < 1000 {
+					break
+				}
+			}
+		}
+	}
+}
+
+// Sweep deletes up to limit expired items (and their index entries) and says
+// how many it deleted.
+func (t *Table) Sweep(limit int) (int, error) {
+	now := t.nowUnix()
+	var keys []store.Key
+	err := t.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketItems).Cursor()
+		for k, v := c.First(); k != nil && len(keys) < limit; k, v = c.Next() {
+			it, err := decode(v)
+			if err != nil {
+				return err
+			}
+			if it.ExpiresAt != 0 && it.ExpiresAt <= now {
+				keys = append(keys, it.Key)
+			}
+		}
+		return nil
+	})
+	if err != nil || len(keys) == 0 {
+		return 0, err
+	}
+	deleted := 0
+	err = t.write(func(tx *bolt.Tx) (error, error) {
+		deleted = 0
+		for _, k := range keys {
+			// Still expired? A write since the scan may have replaced it.
+			if _, err := t.live(tx, k, now); errors.Is(err, store.ErrNotFound) {
+				if err := t.del(tx, k); err != nil {
+					return nil, err
+				}
+				deleted++
+			}
+		}
+		return nil, nil
+	})
+	return deleted, err
 }
 
 // Close finishes the queued writes and closes the file.
 func (t *Table) Close() error {
+	t.stopOnce.Do(func() { close(t.stopSweep) })
+	<-t.swept
 	t.mu.Lock()
 	if !t.closed {
 		t.closed = true
