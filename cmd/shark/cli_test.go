@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,11 +13,8 @@ import (
 	"testing"
 	"time"
 
-	serverless "github.com/sharkauth/serverless"
-	"github.com/sharkauth/serverless/local"
 	"github.com/sharkauth/serverless/shared/app"
-	"github.com/sharkauth/serverless/shared/config"
-	"github.com/sharkauth/serverless/shared/tenant"
+	"github.com/sharkauth/serverless/shared/app/apptest"
 )
 
 // stack is the local stack in process: every function of template.yaml
@@ -31,34 +26,8 @@ type stack struct {
 
 func newStack(t *testing.T) *stack {
 	t.Helper()
-	cfg := config.Config{
-		AnyHost: true, RootTenant: tenant.MustID("default"), Store: config.StoreEmbedded,
-		DataDir: t.TempDir(), KeyMode: "local", LogLevel: "error", TenantCacheTTL: 2 * time.Second,
-	}
-	env, err := app.NewEnv(t.Context(), cfg, app.Options{LogOutput: io.Discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { env.Close() })
-	boot, err := env.Boot(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	routes, err := local.ParseRoutes("template.yaml", serverless.Template)
-	if err != nil {
-		t.Fatal(err)
-	}
-	functions := map[string]http.Handler{}
-	for name, build := range app.Functions {
-		functions[name] = build(env)
-	}
-	h, err := local.NewHandler(routes, functions)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return &stack{url: srv.URL, boot: boot}
+	st := apptest.Serve(t, apptest.Config(t, ""), app.Options{})
+	return &stack{url: st.URL, boot: st.Boot}
 }
 
 type result struct {

@@ -2,13 +2,11 @@ package app_test
 
 import (
 	"io"
-	"net/http"
 	"net/http/httptest"
 	"testing"
 
-	serverless "github.com/sharkauth/serverless"
-	"github.com/sharkauth/serverless/local"
 	"github.com/sharkauth/serverless/shared/app"
+	"github.com/sharkauth/serverless/shared/app/apptest"
 )
 
 // BenchmarkJWKS is one JWKS request through the jwks function's handler
@@ -42,18 +40,7 @@ func BenchmarkRunnerHealthz(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer env.Close()
-	routes, err := local.ParseRoutes("template.yaml", serverless.Template)
-	if err != nil {
-		b.Fatal(err)
-	}
-	functions := map[string]http.Handler{}
-	for name, build := range app.Functions {
-		functions[name] = build(env)
-	}
-	h, err := local.NewHandler(routes, functions)
-	if err != nil {
-		b.Fatal(err)
-	}
+	h := apptest.Handler(b, env)
 	req := httptest.NewRequest("GET", "http://localhost:8080/healthz", nil)
 	req.Header.Set("User-Agent", "bench/1.0")
 	req.Header.Set("Accept", "*/*")

@@ -7,17 +7,13 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	serverless "github.com/sharkauth/serverless"
-	"github.com/sharkauth/serverless/local"
 	"github.com/sharkauth/serverless/shared/app"
-	"github.com/sharkauth/serverless/shared/config"
+	"github.com/sharkauth/serverless/shared/app/apptest"
 	"github.com/sharkauth/serverless/shared/ids"
 	"github.com/sharkauth/serverless/shared/store"
 	"github.com/sharkauth/serverless/shared/tenant"
@@ -43,36 +39,9 @@ func serveStack(t *testing.T, publicURL string) *served {
 // serveStackWith is serveStack with options (a settable clock).
 func serveStackWith(t *testing.T, publicURL string, opts app.Options) *served {
 	t.Helper()
-	cfg := config.Config{
-		PublicURL: publicURL, AnyHost: publicURL == "", RootTenant: tenant.MustID("default"),
-		Store: config.StoreEmbedded, DataDir: t.TempDir(), KeyMode: "local", LogLevel: "error",
-		TenantCacheTTL: 2 * time.Second,
-	}
-	env, err := app.NewEnv(t.Context(), cfg, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { env.Close() })
-	boot, err := env.Boot(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	routes, err := local.ParseRoutes("template.yaml", serverless.Template)
-	if err != nil {
-		t.Fatal(err)
-	}
-	functions := map[string]http.Handler{}
-	for name, build := range app.Functions {
-		functions[name] = build(env)
-	}
-	h, err := local.NewHandler(routes, functions)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	_, port, _ := net.SplitHostPort(strings.TrimPrefix(srv.URL, "http://"))
-	return &served{t: t, env: env, url: srv.URL, port: port, boot: boot}
+	st := apptest.Serve(t, apptest.Config(t, publicURL), opts)
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(st.URL, "http://"))
+	return &served{t: t, env: st.Env, url: st.URL, port: port, boot: st.Boot}
 }
 
 type answer struct {

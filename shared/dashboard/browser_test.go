@@ -7,9 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,46 +22,17 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/go-jose/go-jose/v4"
 
-	serverless "github.com/sharkauth/serverless"
-	"github.com/sharkauth/serverless/local"
 	"github.com/sharkauth/serverless/shared/app"
-	"github.com/sharkauth/serverless/shared/config"
+	"github.com/sharkauth/serverless/shared/app/apptest"
 	"github.com/sharkauth/serverless/shared/dashboard"
-	"github.com/sharkauth/serverless/shared/tenant"
 )
 
 // serveStack serves every function of template.yaml through the local
 // runner on httptest, as `shark serve` does.
 func serveStack(t *testing.T) (string, *app.FirstBoot) {
 	t.Helper()
-	cfg := config.Config{
-		AnyHost: true, RootTenant: tenant.MustID("default"), Store: config.StoreEmbedded,
-		DataDir: t.TempDir(), KeyMode: "local", LogLevel: "error", TenantCacheTTL: 2 * time.Second,
-	}
-	env, err := app.NewEnv(t.Context(), cfg, app.Options{LogOutput: io.Discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { env.Close() })
-	boot, err := env.Boot(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	routes, err := local.ParseRoutes("template.yaml", serverless.Template)
-	if err != nil {
-		t.Fatal(err)
-	}
-	functions := map[string]http.Handler{}
-	for name, build := range app.Functions {
-		functions[name] = build(env)
-	}
-	h, err := local.NewHandler(routes, functions)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return srv.URL, boot
+	st := apptest.Serve(t, apptest.Config(t, ""), app.Options{})
+	return st.URL, st.Boot
 }
 
 // TestServedByTheStack checks the dashboard's routes through the runner and
