@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -11,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/go-jose/go-jose/v4"
 
 	"github.com/sharkauth/serverless/shared/audit"
 	"github.com/sharkauth/serverless/shared/httpx"
@@ -65,14 +68,17 @@ type tenantJSON struct {
 	Disabled        bool       `json:"disabled"`
 	DisabledAt      *time.Time `json:"disabled_at"`
 	// AuditShards and AuditRetentionDays shape the audit trail (effective values).
-	AuditShards        int       `json:"audit_shards"`
-	AuditRetentionDays int       `json:"audit_retention_days"`
-	CreatedAt          time.Time `json:"created_at"`
-	UpdatedAt          time.Time `json:"updated_at"`
+	AuditShards        int `json:"audit_shards"`
+	AuditRetentionDays int `json:"audit_retention_days"`
+	// SoftwarePublishers are the software-statement issuers the tenant
+	// trusts (dcr_policy software_statement), with their public keys.
+	SoftwarePublishers []store.SoftwarePublisher `json:"software_publishers"`
+	CreatedAt          time.Time                 `json:"created_at"`
+	UpdatedAt          time.Time                 `json:"updated_at"`
 }
 
 func (p *Platform) view(r *http.Request, t store.Tenant) tenantJSON {
-	v := tenantJSON{ID: t.ID, Name: t.Name, Hosts: nonNil(t.Hosts), Scopes: nonNil(t.Scopes), DCRPolicy: t.DCRPolicy, DefaultAudience: t.DefaultAudience, Disabled: t.Disabled, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt,
+	v := tenantJSON{SoftwarePublishers: t.SoftwarePublishers, ID: t.ID, Name: t.Name, Hosts: nonNil(t.Hosts), Scopes: nonNil(t.Scopes), DCRPolicy: t.DCRPolicy, DefaultAudience: t.DefaultAudience, Disabled: t.Disabled, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt,
 		AuditShards: t.AuditShardCount(), AuditRetentionDays: int(t.AuditRetention() / (24 * time.Hour))}
 	if !t.DisabledAt.IsZero() {
 		v.DisabledAt = &t.DisabledAt
@@ -103,12 +109,46 @@ type tenantInput struct {
 	AuditShards *int `json:"audit_shards"`
 	// AuditRetentionDays: 1..3650; applies to new events, and at once to reads.
 	AuditRetentionDays *int `json:"audit_retention_days"`
+	// SoftwarePublishers replaces the trusted software-statement issuers.
+	SoftwarePublishers *[]store.SoftwarePublisher `json:"software_publishers"`
 }
 
 var hostPattern = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
 
+// checkPublishers validates trusted software-statement issuers: at most 20,
+// each with an issuer and a JWKS of public signing keys only.
+func checkPublishers(pubs []store.SoftwarePublisher) error {
+	if len(pubs) > 20 {
+		return httpx.InvalidParameter("at most 20 software_publishers")
+	}
+	for i, pub := range pubs {
+		field := "software_publishers[" + strconv.Itoa(i) + "]"
+		if pub.Issuer == "" || len(pub.Issuer) > 2048 {
+			return httpx.InvalidParameter(field + ".iss must be 1 to 2048 characters")
+		}
+		if slices.ContainsFunc(pubs[:i], func(o store.SoftwarePublisher) bool { return o.Issuer == pub.Issuer }) {
+			return httpx.InvalidParameter(field + ".iss is listed twice")
+		}
+		var set jose.JSONWebKeySet
+		if err := json.Unmarshal(pub.JWKS, &set); err != nil || len(set.Keys) == 0 {
+			return httpx.InvalidParameter(field + ".jwks must be a JWKS with at least one key")
+		}
+		for _, k := range set.Keys {
+			if !k.Valid() || !k.IsPublic() {
+				return httpx.InvalidParameter(field + ".jwks must hold valid public keys only")
+			}
+		}
+	}
+	return nil
+}
+
 // validate checks the optional fields of a create or update.
 func (p *Platform) validate(r *http.Request, in tenantInput) error {
+	if in.SoftwarePublishers != nil {
+		if err := checkPublishers(*in.SoftwarePublishers); err != nil {
+			return err
+		}
+	}
 	if in.Name != nil {
 		if err := httpx.CheckName("name", *in.Name, 200); err != nil {
 			return err
@@ -222,6 +262,9 @@ func (p *Platform) create(w http.ResponseWriter, r *http.Request) error {
 	}
 	if in.DefaultAudience != nil {
 		t.DefaultAudience = *in.DefaultAudience
+	}
+	if in.SoftwarePublishers != nil {
+		t.SoftwarePublishers = *in.SoftwarePublishers
 	}
 	if in.AuditShards != nil {
 		t.AuditShards = *in.AuditShards
@@ -383,6 +426,13 @@ func (p *Platform) update(w http.ResponseWriter, r *http.Request) error {
 		}
 		if in.DefaultAudience != nil {
 			t.DefaultAudience, changed["default_audience"] = *in.DefaultAudience, *in.DefaultAudience
+		}
+		if in.SoftwarePublishers != nil {
+			issuers := []string{}
+			for _, pub := range *in.SoftwarePublishers {
+				issuers = append(issuers, pub.Issuer)
+			}
+			t.SoftwarePublishers, changed["software_publishers"] = *in.SoftwarePublishers, issuers
 		}
 		if in.AuditShards != nil {
 			if *in.AuditShards < t.AuditShardCount() {
