@@ -131,7 +131,7 @@ bench: deps ## Run the benchmarks (record results in BENCHMARKS.md); on moto: th
 	infra/moto.sh go test -run '^$$' -bench . -benchmem -count 3 ./...
 	go build -o bin/shark ./cmd/shark
 	infra/loadbench.sh
-	LOADBENCH_STORE=dynamodb LOADBENCH_SECONDS=5 infra/moto.sh infra/loadbench.sh
+	LOADBENCH_STORE=dynamodb LOADBENCH_SECONDS=5 LOADBENCH_SOAK=0 infra/moto.sh infra/loadbench.sh
 
 .PHONY: lint
 lint: $(VENV)/.installed ## go vet, gofmt and template validation

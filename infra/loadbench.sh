@@ -4,8 +4,9 @@
 # (embedded engine, local keys; or --store dynamodb on moto when
 # SHARK_TEST_AWS_ENDPOINT is set and LOADBENCH_STORE=dynamodb), creates an
 # agent through the admin API, and runs `shark load` at 1, 8 and 32
-# connections with and without DPoP. Everything stays on 127.0.0.1, bounded
-# by LOADBENCH_SECONDS per run.
+# connections with and without DPoP, then a soak (LOADBENCH_SOAK requests).
+# Everything stays on 127.0.0.1, bounded by LOADBENCH_SECONDS per run and 10
+# minutes for the soak.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 shark="$root/bin/shark"
@@ -38,5 +39,16 @@ for dpop in false true; do
 			-dpop="$dpop" -c "$c" -d "${secs}s"
 	done
 done
-echo "runner RSS at end: $(rss)"
+echo "runner RSS after the runs: $(rss)"
+# The soak: LOADBENCH_SOAK requests (default 1,000,000; 0 skips) of DPoP tokens
+# at 8 connections, tokens/s every 30 s, RSS before and after (it must stay flat
+# once the data file's map has grown; expired items are swept every minute).
+soak="${LOADBENCH_SOAK:-1000000}"
+if [[ "$soak" != 0 ]]; then
+	echo "== soak: $soak DPoP token requests, 8 connections =="
+	echo "runner RSS before the soak: $(rss)"
+	"$shark" load -url "$url/oauth/token" -client-id "$id" -client-secret "$secret" -scope mcp:read \
+		-dpop=true -c 8 -n "$soak" -d 10m -every 30s
+	echo "runner RSS after the soak: $(rss)"
+fi
 n5=$(grep -c "\"status\":5" "$data/serve.log" || true); echo "5xx answers in the runner log: $n5"; [[ "$n5" == 0 ]] || grep -m3 -E "\"status\":5|\"level\":\"ERROR\"" "$data/serve.log"
