@@ -97,24 +97,47 @@ func (t *Table) sweepLoop(every time.Duration) {
 		case <-t.stopSweep:
 			return
 		case <-tick.C:
-			for {
-				n, err := t.Sweep(1000)
-				if err != nil || n < 1000 {
-					break
-				}
-			}
+			t.Sweep()
 		}
 	}
 }
 
-// Sweep deletes up to limit expired items (and their index entries) and says
-// how many it deleted.
-func (t *Table) Sweep(limit int) (int, error) {
+// sweepChunk is how many items one read transaction of a sweep visits.
+const sweepChunk = 5000
+
+// Sweep makes one pass over the file in chunks, deleting the expired items
+// (and their index entries) of each chunk in one write, and says how many it
+// deleted. Each item is visited once per pass.
+func (t *Table) Sweep() (int, error) {
+	var after []byte
+	total := 0
+	for {
+		next, n, err := t.sweep(after, sweepChunk)
+		total += n
+		if err != nil || next == nil {
+			return total, err
+		}
+		after = next
+	}
+}
+
+// sweep visits up to visit items after the key after (from the start when
+// nil), deletes the expired ones, and returns the last key visited (nil at
+// the end of the file).
+func (t *Table) sweep(after []byte, visit int) ([]byte, int, error) {
 	now := t.nowUnix()
 	var keys []store.Key
+	var last []byte
 	err := t.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketItems).Cursor()
-		for k, v := c.First(); k != nil && len(keys) < limit; k, v = c.Next() {
+		k, v := c.First()
+		if after != nil {
+			if k, v = c.Seek(after); k != nil && bytes.Equal(k, after) {
+				k, v = c.Next()
+			}
+		}
+		for n := 0; k != nil && n < visit; k, v = c.Next() {
+			n++
 			it, err := decode(v)
 			if err != nil {
 				return err
@@ -122,11 +145,15 @@ func (t *Table) Sweep(limit int) (int, error) {
 			if it.ExpiresAt != 0 && it.ExpiresAt <= now {
 				keys = append(keys, it.Key)
 			}
+			last = append(last[:0], k...)
+		}
+		if k == nil {
+			last = nil // the end of the file
 		}
 		return nil
 	})
 	if err != nil || len(keys) == 0 {
-		return 0, err
+		return last, 0, err
 	}
 	deleted := 0
 	err = t.write(func(tx *bolt.Tx) (error, error) {
@@ -142,7 +169,7 @@ func (t *Table) Sweep(limit int) (int, error) {
 		}
 		return nil, nil
 	})
-	return deleted, err
+	return last, deleted, err
 }
 
 // Close finishes the queued writes and closes the file.

@@ -2,6 +2,7 @@ package embedded
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -27,12 +28,15 @@ func TestSweepDeletesExpiredItems(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	for i := range 12000 { // more than two chunks, expired items in each
+		put(fmt.Sprintf("bulk%05d", i), int64(i%2)*(now.Unix()+5)) // even: never; odd: soon
+	}
 	put("soon", now.Unix()+10)
 	put("later", now.Unix()+1000)
 	put("never", 0)
 	now = now.Add(time.Minute)
-	n, err := tab.Sweep(1000)
-	if err != nil || n != 1 {
+	n, err := tab.Sweep()
+	if err != nil || n != 6001 {
 		t.Fatalf("swept %d: %v", n, err)
 	}
 	var items, gsi int
@@ -40,8 +44,8 @@ func TestSweepDeletesExpiredItems(t *testing.T) {
 		items, gsi = tx.Bucket(bucketItems).Stats().KeyN, tx.Bucket(bucketGSI1).Stats().KeyN
 		return nil
 	})
-	if items != 2 || gsi != 2 {
-		t.Fatalf("%d items and %d index entries left, want 2 and 2", items, gsi)
+	if items != 6002 || gsi != 6002 {
+		t.Fatalf("%d items and %d index entries left, want 6002 and 6002", items, gsi)
 	}
 	if _, err := tab.Get(ctx, store.Key{PK: "T#a#X", SK: "later"}); err != nil {
 		t.Fatal(err)
@@ -49,7 +53,7 @@ func TestSweepDeletesExpiredItems(t *testing.T) {
 	if _, err := tab.Get(ctx, store.Key{PK: "T#a#X", SK: "soon"}); !errors.Is(err, store.ErrNotFound) {
 		t.Fatal(err)
 	}
-	if n, _ := tab.Sweep(1000); n != 0 {
+	if n, _ := tab.Sweep(); n != 0 {
 		t.Fatalf("second sweep deleted %d", n)
 	}
 }
