@@ -22,10 +22,10 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/sharkauth/serverless/shared/fetch"
-	"github.com/sharkauth/serverless/shared/ids"
 	"github.com/sharkauth/serverless/shared/keys"
 	"github.com/sharkauth/serverless/shared/store"
 	"github.com/sharkauth/serverless/shared/store/embedded"
+	"github.com/sharkauth/serverless/shared/store/storetest"
 	"github.com/sharkauth/serverless/shared/tenant"
 	"github.com/sharkauth/serverless/shared/token"
 )
@@ -123,24 +123,8 @@ func (hs *harness) keysURL() string {
 }
 
 func (hs *harness) addTenant(id, issuer string, rec store.Tenant) {
-	t := hs.t
-	tid := tenant.MustID(id)
-	sk, err := hs.sealer.New(t.Context(), tid)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sk.State, sk.ActivatedAt = store.KeyCurrent, hs.now
-	key := ids.NewKey(ids.AdminKeyPrefix)
-	rec.ID, rec.Name, rec.CreatedAt, rec.UpdatedAt = id, id, hs.now, hs.now
-	err = hs.st.CreateTenant(t.Context(), store.NewTenant{
-		Tenant: rec, SigningKey: sk,
-		AdminKey: store.APIKey{ID: ids.New("key_"), Name: "admin", Hash: ids.Hash(key), Scopes: []string{"*"}, CreatedAt: hs.now},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs.admin[id] = key
-	hs.tenants[id] = tenant.Tenant{ID: tid, Issuer: issuer, Record: rec}
+	hs.admin[id] = storetest.SeedTenant(hs.t, hs.st, hs.sealer, id, &rec, hs.now)
+	hs.tenants[id] = tenant.Tenant{ID: tenant.MustID(id), Issuer: issuer, Record: rec}
 }
 
 // req is one request through the mux.
