@@ -102,8 +102,27 @@ def aws_endpoint():
     return ep
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keeps each phase's report on the test item, so that a fixture's teardown knows the test failed."""
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, "rep_" + rep.when, rep)
+
+
+def stop_and_report(request, s):
+    """Stops the stack; when the test failed, prints the stack's log (its JSON lines carry no
+    secrets) so that the failure report shows what the server and aws-lambda-rie said."""
+    s.stop()
+    rep = getattr(request.node, "rep_call", None)
+    if rep is not None and rep.failed and s.output:
+        lines = s.output.splitlines()
+        print(f"--- shark serve {' '.join(s.args)}: last {min(len(lines), 150)} of {len(lines)} log lines ---")
+        print("\n".join(lines[-150:]))
+
+
 @pytest.fixture
-def stack(tmp_path):
+def stack(request, tmp_path):
     if LAMBDA_MODE:
         ep = os.environ.get("SHARK_TEST_AWS_ENDPOINT")
         if not ep:
@@ -112,12 +131,12 @@ def stack(tmp_path):
     else:
         s = Stack(tmp_path / "data").start()
     yield s
-    s.stop()
+    stop_and_report(request, s)
 
 
 @pytest.fixture
-def lambda_stack(tmp_path, aws_endpoint):
+def lambda_stack(request, tmp_path, aws_endpoint):
     """The local stack serving through the real bootstraps under aws-lambda-rie, on moto."""
     s = Stack(tmp_path / "data", args=lambda_args(aws_endpoint, f"e2e-lambda-{tmp_path.name}")).start()
     yield s
-    s.stop()
+    stop_and_report(request, s)
