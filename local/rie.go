@@ -61,18 +61,38 @@ type RIEFunction struct {
 }
 
 // StartRIE starts rie (aws-lambda-rie) with bootstrap and env (the function's
-// environment, as the template gives it) on two free loopback ports. RIE
-// starts the bootstrap on the first invoke. output receives both processes'
-// output (their JSON logs).
+// environment, as the template gives it) on two free loopback ports, and
+// returns once RIE listens on both. RIE starts the bootstrap on the first
+// invoke. output receives both processes' output (their JSON logs).
+//
+// A port is found free by binding it and closing it, and RIE binds it a
+// moment later: in between, another process (or another function's RIE) may
+// take it, and RIE then exits at once. So StartRIE waits for RIE to listen,
+// which also keeps the next function's RIE off these ports, and starts it
+// again on fresh ports if it exited.
 func StartRIE(name, rie, bootstrap string, env []string, output io.Writer) (*RIEFunction, error) {
-	addr, err := freeLoopbackAddr()
+	var lastErr error
+	for attempt := 0; attempt < 5; attempt++ {
+		f, err := startRIEOnce(name, rie, bootstrap, env, output)
+		if err == nil {
+			return f, nil
+		}
+		lastErr = err
+		if !errors.Is(err, errRIEExited) {
+			break
+		}
+	}
+	return nil, lastErr
+}
+
+var errRIEExited = errors.New("exited while starting")
+
+func startRIEOnce(name, rie, bootstrap string, env []string, output io.Writer) (*RIEFunction, error) {
+	addrs, err := pickLoopbackAddrs(2)
 	if err != nil {
 		return nil, err
 	}
-	apiAddr, err := freeLoopbackAddr()
-	if err != nil {
-		return nil, err
-	}
+	addr, apiAddr := addrs[0], addrs[1]
 	f := &RIEFunction{
 		Name:   name,
 		url:    "http://" + addr + "/2015-03-31/functions/function/invocations",
@@ -92,11 +112,34 @@ func StartRIE(name, rie, bootstrap string, env []string, output io.Writer) (*RIE
 		f.cmd.Wait()
 		close(f.exited)
 	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for _, a := range addrs {
+		for !listening(a) {
+			select {
+			case <-f.exited:
+				return nil, fmt.Errorf("local: aws-lambda-rie of %s on %s and %s: %w", name, addr, apiAddr, errRIEExited)
+			case <-time.After(2 * time.Millisecond):
+			}
+			if time.Now().After(deadline) {
+				f.Stop()
+				return nil, fmt.Errorf("local: aws-lambda-rie of %s is not listening on %s after 10s", name, a)
+			}
+		}
+	}
 	return f, nil
 }
 
-// Invoke sends one HTTP API event and returns the function's response. While
-// RIE is starting (connection refused) it retries, up to ctx's end.
+// listening reports whether something accepts connections on addr.
+func listening(addr string) bool {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+// Invoke sends one HTTP API event and returns the function's response.
 func (f *RIEFunction) Invoke(ctx context.Context, ev lambdax.Request) (lambdax.Response, error) {
 	body, err := json.Marshal(ev)
 	if err != nil {
@@ -104,19 +147,15 @@ func (f *RIEFunction) Invoke(ctx context.Context, ev lambdax.Request) (lambdax.R
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for {
-		resp, err := f.post(ctx, body)
-		if err == nil || !errors.Is(err, syscall.ECONNREFUSED) {
-			return resp, err
-		}
+	resp, err := f.post(ctx, body)
+	if err != nil {
 		select {
 		case <-f.exited:
-			return lambdax.Response{}, fmt.Errorf("local: aws-lambda-rie of %s exited", f.Name)
-		case <-ctx.Done():
-			return lambdax.Response{}, ctx.Err()
-		case <-time.After(2 * time.Millisecond):
+			return lambdax.Response{}, fmt.Errorf("local: aws-lambda-rie of %s has exited: %w", f.Name, err)
+		default:
 		}
 	}
+	return resp, err
 }
 
 func (f *RIEFunction) post(ctx context.Context, body []byte) (lambdax.Response, error) {
@@ -153,11 +192,21 @@ func (f *RIEFunction) Stop() {
 	}
 }
 
-func freeLoopbackAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
+// pickLoopbackAddrs chooses RIE's ports; a test replaces it to hand RIE a
+// taken port.
+var pickLoopbackAddrs = freeLoopbackAddrs
+
+// freeLoopbackAddrs returns n distinct loopback addresses that were free a
+// moment ago: all n are held while they are chosen, so none repeats.
+func freeLoopbackAddrs(n int) ([]string, error) {
+	addrs := make([]string, 0, n)
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		defer ln.Close()
+		addrs = append(addrs, ln.Addr().String())
 	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
+	return addrs, nil
 }
