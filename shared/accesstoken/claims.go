@@ -92,11 +92,17 @@ func Issue(ctx context.Context, key keys.Key, c Claims) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("accesstoken: signer: %w", err)
 	}
-	out, err := jwt.Signed(signer).Claims(c).Serialize()
+	// The claims are marshalled once, by encoding/json, and signed as they
+	// are (jwt.Signed's builder marshals, unmarshals and marshals them again).
+	payload, err := json.Marshal(c)
+	if err != nil {
+		return "", fmt.Errorf("accesstoken: claims: %w", err)
+	}
+	obj, err := signer.Sign(payload)
 	if err != nil {
 		return "", fmt.Errorf("accesstoken: sign: %w", err)
 	}
-	return out, nil
+	return obj.CompactSerialize()
 }
 
 // ErrInvalid is a token that is not one of this tenant's valid access tokens
