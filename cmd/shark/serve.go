@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"time"
 
@@ -40,6 +41,7 @@ func serve(ctx context.Context, args []string) error {
 	lambdaMode := fs.Bool("lambda", false, "serve every request through the real bootstraps, each under aws-lambda-rie on 127.0.0.1 (needs --store dynamodb --endpoint, the go command and the source tree)")
 	rie := fs.String("rie", envOr("SHARK_RIE", "bin/aws-lambda-rie"), "aws-lambda-rie binary for --lambda (env SHARK_RIE; `make deps` installs it)")
 	src := fs.String("src", ".", "repository root the bootstraps are built from, for --lambda")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the runner, from start to shutdown, to this file (for `go tool pprof`)")
 	bootstraps := fs.String("bootstraps", "", "for --lambda: directory of the built bootstraps, reused when present (a test session builds them once); default: rebuilt under the data directory")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -50,6 +52,13 @@ func serve(ctx context.Context, args []string) error {
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	shown := *publicURL
 	if shown == "" {
@@ -139,6 +148,23 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	return nil
+}
+
+// startCPUProfile profiles the process into path until the returned stop is
+// called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // writeFirstBoot prints the keys of the first boot, once, with the
