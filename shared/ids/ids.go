@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"math/big"
+	"time"
 )
 
 const nanoAlphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-"
@@ -74,4 +75,26 @@ func HashHex(secret string) string { return hex.EncodeToString(Hash(secret)) }
 func Matches(secret string, want []byte) bool {
 	got := Hash(secret)
 	return len(want) == len(got) && subtle.ConstantTimeCompare(got, want) == 1
+}
+
+// sortable is the URL-safe base64 alphabet in byte order: ids written with it
+// sort as the numbers they encode.
+const sortable = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
+
+// TimeID returns a 24-character URL-safe id: 8 characters of at's Unix
+// milliseconds, then 16 random ones (96 bits). Ids made later sort after, so
+// records keyed by them are appended to the table's order rather than
+// scattered through it.
+func TimeID(at time.Time) string {
+	var b [24]byte
+	ms := uint64(at.UnixMilli())
+	for i := 7; i >= 0; i-- {
+		b[i] = sortable[ms&63]
+		ms >>= 6
+	}
+	rand.Read(b[8:])
+	for i := 8; i < len(b); i++ {
+		b[i] = sortable[b[i]&63]
+	}
+	return string(b[:])
 }

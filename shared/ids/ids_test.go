@@ -2,6 +2,8 @@ package ids
 
 import (
 	"regexp"
+	"strings"
+	"time"
 	"testing"
 )
 
@@ -65,5 +67,33 @@ func TestMatches(t *testing.T) {
 				t.Fatalf("Matches = %v", !c.ok)
 			}
 		})
+	}
+}
+
+// Token ids made later sort after (the table appends their records), are
+// URL-safe, and do not repeat.
+func TestTimeID(t *testing.T) {
+	at := time.Date(2026, 12, 1, 6, 0, 0, 0, time.UTC)
+	seen := map[string]bool{}
+	prev := ""
+	for i := range 2000 {
+		id := TimeID(at.Add(time.Duration(i/2) * time.Millisecond))
+		if len(id) != 24 || strings.Trim(id, sortable) != "" {
+			t.Fatalf("TimeID = %q: want 24 URL-safe characters", id)
+		}
+		if seen[id] {
+			t.Fatalf("TimeID repeated %q", id)
+		}
+		seen[id] = true
+		if i%2 == 0 && id[:8] <= prev {
+			t.Fatalf("TimeID %q of a later millisecond does not sort after %q", id, prev)
+		}
+		prev = id[:8]
+	}
+	// The byte order of the alphabet is the order of the digits.
+	for i := 1; i < len(sortable); i++ {
+		if sortable[i-1] >= sortable[i] {
+			t.Fatalf("alphabet out of order at %d", i)
+		}
 	}
 }

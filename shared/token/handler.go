@@ -280,7 +280,7 @@ func (h *Handler) issue(w http.ResponseWriter, q *request, gt string, d decision
 	claims := accesstoken.Claims{
 		Issuer: q.tenant.Issuer, Subject: d.subject, Audience: aud,
 		IssuedAt: now.Unix(), NotBefore: now.Unix(), Expiry: exp.Unix(),
-		ID: ids.NanoID(), ClientID: c.ClientID, Scope: scope, Act: d.act,
+		ID: ids.TimeID(q.now), ClientID: c.ClientID, Scope: scope, Act: d.act,
 	}
 	if c.Kind == "agent" || c.Kind == "dcr" {
 		claims.AgentID = c.ID
