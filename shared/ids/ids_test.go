@@ -3,8 +3,8 @@ package ids
 import (
 	"regexp"
 	"strings"
-	"time"
 	"testing"
+	"time"
 )
 
 func TestFormats(t *testing.T) {
