@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -21,8 +22,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/go-jose/go-jose/v4"
 )
 
 // Bounds of `shark load`: it is a benchmark for loopback only, never a tool
@@ -50,6 +49,7 @@ func load(ctx context.Context, args []string) error {
 	path := fs.String("path", "", "load GET requests on this path instead of tokens (e.g. /healthz)")
 	report := fs.Duration("every", 0, "print tokens/s every interval (soak runs)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the load generator to this file")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -77,6 +77,13 @@ func load(ctx context.Context, args []string) error {
 	}
 	cfg := loadConfig{url: u.String(), clientID: *clientID, secret: *secret, basic: *auth == "basic",
 		dpop: *dpop && *path == "", scope: *scope, audience: *audience, get: *path != ""}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	res, err := runLoad(ctx, cfg, *conns, *duration, *requests, *report)
 	if err != nil {
 		return err
@@ -169,12 +176,14 @@ func runLoad(ctx context.Context, cfg loadConfig, conns int, duration time.Durat
 		go func() {
 			defer wg.Done()
 			res := workerResult{statuses: map[int]int{}}
-			var key *ecdsa.PrivateKey
-			var signer jose.Signer
+			var prover *prover
 			if cfg.dpop {
-				key, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-				signer, _ = jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key},
-					(&jose.SignerOptions{EmbedJWK: true}).WithType("dpop+jwt"))
+				var err error
+				if prover, err = newProver(); err != nil {
+					res.errors++
+					results[w] = res
+					return
+				}
 			}
 			for ctx.Err() == nil {
 				if limit > 0 && issued.Add(1) > int64(limit) {
@@ -182,7 +191,7 @@ func runLoad(ctx context.Context, cfg loadConfig, conns int, duration time.Durat
 				} else if limit == 0 {
 					issued.Add(1)
 				}
-				req, err := cfg.request(ctx, signer)
+				req, err := cfg.request(ctx, prover)
 				if err != nil {
 					res.errors++
 					continue
@@ -233,7 +242,7 @@ func runLoad(ctx context.Context, cfg loadConfig, conns int, duration time.Durat
 
 // request builds one request: a token request with the client's credentials
 // and a fresh DPoP proof, or a plain GET.
-func (cfg loadConfig) request(ctx context.Context, signer jose.Signer) (*http.Request, error) {
+func (cfg loadConfig) request(ctx context.Context, prover *prover) (*http.Request, error) {
 	if cfg.get {
 		return http.NewRequestWithContext(ctx, http.MethodGet, cfg.url, nil)
 	}
@@ -256,21 +265,65 @@ func (cfg loadConfig) request(ctx context.Context, signer jose.Signer) (*http.Re
 	if cfg.basic {
 		req.SetBasicAuth(url.QueryEscape(cfg.clientID), url.QueryEscape(cfg.secret))
 	}
-	if signer != nil {
-		var jti [16]byte
-		rand.Read(jti[:])
-		claims, _ := json.Marshal(map[string]any{
-			"jti": base64.RawURLEncoding.EncodeToString(jti[:]), "htm": http.MethodPost, "htu": cfg.url, "iat": time.Now().Unix(),
-		})
-		jws, err := signer.Sign(claims)
-		if err != nil {
-			return nil, err
-		}
-		proof, err := jws.CompactSerialize()
+	if prover != nil {
+		proof, err := prover.proof(http.MethodPost, cfg.url, time.Now())
 		if err != nil {
 			return nil, err
 		}
 		req.Header.Set("DPoP", proof)
 	}
 	return req, nil
+}
+
+// prover makes DPoP proofs (RFC 9449) with one ES256 key, as a client does:
+// its protected header (typ, alg and the public jwk) is encoded once, and
+// each proof signs its own claims with a fresh jti.
+type prover struct {
+	key    *ecdsa.PrivateKey
+	header string // base64url of the protected header
+}
+
+func newProver() (*prover, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	pub, err := key.PublicKey.ECDH()
+	if err != nil {
+		return nil, err
+	}
+	point := pub.Bytes() // 0x04 || x || y
+	b64 := base64.RawURLEncoding.EncodeToString
+	header, err := json.Marshal(map[string]any{"typ": "dpop+jwt", "alg": "ES256",
+		"jwk": map[string]string{"kty": "EC", "crv": "P-256", "x": b64(point[1:33]), "y": b64(point[33:])}})
+	if err != nil {
+		return nil, err
+	}
+	return &prover{key: key, header: b64(header)}, nil
+}
+
+// proof returns a compact JWS: the header, the claims {jti, htm, htu, iat}
+// and the ES256 signature (r || s, 32 bytes each, RFC 7518 §3.4).
+func (p *prover) proof(htm, htu string, iat time.Time) (string, error) {
+	var jti [16]byte
+	rand.Read(jti[:])
+	claims, err := json.Marshal(struct {
+		JTI string `json:"jti"`
+		HTM string `json:"htm"`
+		HTU string `json:"htu"`
+		IAT int64  `json:"iat"`
+	}{base64.RawURLEncoding.EncodeToString(jti[:]), htm, htu, iat.Unix()})
+	if err != nil {
+		return "", err
+	}
+	input := p.header + "." + base64.RawURLEncoding.EncodeToString(claims)
+	digest := sha256.Sum256([]byte(input))
+	r, s, err := ecdsa.Sign(rand.Reader, p.key, digest[:])
+	if err != nil {
+		return "", err
+	}
+	var sig [64]byte
+	r.FillBytes(sig[:32])
+	s.FillBytes(sig[32:])
+	return input + "." + base64.RawURLEncoding.EncodeToString(sig[:]), nil
 }
