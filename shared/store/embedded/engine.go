@@ -88,16 +88,29 @@ func Open(path string, now func() time.Time) (*Table, error) {
 // TTL does it on AWS; reads treat them as absent either way).
 const sweepEvery = time.Minute
 
+// releaseEvery is how often the pages of the file that reads and commits
+// mapped in are released from the resident set (releaseMapped): every commit
+// reads the leaves it appends to, so without it the resident set grows with
+// the file under a steady write load.
+const releaseEvery = 5 * time.Second
+
 func (t *Table) sweepLoop(every time.Duration) {
 	defer close(t.swept)
-	tick := time.NewTicker(every)
-	defer tick.Stop()
+	sweep := time.NewTicker(every)
+	defer sweep.Stop()
+	release := time.NewTicker(releaseEvery)
+	defer release.Stop()
 	for {
 		select {
 		case <-t.stopSweep:
 			return
-		case <-tick.C:
+		case <-sweep.C:
 			t.Sweep()
+		case <-release.C:
+			t.db.View(func(tx *bolt.Tx) error {
+				releaseMapped(tx)
+				return nil
+			})
 		}
 	}
 }
@@ -150,6 +163,7 @@ func (t *Table) sweep(after []byte, visit int) ([]byte, int, error) {
 		if k == nil {
 			last = nil // the end of the file
 		}
+		releaseMapped(tx) // the pages this chunk read are not the process's working set
 		return nil
 	})
 	if err != nil || len(keys) == 0 {
