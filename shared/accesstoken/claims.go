@@ -2,6 +2,7 @@ package accesstoken
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -83,26 +84,41 @@ type Claims struct {
 
 // Issue signs c as an RFC 9068 token with key: header alg ES256, typ
 // at+jwt, kid of key. In kms mode this is the one KMS Sign of the request.
+// The compact JWS is assembled here: the claims are marshalled once, by
+// encoding/json, and signed as they are.
 func Issue(ctx context.Context, key keys.Key, c Claims) (string, error) {
 	if c.Issuer == "" || c.Subject == "" || c.ID == "" || len(c.Audience) == 0 || c.Expiry <= c.IssuedAt {
 		return "", errors.New("accesstoken: incomplete claims")
 	}
 	c.MayAct = nil
-	signer, err := key.Signer(ctx, (&jose.SignerOptions{}).WithType(Type))
+	header, err := json.Marshal(jwsHeader{Alg: string(jose.ES256), KID: key.KID(), Typ: Type})
 	if err != nil {
-		return "", fmt.Errorf("accesstoken: signer: %w", err)
+		return "", fmt.Errorf("accesstoken: header: %w", err)
 	}
-	// The claims are marshalled once, by encoding/json, and signed as they
-	// are (jwt.Signed's builder marshals, unmarshals and marshals them again).
 	payload, err := json.Marshal(c)
 	if err != nil {
 		return "", fmt.Errorf("accesstoken: claims: %w", err)
 	}
-	obj, err := signer.Sign(payload)
+	enc := base64.RawURLEncoding
+	hl, pl := enc.EncodedLen(len(header)), enc.EncodedLen(len(payload))
+	out := make([]byte, hl+1+pl, hl+1+pl+1+enc.EncodedLen(64))
+	enc.Encode(out, header)
+	out[hl] = '.'
+	enc.Encode(out[hl+1:], payload)
+	sig, err := key.SignES256(ctx, out)
 	if err != nil {
 		return "", fmt.Errorf("accesstoken: sign: %w", err)
 	}
-	return obj.CompactSerialize()
+	out = append(out, '.')
+	out = enc.AppendEncode(out, sig)
+	return string(out), nil
+}
+
+// jwsHeader is the protected header of an access token.
+type jwsHeader struct {
+	Alg string `json:"alg"`
+	KID string `json:"kid"`
+	Typ string `json:"typ"`
 }
 
 // ErrInvalid is a token that is not one of this tenant's valid access tokens

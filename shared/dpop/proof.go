@@ -6,7 +6,6 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"math"
 	"strings"
 	"time"
@@ -59,7 +58,9 @@ type Proof struct {
 	JKT      string
 	JTI      string
 	IssuedAt time.Time
-	Key      jose.JSONWebKey
+	// Key is the proof's public key: *ecdsa.PublicKey, ed25519.PublicKey
+	// or *rsa.PublicKey.
+	Key crypto.PublicKey
 }
 
 // Validator validates proofs against an injected clock.
@@ -69,16 +70,6 @@ type Validator struct {
 	Window time.Duration
 }
 
-// claims are a proof's claims. iat is a JSON number (RFC 7519 NumericDate).
-type claims struct {
-	JTI   string          `json:"jti"`
-	HTM   string          `json:"htm"`
-	HTU   string          `json:"htu"`
-	IAT   json.RawMessage `json:"iat"`
-	ATH   *string         `json:"ath"`
-	Nonce *string         `json:"nonce"`
-}
-
 // Validate checks raw, the value of the request's one DPoP header, against
 // req. Every rule of WIRE §6 is checked; the first failure is returned as an
 // *Error naming it.
@@ -86,46 +77,58 @@ func (v Validator) Validate(raw string, req Request) (Proof, error) {
 	if raw == "" || len(raw) > MaxProofSize {
 		return Proof{}, fail("proof is empty or too large")
 	}
-	jws, err := jose.ParseSignedCompact(raw, Algs)
-	if err != nil {
-		var alg *jose.ErrUnexpectedSignatureAlgorithm
-		if errors.As(err, &alg) {
-			return Proof{}, fail("alg is not allowed (asymmetric algorithms only)")
-		}
-		if strings.Contains(err.Error(), "JWK") {
-			return Proof{}, fail("jwk must be a valid public key")
-		}
+	// A compact JWS: three base64url parts (RFC 7515 §7.1); an empty
+	// signature is "alg":"none", refused below by name.
+	h64, rest, ok1 := strings.Cut(raw, ".")
+	p64, s64, ok2 := strings.Cut(rest, ".")
+	if !ok1 || !ok2 || h64 == "" || p64 == "" || strings.IndexByte(s64, '.') >= 0 {
 		return Proof{}, fail("proof is not a compact JWS")
 	}
-	if len(jws.Signatures) != 1 {
-		return Proof{}, fail("proof must have exactly one signature")
+	hb, err1 := b64url.DecodeString(h64)
+	payload, err2 := b64url.DecodeString(p64)
+	sig, err3 := b64url.DecodeString(s64)
+	if err1 != nil || err2 != nil || err3 != nil {
+		return Proof{}, fail("proof is not a compact JWS")
 	}
-	h := jws.Signatures[0].Protected
-	if typ, _ := h.ExtraHeaders[jose.HeaderType].(string); typ != Type {
+	header, ok := members(hb)
+	if !ok {
+		return Proof{}, fail("proof is not a compact JWS")
+	}
+	alg, _, _ := text(header, "alg")
+	if !allowed(alg) {
+		return Proof{}, fail("alg is not allowed (asymmetric algorithms only)")
+	}
+	// No extension is understood, so none may be critical (RFC 7515 §4.1.11).
+	if _, has := header["crit"]; has {
+		return Proof{}, fail("crit header parameters are not supported")
+	}
+	if typ, _, _ := text(header, "typ"); typ != Type {
 		return Proof{}, fail("typ must be " + Type)
 	}
-	if h.JSONWebKey == nil {
+	rawJWK, has := header["jwk"]
+	if !has {
 		return Proof{}, fail("jwk header is required")
 	}
-	jwk := *h.JSONWebKey
-	if _, symmetric := jwk.Key.([]byte); symmetric || !jwk.IsPublic() || !jwk.Valid() {
-		return Proof{}, fail("jwk must be a valid public key")
+	key, err := parseJWK(rawJWK)
+	if err != nil || !key.fits(alg) {
+		return Proof{}, fail("jwk must be a valid public key for the alg")
 	}
-	payload, err := jws.Verify(jwk.Key)
-	if err != nil {
+	if !key.verify(alg, []byte(raw[:len(h64)+1+len(p64)]), sig) {
 		return Proof{}, fail("signature does not verify with the jwk")
 	}
-	var c claims
-	if err := json.Unmarshal(payload, &c); err != nil {
+	c, ok := members(payload)
+	if !ok {
 		return Proof{}, fail("claims are not a JSON object")
 	}
-	if c.JTI == "" || len(c.JTI) > 256 {
+	jti, _, _ := text(c, "jti")
+	if jti == "" || len(jti) > 256 {
 		return Proof{}, fail("jti is required")
 	}
-	if c.HTM == "" || c.HTM != req.Method {
+	if htm, _, _ := text(c, "htm"); htm == "" || htm != req.Method {
 		return Proof{}, fail("htm does not match the request method")
 	}
-	got, err := NormalizeHTU(c.HTU)
+	htu, _, _ := text(c, "htu")
+	got, err := NormalizeHTU(htu)
 	if err != nil {
 		return Proof{}, fail("htu is not a valid URL without query or fragment")
 	}
@@ -133,7 +136,7 @@ func (v Validator) Validate(raw string, req Request) (Proof, error) {
 	if err != nil || got != want {
 		return Proof{}, fail("htu does not match the request URL")
 	}
-	iat, ok := numericDate(c.IAT)
+	iat, ok := numericDate(c["iat"])
 	if !ok {
 		return Proof{}, fail("iat is required and must be a number")
 	}
@@ -147,18 +150,28 @@ func (v Validator) Validate(raw string, req Request) (Proof, error) {
 	if req.AccessToken != "" {
 		sum := sha256.Sum256([]byte(req.AccessToken))
 		want := base64.RawURLEncoding.EncodeToString(sum[:])
-		if c.ATH == nil || subtle.ConstantTimeCompare([]byte(*c.ATH), []byte(want)) != 1 {
+		ath, present, ok := text(c, "ath")
+		if !present || !ok || subtle.ConstantTimeCompare([]byte(ath), []byte(want)) != 1 {
 			return Proof{}, fail("ath does not match the access token")
 		}
 	}
-	if req.Nonce != nil && (c.Nonce == nil || !req.Nonce(*c.Nonce)) {
-		return Proof{}, &Error{Rule: "a fresh server nonce is required", UseNonce: true}
+	if req.Nonce != nil {
+		nonce, present, ok := text(c, "nonce")
+		if !present || !ok || !req.Nonce(nonce) {
+			return Proof{}, &Error{Rule: "a fresh server nonce is required", UseNonce: true}
+		}
 	}
-	jkt, err := Thumbprint(jwk)
-	if err != nil {
-		return Proof{}, fail("jwk must be a valid public key")
+	return Proof{JKT: key.thumbprint(), JTI: jti, IssuedAt: iat, Key: key.key}, nil
+}
+
+// allowed reports whether alg is one of Algs.
+func allowed(alg string) bool {
+	for _, a := range Algs {
+		if string(a) == alg {
+			return true
+		}
 	}
-	return Proof{JKT: jkt, JTI: c.JTI, IssuedAt: iat, Key: jwk}, nil
+	return false
 }
 
 func (v Validator) now() time.Time {

@@ -7,6 +7,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -52,6 +53,11 @@ type Key interface {
 	// header. In kms mode every Sign call is one KMS Sign call made with ctx,
 	// so the signer belongs to the request that built it.
 	Signer(ctx context.Context, opts *jose.SignerOptions) (jose.Signer, error)
+	// SignES256 is the JWS ES256 signature (RFC 7518 §3.4: r||s, 32 bytes
+	// each) of a JWS signing input. It is the access token's path: the
+	// caller builds the compact JWS around it without a go-jose signer per
+	// token. In kms mode it is one KMS Sign call made with ctx.
+	SignES256(ctx context.Context, input []byte) ([]byte, error)
 }
 
 // clock returns now, or time.Now when now is nil.
@@ -185,6 +191,15 @@ func (k *privateKey) Signer(_ context.Context, opts *jose.SignerOptions) (jose.S
 		Algorithm: jose.ES256,
 		Key:       jose.JSONWebKey{Key: k.priv, KeyID: k.kid, Algorithm: string(jose.ES256), Use: "sig"},
 	}, opts)
+}
+
+func (k *privateKey) SignES256(_ context.Context, input []byte) ([]byte, error) {
+	digest := sha256.Sum256(input)
+	r, s, err := ecdsa.Sign(rand.Reader, k.priv, digest[:])
+	if err != nil {
+		return nil, fmt.Errorf("keys: %s key %q: sign: %w", k.mode, k.kid, err)
+	}
+	return joseSignature(r, s), nil
 }
 
 // String, Format and LogValue keep the private key out of every print and log.

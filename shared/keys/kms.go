@@ -171,6 +171,11 @@ func (k *kmsKey) Signer(ctx context.Context, opts *jose.SignerOptions) (jose.Sig
 	return jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: &kmsSigner{ctx: ctx, key: k}}, opts)
 }
 
+// SignES256 is one KMS Sign call made with ctx.
+func (k *kmsKey) SignES256(ctx context.Context, input []byte) ([]byte, error) {
+	return (&kmsSigner{ctx: ctx, key: k}).SignPayload(input, jose.ES256)
+}
+
 func (k *kmsKey) String() string             { return describe(store.ModeKMS, k.kid) }
 func (k *kmsKey) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, k.String()) }
 func (k *kmsKey) LogValue() slog.Value       { return logValue(store.ModeKMS, k.kid) }

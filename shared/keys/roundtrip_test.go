@@ -2,8 +2,11 @@ package keys
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"math/big"
 	"testing"
 
 	"github.com/go-jose/go-jose/v4"
@@ -71,6 +74,22 @@ func TestTokenSignedInEachModeVerifiesWithJWKS(t *testing.T) {
 			}
 			if claims.Subject != "agent_123" {
 				t.Fatalf("sub %q", claims.Subject)
+			}
+
+			// SignES256, the access token's path: r||s over the signing
+			// input, which the public key verifies, and only for that input.
+			input := []byte("eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhZ2VudF8xMjMifQ")
+			sig, err := k.SignES256(t.Context(), input)
+			if err != nil || len(sig) != 64 {
+				t.Fatalf("SignES256: %d bytes, %v", len(sig), err)
+			}
+			digest := sha256.Sum256(input)
+			r, sv := new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])
+			if !ecdsa.Verify(k.Public(), digest[:], r, sv) {
+				t.Fatalf("SignES256 in %s mode does not verify with the public key", s.Mode())
+			}
+			if other := sha256.Sum256(append(input, 'x')); ecdsa.Verify(k.Public(), other[:], r, sv) {
+				t.Fatal("SignES256 verified for another input")
 			}
 
 			// Error paths: a key that is not published, and a token whose kid
