@@ -27,7 +27,7 @@ import (
 // Bounds of `shark load`: it is a benchmark for loopback only, never a tool
 // to load someone else's server.
 const (
-	maxLoadDuration = 10 * time.Minute
+	maxLoadDuration = 30 * time.Minute
 	maxLoadRequests = 2_000_000
 	maxLoadConns    = 256
 )
@@ -44,7 +44,7 @@ func load(ctx context.Context, args []string) error {
 	scope := fs.String("scope", "", "scope to request")
 	audience := fs.String("audience", "", "audience to request")
 	conns := fs.Int("c", 8, "concurrent keep-alive connections")
-	duration := fs.Duration("d", 10*time.Second, "how long to run (at most 10m)")
+	duration := fs.Duration("d", 10*time.Second, "how long to run (at most 30m)")
 	requests := fs.Int("n", 0, "stop after this many requests (0: run for -d; at most 2,000,000)")
 	path := fs.String("path", "", "load GET requests on this path instead of tokens (e.g. /healthz)")
 	report := fs.Duration("every", 0, "print tokens/s every interval (soak runs)")
