@@ -7,10 +7,11 @@ import (
 	"github.com/sharkauth/serverless/shared/store"
 )
 
-// Layout of the two buckets:
+// Layout of the three buckets:
 //
-//	items: partKey(PK) + SK                        → encoded item
-//	gsi1:  partKey(GSI1PK) + GSI1SK + 0x00 + pkKey → (empty)
+//	items:  partKey(PK) + SK                        → encoded item
+//	gsi1:   partKey(GSI1PK) + GSI1SK + 0x00 + pkKey → (empty)
+//	expiry: 8-byte big-endian ExpiresAt + pkKey     → (empty), for items that expire
 //
 // partKey length-prefixes the partition so partitions never interleave; the sort
 // key follows unprefixed so bbolt's byte order is DynamoDB's string order. Keys
@@ -31,6 +32,13 @@ func gsiPrefix(gpk string) []byte { return partKey(gpk) }
 func gsiKey(it store.Item) []byte {
 	b := append(partKey(it.GSI1PK), it.GSI1SK...)
 	b = append(b, 0)
+	return append(b, itemKey(it.Key)...)
+}
+
+// expiryKey orders an expiring item by its expiry, so that the sweep reads
+// only what has expired (a negative expiry, already past, sorts first).
+func expiryKey(it store.Item) []byte {
+	b := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(it.PK)+len(it.SK)+2), uint64(max(it.ExpiresAt, 0)))
 	return append(b, itemKey(it.Key)...)
 }
 

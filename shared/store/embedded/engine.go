@@ -3,6 +3,7 @@ package embedded
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -18,8 +19,9 @@ import (
 const maxGroup = 512
 
 var (
-	bucketItems = []byte("items")
-	bucketGSI1  = []byte("gsi1")
+	bucketItems  = []byte("items")
+	bucketGSI1   = []byte("gsi1")
+	bucketExpiry = []byte("expiry")
 )
 
 // Table is a store.Table in one bbolt file. It is safe for concurrent use; bbolt
@@ -71,6 +73,9 @@ func Open(path string, now func() time.Time) (*Table, error) {
 				return err
 			}
 		}
+		if tx.Bucket(bucketExpiry) == nil {
+			return indexExpiry(tx)
+		}
 		return nil
 	})
 	if err != nil {
@@ -84,15 +89,35 @@ func Open(path string, now func() time.Time) (*Table, error) {
 	return t, nil
 }
 
+// indexExpiry creates the expiry bucket and indexes the expiring items of a
+// file written before it existed (once, when such a file is opened).
+func indexExpiry(tx *bolt.Tx) error {
+	exp, err := tx.CreateBucket(bucketExpiry)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketItems).ForEach(func(_, v []byte) error {
+		it, err := decode(v)
+		if err != nil || it.ExpiresAt == 0 {
+			return err
+		}
+		return exp.Put(expiryKey(it), nil)
+	})
+}
+
 // sweepEvery is how often expired items are deleted from the file (DynamoDB's
 // TTL does it on AWS; reads treat them as absent either way).
 const sweepEvery = time.Minute
 
 // releaseEvery is how often the pages of the file that reads and commits
-// mapped in are released from the resident set (releaseMapped): every commit
-// reads the leaves it appends to, so without it the resident set grows with
-// the file under a steady write load.
-const releaseEvery = 5 * time.Second
+// mapped in are released from the resident set (releaseMapped). Every commit
+// reads the leaves it writes, and random keys (token ids, proof ids) land on
+// a different leaf each time; the kernel maps up to 16 neighbouring pages
+// per fault (fault-around), so the resident set is about what the load
+// touched since the last release: under 8 DPoP connections on a 1 GB file,
+// 60-120 MB per second. Every 200 ms keeps it near 40 MB for about 5% of
+// the throughput (BENCHMARKS.md, 2026-12-02); every 5 s let it pass 200 MB.
+const releaseEvery = 200 * time.Millisecond
 
 func (t *Table) sweepLoop(every time.Duration) {
 	defer close(t.swept)
@@ -115,75 +140,73 @@ func (t *Table) sweepLoop(every time.Duration) {
 	}
 }
 
-// sweepChunk is how many items one read transaction of a sweep visits.
-const sweepChunk = 5000
+// sweepChunk is how many expired items one write of a sweep deletes. The
+// expired keys are random (proof and token ids), so each delete rewrites its
+// own leaf: a small chunk keeps each sweep write's share of a group commit,
+// and the memory of its dirty pages, small.
+const sweepChunk = 500
 
-// Sweep makes one pass over the file in chunks, deleting the expired items
-// (and their index entries) of each chunk in one write, and says how many it
-// deleted. Each item is visited once per pass.
+// Sweep deletes the items that have expired (and their index entries), in
+// chunks of one read and one write each, and says how many it deleted. It
+// reads the expiry index up to now, never the rest of the file, so its cost
+// follows what expired, not the size of the file.
 func (t *Table) Sweep() (int, error) {
-	var after []byte
 	total := 0
 	for {
-		next, n, err := t.sweep(after, sweepChunk)
+		n, more, err := t.sweep(sweepChunk)
 		total += n
-		if err != nil || next == nil {
+		if err != nil || !more {
 			return total, err
 		}
-		after = next
 	}
 }
 
-// sweep visits up to visit items after the key after (from the start when
-// nil), deletes the expired ones, and returns the last key visited (nil at
-// the end of the file).
-func (t *Table) sweep(after []byte, visit int) ([]byte, int, error) {
+// sweep deletes up to max of the items whose expiry has passed and says
+// whether more may remain.
+func (t *Table) sweep(max int) (int, bool, error) {
 	now := t.nowUnix()
-	var keys []store.Key
-	var last []byte
+	var entries [][]byte
 	err := t.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketItems).Cursor()
-		k, v := c.First()
-		if after != nil {
-			if k, v = c.Seek(after); k != nil && bytes.Equal(k, after) {
-				k, v = c.Next()
+		c := tx.Bucket(bucketExpiry).Cursor()
+		for k, _ := c.First(); k != nil && len(entries) < max; k, _ = c.Next() {
+			if int64(binary.BigEndian.Uint64(k[:8])) > now {
+				break
 			}
-		}
-		for n := 0; k != nil && n < visit; k, v = c.Next() {
-			n++
-			it, err := decode(v)
-			if err != nil {
-				return err
-			}
-			if it.ExpiresAt != 0 && it.ExpiresAt <= now {
-				keys = append(keys, it.Key)
-			}
-			last = append(last[:0], k...)
-		}
-		if k == nil {
-			last = nil // the end of the file
+			entries = append(entries, bytes.Clone(k))
 		}
 		releaseMapped(tx) // the pages this chunk read are not the process's working set
 		return nil
 	})
-	if err != nil || len(keys) == 0 {
-		return last, 0, err
+	if err != nil || len(entries) == 0 {
+		return 0, false, err
 	}
 	deleted := 0
 	err = t.write(func(tx *bolt.Tx) (error, error) {
 		deleted = 0
-		for _, k := range keys {
-			// Still expired? A write since the scan may have replaced it.
-			if _, err := t.live(tx, k, now); errors.Is(err, store.ErrNotFound) {
-				if err := t.del(tx, k); err != nil {
+		items, exp := tx.Bucket(bucketItems), tx.Bucket(bucketExpiry)
+		for _, e := range entries {
+			// Still expired? A write since the read may have replaced the
+			// item (and moved its entry) or deleted it.
+			if v := items.Get(e[8:]); v != nil {
+				it, err := decode(v)
+				if err != nil {
 					return nil, err
 				}
-				deleted++
+				if !it.Live(now) {
+					if err := t.del(tx, it.Key); err != nil {
+						return nil, err
+					}
+					deleted++
+					continue
+				}
+			}
+			if err := exp.Delete(e); err != nil { // an entry whose item left or lives on elsewhere
+				return nil, err
 			}
 		}
 		return nil, nil
 	})
-	return last, deleted, err
+	return deleted, len(entries) == max, err
 }
 
 // Close finishes the queued writes and closes the file.
@@ -314,19 +337,18 @@ func (t *Table) put(tx *bolt.Tx, it store.Item, prevVersion int64) error {
 	items, gsi := tx.Bucket(bucketItems), tx.Bucket(bucketGSI1)
 	k := itemKey(it.Key)
 	if old := items.Get(k); old != nil {
-		o, err := decode(old)
-		if err != nil {
+		if err := unindex(tx, old); err != nil {
 			return err
-		}
-		if o.GSI1PK != "" {
-			if err := gsi.Delete(gsiKey(o)); err != nil {
-				return err
-			}
 		}
 	}
 	it.Version = prevVersion + 1
 	if err := items.Put(k, encode(it)); err != nil {
 		return err
+	}
+	if it.ExpiresAt != 0 {
+		if err := tx.Bucket(bucketExpiry).Put(expiryKey(it), nil); err != nil {
+			return err
+		}
 	}
 	if it.GSI1PK != "" {
 		return gsi.Put(gsiKey(it), nil)
@@ -341,7 +363,15 @@ func (t *Table) del(tx *bolt.Tx, key store.Key) error {
 	if old == nil {
 		return nil
 	}
-	o, err := decode(old)
+	if err := unindex(tx, old); err != nil {
+		return err
+	}
+	return items.Delete(k)
+}
+
+// unindex removes a stored item's entries from the GSI and the expiry index.
+func unindex(tx *bolt.Tx, stored []byte) error {
+	o, err := decode(stored)
 	if err != nil {
 		return err
 	}
@@ -350,7 +380,10 @@ func (t *Table) del(tx *bolt.Tx, key store.Key) error {
 			return err
 		}
 	}
-	return items.Delete(k)
+	if o.ExpiresAt != 0 {
+		return tx.Bucket(bucketExpiry).Delete(expiryKey(o))
+	}
+	return nil
 }
 
 // Put implements store.Table.

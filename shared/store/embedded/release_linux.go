@@ -8,10 +8,10 @@ import (
 
 // releaseMapped drops this process's mapping of the file's pages; they stay
 // in the kernel's page cache, and a later read maps them again with a minor
-// fault. A sweep reads every page of the file, so without this the resident
-// set would grow to the file's size after every pass, though the process
-// holds nothing of it. It must run inside a read transaction of the file,
-// which keeps bbolt from remapping it meanwhile. bbolt maps the file shared
+// fault. Without this the resident set grows with the pages that commits and
+// reads touch (random keys touch a different leaf each time), up to the size
+// of the file, though the process holds nothing of it. It must run inside a
+// read transaction of the file, which keeps bbolt from remapping it meanwhile. bbolt maps the file shared
 // and read-only and writes through the file, so no write is lost.
 func releaseMapped(tx *bolt.Tx) {
 	data, size := tx.DB().Info().Data, tx.Size()

@@ -38,9 +38,9 @@ func rssFileKB(t *testing.T) int {
 	return 0
 }
 
-// A sweep reads the whole file; afterwards the process must not keep the
-// file's pages resident (a long-running local stack's RSS grew to the size of
-// its data file after every pass, though it held none of it).
+// After a sweep the process must not keep the file's pages resident, however
+// many of them were read before (a long-running local stack's RSS grew to the
+// size of its data file, though it held none of it).
 func TestSweepLeavesTheFileOutOfTheResidentSet(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	tab, err := Open(filepath.Join(t.TempDir(), "s.db"), func() time.Time { return now })

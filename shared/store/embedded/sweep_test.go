@@ -57,3 +57,88 @@ func TestSweepDeletesExpiredItems(t *testing.T) {
 		t.Fatalf("second sweep deleted %d", n)
 	}
 }
+
+// expiryEntries counts the expiry index's entries.
+func expiryEntries(t *testing.T, tab *Table) int {
+	t.Helper()
+	var n int
+	tab.db.View(func(tx *bolt.Tx) error {
+		n = tx.Bucket(bucketExpiry).Stats().KeyN
+		return nil
+	})
+	return n
+}
+
+// The sweep reads only the expiry index, so the index must follow every
+// write: an item given a later expiry, or none, is not swept at its old
+// expiry; a deleted item leaves no entry behind.
+func TestSweepFollowsRewrittenExpiry(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	tab, err := Open(filepath.Join(t.TempDir(), "s.db"), func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tab.Close()
+	ctx := t.Context()
+	key := func(sk string) store.Key { return store.Key{PK: "T#a#X", SK: sk} }
+	put := func(sk string, exp int64) {
+		if _, err := tab.Put(ctx, store.Item{Key: key(sk), ExpiresAt: exp, Data: []byte("{}")}, store.CondAlways); err != nil {
+			t.Fatal(err)
+		}
+	}
+	soon, later := now.Unix()+10, now.Unix()+1000
+	put("extended", soon)
+	put("extended", later)
+	put("kept", soon)
+	put("kept", 0)
+	put("deleted", soon)
+	if err := tab.Delete(ctx, key("deleted"), store.CondAlways); err != nil {
+		t.Fatal(err)
+	}
+	put("expires", soon)
+	if n := expiryEntries(t, tab); n != 2 {
+		t.Fatalf("%d expiry entries, want 2 (extended, expires)", n)
+	}
+	now = now.Add(time.Minute)
+	if n, err := tab.Sweep(); err != nil || n != 1 {
+		t.Fatalf("swept %d: %v", n, err)
+	}
+	for _, sk := range []string{"extended", "kept"} {
+		if _, err := tab.Get(ctx, key(sk)); err != nil {
+			t.Fatalf("%s: %v", sk, err)
+		}
+	}
+	if n := expiryEntries(t, tab); n != 1 {
+		t.Fatalf("%d expiry entries after the sweep, want 1 (extended)", n)
+	}
+}
+
+// A file written before the expiry index existed gets it when opened, so its
+// expired items are still swept.
+func TestOpenIndexesTheExpiryOfAnOlderFile(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	path := filepath.Join(t.TempDir(), "s.db")
+	tab, err := Open(path, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		it := store.Item{Key: store.Key{PK: "T#a#X", SK: fmt.Sprint(i)}, ExpiresAt: int64(i%2) * (now.Unix() + 5), Data: []byte("{}")}
+		if _, err := tab.Put(t.Context(), it, store.CondAlways); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tab.db.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket(bucketExpiry) }); err != nil {
+		t.Fatal(err)
+	}
+	tab.Close()
+	now = now.Add(time.Minute)
+	tab, err = Open(path, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tab.Close()
+	if n, err := tab.Sweep(); err != nil || n != 5 {
+		t.Fatalf("swept %d: %v", n, err)
+	}
+}
