@@ -129,6 +129,8 @@ e2e: $(VENV)/.installed interop-deps ## The Python end-to-end tests against loca
 .PHONY: bench
 bench: deps ## Run the benchmarks (record results in BENCHMARKS.md); on moto: the bootstraps' cold starts need it and aws-lambda-rie
 	infra/moto.sh go test -run '^$$' -bench . -benchmem -count 3 ./...
+	@echo "== table and KMS calls per token, each key mode (counting wrappers) =="
+	@infra/moto.sh go test -count 1 -run 'TestCallBudget$$' -v ./shared/token/ | grep -E 'table calls|^(ok|FAIL|---)'
 	go build -o bin/shark ./cmd/shark
 	infra/loadbench.sh
 	LOADBENCH_STORE=dynamodb LOADBENCH_SECONDS=5 LOADBENCH_SOAK=0 infra/moto.sh infra/loadbench.sh
