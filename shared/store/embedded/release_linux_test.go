@@ -43,11 +43,7 @@ func rssFileKB(t *testing.T) int {
 // size of its data file, though it held none of it).
 func TestSweepLeavesTheFileOutOfTheResidentSet(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
-	tab, err := Open(filepath.Join(t.TempDir(), "s.db"), func() time.Time { return now })
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tab.Close()
+	tab := openAt(t, filepath.Join(t.TempDir(), "s.db"), &now)
 	value := bytes.Repeat([]byte("x"), 2000)
 	for b := range 200 { // 20,000 items of 2 KB: a file of about 60 MB
 		var ws []store.Write

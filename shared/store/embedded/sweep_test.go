@@ -12,15 +12,22 @@ import (
 	"github.com/sharkauth/serverless/shared/store"
 )
 
+// openAt opens a table at path whose clock reads *now, closed with the test.
+func openAt(t *testing.T, path string, now *time.Time) *Table {
+	t.Helper()
+	tab, err := Open(path, func() time.Time { return *now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tab.Close() })
+	return tab
+}
+
 // Expired items leave the file (as DynamoDB's TTL removes them), index
 // entries with them; live and never-expiring items stay.
 func TestSweepDeletesExpiredItems(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
-	tab, err := Open(filepath.Join(t.TempDir(), "s.db"), func() time.Time { return now })
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tab.Close()
+	tab := openAt(t, filepath.Join(t.TempDir(), "s.db"), &now)
 	ctx := t.Context()
 	put := func(sk string, exp int64) {
 		it := store.Item{Key: store.Key{PK: "T#a#X", SK: sk}, GSI1PK: "T#a#G", GSI1SK: sk, ExpiresAt: exp, Data: []byte("{}")}
@@ -74,11 +81,7 @@ func expiryEntries(t *testing.T, tab *Table) int {
 // expiry; a deleted item leaves no entry behind.
 func TestSweepFollowsRewrittenExpiry(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
-	tab, err := Open(filepath.Join(t.TempDir(), "s.db"), func() time.Time { return now })
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tab.Close()
+	tab := openAt(t, filepath.Join(t.TempDir(), "s.db"), &now)
 	ctx := t.Context()
 	key := func(sk string) store.Key { return store.Key{PK: "T#a#X", SK: sk} }
 	put := func(sk string, exp int64) {
@@ -133,11 +136,7 @@ func TestOpenIndexesTheExpiryOfAnOlderFile(t *testing.T) {
 	}
 	tab.Close()
 	now = now.Add(time.Minute)
-	tab, err = Open(path, func() time.Time { return now })
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tab.Close()
+	tab = openAt(t, path, &now)
 	if n, err := tab.Sweep(); err != nil || n != 5 {
 		t.Fatalf("swept %d: %v", n, err)
 	}
