@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"sort"
 	"time"
@@ -42,6 +43,7 @@ func serve(ctx context.Context, args []string) error {
 	rie := fs.String("rie", envOr("SHARK_RIE", "bin/aws-lambda-rie"), "aws-lambda-rie binary for --lambda (env SHARK_RIE; `make deps` installs it)")
 	src := fs.String("src", ".", "repository root the bootstraps are built from, for --lambda")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the runner, from start to shutdown, to this file (for `go tool pprof`)")
+	memProfile := fs.String("memprofile", "", "write a heap profile of the runner at shutdown, before the store closes, to this file (for `go tool pprof`)")
 	bootstraps := fs.String("bootstraps", "", "for --lambda: directory of the built bootstraps, reused when present (a test session builds them once); default: rebuilt under the data directory")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -82,6 +84,9 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer env.Close()
+	if *memProfile != "" {
+		defer writeHeapProfile(*memProfile) // before env.Close: what the store holds counts
+	}
 
 	routes, err := local.ParseRoutes("template.yaml", serverless.Template)
 	if *templatePath != "" {
@@ -165,6 +170,19 @@ func startCPUProfile(path string) (stop func(), err error) {
 		pprof.StopCPUProfile()
 		f.Close()
 	}, nil
+}
+
+// writeHeapProfile writes the live heap, after a collection, to path; a
+// failure is reported, not returned, as the runner is shutting down anyway.
+func writeHeapProfile(path string) {
+	f, err := os.Create(path)
+	if err == nil {
+		runtime.GC()
+		err = errors.Join(pprof.Lookup("heap").WriteTo(f, 0), f.Close())
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "memprofile: %v\n", err)
+	}
 }
 
 // writeFirstBoot prints the keys of the first boot, once, with the
