@@ -161,14 +161,14 @@ func (t *Table) Sweep() (int, error) {
 	}
 }
 
-// sweep deletes up to max of the items whose expiry has passed and says
+// sweep deletes up to limit of the items whose expiry has passed and says
 // whether more may remain.
-func (t *Table) sweep(max int) (int, bool, error) {
+func (t *Table) sweep(limit int) (int, bool, error) {
 	now := t.nowUnix()
 	var entries [][]byte
 	err := t.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketExpiry).Cursor()
-		for k, _ := c.First(); k != nil && len(entries) < max; k, _ = c.Next() {
+		for k, _ := c.First(); k != nil && len(entries) < limit; k, _ = c.Next() {
 			if int64(binary.BigEndian.Uint64(k[:8])) > now {
 				break
 			}
@@ -206,7 +206,7 @@ func (t *Table) sweep(max int) (int, bool, error) {
 		}
 		return nil, nil
 	})
-	return deleted, len(entries) == max, err
+	return deleted, len(entries) == limit, err
 }
 
 // Close finishes the queued writes and closes the file.
