@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -12,7 +13,11 @@ import (
 // shutdown.
 func TestWriteHeapProfile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "heap.out")
-	writeHeapProfile(path)
+	var report strings.Builder
+	writeHeapProfile(path, &report)
+	if report.Len() != 0 {
+		t.Fatalf("reported %q", report.String())
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -20,5 +25,8 @@ func TestWriteHeapProfile(t *testing.T) {
 	if !bytes.HasPrefix(b, []byte{0x1f, 0x8b}) {
 		t.Fatalf("not a gzipped pprof profile: % x", b[:min(len(b), 8)])
 	}
-	writeHeapProfile(filepath.Join(t.TempDir(), "missing", "heap.out")) // must not panic
+	writeHeapProfile(filepath.Join(t.TempDir(), "missing", "heap.out"), &report)
+	if !strings.HasPrefix(report.String(), "memprofile: ") {
+		t.Fatalf("a profile that cannot be written is not reported: %q", report.String())
+	}
 }

@@ -85,7 +85,7 @@ func serve(ctx context.Context, args []string) error {
 	}
 	defer env.Close()
 	if *memProfile != "" {
-		defer writeHeapProfile(*memProfile) // before env.Close: what the store holds counts
+		defer writeHeapProfile(*memProfile, os.Stderr) // before env.Close: what the store holds counts
 	}
 
 	routes, err := local.ParseRoutes("template.yaml", serverless.Template)
@@ -173,15 +173,16 @@ func startCPUProfile(path string) (stop func(), err error) {
 }
 
 // writeHeapProfile writes the live heap, after a collection, to path; a
-// failure is reported, not returned, as the runner is shutting down anyway.
-func writeHeapProfile(path string) {
+// failure is reported to report, not returned, as the runner is shutting
+// down anyway.
+func writeHeapProfile(path string, report io.Writer) {
 	f, err := os.Create(path)
 	if err == nil {
 		runtime.GC()
 		err = errors.Join(pprof.Lookup("heap").WriteTo(f, 0), f.Close())
 	}
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "memprofile: %v\n", err)
+		fmt.Fprintf(report, "memprofile: %v\n", err)
 	}
 }
 
