@@ -60,6 +60,11 @@ var _ store.Table = (*Table)(nil)
 // Open opens (creating if needed) the database file at path. now is the clock
 // that decides expiry. Open fails when another process holds the file.
 func Open(path string, now func() time.Time) (*Table, error) {
+	return open(path, now, sweepEvery, releaseEvery)
+}
+
+// open is Open with the periods of the background sweep and release.
+func open(path string, now func() time.Time, sweep, release time.Duration) (*Table, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("embedded: %s is locked by another process (is another stack running on this data directory?)", path)
@@ -85,7 +90,7 @@ func Open(path string, now func() time.Time) (*Table, error) {
 	t := &Table{db: db, now: now, queue: make(chan *pending, maxGroup), done: make(chan struct{}),
 		stopSweep: make(chan struct{}), swept: make(chan struct{})}
 	go t.commitLoop()
-	go t.sweepLoop(sweepEvery)
+	go t.sweepLoop(sweep, release)
 	return t, nil
 }
 
@@ -119,7 +124,7 @@ const sweepEvery = time.Minute
 // the throughput (BENCHMARKS.md, 2026-12-02); every 5 s let it pass 200 MB.
 const releaseEvery = 200 * time.Millisecond
 
-func (t *Table) sweepLoop(every time.Duration) {
+func (t *Table) sweepLoop(every, releaseEvery time.Duration) {
 	defer close(t.swept)
 	sweep := time.NewTicker(every)
 	defer sweep.Stop()

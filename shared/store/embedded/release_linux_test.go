@@ -43,7 +43,12 @@ func rssFileKB(t *testing.T) int {
 // size of its data file, though it held none of it).
 func TestSweepLeavesTheFileOutOfTheResidentSet(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
-	tab := openAt(t, filepath.Join(t.TempDir(), "s.db"), &now)
+	// No background release during the test: only the sweep may release.
+	tab, err := open(filepath.Join(t.TempDir(), "s.db"), func() time.Time { return now }, time.Hour, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tab.Close() })
 	value := bytes.Repeat([]byte("x"), 2000)
 	for b := range 200 { // 20,000 items of 2 KB: a file of about 60 MB
 		var ws []store.Write
