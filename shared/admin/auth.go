@@ -80,14 +80,17 @@ func requireAdminKey(s *store.Store, next httpx.HandlerFunc) httpx.HandlerFunc {
 			return httpx.Unauthorized("invalid API key")
 		case err != nil:
 			return httpx.Internal(err)
-		case !ids.Matches(key, k.Hash):
-			return httpx.Unauthorized("invalid API key")
-		case !k.RevokedAt.IsZero():
+		}
+		switch k.Check(key, s.Now()) {
+		case store.KeyValid:
+		case store.KeyRevoked:
 			return httpx.Unauthorized("API key revoked")
-		case !k.ActiveAt(s.Now()):
+		case store.KeyExpired:
 			return httpx.Unauthorized("API key expired")
-		case !k.IsAdmin():
+		case store.KeyNotAdmin:
 			return httpx.Forbidden("this API key lacks scope *")
+		default:
+			return httpx.Unauthorized("invalid API key")
 		}
 		return next(w, r.WithContext(context.WithValue(r.Context(), adminKeyCtx{}, k.ID)))
 	}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/sharkauth/serverless/shared/ids"
 	"github.com/sharkauth/serverless/shared/tenant"
 )
 
@@ -73,6 +74,36 @@ func (k APIKey) IsAdmin() bool { return slices.Contains(k.Scopes, "*") }
 // ActiveAt reports whether the key authenticates at now.
 func (k APIKey) ActiveAt(now time.Time) bool {
 	return k.RevokedAt.IsZero() && (k.ExpiresAt.IsZero() || now.Before(k.ExpiresAt))
+}
+
+// KeyVerdict is why an admin key does or does not authenticate (APIKey.Check).
+type KeyVerdict int
+
+// The verdicts, in the order Check tests them.
+const (
+	KeyValid    KeyVerdict = iota // authenticates, with scope "*"
+	KeyMismatch                   // the secret is not this key's
+	KeyRevoked                    // revoked (at any time before now)
+	KeyExpired                    // at or past its expiry
+	KeyNotAdmin                   // authenticates but lacks scope "*"
+)
+
+// Check is the one verdict on an admin key presented as secret at now: the
+// secret's digest compared with the stored one in constant time, then
+// revocation, expiry (a key is expired at its ExpiresAt instant) and scope.
+// Every caller that accepts admin keys maps the verdict to its own error shape.
+func (k APIKey) Check(secret string, now time.Time) KeyVerdict {
+	switch {
+	case !ids.Matches(secret, k.Hash):
+		return KeyMismatch
+	case !k.RevokedAt.IsZero():
+		return KeyRevoked
+	case !k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt):
+		return KeyExpired
+	case !k.IsAdmin():
+		return KeyNotAdmin
+	}
+	return KeyValid
 }
 
 // apiKeyUpdates rewrites both items of a key read at k.Version.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/sharkauth/serverless/shared/audit"
@@ -61,10 +60,13 @@ func (h *Handler) authenticateCaller(ctx context.Context, r *http.Request, f oau
 			return caller{}, refused
 		case err != nil:
 			return caller{}, oauth.Internal(err)
-		case !ids.Matches(key, k.Hash) || !k.RevokedAt.IsZero() || (!k.ExpiresAt.IsZero() && !h.Now().Before(k.ExpiresAt)):
-			return caller{}, refused
-		case !slices.Contains(k.Scopes, "*"):
+		}
+		switch k.Check(key, h.Now()) {
+		case store.KeyValid:
+		case store.KeyNotAdmin:
 			return caller{}, oauth.New(oauth.AccessDenied, "the API key lacks scope *")
+		default: // a mismatched, revoked or expired key says no more than an unknown one
+			return caller{}, refused
 		}
 		return caller{adminKeyID: k.ID}, nil
 	}

@@ -1,6 +1,8 @@
 package token
 
 import (
+	"time"
+
 	"strings"
 	"testing"
 
@@ -86,6 +88,17 @@ func TestRevokeAndIntrospect(t *testing.T) {
 		store.AuditEvent{ID: ids.New("aud_"), Event: "api_key.created", Metadata: map[string]any{}, CreatedAt: hs.now}); err != nil {
 		t.Fatal(err)
 	}
+	// A revoked key and a key at its expiry instant authenticate nothing.
+	revokedKey, expiredKey := ids.NewKey(ids.AdminKeyPrefix), ids.NewKey(ids.AdminKeyPrefix)
+	for _, k := range []store.APIKey{
+		{ID: "key_revoked", Name: "revoked", Hash: ids.Hash(revokedKey), Scopes: []string{"*"}, CreatedAt: hs.now, RevokedAt: hs.now},
+		{ID: "key_expired", Name: "expired", Hash: ids.Hash(expiredKey), Scopes: []string{"*"}, CreatedAt: hs.now.Add(-time.Hour), ExpiresAt: hs.now},
+	} {
+		if err := hs.st.CreateAPIKey(t.Context(), tenant.MustID("acme"), k,
+			store.AuditEvent{ID: ids.New("aud_"), Event: "api_key.created", Metadata: map[string]any{}, CreatedAt: hs.now}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	errorCases := []struct {
 		name    string
 		path    string
@@ -102,6 +115,10 @@ func TestRevokeAndIntrospect(t *testing.T) {
 		{name: "admin key and client secret at once", path: "/oauth/revoke", form: with(own, "token", bound), headers: admin, status: 400, code: "invalid_request"},
 		{name: "revoke another client's token", path: "/oauth/revoke", form: form("token", bound, "client_id", "shark_agent_2", "client_secret", secret), status: 400, code: "unauthorized_client"},
 		{name: "admin key without scope *", path: "/oauth/introspect", form: form("token", bound), headers: map[string]string{"Authorization": "Bearer " + narrowKey}, status: 403, code: "access_denied"},
+		{name: "revoked admin key at introspect", path: "/oauth/introspect", form: form("token", bound), headers: map[string]string{"Authorization": "Bearer " + revokedKey}, status: 401, code: "invalid_client"},
+		{name: "revoked admin key at revoke", path: "/oauth/revoke", form: form("token", bound), headers: map[string]string{"Authorization": "Bearer " + revokedKey}, status: 401, code: "invalid_client"},
+		{name: "expired admin key at introspect", path: "/oauth/introspect", form: form("token", bound), headers: map[string]string{"Authorization": "Bearer " + expiredKey}, status: 401, code: "invalid_client"},
+		{name: "expired admin key at revoke", path: "/oauth/revoke", form: form("token", bound), headers: map[string]string{"Authorization": "Bearer " + expiredKey}, status: 401, code: "invalid_client"},
 		{name: "missing token", path: "/oauth/introspect", form: map[string][]string{}, headers: admin, status: 400, code: "invalid_request"},
 		{name: "private_key_jwt not accepted here", path: "/oauth/introspect", form: form("token", bound, "client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", "client_assertion", f.assertion(t, "jwtc", "x")), status: 401, code: "invalid_client"},
 	}
