@@ -36,7 +36,7 @@ var Functions = map[string]func(*Env) http.Handler{
 func Jwks(e *Env) http.Handler {
 	mux := http.NewServeMux()
 	(&discovery.Handler{Store: e.Store, Now: e.Now, DocsURL: e.Config.DocsURL, Features: features}).Register(mux)
-	return httpx.Named("jwks", httpx.Stack(publicCORS(e.tenanted(routes(mux)))))
+	return httpx.Named("jwks", httpx.Stack(publicCORS(e.tenanted(routes(mux, httpx.WriteError))), httpx.WriteError))
 }
 
 // features are the parts of the product every deployment serves
@@ -49,7 +49,7 @@ var features = discovery.Features{Token: true, Register: true}
 func Token(e *Env) http.Handler {
 	mux := http.NewServeMux()
 	(&token.Handler{Store: e.Store, Keys: e.Keys, Now: e.Now, RemoteKeys: RemoteKeys(e)}).Register(mux)
-	return httpx.Named("token", httpx.Stack(httpx.NoStore(e.tenantedOAuth(routes(mux)))))
+	return httpx.Named("token", httpx.Stack(httpx.NoStore(e.tenantedOAuth(routes(mux, oauth.WriteError))), oauth.WriteError))
 }
 
 // Register builds the register function: dynamic client registration
@@ -57,7 +57,7 @@ func Token(e *Env) http.Handler {
 func Register(e *Env) http.Handler {
 	mux := http.NewServeMux()
 	(&register.Handler{Store: e.Store, Now: e.Now, Fetcher: newFetcher(e)}).Register(mux)
-	return httpx.Named("register", httpx.Stack(registrationCORS(httpx.NoStore(e.tenantedOAuth(routes(mux))))))
+	return httpx.Named("register", httpx.Stack(registrationCORS(httpx.NoStore(e.tenantedOAuth(routes(mux, oauth.WriteError)))), oauth.WriteError))
 }
 
 // newFetcher is the SSRF-safe fetcher of client-controlled URLs (jwks_uri).
@@ -90,14 +90,14 @@ func Admin(e *Env) http.Handler {
 	api := http.NewServeMux()
 	(&admin.API{Store: e.Store, Keys: e.Sealer, Tenants: e.Tenants}).Register(api)
 	(&register.Tokens{Store: e.Store, Now: e.Now, Authenticate: admin.Authenticator(e.Store)}).Register(api)
-	tenantAPI, platform := e.tenanted(routes(api)), routes(mux)
+	tenantAPI, platform := e.tenanted(routes(api, httpx.WriteError)), routes(mux, httpx.WriteError)
 	return httpx.Named("admin", httpx.Stack(httpx.NoStore(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isTenantAPI(r.URL.Path) {
 			tenantAPI.ServeHTTP(w, r)
 			return
 		}
 		platform.ServeHTTP(w, r)
-	}))))
+	})), httpx.WriteError))
 }
 
 // isTenantAPI reports whether a path is a tenant's admin API: /api/... at the
@@ -112,7 +112,7 @@ func isTenantAPI(path string) bool {
 func Audit(e *Env) http.Handler {
 	mux := http.NewServeMux()
 	(&audit.Handler{Store: e.Store, Authenticate: admin.Authenticator(e.Store)}).Register(mux)
-	return httpx.Named("audit", httpx.Stack(httpx.NoStore(e.tenanted(routes(mux)))))
+	return httpx.Named("audit", httpx.Stack(httpx.NoStore(e.tenanted(routes(mux, httpx.WriteError))), httpx.WriteError))
 }
 
 // tenanted resolves the request's tenant before h runs; unknown and disabled
@@ -157,9 +157,9 @@ var methods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.Me
 
 // routes answers what no route of mux serves in JSON instead of the mux's
 // plain-text pages: 405 with Allow when the path has routes for other
-// methods, else 404. The mux never redirects: paths reach it canonical
-// (httpx.Stack refuses the rest).
-func routes(mux *http.ServeMux) http.Handler {
+// methods, else 404, both written by write (the function's error shape). The
+// mux never redirects: paths reach it canonical (httpx.Stack refuses the rest).
+func routes(mux *http.ServeMux, write httpx.ErrorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, pattern := mux.Handler(r); pattern != "" {
 			mux.ServeHTTP(w, r)
@@ -174,14 +174,14 @@ func routes(mux *http.ServeMux) http.Handler {
 			}
 		}
 		if len(allow) == 0 {
-			httpx.WriteError(w, r, httpx.NotFound("no route for "+r.Method+" "+r.URL.Path))
+			write(w, r, httpx.NotFound("no route for "+r.Method+" "+r.URL.Path))
 			return
 		}
 		if slices.Contains(allow, http.MethodGet) && !slices.Contains(allow, http.MethodHead) {
 			allow = append(allow, http.MethodHead)
 		}
 		w.Header().Set("Allow", strings.Join(allow, ", "))
-		httpx.WriteError(w, r, &httpx.Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
+		write(w, r, &httpx.Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
 			Message: r.Method + " is not allowed here; allowed: " + strings.Join(allow, ", ")})
 	})
 }

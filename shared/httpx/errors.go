@@ -71,6 +71,50 @@ func TemporarilyUnavailable(cause error) *Error {
 // ErrUnknownTenant is the answer for an unknown or disabled tenant on every route.
 var ErrUnknownTenant = &Error{Status: 404, Code: "not_found", Message: "unknown tenant"}
 
+// ErrorWriter writes an error in a function's error shape: WriteError (the
+// flat shape) or oauth.WriteError (RFC 6749's). Stack and the runner's
+// route fallbacks take the function's writer, so every error a function
+// answers, its own or its middleware's, has one shape.
+type ErrorWriter func(w http.ResponseWriter, r *http.Request, err error)
+
+// Failure is what the failure policy decided about an error (Settle).
+type Failure int
+
+const (
+	// Answered: the error is answered as it is (a 4xx, or a 5xx that is no fault of ours to hide).
+	Answered Failure = iota
+	// ClientClosed: the client went away while the work ran; logged as 499, nobody reads the body.
+	ClientClosed
+	// Transient: a throttled, timed-out or conflicting call: 503 temporarily_unavailable with Retry-After.
+	Transient
+	// Fault: a server fault; its cause is logged with the request id and a fixed text is sent.
+	Fault
+)
+
+// Settle is the one failure policy both error writers apply to an error
+// whose status is status: it decides the status to answer and what kind of
+// failure it is, sets Retry-After on a 503 and logs the cause of every 5xx
+// with the request id. The writers map the Failure to their shape's code
+// and text; the cause is never sent.
+func Settle(w http.ResponseWriter, r *http.Request, status int, err error) (int, Failure) {
+	f := Answered
+	switch {
+	case status >= 500 && ClientGone(r, err):
+		status, f = StatusClientClosed, ClientClosed
+	case status == http.StatusInternalServerError && Unavailable(err):
+		status, f = http.StatusServiceUnavailable, Transient
+	case status >= 500 && status != http.StatusServiceUnavailable:
+		f = Fault
+	}
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", RetryAfter)
+	}
+	if status >= 500 {
+		slog.ErrorContext(r.Context(), "request failed", "request_id", RequestID(r.Context()), "status", status, "cause", err)
+	}
+	return status, f
+}
+
 // WriteError writes err in the flat shape. Anything that is not an *Error is
 // an internal error.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
@@ -78,14 +122,14 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	if !errors.As(err, &e) {
 		e = Internal(err)
 	}
-	if e.Status >= 500 && ClientGone(r, err) {
-		e = &Error{Status: StatusClientClosed, Code: "client_closed_request", Message: "the client closed the request"}
-	}
-	if e.Status == http.StatusInternalServerError && Unavailable(err) {
+	status, f := Settle(w, r, e.Status, err)
+	switch f {
+	case ClientClosed:
+		e = &Error{Status: status, Code: "client_closed_request", Message: "the client closed the request"}
+	case Transient:
 		e = TemporarilyUnavailable(err)
-	}
-	if e.Status == http.StatusServiceUnavailable {
-		w.Header().Set("Retry-After", RetryAfter)
+	case Fault:
+		e = &Error{Status: status, Code: "internal_error", Message: "internal error"}
 	}
 	if e.Status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
 		// RFC 6750 §3: a 401 names the scheme; a key that was sent and
@@ -97,9 +141,6 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("WWW-Authenticate", challenge)
 	}
 	SetErrorCode(r.Context(), e.Code)
-	if e.Status >= 500 {
-		slog.ErrorContext(r.Context(), "request failed", "request_id", RequestID(r.Context()), "status", e.Status, "cause", e.Cause)
-	}
 	WriteJSON(w, e.Status, map[string]string{"error": e.Code, "message": e.Message})
 }
 

@@ -23,7 +23,7 @@ func emfLine(t *testing.T, function string, h http.HandlerFunc) map[string]any {
 	t.Cleanup(func() { slog.SetDefault(prev) })
 	r := httptest.NewRequest("POST", "http://localhost/oauth/token?client_secret=sk_live_x", strings.NewReader(""))
 	r.Header.Set("Authorization", "Bearer sk_live_secret")
-	httpx.Named(function, httpx.Stack(h)).ServeHTTP(httptest.NewRecorder(), r)
+	httpx.Named(function, httpx.Stack(h, httpx.WriteError)).ServeHTTP(httptest.NewRecorder(), r)
 	for _, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
 		var m map[string]any
 		if err := json.Unmarshal([]byte(line), &m); err != nil {

@@ -23,12 +23,14 @@ func RequestID(ctx context.Context) string {
 
 // Stack wraps h with the middleware every function runs, outermost first:
 // request id, access log, panic recovery, security headers, canonical path,
-// body limit.
-func Stack(h http.Handler) http.Handler {
-	h = limitBody(h)
-	h = canonicalPath(h)
+// body limit. The middleware's own answers (a panic's 500, a non-canonical
+// path's 404, a body's 413) are written by write, the function's error
+// writer, so they have the shape of the function's other errors.
+func Stack(h http.Handler, write ErrorWriter) http.Handler {
+	h = limitBody(h, write)
+	h = canonicalPath(h, write)
 	h = securityHeaders(h)
-	h = recoverPanics(h)
+	h = recoverPanics(h, write)
 	h = accessLog(h)
 	return requestID(h)
 }
@@ -65,10 +67,10 @@ func safeRequestID(id string) bool {
 // "." or ".." segments, or an encoded "/" or "\\") with a JSON 404. No route
 // serves such a path, and nothing redirects it: a redirect built from a
 // tenant-stripped path would lead a client to another tenant.
-func canonicalPath(next http.Handler) http.Handler {
+func canonicalPath(next http.Handler, write ErrorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !Canonical(r.URL.Path, r.URL.RawPath) {
-			WriteError(w, r, NotFound("no route for "+r.Method+" this path (it is not in canonical form)"))
+			write(w, r, NotFound("no route for "+r.Method+" this path (it is not in canonical form)"))
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -147,14 +149,14 @@ func accessLog(next http.Handler) http.Handler {
 	})
 }
 
-func recoverPanics(next http.Handler) http.Handler {
+func recoverPanics(next http.Handler, write ErrorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				WriteError(w, r, Internal(fmt.Errorf("panic: %v", v)))
+				write(w, r, Internal(fmt.Errorf("panic: %v", v)))
 			}
 		}()
 		next.ServeHTTP(w, r)
@@ -189,10 +191,10 @@ func securityHeaders(next http.Handler) http.Handler {
 
 // limitBody refuses bodies over MaxBody: at once when Content-Length says so,
 // otherwise when a handler reads past the limit.
-func limitBody(next http.Handler) http.Handler {
+func limitBody(next http.Handler, write ErrorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > MaxBody {
-			WriteError(w, r, ErrTooLarge)
+			write(w, r, ErrTooLarge)
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBody)

@@ -28,7 +28,7 @@ func decodeHandler() http.Handler {
 		}
 		WriteJSON(w, 200, map[string]int{"members": len(v)})
 		return nil
-	}))
+	}), WriteError)
 }
 
 // The stack applies the limit itself: once deployed it is the only one
@@ -108,14 +108,14 @@ func TestDecodeJSON(t *testing.T) {
 func TestInternalErrorHidesItsCause(t *testing.T) {
 	h := Stack(Handle(func(http.ResponseWriter, *http.Request) error {
 		return Internal(errors.New("dynamodb: table sharkauth-prod in 123456789012 throttled"))
-	}))
+	}), WriteError)
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
 	if w.Code != 500 || w.Body.String() != `{"error":"internal_error","message":"internal error"}`+"\n" {
 		t.Fatalf("%d %s", w.Code, w.Body)
 	}
 	w = httptest.NewRecorder()
-	Stack(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom at secret place") })).ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+	Stack(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom at secret place") }), WriteError).ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
 	if w.Code != 500 || strings.Contains(w.Body.String(), "secret place") {
 		t.Fatalf("panic: %d %s", w.Code, w.Body)
 	}
@@ -123,7 +123,7 @@ func TestInternalErrorHidesItsCause(t *testing.T) {
 
 func TestSecurityHeaders(t *testing.T) {
 	w := httptest.NewRecorder()
-	Stack(http.NotFoundHandler()).ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+	Stack(http.NotFoundHandler(), WriteError).ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
 	for k, want := range map[string]string{
 		"Strict-Transport-Security": "max-age=63072000; includeSubDomains",
 		"X-Frame-Options":           "DENY",
@@ -152,7 +152,7 @@ func TestRequestIDs(t *testing.T) {
 		r.Header["X-Request-Id"] = []string{id}
 		w := httptest.NewRecorder()
 		var seen string
-		Stack(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { seen = RequestID(r.Context()) })).ServeHTTP(w, r)
+		Stack(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { seen = RequestID(r.Context()) }), WriteError).ServeHTTP(w, r)
 		got := w.Header().Get("X-Request-Id")
 		if got != seen || got == "" || (got == id) != kept || len(got) > 64 {
 			t.Errorf("X-Request-Id %q: answered %q, logged %q (kept: want %v)", id, got, seen, kept)
@@ -167,7 +167,7 @@ func TestAccessLogOmitsQuery(t *testing.T) {
 	prev := slog.Default()
 	slog.SetDefault(NewLogger(&buf, "info"))
 	t.Cleanup(func() { slog.SetDefault(prev) })
-	Stack(http.NotFoundHandler()).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/x?access_token=opaque-secret-value&code=abc", nil))
+	Stack(http.NotFoundHandler(), WriteError).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/x?access_token=opaque-secret-value&code=abc", nil))
 	out := buf.String()
 	if !strings.Contains(out, `"path":"/x"`) || strings.Contains(out, "opaque-secret-value") || strings.Contains(out, "code=abc") {
 		t.Fatalf("access log: %s", out)

@@ -3,7 +3,6 @@ package oauth
 import (
 	"bytes"
 	"errors"
-	"log/slog"
 	"net/http"
 
 	"github.com/sharkauth/serverless/shared/httpx"
@@ -131,30 +130,29 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	httpx.WriteJSON(w, status, v)
 }
 
-// WriteError writes err in the RFC 6749 shape. Anything that is not an *Error
-// (and an *Error of status 500 or more) is logged with the request id; its
-// text never reaches the client.
+// WriteError writes err in the RFC 6749 shape, after the failure policy
+// (httpx.Settle) both error writers share. An *httpx.Error (the middleware's
+// 404, 405 and 413) keeps its status and code; anything else that is not an
+// *Error is an internal error, whose text never reaches the client.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	var e *Error
-	if !errors.As(err, &e) {
+	var he *httpx.Error
+	switch {
+	case errors.As(err, &e):
+	case errors.As(err, &he) && he.Status < 500:
+		e = &Error{Code: Code(he.Code), Status: he.Status, Description: he.Message, Cause: he.Cause}
+	default:
 		e = Internal(err)
 	}
-	if e.Status >= 500 && httpx.ClientGone(r, err) {
-		e = &Error{Code: ServerError, Status: httpx.StatusClientClosed, Description: "the client closed the request"}
-	}
-	if e.Status == http.StatusInternalServerError && httpx.Unavailable(err) {
-		e = &Error{Code: TemporarilyUnavailable, Status: http.StatusServiceUnavailable,
-			Description: "the service is temporarily unavailable; retry after the Retry-After delay", Header: e.Header, Cause: err}
-	}
-	if e.Status == http.StatusServiceUnavailable {
-		w.Header().Set("Retry-After", httpx.RetryAfter)
-	}
-	if e.Status >= 500 {
-		slog.ErrorContext(r.Context(), "oauth request failed", "request_id", httpx.RequestID(r.Context()),
-			"status", e.Status, "cause", e.Cause)
-		if e.Code == ServerError {
-			e = &Error{Code: ServerError, Status: e.Status, Description: "internal error", Header: e.Header}
-		}
+	status, f := httpx.Settle(w, r, e.Status, err)
+	switch f {
+	case httpx.ClientClosed:
+		e = &Error{Code: ServerError, Status: status, Description: "the client closed the request"}
+	case httpx.Transient:
+		e = &Error{Code: TemporarilyUnavailable, Status: status,
+			Description: "the service is temporarily unavailable; retry after the Retry-After delay", Header: e.Header}
+	case httpx.Fault:
+		e = &Error{Code: ServerError, Status: status, Description: "internal error", Header: e.Header}
 	}
 	httpx.SetErrorCode(r.Context(), string(e.Code))
 	for k, vs := range e.Header {

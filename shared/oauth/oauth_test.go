@@ -17,6 +17,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/sharkauth/serverless/shared/httpx"
 	"github.com/sharkauth/serverless/shared/ids"
 	"github.com/sharkauth/serverless/shared/store"
 	"github.com/sharkauth/serverless/shared/tenant"
@@ -251,6 +252,9 @@ func TestWriteError(t *testing.T) {
 		{name: "challenge", err: BasicChallenge(New(InvalidClient, "no"), issuer), status: 401, body: `{"error":"invalid_client","error_description":"no"}`, wantHeader: `Basic realm="http://localhost:8080"`},
 		{name: "internal hides cause", err: Internal(errPlain("table exploded sk_live_x")), status: 500, body: `{"error":"server_error","error_description":"internal error"}`},
 		{name: "untyped is internal", err: errPlain("boom"), status: 500, body: `{"error":"server_error","error_description":"internal error"}`},
+		{name: "transient is 503", err: Internal(transient("throttled")), status: 503, body: `{"error":"temporarily_unavailable","error_description":"the service is temporarily unavailable; retry after the Retry-After delay"}`},
+		{name: "middleware's flat error keeps its code", err: httpx.NotFound("no route"), status: 404, body: `{"error":"not_found","error_description":"no route"}`},
+		{name: "flat internal error hides its cause", err: httpx.Internal(errPlain("table sk_live_x")), status: 500, body: `{"error":"server_error","error_description":"internal error"}`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -262,6 +266,9 @@ func TestWriteError(t *testing.T) {
 			if w.Header().Get("Cache-Control") != "no-store" || w.Header().Get("Pragma") != "no-cache" || w.Header().Get("Content-Type") != "application/json" {
 				t.Fatalf("headers %v", w.Header())
 			}
+			if (tc.status == 503) != (w.Header().Get("Retry-After") != "") {
+				t.Fatalf("Retry-After %q", w.Header().Get("Retry-After"))
+			}
 			if w.Header().Get("WWW-Authenticate") != tc.wantHeader {
 				t.Fatalf("challenge %q", w.Header().Get("WWW-Authenticate"))
 			}
@@ -270,5 +277,21 @@ func TestWriteError(t *testing.T) {
 }
 
 type errPlain string
+
+// transient is a cause the failure policy answers 503 (httpx.Unavailable).
+type transient string
+
+func (e transient) Error() string     { return string(e) }
+func (e transient) Unavailable() bool { return true }
+
+// A panic in an OAuth function is answered in the OAuth shape, without its text.
+func TestStackWithOAuthWriter(t *testing.T) {
+	w := httptest.NewRecorder()
+	httpx.Stack(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom at sk_live_secret") }), WriteError).
+		ServeHTTP(w, httptest.NewRequest("POST", "/oauth/token", nil))
+	if w.Code != 500 || strings.TrimSpace(w.Body.String()) != `{"error":"server_error","error_description":"internal error"}` {
+		t.Fatalf("%d %s", w.Code, w.Body)
+	}
+}
 
 func (e errPlain) Error() string { return string(e) }
