@@ -264,11 +264,19 @@ func (rs *Resolver) OwnHost(r *http.Request, host string) bool {
 	return rs.public == nil && r != nil && host == NormalizeHost(r.Host)
 }
 
-// isAPIGatewayHost matches the default domain names AWS gives an API
-// ({api-id}.execute-api.{region}.amazonaws.com, and the .cn partitions), which
-// no tenant may claim.
+// isAPIGatewayHost matches the default domain names AWS gives an API, label
+// by label: {api-id}.execute-api.{region}.amazonaws.com (and .amazonaws.com.cn
+// in the China partitions). No tenant may claim them; nothing else matches
+// (x.amazonaws.com.evil.test, evilamazonaws.com, a bucket's host).
 func isAPIGatewayHost(host string) bool {
-	return strings.HasSuffix(host, ".amazonaws.com") || strings.HasSuffix(host, ".amazonaws.com.cn")
+	labels := strings.Split(host, ".")
+	switch {
+	case len(labels) == 5 && labels[3] == "amazonaws" && labels[4] == "com":
+	case len(labels) == 6 && labels[3] == "amazonaws" && labels[4] == "com" && labels[5] == "cn":
+	default:
+		return false
+	}
+	return labels[0] != "" && labels[1] == "execute-api" && labels[2] != ""
 }
 
 // claimable reports whether a tenant could own host: IP literals and

@@ -13,8 +13,9 @@ import (
 type dir struct {
 	tenants map[string]Info
 	hosts   map[string]string
-	calls   int
-	fail    error
+	calls    int
+	fail     error
+	hostFail error // a failing custom-host lookup
 }
 
 func (d *dir) Lookup(_ context.Context, id ID) (Info, error) {
@@ -31,6 +32,9 @@ func (d *dir) Lookup(_ context.Context, id ID) (Info, error) {
 
 func (d *dir) LookupHost(_ context.Context, host string) (ID, error) {
 	d.calls++
+	if d.hostFail != nil {
+		return ID{}, d.hostFail
+	}
 	if id, ok := d.hosts[host]; ok {
 		return MustID(id), nil
 	}
