@@ -58,11 +58,12 @@ func (h *Handler) change(r *http.Request, t tenant.Tenant, c store.Client, name 
 	if md == nil {
 		md = map[string]any{}
 	}
-	ratHash := c.RATHash
+	tok, _ := bearer(r)
 	out, err := h.Store.ChangeClient(r.Context(), t.ID, c.ClientID, func(cur *store.Client) error {
-		// The token we authenticated must still be the client's: a
-		// concurrent rotation or delete wins.
-		if cur.Kind != "dcr" || string(cur.RATHash) != string(ratHash) {
+		// The token presented must still be the client's, checked again
+		// inside the write (in constant time): a concurrent rotation or
+		// delete wins.
+		if cur.Kind != "dcr" || tok == "" || !ids.Matches(tok, cur.RATHash) {
 			return invalidToken(t, "the registration access token is missing or invalid")
 		}
 		cur.UpdatedAt = now
