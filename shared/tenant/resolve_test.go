@@ -11,8 +11,8 @@ import (
 )
 
 type dir struct {
-	tenants map[string]Info
-	hosts   map[string]string
+	tenants  map[string]Info
+	hosts    map[string]string
 	calls    int
 	fail     error
 	hostFail error // a failing custom-host lookup
