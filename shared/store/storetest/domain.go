@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -478,7 +479,7 @@ func domainIsolation(t *testing.T, e *env) {
 			gs, err := e.s.FindGrants(ctx, id, "", "", true)
 			return notListed(err, len(gs), func(i int) bool { return gs[i].ID == grantA.ID })
 		}},
-		{"FindGrantsFrom", func(id tenant.ID) error {
+		{"FindGrants from", func(id tenant.ID) error {
 			gs, err := e.s.FindGrants(ctx, id, ca.ID, "", true)
 			return notListed(err, len(gs), func(int) bool { return true })
 		}},
@@ -562,6 +563,14 @@ func domainIsolation(t *testing.T, e *env) {
 			return store.ErrNotFound
 		}},
 	}
+	t.Run("every tenant-scoped method is checked", func(t *testing.T) {
+		var names []string
+		for _, c := range checks {
+			method, _, _ := strings.Cut(c.name, " ") // "FindGrants from": a second case of FindGrants
+			names = append(names, method)
+		}
+		isolationCoverage(t, names)
+	})
 	for _, c := range checks {
 		t.Run(c.name, func(t *testing.T) {
 			if err := c.run(b.id); !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrConflict) {
