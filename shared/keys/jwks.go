@@ -23,15 +23,16 @@ func PublicJWK(k store.SigningKey) (jose.JSONWebKey, error) {
 }
 
 // PublicJWKS returns the key set a tenant publishes at now (WIRE §4): its
-// current key first, then its next key, then the retired keys whose
-// PublishUntil is after now; input order within each group. Records of other
+// current keys first, then its next keys, then the retired keys whose
+// PublishUntil is after now; within each group ES256 keys before RS256 keys,
+// then input order. Records of other
 // states, and records whose public key does not check out (PublicJWK fails),
 // are left out: a broken record must not take the tenant's JWKS down with it.
 // Only public keys are ever put in the set.
 func PublicJWKS(keys []store.SigningKey, now time.Time) jose.JSONWebKeySet {
 	type ranked struct {
-		rank int
-		jwk  jose.JSONWebKey
+		rank, alg int
+		jwk       jose.JSONWebKey
 	}
 	var list []ranked
 	for _, k := range keys {
@@ -43,9 +44,15 @@ func PublicJWKS(keys []store.SigningKey, now time.Time) jose.JSONWebKeySet {
 		if err != nil {
 			continue
 		}
-		list = append(list, ranked{rank, jwk})
+		alg := 0
+		if k.Algorithm() != store.AlgES256 {
+			alg = 1
+		}
+		list = append(list, ranked{rank, alg, jwk})
 	}
-	slices.SortStableFunc(list, func(a, b ranked) int { return cmp.Compare(a.rank, b.rank) })
+	slices.SortStableFunc(list, func(a, b ranked) int {
+		return cmp.Or(cmp.Compare(a.rank, b.rank), cmp.Compare(a.alg, b.alg))
+	})
 	set := jose.JSONWebKeySet{Keys: make([]jose.JSONWebKey, 0, len(list))}
 	for _, r := range list {
 		set.Keys = append(set.Keys, r.jwk)

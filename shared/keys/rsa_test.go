@@ -53,7 +53,7 @@ func TestRS256KeyInEachMode(t *testing.T) {
 			if es.Algorithm() != store.AlgES256 {
 				t.Fatalf("New made a %s key", es.Algorithm())
 			}
-			set := PublicJWKS([]store.SigningKey{es, rec}, epoch)
+			set := PublicJWKS([]store.SigningKey{rec, es}, epoch) // ES256 first whatever the input order
 			raw, _ := json.Marshal(set)
 			var members struct{ Keys []map[string]any }
 			json.Unmarshal(raw, &members)
