@@ -82,8 +82,9 @@ type Claims struct {
 	MayAct *MayAct `json:"may_act,omitempty"`
 }
 
-// Issue signs c as an RFC 9068 token with key: header alg ES256, typ
-// at+jwt, kid of key. In kms mode this is the one KMS Sign of the request.
+// Issue signs c as an RFC 9068 token with key: header alg of key (ES256, or
+// RS256 for an RS256 key), typ at+jwt, kid of key. In kms mode this is the
+// one KMS Sign of the request.
 // The compact JWS is assembled here: the claims are marshalled once, by
 // encoding/json, and signed as they are.
 func Issue(ctx context.Context, key keys.Key, c Claims) (string, error) {
@@ -91,7 +92,7 @@ func Issue(ctx context.Context, key keys.Key, c Claims) (string, error) {
 		return "", errors.New("accesstoken: incomplete claims")
 	}
 	c.MayAct = nil
-	header, err := json.Marshal(jwsHeader{Alg: string(jose.ES256), KID: key.KID(), Typ: Type})
+	header, err := json.Marshal(jwsHeader{Alg: key.Algorithm(), KID: key.KID(), Typ: Type})
 	if err != nil {
 		return "", fmt.Errorf("accesstoken: header: %w", err)
 	}
@@ -101,11 +102,11 @@ func Issue(ctx context.Context, key keys.Key, c Claims) (string, error) {
 	}
 	enc := base64.RawURLEncoding
 	hl, pl := enc.EncodedLen(len(header)), enc.EncodedLen(len(payload))
-	out := make([]byte, hl+1+pl, hl+1+pl+1+enc.EncodedLen(64))
+	out := make([]byte, hl+1+pl, hl+1+pl+1+enc.EncodedLen(sigCap))
 	enc.Encode(out, header)
 	out[hl] = '.'
 	enc.Encode(out[hl+1:], payload)
-	sig, err := key.SignES256(ctx, out)
+	sig, err := key.SignJWS(ctx, out)
 	if err != nil {
 		return "", fmt.Errorf("accesstoken: sign: %w", err)
 	}
@@ -113,6 +114,14 @@ func Issue(ctx context.Context, key keys.Key, c Claims) (string, error) {
 	out = enc.AppendEncode(out, sig)
 	return string(out), nil
 }
+
+// sigCap is the room left for the signature: an RS256 signature of a 2048-bit
+// key (an ES256 one is 64 bytes; a larger RSA key costs one growth).
+const sigCap = 256
+
+// Algs are the JWS algorithms of our access tokens. A token is verified only
+// with the published key its kid names, and only when its alg is that key's.
+var Algs = []jose.SignatureAlgorithm{jose.ES256, jose.RS256}
 
 // jwsHeader is the protected header of an access token.
 type jwsHeader struct {
@@ -158,7 +167,7 @@ func Verify(raw string, published jose.JSONWebKeySet, issuer string, now time.Ti
 // UnknownKID reports whether raw is well formed but names a kid that is not
 // in published (the caller may refresh its key set once and retry).
 func UnknownKID(raw string, published jose.JSONWebKeySet) bool {
-	tok, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{jose.ES256})
+	tok, err := jwt.ParseSigned(raw, Algs)
 	if err != nil || len(tok.Headers) != 1 || tok.Headers[0].KeyID == "" {
 		return false
 	}
@@ -169,7 +178,7 @@ func verifySignature(raw string, published jose.JSONWebKeySet) (Parsed, error) {
 	if raw == "" || len(raw) > MaxTokenSize {
 		return Parsed{}, fmt.Errorf("%w: size", ErrInvalid)
 	}
-	tok, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{jose.ES256})
+	tok, err := jwt.ParseSigned(raw, Algs)
 	if err != nil || len(tok.Headers) != 1 {
 		return Parsed{}, fmt.Errorf("%w: malformed", ErrInvalid)
 	}
@@ -180,6 +189,10 @@ func verifySignature(raw string, published jose.JSONWebKeySet) (Parsed, error) {
 	matches := published.Key(h.KeyID)
 	if h.KeyID == "" || len(matches) != 1 {
 		return Parsed{}, fmt.Errorf("%w: kid", ErrInvalid)
+	}
+	// The key decides the algorithm, never the token (RFC 8725 §3.1).
+	if matches[0].Algorithm == "" || h.Algorithm != matches[0].Algorithm {
+		return Parsed{}, fmt.Errorf("%w: alg", ErrInvalid)
 	}
 	var raw2 json.RawMessage
 	if err := tok.Claims(matches[0].Key, &raw2); err != nil {

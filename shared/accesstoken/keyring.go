@@ -40,10 +40,10 @@ type Keyring struct {
 }
 
 type ring struct {
-	mu        sync.Mutex
-	loaded    time.Time
-	current   store.SigningKey
-	hasCur    bool
+	mu     sync.Mutex
+	loaded time.Time
+	// current holds the tenant's current key of each algorithm it has.
+	current   map[string]store.SigningKey
 	published jose.JSONWebKeySet
 }
 
@@ -91,32 +91,51 @@ func (k *Keyring) load(ctx context.Context, t tenant.ID, maxAge time.Duration) (
 	if err != nil {
 		return nil, err
 	}
-	cur, err := keys.Current(records)
-	r.current, r.hasCur = cur, err == nil
+	r.current = map[string]store.SigningKey{}
+	for _, alg := range []string{store.AlgES256, store.AlgRS256} {
+		if cur, err := keys.CurrentFor(records, alg); err == nil {
+			r.current[alg] = cur
+		}
+	}
 	r.published = keys.PublicJWKS(records, now)
 	r.loaded = now
 	return r, nil
 }
 
-// Signer returns the tenant's current key, opened through the key cache.
-// revoked are the tenant's revoked kids (store.Tenant.RevokedKIDs): a cached
-// current key among them (an emergency rotation happened since the records
-// were read) makes the records be read again at once, so no token is signed
-// with a key that is already refused.
+// Signer returns the tenant's current ES256 key: SignerFor(ES256).
 func (k *Keyring) Signer(ctx context.Context, t tenant.ID, revoked []string) (keys.Key, error) {
+	return k.SignerFor(ctx, t, revoked, store.AlgES256)
+}
+
+// SignerFor returns the tenant's current key of algorithm alg, opened through
+// the key cache. revoked are the tenant's revoked kids
+// (store.Tenant.RevokedKIDs): a cached current key among them (an emergency
+// rotation happened since the records were read) makes the records be read
+// again at once, so no token is signed with a key that is already refused.
+// No cached current key of alg (an RS256 key made since the records were
+// read) makes them be read again at most every refreshGap.
+func (k *Keyring) SignerFor(ctx context.Context, t tenant.ID, revoked []string, alg string) (keys.Key, error) {
 	r, err := k.load(ctx, t, k.ttl())
 	if err != nil {
 		return nil, err
 	}
 	r.mu.Lock()
-	cur, ok := r.current, r.hasCur
+	cur, ok := r.current[alg]
 	r.mu.Unlock()
 	if ok && slices.Contains(revoked, cur.KID) {
 		if r, err = k.load(ctx, t, 0); err != nil {
 			return nil, err
 		}
 		r.mu.Lock()
-		cur, ok = r.current, r.hasCur && !slices.Contains(revoked, r.current.KID)
+		cur, ok = r.current[alg]
+		ok = ok && !slices.Contains(revoked, cur.KID)
+		r.mu.Unlock()
+	} else if !ok && alg != store.AlgES256 {
+		if r, err = k.load(ctx, t, refreshGap); err != nil {
+			return nil, err
+		}
+		r.mu.Lock()
+		cur, ok = r.current[alg]
 		r.mu.Unlock()
 	}
 	if !ok {

@@ -65,6 +65,7 @@ type agentJSON struct {
 	Active                  bool           `json:"active"`
 	DPoPBound               bool           `json:"dpop_bound_access_tokens"`
 	DPoPJKT                 *string        `json:"dpop_jkt"`
+	AccessTokenAlg          string         `json:"access_token_alg"`
 	CreatedAt               time.Time      `json:"created_at"`
 	UpdatedAt               time.Time      `json:"updated_at"`
 	ClientSecret            string         `json:"client_secret,omitempty"`
@@ -81,7 +82,7 @@ func agentView(c store.Client) agentJSON {
 		GrantTypes: nonNil(c.GrantTypes), Scopes: nonNil(c.Scopes), Audiences: nonNil(c.Audiences),
 		RedirectURIs: nonNil(c.RedirectURIs), TokenLifetime: c.TokenLifetime, Metadata: meta,
 		CreatedBy: strOrNull(c.CreatedBy), Active: c.Active, DPoPBound: c.DPoPBound, DPoPJKT: strOrNull(c.DPoPJKT),
-		CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(),
+		AccessTokenAlg: accessTokenAlg(c), CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(),
 	}
 }
 
@@ -100,6 +101,8 @@ type agentInput struct {
 	Active        *bool           `json:"active"`
 	RedirectURIs  *[]string       `json:"redirect_uris"`
 	JWKS          json.RawMessage `json:"jwks"`
+	// AccessTokenAlg is ES256 (the default) or RS256.
+	AccessTokenAlg *string `json:"access_token_alg"`
 }
 
 func (in agentInput) validate(creating bool) error {
@@ -130,6 +133,9 @@ func (in agentInput) validate(creating bool) error {
 	}
 	if in.TokenLifetime != nil && (*in.TokenLifetime < 1 || *in.TokenLifetime > maxTokenLifetime) {
 		return invalid("token_lifetime", "must be from 1 to "+strconv.Itoa(maxTokenLifetime)+" seconds")
+	}
+	if err := checkAccessTokenAlg(in.AccessTokenAlg); err != nil {
+		return err
 	}
 	if in.Audiences != nil {
 		if len(*in.Audiences) > 50 {
@@ -178,6 +184,9 @@ func (a *API) createAgent(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := in.validate(true); err != nil {
+		return err
+	}
+	if err := a.ensureSigningKey(c, in.AccessTokenAlg); err != nil {
 		return err
 	}
 	creator := in.CreatedBy
@@ -258,6 +267,7 @@ func applyAgentInput(c *store.Client, in agentInput) {
 	if len(in.JWKS) > 0 && string(in.JWKS) != "null" {
 		c.JWKS = slices.Clone(in.JWKS)
 	}
+	applyAccessTokenAlg(c, in.AccessTokenAlg)
 }
 
 func (a *API) listAgents(w http.ResponseWriter, r *http.Request) error {
@@ -338,6 +348,9 @@ func (a *API) updateAgent(w http.ResponseWriter, r *http.Request) error {
 	if err := in.validate(false); err != nil {
 		return err
 	}
+	if err := a.ensureSigningKey(c, in.AccessTokenAlg); err != nil {
+		return err
+	}
 	changed := in.fields()
 	updated, err := a.Store.ChangeClient(c.ctx, c.t, ag.ClientID, func(x *store.Client) error {
 		applyAgentInput(x, in)
@@ -375,7 +388,7 @@ func (in agentInput) fields() []string {
 		"grant_types": in.GrantTypes != nil, "token_endpoint_auth_method": in.AuthMethod != nil,
 		"token_lifetime": in.TokenLifetime != nil, "dpop_bound_access_tokens": in.DPoPBound != nil,
 		"audiences": in.Audiences != nil, "metadata": in.Metadata != nil, "active": in.Active != nil,
-		"jwks": len(in.JWKS) > 0, "redirect_uris": in.RedirectURIs != nil,
+		"jwks": len(in.JWKS) > 0, "redirect_uris": in.RedirectURIs != nil, "access_token_alg": in.AccessTokenAlg != nil,
 	} {
 		if set {
 			out = append(out, name)

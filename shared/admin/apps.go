@@ -41,6 +41,7 @@ type appJSON struct {
 	AuthMethod      string         `json:"token_endpoint_auth_method"`
 	Metadata        map[string]any `json:"metadata"`
 	Active          bool           `json:"active"`
+	AccessTokenAlg  string         `json:"access_token_alg"`
 	CreatedAt       time.Time      `json:"created_at"`
 	UpdatedAt       time.Time      `json:"updated_at"`
 	ClientSecret    string         `json:"client_secret,omitempty"`
@@ -54,7 +55,7 @@ func appView(c store.Client) appJSON {
 	return appJSON{ID: c.ID, ClientID: c.ClientID, Name: c.Name, Slug: c.Extra["slug"], Description: c.Description,
 		IntegrationMode: c.Extra["integration_mode"], RedirectURIs: nonNil(c.RedirectURIs), GrantTypes: nonNil(c.GrantTypes),
 		Scopes: nonNil(c.Scopes), AuthMethod: c.AuthMethod, Metadata: meta, Active: c.Active,
-		CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC()}
+		AccessTokenAlg: accessTokenAlg(c), CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC()}
 }
 
 type appInput struct {
@@ -64,6 +65,7 @@ type appInput struct {
 	RedirectURIs    *[]string       `json:"redirect_uris"`
 	Scopes          *[]string       `json:"scopes"`
 	Metadata        *map[string]any `json:"metadata"`
+	AccessTokenAlg  *string         `json:"access_token_alg"`
 }
 
 func (in appInput) validate(creating bool) error {
@@ -88,7 +90,7 @@ func (in appInput) validate(creating bool) error {
 	if in.Metadata != nil && len(marshalLen(*in.Metadata)) > 16<<10 {
 		return invalid("metadata", "must be at most 16 KiB")
 	}
-	return nil
+	return checkAccessTokenAlg(in.AccessTokenAlg)
 }
 
 // checkRedirectURIs validates redirect URIs: absolute, no fragment, at most 20.
@@ -140,6 +142,7 @@ func applyAppInput(c *store.Client, in appInput) {
 	if in.Metadata != nil {
 		c.Metadata = *in.Metadata
 	}
+	applyAccessTokenAlg(c, in.AccessTokenAlg)
 }
 
 func (a *API) createApp(w http.ResponseWriter, r *http.Request) error {
@@ -152,6 +155,9 @@ func (a *API) createApp(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := in.validate(true); err != nil {
+		return err
+	}
+	if err := a.ensureSigningKey(c, in.AccessTokenAlg); err != nil {
 		return err
 	}
 	secret := ids.NewSecret()
@@ -238,6 +244,9 @@ func (a *API) updateApp(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := in.validate(false); err != nil {
+		return err
+	}
+	if err := a.ensureSigningKey(c, in.AccessTokenAlg); err != nil {
 		return err
 	}
 	updated, err := a.Store.ChangeClient(c.ctx, c.t, x.ClientID, func(cl *store.Client) error {

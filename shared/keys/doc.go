@@ -1,8 +1,10 @@
-// Package keys owns the tenants' ES256 signing keys: generating them, sealing
+// Package keys owns the tenants' signing keys (ES256, the default, and RS256
+// for clients set to receive RS256 access tokens): generating them, sealing
 // their private halves, opening sealed records into signers, and publishing the
 // public halves as a JWKS (DESIGN §4, WIRE §4).
 //
-// The package does cryptography only. A [Sealer] turns a fresh P-256 key into a
+// The package does cryptography only. A [Sealer] turns a fresh P-256 (or RSA
+// 2048) key into a
 // [store.SigningKey] record and a record back into a [Key]; the domain store
 // persists the records and owns their states (next → current → retired). Three
 // sealers exist, one per mode:

@@ -67,10 +67,15 @@ func encryptionContext(t tenant.ID, kid string) map[string]string {
 // GenerateDataKey call). The record keeps the wrapped data key and the ARN of
 // the KMS key that wrapped it.
 func (e *Envelope) New(ctx context.Context, t tenant.ID) (store.SigningKey, error) {
+	return e.NewKey(ctx, t, store.AlgES256)
+}
+
+// NewKey is New for a key of algorithm alg (ES256 or RS256).
+func (e *Envelope) NewKey(ctx context.Context, t tenant.ID, alg string) (store.SigningKey, error) {
 	if t.IsZero() {
 		return store.SigningKey{}, ErrNoTenant
 	}
-	g, err := generate()
+	g, err := generate(alg)
 	if err != nil {
 		return store.SigningKey{}, err
 	}
@@ -97,6 +102,7 @@ func (e *Envelope) New(ctx context.Context, t tenant.ID) (store.SigningKey, erro
 	}
 	return store.SigningKey{
 		KID:            g.kid,
+		Alg:            algField(alg),
 		Mode:           store.ModeEnvelope,
 		PublicDER:      g.public,
 		Sealed:         sealed,

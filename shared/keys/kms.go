@@ -3,8 +3,10 @@ package keys
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
+	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/asn1"
@@ -32,7 +34,7 @@ const maxRawMessage = 4096
 const deletionWindowDays = 7
 
 // KMS is the kms key mode: the private key is created in KMS (ECC_NIST_P256,
-// SIGN_VERIFY) and never leaves it; every signature is one KMS Sign call. The
+// or RSA_2048 for RS256; SIGN_VERIFY) and never leaves it; every signature is one KMS Sign call. The
 // record keeps the KMS key ARN and the public key, fetched once at creation.
 type KMS struct {
 	client KMSAPI
@@ -56,13 +58,26 @@ func (m *KMS) Mode() string { return store.ModeKMS }
 // key (CreateKey + GetPublicKey, the only GetPublicKey this mode makes). When
 // the public key cannot be read, the new KMS key is scheduled for deletion.
 func (m *KMS) New(ctx context.Context, t tenant.ID) (store.SigningKey, error) {
+	return m.NewKey(ctx, t, store.AlgES256)
+}
+
+// NewKey is New for a key of algorithm alg: ES256 (ECC_NIST_P256) or RS256
+// (RSA_2048, signed with RSASSA_PKCS1_V1_5_SHA_256).
+func (m *KMS) NewKey(ctx context.Context, t tenant.ID, alg string) (store.SigningKey, error) {
 	if t.IsZero() {
 		return store.SigningKey{}, ErrNoTenant
 	}
+	if err := checkAlg(alg); err != nil {
+		return store.SigningKey{}, err
+	}
+	spec := types.KeySpecEccNistP256
+	if alg == store.AlgRS256 {
+		spec = types.KeySpecRsa2048
+	}
 	created, err := m.client.CreateKey(ctx, &kms.CreateKeyInput{
-		KeySpec:     types.KeySpecEccNistP256,
+		KeySpec:     spec,
 		KeyUsage:    types.KeyUsageTypeSignVerify,
-		Description: aws.String("sharkauth ES256 signing key of tenant " + t.String()),
+		Description: aws.String("sharkauth " + alg + " signing key of tenant " + t.String()),
 		Tags:        []types.Tag{{TagKey: aws.String("tenant"), TagValue: aws.String(t.String())}},
 	})
 	if err != nil {
@@ -78,7 +93,7 @@ func (m *KMS) New(ctx context.Context, t tenant.ID) (store.SigningKey, error) {
 	if keyID == "" {
 		keyID = bareID
 	}
-	pub, err := m.publicKey(ctx, keyID)
+	pub, err := m.publicKey(ctx, keyID, alg)
 	if err != nil {
 		err = fmt.Errorf("keys: kms key for tenant %q: %w", t.String(), err)
 		return store.SigningKey{}, errors.Join(err, m.abandon(ctx, bareID))
@@ -90,6 +105,7 @@ func (m *KMS) New(ctx context.Context, t tenant.ID) (store.SigningKey, error) {
 	}
 	return store.SigningKey{
 		KID:       kidOfDER(der),
+		Alg:       algField(alg),
 		Mode:      store.ModeKMS,
 		PublicDER: der,
 		KMSKeyID:  keyID,
@@ -97,7 +113,7 @@ func (m *KMS) New(ctx context.Context, t tenant.ID) (store.SigningKey, error) {
 	}, nil
 }
 
-func (m *KMS) publicKey(ctx context.Context, keyID string) (*ecdsa.PublicKey, error) {
+func (m *KMS) publicKey(ctx context.Context, keyID, alg string) (crypto.PublicKey, error) {
 	out, err := m.client.GetPublicKey(ctx, &kms.GetPublicKeyInput{KeyId: aws.String(keyID)})
 	if err != nil {
 		return nil, fmt.Errorf("KMS GetPublicKey: %w", kmsErr(err))
@@ -106,11 +122,20 @@ func (m *KMS) publicKey(ctx context.Context, keyID string) (*ecdsa.PublicKey, er
 	if err != nil {
 		return nil, fmt.Errorf("KMS GetPublicKey: public key does not parse: %w", err)
 	}
-	pub, ok := parsed.(*ecdsa.PublicKey)
-	if !ok || pub.Curve != elliptic.P256() {
-		return nil, errors.New("KMS GetPublicKey: public key is not P-256")
+	switch pub := parsed.(type) {
+	case *ecdsa.PublicKey:
+		if alg == store.AlgES256 && pub.Curve == elliptic.P256() {
+			return pub, nil
+		}
+	case *rsa.PublicKey:
+		if alg == store.AlgRS256 && pub.N.BitLen() >= MinRSABits {
+			return pub, nil
+		}
 	}
-	return pub, nil
+	if alg == store.AlgRS256 {
+		return nil, fmt.Errorf("KMS GetPublicKey: public key is not RSA of at least %d bits", MinRSABits)
+	}
+	return nil, errors.New("KMS GetPublicKey: public key is not P-256")
 }
 
 // abandon schedules a half-created key for deletion. It runs even when ctx is
@@ -151,7 +176,7 @@ func (m *KMS) Open(_ context.Context, t tenant.ID, k store.SigningKey) (Key, err
 	if k.KMSKeyID == "" {
 		return nil, fmt.Errorf("%w: kms key %q has no KMS key id", ErrBadRecord, k.KID)
 	}
-	return &kmsKey{client: m.client, keyID: k.KMSKeyID, kid: k.KID, pub: pub}, nil
+	return &kmsKey{client: m.client, keyID: k.KMSKeyID, kid: k.KID, alg: jose.SignatureAlgorithm(k.Algorithm()), pub: pub}, nil
 }
 
 // kmsKey is an opened kms-mode key.
@@ -159,21 +184,23 @@ type kmsKey struct {
 	client KMSAPI
 	keyID  string
 	kid    string
-	pub    *ecdsa.PublicKey
+	alg    jose.SignatureAlgorithm // ES256 or RS256, as the record's public key
+	pub    crypto.PublicKey
 }
 
 func (k *kmsKey) KID() string              { return k.kid }
-func (k *kmsKey) Public() *ecdsa.PublicKey { return k.pub }
+func (k *kmsKey) Algorithm() string        { return string(k.alg) }
+func (k *kmsKey) Public() crypto.PublicKey { return k.pub }
 
 // Signer returns a go-jose signer whose every signature is one KMS Sign call
 // made with ctx.
 func (k *kmsKey) Signer(ctx context.Context, opts *jose.SignerOptions) (jose.Signer, error) {
-	return jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: &kmsSigner{ctx: ctx, key: k}}, opts)
+	return jose.NewSigner(jose.SigningKey{Algorithm: k.alg, Key: &kmsSigner{ctx: ctx, key: k}}, opts)
 }
 
-// SignES256 is one KMS Sign call made with ctx.
-func (k *kmsKey) SignES256(ctx context.Context, input []byte) ([]byte, error) {
-	return (&kmsSigner{ctx: ctx, key: k}).SignPayload(input, jose.ES256)
+// SignJWS is one KMS Sign call made with ctx.
+func (k *kmsKey) SignJWS(ctx context.Context, input []byte) ([]byte, error) {
+	return (&kmsSigner{ctx: ctx, key: k}).SignPayload(input, k.alg)
 }
 
 func (k *kmsKey) String() string             { return describe(store.ModeKMS, k.kid) }
@@ -190,23 +217,29 @@ type kmsSigner struct {
 var _ jose.OpaqueSigner = (*kmsSigner)(nil)
 
 func (s *kmsSigner) Public() *jose.JSONWebKey {
-	return &jose.JSONWebKey{Key: s.key.pub, KeyID: s.key.kid, Algorithm: string(jose.ES256), Use: "sig"}
+	return &jose.JSONWebKey{Key: s.key.pub, KeyID: s.key.kid, Algorithm: string(s.key.alg), Use: "sig"}
 }
 
-func (s *kmsSigner) Algs() []jose.SignatureAlgorithm { return []jose.SignatureAlgorithm{jose.ES256} }
+func (s *kmsSigner) Algs() []jose.SignatureAlgorithm { return []jose.SignatureAlgorithm{s.key.alg} }
 
-// SignPayload signs the JWS signing input with KMS: ECDSA_SHA_256 over the
-// RAW message (KMS hashes it), or over its SHA-256 DIGEST when the input is
-// larger than KMS accepts raw. The DER signature KMS returns is checked
-// against the public key and converted to JOSE's fixed-width r||s.
+// SignPayload signs the JWS signing input with KMS over the RAW message (KMS
+// hashes it), or over its SHA-256 DIGEST when the input is larger than KMS
+// accepts raw: ECDSA_SHA_256 for ES256, whose DER signature is checked against
+// the public key and converted to JOSE's fixed-width r||s; or
+// RSASSA_PKCS1_V1_5_SHA_256 for RS256, whose signature is checked and used as
+// it is.
 func (s *kmsSigner) SignPayload(payload []byte, alg jose.SignatureAlgorithm) ([]byte, error) {
-	if alg != jose.ES256 {
-		return nil, fmt.Errorf("keys: kms key %q signs ES256, not %q", s.key.kid, alg)
+	if alg != s.key.alg {
+		return nil, fmt.Errorf("keys: kms key %q signs %s, not %q", s.key.kid, s.key.alg, alg)
 	}
 	digest := sha256.Sum256(payload)
+	spec := types.SigningAlgorithmSpecEcdsaSha256
+	if alg == jose.RS256 {
+		spec = types.SigningAlgorithmSpecRsassaPkcs1V15Sha256
+	}
 	in := &kms.SignInput{
 		KeyId:            aws.String(s.key.keyID),
-		SigningAlgorithm: types.SigningAlgorithmSpecEcdsaSha256,
+		SigningAlgorithm: spec,
 		MessageType:      types.MessageTypeRaw,
 		Message:          payload,
 	}
@@ -217,11 +250,21 @@ func (s *kmsSigner) SignPayload(payload []byte, alg jose.SignatureAlgorithm) ([]
 	if err != nil {
 		return nil, fmt.Errorf("keys: kms key %q: KMS Sign: %w", s.key.kid, kmsErr(err))
 	}
+	if pub, ok := s.key.pub.(*rsa.PublicKey); ok {
+		if rsa.VerifyPKCS1v15(pub, crypto.SHA256, digest[:], out.Signature) != nil {
+			return nil, fmt.Errorf("keys: kms key %q: KMS signature does not verify with the record's public key", s.key.kid)
+		}
+		return out.Signature, nil
+	}
+	pub, ok := s.key.pub.(*ecdsa.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("keys: kms key %q: no public key to check the signature", s.key.kid)
+	}
 	r, sv, err := parseDERSignature(out.Signature)
 	if err != nil {
 		return nil, fmt.Errorf("keys: kms key %q: KMS Sign: %w", s.key.kid, err)
 	}
-	if !ecdsa.Verify(s.key.pub, digest[:], r, sv) {
+	if !ecdsa.Verify(pub, digest[:], r, sv) {
 		return nil, fmt.Errorf("keys: kms key %q: KMS signature does not verify with the record's public key", s.key.kid)
 	}
 	return joseSignature(r, sv), nil

@@ -45,11 +45,16 @@ func (*Local) Discard(context.Context, store.SigningKey) error { return nil }
 func (l *Local) Mode() string { return store.ModeLocal }
 
 // New generates a key for t and seals it under the master key.
-func (l *Local) New(_ context.Context, t tenant.ID) (store.SigningKey, error) {
+func (l *Local) New(ctx context.Context, t tenant.ID) (store.SigningKey, error) {
+	return l.NewKey(ctx, t, store.AlgES256)
+}
+
+// NewKey is New for a key of algorithm alg (ES256 or RS256).
+func (l *Local) NewKey(_ context.Context, t tenant.ID, alg string) (store.SigningKey, error) {
 	if t.IsZero() {
 		return store.SigningKey{}, ErrNoTenant
 	}
-	g, err := generate()
+	g, err := generate(alg)
 	if err != nil {
 		return store.SigningKey{}, err
 	}
@@ -60,6 +65,7 @@ func (l *Local) New(_ context.Context, t tenant.ID) (store.SigningKey, error) {
 	}
 	return store.SigningKey{
 		KID:       g.kid,
+		Alg:       algField(alg),
 		Mode:      store.ModeLocal,
 		PublicDER: g.public,
 		Sealed:    sealed,

@@ -76,20 +76,20 @@ func TestTokenSignedInEachModeVerifiesWithJWKS(t *testing.T) {
 				t.Fatalf("sub %q", claims.Subject)
 			}
 
-			// SignES256, the access token's path: r||s over the signing
+			// SignJWS, the access token's path: r||s over the signing
 			// input, which the public key verifies, and only for that input.
 			input := []byte("eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhZ2VudF8xMjMifQ")
-			sig, err := k.SignES256(t.Context(), input)
+			sig, err := k.SignJWS(t.Context(), input)
 			if err != nil || len(sig) != 64 {
-				t.Fatalf("SignES256: %d bytes, %v", len(sig), err)
+				t.Fatalf("SignJWS: %d bytes, %v", len(sig), err)
 			}
 			digest := sha256.Sum256(input)
 			r, sv := new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])
-			if !ecdsa.Verify(k.Public(), digest[:], r, sv) {
-				t.Fatalf("SignES256 in %s mode does not verify with the public key", s.Mode())
+			if !ecdsa.Verify(k.Public().(*ecdsa.PublicKey), digest[:], r, sv) {
+				t.Fatalf("SignJWS in %s mode does not verify with the public key", s.Mode())
 			}
-			if other := sha256.Sum256(append(input, 'x')); ecdsa.Verify(k.Public(), other[:], r, sv) {
-				t.Fatal("SignES256 verified for another input")
+			if other := sha256.Sum256(append(input, 'x')); ecdsa.Verify(k.Public().(*ecdsa.PublicKey), other[:], r, sv) {
+				t.Fatal("SignJWS verified for another input")
 			}
 
 			// Error paths: a key that is not published, and a token whose kid

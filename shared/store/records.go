@@ -54,14 +54,27 @@ const (
 	ModeKMS      = "kms"
 )
 
-// SigningKey is one of a tenant's ES256 signing keys. The private key is never
-// stored in the clear: local and envelope modes keep it sealed in Sealed, kms
-// mode keeps only the KMS key id.
+// Signing key algorithms. ES256 is every tenant's default; a tenant may also
+// hold an RS256 key, for clients set to receive RS256 access tokens.
+const (
+	AlgES256 = "ES256"
+	AlgRS256 = "RS256"
+)
+
+// SigningKey is one of a tenant's signing keys: ES256 (P-256) or RS256 (RSA
+// of at least 2048 bits). Each algorithm has its own next → current →
+// retired states. The private key is never stored in the clear: local and
+// envelope modes keep it sealed in Sealed, kms mode keeps only the KMS key id.
 type SigningKey struct {
 	KID       string `json:"kid"`
 	State     string `json:"state"`
 	Mode      string `json:"mode"`
-	PublicDER []byte `json:"public_der"` // SPKI DER of the P-256 public key
+	PublicDER []byte `json:"public_der"` // SPKI DER of the public key
+
+	// Alg is the key's JWS algorithm: empty (ES256; every record written
+	// before RS256 existed) or AlgRS256. See Algorithm.
+	Alg string `json:"alg,omitempty"`
+
 	// Sealed is the AES-GCM sealed PKCS#8 private key (local, envelope).
 	Sealed []byte `json:"sealed,omitempty"`
 	// WrappedDataKey is the KMS ciphertext of the data key that seals Sealed (envelope).
@@ -75,6 +88,14 @@ type SigningKey struct {
 	// PublishUntil is when a retired key leaves the JWKS (every token it signed has expired).
 	PublishUntil time.Time `json:"publish_until,omitzero"`
 	Version      int64     `json:"-"`
+}
+
+// Algorithm is the key's JWS algorithm: AlgES256 when Alg is empty.
+func (k SigningKey) Algorithm() string {
+	if k.Alg == "" {
+		return AlgES256
+	}
+	return k.Alg
 }
 
 // APIKey is a tenant admin key. Only the SHA-256 of the secret is stored.
@@ -133,9 +154,14 @@ type Client struct {
 	// Registration is the client metadata as registered (RFC 7591), for
 	// the read of RFC 7592; never a secret or token.
 	Registration json.RawMessage `json:"registration,omitempty"`
-	CreatedAt    time.Time       `json:"created_at"`
-	UpdatedAt    time.Time       `json:"updated_at"`
-	Version      int64           `json:"-"`
+
+	// AccessTokenAlg is the JWS algorithm of the access tokens issued to the
+	// client: empty (ES256, the default) or AlgRS256.
+	AccessTokenAlg string `json:"access_token_alg,omitempty"`
+
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Version   int64     `json:"-"`
 }
 
 // AuditEvent is one entry of a tenant's audit trail (WIRE §8).

@@ -64,39 +64,75 @@ const (
 )
 
 // RotateSigningKey adds fresh (a new key with a new kid) to the tenant's keys
-// with ev, in one transaction.
+// of fresh's algorithm with ev, in one transaction; keys of the other
+// algorithm are left alone.
 //
 // Scheduled: fresh is published as next (replacing a pending next key, which
 // never signed); it becomes current when PromoteSigningKey finds it published
 // long enough. Emergency: fresh is current at once; the current and next keys
 // are retired with no publication time left (they leave the JWKS now) and their
 // kids are added to the tenant's RevokedKIDs, so the tokens they signed are
-// inactive; the tenant record changes in the same transaction.
+// inactive; the tenant record changes in the same transaction. When the
+// tenant has no current key of the algorithm (its first RS256 key), fresh is
+// current at once in either mode: no token of that algorithm exists to
+// overlap with.
 func (s *Store) RotateSigningKey(ctx context.Context, t tenant.ID, fresh SigningKey, mode string, ev AuditEvent) (SigningKey, error) {
-	sc, err := scopeOf(t)
-	if err != nil {
-		return SigningKey{}, err
-	}
 	if mode != RotateScheduled && mode != RotateEmergency {
 		return SigningKey{}, errors.New("store: unknown rotation mode " + mode)
 	}
+	k, _, err := s.addSigningKey(ctx, t, fresh, mode, ev)
+	return k, err
+}
+
+// EnsureSigningKey stores fresh as the tenant's current key of its algorithm
+// when the tenant has no current key of that algorithm, with ev, in one
+// transaction. It returns the tenant's current key of the algorithm and
+// whether that is fresh; when it is not, nothing was written (the caller
+// discards fresh). Concurrent callers store one key between them: the
+// transaction is conditioned on the tenant record's version.
+func (s *Store) EnsureSigningKey(ctx context.Context, t tenant.ID, fresh SigningKey, ev AuditEvent) (SigningKey, bool, error) {
+	return s.addSigningKey(ctx, t, fresh, "", ev)
+}
+
+// addSigningKey is RotateSigningKey (mode scheduled or emergency) and
+// EnsureSigningKey (mode ""): it reports whether fresh was stored.
+func (s *Store) addSigningKey(ctx context.Context, t tenant.ID, fresh SigningKey, mode string, ev AuditEvent) (SigningKey, bool, error) {
+	sc, err := scopeOf(t)
+	if err != nil {
+		return SigningKey{}, false, err
+	}
+	alg := fresh.Algorithm()
 	now := s.Now()
 	for range 3 {
-		keys, err := s.SigningKeys(ctx, t)
-		if err != nil {
-			return SigningKey{}, err
-		}
+		// The tenant record before the keys: a key added after this read
+		// changed the tenant's version, so this round's write fails.
 		tn, err := s.GetTenant(ctx, t)
 		if err != nil {
-			return SigningKey{}, err
+			return SigningKey{}, false, err
+		}
+		keys, err := s.SigningKeys(ctx, t)
+		if err != nil {
+			return SigningKey{}, false, err
 		}
 		fresh.Version, fresh.CreatedAt = 0, now
 		fresh.RetiredAt, fresh.PublishUntil = time.Time{}, time.Time{}
+		first := true
+		for _, k := range keys {
+			if k.KID == fresh.KID {
+				return SigningKey{}, false, fmt.Errorf("%w: kid %s exists", ErrConflict, k.KID)
+			}
+			if k.State == KeyCurrent && k.Algorithm() == alg {
+				if mode == "" {
+					return k, false, nil
+				}
+				first = false
+			}
+		}
 		var writes []Write
 		var dropped []string
 		for _, k := range keys {
-			if k.KID == fresh.KID {
-				return SigningKey{}, fmt.Errorf("%w: kid %s exists", ErrConflict, k.KID)
+			if k.Algorithm() != alg {
+				continue
 			}
 			retire := k.State == KeyNext || (mode == RotateEmergency && k.State == KeyCurrent)
 			if !retire {
@@ -108,12 +144,16 @@ func (s *Store) RotateSigningKey(ctx context.Context, t tenant.ID, fresh Signing
 			k.State, k.RetiredAt, k.PublishUntil = KeyRetired, now, now
 			writes = append(writes, put(signingKeyItem(sc, k), CondVersion(k.Version)))
 		}
-		if mode == RotateEmergency {
+		switch {
+		case mode == RotateEmergency || first:
+			// The tenant record is written (version-conditioned) by an
+			// emergency rotation for its revoked kids, and by a first key of
+			// an algorithm so that racing callers store one between them.
 			fresh.State, fresh.ActivatedAt = KeyCurrent, now
 			tn.RevokedKIDs = append(tn.RevokedKIDs, dropped...)
 			tn.UpdatedAt = now
 			writes = append(writes, put(tenantItem(sc, tn), CondVersion(tn.Version)))
-		} else {
+		default:
 			fresh.State, fresh.ActivatedAt = KeyNext, time.Time{}
 		}
 		writes = append(writes, put(signingKeyItem(sc, fresh), CondAbsent), auditWrite(sc, ev))
@@ -122,16 +162,16 @@ func (s *Store) RotateSigningKey(ctx context.Context, t tenant.ID, fresh Signing
 		switch {
 		case err == nil:
 			fresh.Version = 1
-			return fresh, nil
+			return fresh, true, nil
 		case errors.As(err, &canceled) && canceled.Index == len(writes)-2:
-			return SigningKey{}, fmt.Errorf("%w: kid %s exists", ErrConflict, fresh.KID)
+			return SigningKey{}, false, fmt.Errorf("%w: kid %s exists", ErrConflict, fresh.KID)
 		case errors.As(err, &canceled), errors.Is(err, ErrTxConflict):
 			continue
 		default:
-			return SigningKey{}, err
+			return SigningKey{}, false, err
 		}
 	}
-	return SigningKey{}, fmt.Errorf("%w: signing keys changed concurrently", ErrConflict)
+	return SigningKey{}, false, fmt.Errorf("%w: signing keys changed concurrently", ErrConflict)
 }
 
 func signingKeyItem(sc scope, k SigningKey) Item {
@@ -155,8 +195,8 @@ func DueNext(keys []SigningKey, now time.Time, publishedFor time.Duration) (Sign
 }
 
 // PromoteSigningKey makes a due next key (DueNext) current and retires the
-// current one, which stays published for keepPublished (the longest token
-// lifetime), with ev, in one transaction. Whoever signs next calls it; it
+// current one of the same algorithm, which stays published for keepPublished
+// (the longest token lifetime), with ev, in one transaction. Whoever signs next calls it; it
 // reports whether it promoted. Losing to a concurrent promoter is not an error.
 func (s *Store) PromoteSigningKey(ctx context.Context, t tenant.ID, publishedFor, keepPublished time.Duration, ev AuditEvent) (bool, error) {
 	sc, err := scopeOf(t)
@@ -174,7 +214,7 @@ func (s *Store) PromoteSigningKey(ctx context.Context, t tenant.ID, publishedFor
 	}
 	var writes []Write
 	for _, k := range keys {
-		if k.State == KeyCurrent {
+		if k.State == KeyCurrent && k.Algorithm() == next.Algorithm() {
 			k.State, k.RetiredAt, k.PublishUntil = KeyRetired, now, now.Add(keepPublished)
 			writes = append(writes, put(signingKeyItem(sc, k), CondVersion(k.Version)))
 		}

@@ -293,7 +293,13 @@ func (h *Handler) issue(w http.ResponseWriter, q *request, gt string, d decision
 		marks = append(marks, store.ReplayMark{Kind: "dpop", Value: jkt + "|" + q.proof.JTI,
 			Until: q.proof.IssuedAt.Add(h.dpopWindow() + time.Second)})
 	}
-	key, err := h.ring.Signer(ctx, q.tenant.ID, q.policy.revokedKIDs)
+	// The client's algorithm (ES256 unless the admin set RS256; the admin
+	// API made the tenant's RS256 key when it did).
+	alg := store.AlgES256
+	if c.AccessTokenAlg != "" {
+		alg = c.AccessTokenAlg
+	}
+	key, err := h.ring.SignerFor(ctx, q.tenant.ID, q.policy.revokedKIDs, alg)
 	if err != nil {
 		return oauth.Internal(err)
 	}

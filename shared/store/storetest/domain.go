@@ -47,6 +47,7 @@ func RunWith(t *testing.T, newTable TableFactory, opts Options) {
 		{"Agents", domainAgents},
 		{"MayActGrants", domainGrants},
 		{"SigningKeyRotation", domainRotation},
+		{"SigningKeyAlgorithms", domainKeyAlgorithms},
 		{"Activity", domainActivity},
 		{"UserCascade", domainCascade},
 		{"DCR", domainDCR},
@@ -512,6 +513,13 @@ func domainIsolation(t *testing.T, e *env) {
 			_, err := e.s.RotateSigningKey(ctx, id, store.SigningKey{KID: "kid-rot-" + id.String(), Mode: store.ModeLocal}, store.RotateEmergency, event(now, "signing_key.rotated", "b"))
 			if k, _ := e.s.GetSigningKey(ctx, a.id, "kid-tenant-a"); k.State != store.KeyCurrent {
 				return errors.New("tenant B's rotation retired tenant A's key")
+			}
+			return cmpErr(err, store.ErrNotFound)
+		}},
+		{"EnsureSigningKey", func(id tenant.ID) error {
+			_, _, err := e.s.EnsureSigningKey(ctx, id, store.SigningKey{KID: "kid-rsa-" + id.String(), Alg: store.AlgRS256, Mode: store.ModeLocal}, event(now, "signing_key.created", "b"))
+			if _, gerr := e.s.GetSigningKey(ctx, a.id, "kid-rsa-"+id.String()); gerr == nil {
+				return errors.New("tenant B's first RS256 key landed in tenant A")
 			}
 			return cmpErr(err, store.ErrNotFound)
 		}},
