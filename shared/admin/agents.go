@@ -343,9 +343,11 @@ func (a *API) updateAgent(w http.ResponseWriter, r *http.Request) error {
 		applyAgentInput(x, in)
 		if in.Active != nil {
 			if x.Active && !*in.Active {
-				// Deactivation revokes every token so far: re-activating
+				// Deactivation revokes every token so far, and a registered
+				// client's registration access token (RFC 7592): re-activating
 				// later must not revive them.
 				x.RevokedBefore = c.now
+				x.RATHash = nil
 			}
 			x.Active = *in.Active
 		}

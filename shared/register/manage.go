@@ -17,8 +17,10 @@ import (
 var dummyRAT = ids.Hash("shark-dummy-registration-access-token")
 
 // managed authenticates an RFC 7592 request: the Bearer registration
-// access token of the client named in the path, on this tenant. Every
-// failure is the same 401 invalid_token.
+// access token of the client named in the path, on this tenant, while the
+// client is active: an admin's deactivation ends self-management, also for
+// a client deactivated before deactivation revoked the RAT. Every failure
+// is the same 401 invalid_token.
 func (h *Handler) managed(r *http.Request) (tenant.Tenant, store.Client, error) {
 	t, ok := tenant.From(r.Context())
 	if !ok {
@@ -36,7 +38,7 @@ func (h *Handler) managed(r *http.Request) (tenant.Tenant, store.Client, error) 
 		want = c.RATHash
 	}
 	match := ids.Matches(tok, want)
-	if tok == "" || !found || c.Kind != "dcr" || len(c.RATHash) == 0 || !match {
+	if tok == "" || !found || c.Kind != "dcr" || !c.Active || len(c.RATHash) == 0 || !match {
 		return t, store.Client{}, invalidToken(t, "the registration access token is missing or invalid")
 	}
 	return t, c, nil
@@ -60,9 +62,9 @@ func (h *Handler) change(r *http.Request, t tenant.Tenant, c store.Client, name 
 	}
 	ratHash := c.RATHash
 	out, err := h.Store.ChangeClient(r.Context(), t.ID, c.ClientID, func(cur *store.Client) error {
-		// The token we authenticated must still be the client's: a
-		// concurrent rotation or delete wins.
-		if cur.Kind != "dcr" || string(cur.RATHash) != string(ratHash) {
+		// The token we authenticated must still be the client's, and the
+		// client active: a concurrent rotation, delete or deactivation wins.
+		if cur.Kind != "dcr" || !cur.Active || string(cur.RATHash) != string(ratHash) {
 			return invalidToken(t, "the registration access token is missing or invalid")
 		}
 		cur.UpdatedAt = now
@@ -97,7 +99,11 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if id != "" && id != c.ClientID {
+	// RFC 7592 §2.2: the update names the client it updates, and only that one.
+	if id == "" {
+		return oauth.New(oauth.InvalidRequest, "client_id is required in an update")
+	}
+	if id != c.ClientID {
 		return metaErr("client_id cannot be changed")
 	}
 	_, rec, err := h.current(r)

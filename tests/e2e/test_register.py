@@ -162,7 +162,11 @@ def test_management_with_the_sdk(stack):
     doc = dcr.register("managed agent", grant_types=["client_credentials"], scope="mcp:read")
     cid, rat = doc["client_id"], doc["registration_access_token"]
     assert dcr.get(cid, rat)["client_name"] == "managed agent"
-    updated = dcr.update(cid, rat, client_name="renamed", grant_types=["client_credentials"], scope="mcp:read")
+    # RFC 7592 §2.2: an update names its client_id (the SDK sends the fields as given).
+    r = requests.put(f"{stack.url}/oauth/register/{cid}", json={"client_name": "renamed"},
+                     headers={"Authorization": f"Bearer {rat}"})
+    assert r.status_code == 400 and r.json()["error"] == "invalid_request", r.text
+    updated = dcr.update(cid, rat, client_id=cid, client_name="renamed", grant_types=["client_credentials"], scope="mcp:read")
     assert updated["client_name"] == "renamed"
     secret = dcr.rotate_secret(cid, rat)["client_secret"]
     rat = dcr.rotate_registration_token(cid, rat)["registration_access_token"]
