@@ -2,7 +2,6 @@ package admin
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -13,11 +12,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
-
 	"github.com/sharkauth/serverless/shared/audit"
 	"github.com/sharkauth/serverless/shared/httpx"
 	"github.com/sharkauth/serverless/shared/ids"
+	"github.com/sharkauth/serverless/shared/oauth"
 	"github.com/sharkauth/serverless/shared/store"
 	"github.com/sharkauth/serverless/shared/tenant"
 )
@@ -116,7 +114,8 @@ type tenantInput struct {
 var hostPattern = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
 
 // checkPublishers validates trusted software-statement issuers: at most 20,
-// each with an issuer and a JWKS of public signing keys only.
+// each with an issuer and a JWKS of public signing keys that pass
+// oauth.CheckPublicKey.
 func checkPublishers(pubs []store.SoftwarePublisher) error {
 	if len(pubs) > 20 {
 		return httpx.InvalidParameter("at most 20 software_publishers")
@@ -129,14 +128,10 @@ func checkPublishers(pubs []store.SoftwarePublisher) error {
 		if slices.ContainsFunc(pubs[:i], func(o store.SoftwarePublisher) bool { return o.Issuer == pub.Issuer }) {
 			return httpx.InvalidParameter(field + ".iss is listed twice")
 		}
-		var set jose.JSONWebKeySet
-		if err := json.Unmarshal(pub.JWKS, &set); err != nil || len(set.Keys) == 0 {
-			return httpx.InvalidParameter(field + ".jwks must be a JWKS with at least one key")
-		}
-		for _, k := range set.Keys {
-			if !k.Valid() || !k.IsPublic() {
-				return httpx.InvalidParameter(field + ".jwks must hold valid public keys only")
-			}
+		// The same key check as a client's registered keys (RSA of 2048
+		// bits or more, public members only).
+		if _, err := oauth.ParseKeySet(pub.JWKS); err != nil {
+			return httpx.InvalidParameter(field + ".jwks must be a JWKS of valid public keys: " + err.Error())
 		}
 	}
 	return nil

@@ -224,39 +224,25 @@ func listField(fields map[string]json.RawMessage, name string, max int) ([]strin
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
-// parseJWKS accepts a JSON Web Key Set of public asymmetric keys only.
+// parseJWKS accepts a JSON Web Key Set of 1 to maxJWKSKeys keys, each one
+// passing oauth.CheckPublicKey (public, asymmetric, no private member, RSA
+// of 2048 bits or more).
 func parseJWKS(raw json.RawMessage) (json.RawMessage, error) {
 	if len(raw) > maxJWKSBytes {
 		return nil, metaErr("jwks is too large")
 	}
-	var set jose.JSONWebKeySet
-	if err := json.Unmarshal(raw, &set); err != nil {
-		return nil, metaErr("jwks must be a JSON Web Key Set")
+	set, err := oauth.ParseKeySet(raw)
+	if err != nil {
+		return nil, metaErr("jwks: " + err.Error())
 	}
-	if err := checkKeySet(set); err != nil {
-		return nil, err
+	if len(set.Keys) > maxJWKSKeys {
+		return nil, metaErr("jwks must hold between 1 and 20 keys")
 	}
 	var compact bytes.Buffer
 	if err := json.Compact(&compact, raw); err != nil {
 		return nil, metaErr("jwks must be a JSON Web Key Set")
 	}
 	return compact.Bytes(), nil
-}
-
-// checkKeySet refuses empty sets, private or symmetric keys and oversized sets.
-func checkKeySet(set jose.JSONWebKeySet) error {
-	if len(set.Keys) == 0 || len(set.Keys) > maxJWKSKeys {
-		return metaErr("jwks must hold between 1 and 20 keys")
-	}
-	for _, k := range set.Keys {
-		if _, sym := k.Key.([]byte); sym || !k.Valid() {
-			return metaErr("jwks may hold only public asymmetric keys")
-		}
-		if !k.IsPublic() {
-			return metaErr("jwks must not contain private keys")
-		}
-	}
-	return nil
 }
 
 // validate checks the parsed fields against each other and fills defaults.
