@@ -2,6 +2,7 @@ package register
 
 import (
 	"errors"
+	"maps"
 	"net/http"
 	"time"
 
@@ -112,7 +113,7 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request) error {
 	}
 	// On a software_statement tenant an update needs a statement too, or a
 	// client could replace what its publisher signed.
-	m, err := h.metadata(r.Context(), t, rec, fields, rec.DCRPolicy == PolicySoftwareStatement)
+	m, signedScope, err := h.metadata(r.Context(), t, rec, fields, rec.DCRPolicy == PolicySoftwareStatement)
 	if err != nil {
 		return err
 	}
@@ -120,8 +121,20 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request) error {
 	if m.HasSecret() && len(c.SecretHash) == 0 {
 		secret = ids.NewSecret()
 	}
-	md := eventMetadata(m)
+	md := map[string]any{}
 	out, err := h.change(r, t, c, audit.ClientUpdated, md, func(cur *store.Client) error {
+		// Bounded by the client as stored now: an admin's change between
+		// the read and this write is the ceiling too.
+		bounded, dropped, err := ceiling(m, *cur, rec, signedScope)
+		if err != nil {
+			return err
+		}
+		m = bounded
+		clear(md)
+		maps.Copy(md, eventMetadata(m))
+		if len(dropped) > 0 {
+			md["scope_dropped"] = dropped
+		}
 		apply(cur, m, cur.UpdatedAt)
 		if secret != "" {
 			cur.SecretHash = ids.Hash(secret)
