@@ -9,11 +9,14 @@ import (
 	"strconv"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/sharkauth/serverless/shared/dpop"
 )
 
 // MinRSABits is the smallest RSA modulus accepted for a signature
-// verification key (RFC 7518 §3.3: 2048 bits or larger MUST be used).
-const MinRSABits = 2048
+// verification key (RFC 7518 §3.3: 2048 bits or larger MUST be used), the
+// same bound as a DPoP proof's key.
+const MinRSABits = dpop.MinRSABits
 
 // privateMembers are the JWK members only private or symmetric keys carry
 // (RFC 7518 §6.2.2, §6.3.2, §6.4.1; RFC 8037 §2).
