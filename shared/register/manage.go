@@ -122,10 +122,12 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request) error {
 		secret = ids.NewSecret()
 	}
 	md := map[string]any{}
+	requested := m
 	out, err := h.change(r, t, c, audit.ClientUpdated, md, func(cur *store.Client) error {
-		// Bounded by the client as stored now: an admin's change between
-		// the read and this write is the ceiling too.
-		bounded, dropped, err := ceiling(m, *cur, rec, signedScope)
+		// Bounded by the client as stored now (mutate runs again after a
+		// lost race): an admin's change between the read and this write is
+		// the ceiling too.
+		bounded, dropped, err := ceiling(requested, *cur, rec, signedScope)
 		if err != nil {
 			return err
 		}
