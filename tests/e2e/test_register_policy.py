@@ -49,6 +49,13 @@ def test_anonymous_registration_cannot_assign_itself_any_scope(stack):
     assert tok.scope == "mcp:read mcp:write"
 
 
+def test_the_first_boot_tenant_gets_the_default(stack):
+    # The root tenant's record is written at first boot without dcr_scopes: the default applies.
+    assert platform(stack, "GET", "/tenants/default").json()["dcr_scopes"] == ["mcp:read", "mcp:write"]
+    r = requests.post(f"{stack.url}/oauth/register", json={"client_name": "anon", "scope": "mcp:admin mcp:read billing:write"})
+    assert r.status_code == 201 and r.json()["scope"] == "mcp:read", r.text
+
+
 def test_dcr_scopes_through_the_platform_api(stack):
     r = platform(stack, "POST", "/tenants", json={"id": "tools", "dcr_scopes": ["tools:call"]})
     assert r.status_code == 201, r.text
