@@ -486,7 +486,7 @@ the JWKS and makes its tokens introspect inactive.`,
 
 func (c *cli) tenantCommand() *cobra.Command {
 	var name, policy string
-	var hosts []string
+	var hosts, dcrScopes []string
 	create := &cobra.Command{
 		Use: "create TENANT_ID", Short: "Create a tenant; prints its first admin key once", Args: exactArgs("TENANT_ID"),
 		RunE: c.withPlatform(func(ctx context.Context, a *api, args []string) error {
@@ -499,6 +499,9 @@ func (c *cli) tenantCommand() *cobra.Command {
 			}
 			if len(hosts) > 0 {
 				body["hosts"] = splitList(hosts)
+			}
+			if dcrScopes != nil { // --dcr-scope "" sets none
+				body["dcr_scopes"] = splitList(dcrScopes)
 			}
 			var x struct {
 				Tenant   obj    `json:"tenant"`
@@ -516,6 +519,7 @@ func (c *cli) tenantCommand() *cobra.Command {
 	create.Flags().StringVar(&name, "name", "", "display name")
 	create.Flags().StringVar(&policy, "dcr-policy", "", "open, initial_access_token, software_statement or closed")
 	create.Flags().StringSliceVar(&hosts, "host", nil, "a custom host (repeatable)")
+	create.Flags().StringSliceVar(&dcrScopes, "dcr-scope", nil, "a scope a registrant may assign itself (repeatable; default mcp:read,mcp:write; \"\" for none)")
 	var limit int
 	var cursor string
 	list := &cobra.Command{
@@ -550,7 +554,7 @@ func (c *cli) tenantCommand() *cobra.Command {
 			return c.out(raw, err)
 		}
 		return c.fields("id", str(x["id"]), "name", str(x["name"]), "issuer", str(x["issuer"]), "hosts", str(x["hosts"]),
-			"dcr policy", str(x["dcr_policy"]), "disabled", str(x["disabled"]), "created", when(x["created_at"]))
+			"dcr policy", str(x["dcr_policy"]), "dcr scopes", str(x["dcr_scopes"]), "disabled", str(x["disabled"]), "created", when(x["created_at"]))
 	}
 	get := &cobra.Command{
 		Use: "get TENANT_ID", Short: "Show a tenant", Args: exactArgs("TENANT_ID"),

@@ -354,11 +354,16 @@ func (a *API) updateAgent(w http.ResponseWriter, r *http.Request) error {
 	changed := in.fields()
 	updated, err := a.Store.ChangeClient(c.ctx, c.t, ag.ClientID, func(x *store.Client) error {
 		applyAgentInput(x, in)
+		if x.Kind == "dcr" {
+			x.AdminLimits = adminLimits(x.AdminLimits, in)
+		}
 		if in.Active != nil {
 			if x.Active && !*in.Active {
-				// Deactivation revokes every token so far: re-activating
+				// Deactivation revokes every token so far, and a registered
+				// client's registration access token (RFC 7592): re-activating
 				// later must not revive them.
 				x.RevokedBefore = c.now
+				x.RATHash = nil
 			}
 			x.Active = *in.Active
 		}
@@ -378,6 +383,32 @@ func (a *API) updateAgent(w http.ResponseWriter, r *http.Request) error {
 	}
 	httpx.WriteJSON(w, http.StatusOK, agentView(updated))
 	return nil
+}
+
+// adminLimits records what an admin sets on a registered client: the
+// ceiling of its RFC 7592 updates (register.ceiling), which may narrow
+// the admin's scopes and grant types, never widen them, and cannot drop an
+// admin's DPoP requirement.
+func adminLimits(cur *store.ClientLimits, in agentInput) *store.ClientLimits {
+	if in.Scopes == nil && in.GrantTypes == nil && in.DPoPBound == nil {
+		return cur
+	}
+	var l store.ClientLimits
+	if cur != nil {
+		l = *cur
+	}
+	if in.Scopes != nil {
+		s := slices.Clone(*in.Scopes)
+		l.Scopes = &s
+	}
+	if in.GrantTypes != nil {
+		g := slices.Clone(*in.GrantTypes)
+		l.GrantTypes = &g
+	}
+	if in.DPoPBound != nil {
+		l.DPoPBound = *in.DPoPBound
+	}
+	return &l
 }
 
 // fields names the members an update sets (for its audit event).

@@ -13,18 +13,20 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/sharkauth/serverless/shared/httpx"
+	"github.com/sharkauth/serverless/shared/oauth"
 )
 
 // privateMembers are JWK members that only private or symmetric keys carry.
-var privateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
+var privateMembers = oauth.PrivateJWKMembers()
 
 // errBadJWK is the answer to a key that is not an acceptable public key.
 func errBadJWK(msg string) error {
 	return &httpx.Error{Status: 400, Code: "invalid_jwk", Message: msg}
 }
 
-// publicJWK parses raw as a public EC P-256, RSA (2048 bits or more) or OKP
-// Ed25519 key. A key carrying any private member is refused before parsing.
+// publicJWK parses raw as a public EC P-256, RSA or OKP Ed25519 key that
+// passes oauth.CheckPublicKey (no private member, RSA of 2048 bits or
+// more): the one key check of every key set the server accepts.
 func publicJWK(raw json.RawMessage) (jose.JSONWebKey, error) {
 	var members map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &members); err != nil || members == nil {
@@ -39,19 +41,15 @@ func publicJWK(raw json.RawMessage) (jose.JSONWebKey, error) {
 	if err := k.UnmarshalJSON(bytes.TrimSpace(raw)); err != nil {
 		return jose.JSONWebKey{}, errBadJWK("new_public_jwk is not a valid JWK")
 	}
-	if !k.IsPublic() || !k.Valid() {
-		return jose.JSONWebKey{}, errBadJWK("new_public_jwk must be a public key")
+	if err := oauth.CheckPublicKey(raw, k); err != nil {
+		return jose.JSONWebKey{}, errBadJWK("new_public_jwk: " + err.Error())
 	}
 	switch pub := k.Key.(type) {
 	case *ecdsa.PublicKey:
 		if pub.Curve != elliptic.P256() {
 			return jose.JSONWebKey{}, errBadJWK("an EC key must be on curve P-256")
 		}
-	case *rsa.PublicKey:
-		if pub.N.BitLen() < 2048 {
-			return jose.JSONWebKey{}, errBadJWK("an RSA key must have at least 2048 bits")
-		}
-	case ed25519.PublicKey:
+	case *rsa.PublicKey, ed25519.PublicKey:
 	default:
 		return jose.JSONWebKey{}, errBadJWK("new_public_jwk must be an EC P-256, RSA or OKP Ed25519 public key")
 	}

@@ -2,7 +2,6 @@ package admin
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -13,11 +12,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
-
 	"github.com/sharkauth/serverless/shared/audit"
 	"github.com/sharkauth/serverless/shared/httpx"
 	"github.com/sharkauth/serverless/shared/ids"
+	"github.com/sharkauth/serverless/shared/oauth"
 	"github.com/sharkauth/serverless/shared/store"
 	"github.com/sharkauth/serverless/shared/tenant"
 )
@@ -63,6 +61,9 @@ type tenantJSON struct {
 	Hosts     []string `json:"hosts"`
 	Scopes    []string `json:"scopes"`
 	DCRPolicy string   `json:"dcr_policy"`
+	// DCRScopes are the scopes a registrant may assign itself (the
+	// effective value: the default for a tenant that never set them).
+	DCRScopes []string `json:"dcr_scopes"`
 	// DefaultAudience is the aud of tokens that request none (WIRE §5.1).
 	DefaultAudience string     `json:"default_audience"`
 	Disabled        bool       `json:"disabled"`
@@ -78,7 +79,7 @@ type tenantJSON struct {
 }
 
 func (p *Platform) view(r *http.Request, t store.Tenant) tenantJSON {
-	v := tenantJSON{SoftwarePublishers: t.SoftwarePublishers, ID: t.ID, Name: t.Name, Hosts: nonNil(t.Hosts), Scopes: nonNil(t.Scopes), DCRPolicy: t.DCRPolicy, DefaultAudience: t.DefaultAudience, Disabled: t.Disabled, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt,
+	v := tenantJSON{SoftwarePublishers: t.SoftwarePublishers, ID: t.ID, Name: t.Name, Hosts: nonNil(t.Hosts), Scopes: nonNil(t.Scopes), DCRPolicy: t.DCRPolicy, DCRScopes: t.RegistrableScopes(), DefaultAudience: t.DefaultAudience, Disabled: t.Disabled, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt,
 		AuditShards: t.AuditShardCount(), AuditRetentionDays: int(t.AuditRetention() / (24 * time.Hour))}
 	if !t.DisabledAt.IsZero() {
 		v.DisabledAt = &t.DisabledAt
@@ -102,6 +103,9 @@ type tenantInput struct {
 	DCRPolicy *string   `json:"dcr_policy"`
 	Hosts     *[]string `json:"hosts"`
 	Scopes    *[]string `json:"scopes"`
+	// DCRScopes: what an RFC 7591/7592 registrant may assign itself
+	// without an initial access token or a signed scope; [] for nothing.
+	DCRScopes *[]string `json:"dcr_scopes"`
 	// DefaultAudience: "" clears it.
 	DefaultAudience *string `json:"default_audience"`
 	Disabled        *bool   `json:"disabled"` // update only: false re-enables
@@ -116,7 +120,8 @@ type tenantInput struct {
 var hostPattern = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
 
 // checkPublishers validates trusted software-statement issuers: at most 20,
-// each with an issuer and a JWKS of public signing keys only.
+// each with an issuer and a JWKS of public signing keys that pass
+// oauth.CheckPublicKey.
 func checkPublishers(pubs []store.SoftwarePublisher) error {
 	if len(pubs) > 20 {
 		return httpx.InvalidParameter("at most 20 software_publishers")
@@ -129,14 +134,10 @@ func checkPublishers(pubs []store.SoftwarePublisher) error {
 		if slices.ContainsFunc(pubs[:i], func(o store.SoftwarePublisher) bool { return o.Issuer == pub.Issuer }) {
 			return httpx.InvalidParameter(field + ".iss is listed twice")
 		}
-		var set jose.JSONWebKeySet
-		if err := json.Unmarshal(pub.JWKS, &set); err != nil || len(set.Keys) == 0 {
-			return httpx.InvalidParameter(field + ".jwks must be a JWKS with at least one key")
-		}
-		for _, k := range set.Keys {
-			if !k.Valid() || !k.IsPublic() {
-				return httpx.InvalidParameter(field + ".jwks must hold valid public keys only")
-			}
+		// The same key check as a client's registered keys (RSA of 2048
+		// bits or more, public members only).
+		if _, err := oauth.ParseKeySet(pub.JWKS); err != nil {
+			return httpx.InvalidParameter(field + ".jwks must be a JWKS of valid public keys: " + err.Error())
 		}
 	}
 	return nil
@@ -182,13 +183,16 @@ func (p *Platform) validate(r *http.Request, in tenantInput) error {
 	if in.AuditRetentionDays != nil && (*in.AuditRetentionDays < 1 || *in.AuditRetentionDays > store.MaxAuditRetentionDays) {
 		return httpx.InvalidParameter("audit_retention_days must be an integer from 1 to " + strconv.Itoa(store.MaxAuditRetentionDays))
 	}
-	if in.Scopes != nil {
-		if len(*in.Scopes) > 100 {
-			return httpx.InvalidParameter("at most 100 scopes")
+	for name, list := range map[string]*[]string{"scopes": in.Scopes, "dcr_scopes": in.DCRScopes} {
+		if list == nil {
+			continue
 		}
-		for i, sc := range *in.Scopes {
+		if len(*list) > 100 {
+			return httpx.InvalidParameter("at most 100 " + name)
+		}
+		for i, sc := range *list {
 			if !scopePattern.MatchString(sc) {
-				return httpx.InvalidParameter("scopes[" + strconv.Itoa(i) + "] is not a scope token (RFC 6749 §3.3)")
+				return httpx.InvalidParameter(name + "[" + strconv.Itoa(i) + "] is not a scope token (RFC 6749 §3.3)")
 			}
 		}
 	}
@@ -260,6 +264,13 @@ func (p *Platform) create(w http.ResponseWriter, r *http.Request) error {
 	if in.Scopes != nil {
 		t.Scopes = *in.Scopes
 	}
+	// Stored explicitly, so that a later change of the default does not
+	// change what an existing tenant lets registrants assign themselves.
+	dcr := t.RegistrableScopes()
+	if in.DCRScopes != nil {
+		dcr = slices.Clone(*in.DCRScopes)
+	}
+	t.DCRScopes = &dcr
 	if in.DefaultAudience != nil {
 		t.DefaultAudience = *in.DefaultAudience
 	}
@@ -423,6 +434,10 @@ func (p *Platform) update(w http.ResponseWriter, r *http.Request) error {
 		}
 		if in.Scopes != nil {
 			t.Scopes, changed["scopes"] = *in.Scopes, *in.Scopes
+		}
+		if in.DCRScopes != nil {
+			dcr := slices.Clone(*in.DCRScopes)
+			t.DCRScopes, changed["dcr_scopes"] = &dcr, dcr
 		}
 		if in.DefaultAudience != nil {
 			t.DefaultAudience, changed["default_audience"] = *in.DefaultAudience, *in.DefaultAudience

@@ -315,28 +315,6 @@ func ParseAssertion(raw string) (assertionClaims, *jwt.JSONWebToken, error) {
 	return c, tok, nil
 }
 
-// PublicKeySet parses a registered JWKS and keeps only public asymmetric
-// keys: a private or symmetric key in a registration is never used.
-func PublicKeySet(raw json.RawMessage) (jose.JSONWebKeySet, error) {
-	var set jose.JSONWebKeySet
-	if len(raw) == 0 {
-		return set, errors.New("no jwks")
-	}
-	if err := json.Unmarshal(raw, &set); err != nil {
-		return set, err
-	}
-	kept := set.Keys[:0]
-	for _, k := range set.Keys {
-		if k.Valid() && k.IsPublic() {
-			if _, sym := k.Key.([]byte); !sym {
-				kept = append(kept, k)
-			}
-		}
-	}
-	set.Keys = kept
-	return set, nil
-}
-
 func candidates(set jose.JSONWebKeySet, kid string) []jose.JSONWebKey {
 	if kid != "" {
 		return set.Key(kid)

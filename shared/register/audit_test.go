@@ -20,7 +20,7 @@ func TestAuditEvents(t *testing.T) {
 	id, rat, secret := str(doc, "client_id"), str(doc, "registration_access_token"), str(doc, "client_secret")
 	tick := func() { hs.now = hs.now.Add(time.Second) } // events of one instant have no order
 	tick()
-	w := hs.manage("PUT", id, rat, "", guideFull)
+	w := hs.manage("PUT", id, rat, "", withID(id, guideFull))
 	if w.Code != 200 {
 		t.Fatal(w.Body)
 	}

@@ -242,9 +242,17 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	m, err := h.metadata(ctx, t, rec, fields, policy == PolicySoftwareStatement)
+	m, signedScope, err := h.metadata(ctx, t, rec, fields, policy == PolicySoftwareStatement)
 	if err != nil {
 		return err
+	}
+	// What the registrant asks for itself is bounded by the tenant's
+	// registrable scopes; a scope vouched for by the tenant's admin (an
+	// initial access token) or signed by a trusted publisher (a software
+	// statement's scope claim) only by the scopes the tenant offers.
+	var dropped []string
+	if iat == nil && !signedScope {
+		m.Scope, dropped = within(m.Scope, rec.RegistrableScopes())
 	}
 	now := h.now().Truncate(time.Microsecond)
 	c := store.Client{
@@ -260,6 +268,9 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) error {
 	c.RATHash = ids.Hash(rat)
 	md := eventMetadata(m)
 	md["policy"] = policy
+	if len(dropped) > 0 {
+		md["scope_dropped"] = dropped
+	}
 	if iat != nil {
 		md["initial_access_token_id"] = iat.ID
 	}
@@ -276,39 +287,92 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) error {
 
 // metadata validates a registration (POST or PUT): the software statement
 // first (its claims override the request's), then the fields, the tenant's
-// scopes and the client's remote keys.
-func (h *Handler) metadata(ctx context.Context, t tenant.Tenant, rec store.Tenant, fields map[string]json.RawMessage, statementRequired bool) (Metadata, error) {
+// offered scopes (a scope it does not offer is refused) and the client's
+// remote keys. signedScope reports that the scope is a verified software
+// statement's claim.
+func (h *Handler) metadata(ctx context.Context, t tenant.Tenant, rec store.Tenant, fields map[string]json.RawMessage, statementRequired bool) (m Metadata, signedScope bool, err error) {
 	raw, err := stringField(fields, "software_statement", maxStatement)
 	if err != nil {
-		return Metadata{}, err
+		return Metadata{}, false, err
 	}
 	switch {
 	case raw != "":
 		claims, err := VerifyStatement(raw, rec.SoftwarePublishers, h.now())
 		if err != nil {
-			return Metadata{}, err
+			return Metadata{}, false, err
 		}
+		_, signedScope = present(claims, "scope")
 		maps.Copy(fields, claims)
 	case statementRequired:
-		return Metadata{}, oauth.New(InvalidSoftwareStatement, "a software statement is required on this tenant")
+		return Metadata{}, false, oauth.New(InvalidSoftwareStatement, "a software statement is required on this tenant")
 	}
-	m, err := Parse(fields)
+	m, err = Parse(fields)
 	if err != nil {
-		return Metadata{}, err
+		return Metadata{}, false, err
 	}
 	if len(rec.Scopes) > 0 {
 		for _, s := range strings.Fields(m.Scope) {
 			if !slices.Contains(rec.Scopes, s) {
-				return Metadata{}, metaErr("scope " + safe(s) + " is not offered by this tenant")
+				return Metadata{}, false, metaErr("scope " + safe(s) + " is not offered by this tenant")
 			}
 		}
 	}
 	if m.JWKSURI != "" {
 		if _, err := RemoteKeySet(ctx, h.Fetcher, m.JWKSURI); err != nil {
-			return Metadata{}, err
+			return Metadata{}, false, err
 		}
 	}
-	return m, nil
+	return m, signedScope, nil
+}
+
+// within keeps the scopes of scope that allowed lists, compared as whole
+// scope tokens (never prefixes, and "*" is only the token "*"), and
+// returns the others as dropped. A registrant asking for more than it may
+// have gets the rest (RFC 7591 §2 lets the server replace requested
+// metadata, and the response states what was registered) rather than a
+// refusal: an MCP client registers the scopes a resource advertises, and
+// must still be able to register with the subset it may hold.
+func within(scope string, allowed []string) (granted string, dropped []string) {
+	var kept []string
+	for _, s := range strings.Fields(scope) {
+		if slices.Contains(allowed, s) {
+			kept = append(kept, s)
+		} else {
+			dropped = append(dropped, s)
+		}
+	}
+	return strings.Join(kept, " "), dropped
+}
+
+// ceiling bounds an RFC 7592 update of cur by what the client may hold:
+//   - an admin's setting through the admin API (store.ClientLimits) is the
+//     ceiling: scopes beyond the admin's are dropped, a grant type beyond
+//     the admin's is refused, an admin's DPoP requirement stays;
+//   - otherwise a scope signed in a software statement is kept (the tenant's
+//     offered scopes bound it), and any other scope must be one the client
+//     holds now or one the tenant lets a registrant assign itself.
+//
+// It returns the bounded metadata and the scopes it dropped.
+func ceiling(m Metadata, cur store.Client, rec store.Tenant, signedScope bool) (Metadata, []string, error) {
+	l := cur.AdminLimits
+	var dropped []string
+	switch {
+	case l != nil && l.Scopes != nil:
+		m.Scope, dropped = within(m.Scope, *l.Scopes)
+	case !signedScope:
+		m.Scope, dropped = within(m.Scope, append(rec.RegistrableScopes(), cur.Scopes...))
+	}
+	if l != nil && l.GrantTypes != nil {
+		for _, g := range m.GrantTypes {
+			if !slices.Contains(*l.GrantTypes, g) {
+				return Metadata{}, nil, metaErr("grant type " + safe(g) + " is beyond what an administrator allowed this client")
+			}
+		}
+	}
+	if l != nil && l.DPoPBound {
+		m.DPoPBound = true
+	}
+	return m, dropped, nil
 }
 
 // apply writes the registered metadata onto the stored client.

@@ -188,6 +188,11 @@ func TestRegisterTenantScopes(t *testing.T) {
 	wantError(t, w, 400, "invalid_client_metadata")
 }
 
+// withID adds client_id to a JSON object body, as an RFC 7592 update needs.
+func withID(id, body string) string {
+	return `{"client_id":"` + id + `",` + strings.TrimPrefix(body, "{")
+}
+
 // manage runs an RFC 7592 request for client id with the RAT.
 func (hs *harness) manage(method, id, rat, suffix, body string) *httptestRecorder {
 	auth := ""
@@ -264,11 +269,11 @@ func TestManagementWithRAT(t *testing.T) {
 			t.Fatalf("stored: %+v", c)
 		}
 		wantError(t, hs.manage("PUT", id, rat, "", `{"client_id":"shark_dcr_other","client_name":"x"}`), 400, "invalid_client_metadata")
-		wantError(t, hs.manage("PUT", id, rat, "", `{"client_name":"x","redirect_uris":["http://evil.example/cb"],"token_endpoint_auth_method":"none"}`), 400, "invalid_redirect_uri")
-		wantError(t, hs.manage("PUT", id, rat, "", `{"client_name":5}`), 400, "invalid_client_metadata")
+		wantError(t, hs.manage("PUT", id, rat, "", withID(id, `{"client_name":"x","redirect_uris":["http://evil.example/cb"],"token_endpoint_auth_method":"none"}`)), 400, "invalid_redirect_uri")
+		wantError(t, hs.manage("PUT", id, rat, "", withID(id, `{"client_name":5}`)), 400, "invalid_client_metadata")
 		wantError(t, hs.do(req{method: "PUT", path: "/oauth/register/" + id, auth: "Bearer " + rat, body: "client_name=x", ctype: "application/x-www-form-urlencoded"}), 400, "invalid_request")
 		// Omitted fields are removed (full replacement): scope is gone.
-		w = hs.manage("PUT", id, rat, "", `{"client_name":"bare"}`)
+		w = hs.manage("PUT", id, rat, "", withID(id, `{"client_name":"bare"}`))
 		if got := decode(t, w); w.Code != 200 || got["scope"] != nil {
 			t.Fatalf("replacement kept the scope: %v", got)
 		}
@@ -345,7 +350,7 @@ func TestManagementWithRAT(t *testing.T) {
 
 	t.Run("PUT from public to confidential issues a secret", func(t *testing.T) {
 		pub := hs.registered(cursorLike)
-		w := hs.manage("PUT", str(pub, "client_id"), str(pub, "registration_access_token"), "", `{"client_name":"now confidential"}`)
+		w := hs.manage("PUT", str(pub, "client_id"), str(pub, "registration_access_token"), "", withID(str(pub, "client_id"), `{"client_name":"now confidential"}`))
 		if got := decode(t, w); w.Code != 200 || len(str(got, "client_secret")) != 64 {
 			t.Fatalf("%d %v", w.Code, got)
 		}
@@ -449,8 +454,8 @@ func TestPolicies(t *testing.T) {
 		doc := decode(t, w)
 		path := "/oauth/register/" + str(doc, "client_id")
 		auth := "Bearer " + str(doc, "registration_access_token")
-		wantError(t, hs.do(req{tenant: "signed", method: "PUT", path: path, auth: auth, body: `{"client_name":"free","scope":"mcp:admin"}`}), 400, "invalid_software_statement")
-		w = hs.do(req{tenant: "signed", method: "PUT", path: path, auth: auth, body: withStatement(statement(publisher, map[string]any{"client_name": "Signed Agent v2"}))})
+		wantError(t, hs.do(req{tenant: "signed", method: "PUT", path: path, auth: auth, body: withID(str(doc, "client_id"), `{"client_name":"free","scope":"mcp:admin"}`)}), 400, "invalid_software_statement")
+		w = hs.do(req{tenant: "signed", method: "PUT", path: path, auth: auth, body: withID(str(doc, "client_id"), withStatement(statement(publisher, map[string]any{"client_name": "Signed Agent v2"})))})
 		if got := decode(t, w); w.Code != 200 || str(got, "client_name") != "Signed Agent v2" || str(got, "scope") != "mcp:read" {
 			t.Fatalf("%d %v", w.Code, got)
 		}

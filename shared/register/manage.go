@@ -2,6 +2,7 @@ package register
 
 import (
 	"errors"
+	"maps"
 	"net/http"
 	"time"
 
@@ -17,8 +18,10 @@ import (
 var dummyRAT = ids.Hash("shark-dummy-registration-access-token")
 
 // managed authenticates an RFC 7592 request: the Bearer registration
-// access token of the client named in the path, on this tenant. Every
-// failure is the same 401 invalid_token.
+// access token of the client named in the path, on this tenant, while the
+// client is active: an admin's deactivation ends self-management, also for
+// a client deactivated before deactivation revoked the RAT. Every failure
+// is the same 401 invalid_token.
 func (h *Handler) managed(r *http.Request) (tenant.Tenant, store.Client, error) {
 	t, ok := tenant.From(r.Context())
 	if !ok {
@@ -36,7 +39,7 @@ func (h *Handler) managed(r *http.Request) (tenant.Tenant, store.Client, error) 
 		want = c.RATHash
 	}
 	match := ids.Matches(tok, want)
-	if tok == "" || !found || c.Kind != "dcr" || len(c.RATHash) == 0 || !match {
+	if tok == "" || !found || c.Kind != "dcr" || !c.Active || len(c.RATHash) == 0 || !match {
 		return t, store.Client{}, invalidToken(t, "the registration access token is missing or invalid")
 	}
 	return t, c, nil
@@ -60,10 +63,10 @@ func (h *Handler) change(r *http.Request, t tenant.Tenant, c store.Client, name 
 	}
 	tok, _ := bearer(r)
 	out, err := h.Store.ChangeClient(r.Context(), t.ID, c.ClientID, func(cur *store.Client) error {
-		// The token presented must still be the client's, checked again
-		// inside the write (in constant time): a concurrent rotation or
-		// delete wins.
-		if cur.Kind != "dcr" || tok == "" || !ids.Matches(tok, cur.RATHash) {
+		// The token presented must still be the client's (checked again
+		// inside the write, in constant time), and the client active: a
+		// concurrent rotation, delete or deactivation wins.
+		if cur.Kind != "dcr" || !cur.Active || tok == "" || !ids.Matches(tok, cur.RATHash) {
 			return invalidToken(t, "the registration access token is missing or invalid")
 		}
 		cur.UpdatedAt = now
@@ -98,7 +101,11 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if id != "" && id != c.ClientID {
+	// RFC 7592 §2.2: the update names the client it updates, and only that one.
+	if id == "" {
+		return oauth.New(oauth.InvalidRequest, "client_id is required in an update")
+	}
+	if id != c.ClientID {
 		return metaErr("client_id cannot be changed")
 	}
 	_, rec, err := h.current(r)
@@ -107,7 +114,7 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request) error {
 	}
 	// On a software_statement tenant an update needs a statement too, or a
 	// client could replace what its publisher signed.
-	m, err := h.metadata(r.Context(), t, rec, fields, rec.DCRPolicy == PolicySoftwareStatement)
+	m, signedScope, err := h.metadata(r.Context(), t, rec, fields, rec.DCRPolicy == PolicySoftwareStatement)
 	if err != nil {
 		return err
 	}
@@ -115,8 +122,22 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request) error {
 	if m.HasSecret() && len(c.SecretHash) == 0 {
 		secret = ids.NewSecret()
 	}
-	md := eventMetadata(m)
+	md := map[string]any{}
+	requested := m
 	out, err := h.change(r, t, c, audit.ClientUpdated, md, func(cur *store.Client) error {
+		// Bounded by the client as stored now (mutate runs again after a
+		// lost race): an admin's change between the read and this write is
+		// the ceiling too.
+		bounded, dropped, err := ceiling(requested, *cur, rec, signedScope)
+		if err != nil {
+			return err
+		}
+		m = bounded
+		clear(md)
+		maps.Copy(md, eventMetadata(m))
+		if len(dropped) > 0 {
+			md["scope_dropped"] = dropped
+		}
 		apply(cur, m, cur.UpdatedAt)
 		if secret != "" {
 			cur.SecretHash = ids.Hash(secret)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"net"
 	"net/url"
 	"slices"
 	"strings"
@@ -36,8 +35,12 @@ const (
 var (
 	grantTypes  = []string{oauth.GrantClientCredentials, oauth.GrantTokenExchange, GrantAuthorizationCode, GrantRefreshToken}
 	authMethods = []string{oauth.SecretBasic, oauth.SecretPost, oauth.PrivateKeyJWT, AuthNone}
-	// Schemes a redirect URI may never use, whatever else it looks like.
-	badSchemes = []string{"javascript", "data", "vbscript", "file", "blob", "about", "ftp", "ws", "wss", "mailto", "tel", "filesystem"}
+	// appSchemes are the single-label private-use schemes that MCP clients
+	// in use register (WIRE §9 shows cursor://); every other private-use
+	// scheme must be reverse-DNS (RFC 8252 §7.1), so that no scheme a
+	// browser or an OS handles itself (view-source:, jar:, chrome:,
+	// ms-settings:, intent:, ...) can be a redirect target.
+	appSchemes = []string{"cursor", "vscode", "vscode-insiders"}
 )
 
 // AuthNone is the token_endpoint_auth_method of a public client.
@@ -221,39 +224,25 @@ func listField(fields map[string]json.RawMessage, name string, max int) ([]strin
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
-// parseJWKS accepts a JSON Web Key Set of public asymmetric keys only.
+// parseJWKS accepts a JSON Web Key Set of 1 to maxJWKSKeys keys, each one
+// passing oauth.CheckPublicKey (public, asymmetric, no private member, RSA
+// of 2048 bits or more).
 func parseJWKS(raw json.RawMessage) (json.RawMessage, error) {
 	if len(raw) > maxJWKSBytes {
 		return nil, metaErr("jwks is too large")
 	}
-	var set jose.JSONWebKeySet
-	if err := json.Unmarshal(raw, &set); err != nil {
-		return nil, metaErr("jwks must be a JSON Web Key Set")
+	set, err := oauth.ParseKeySet(raw)
+	if err != nil {
+		return nil, metaErr("jwks: " + err.Error())
 	}
-	if err := checkKeySet(set); err != nil {
-		return nil, err
+	if len(set.Keys) > maxJWKSKeys {
+		return nil, metaErr("jwks must hold between 1 and 20 keys")
 	}
 	var compact bytes.Buffer
 	if err := json.Compact(&compact, raw); err != nil {
 		return nil, metaErr("jwks must be a JSON Web Key Set")
 	}
 	return compact.Bytes(), nil
-}
-
-// checkKeySet refuses empty sets, private or symmetric keys and oversized sets.
-func checkKeySet(set jose.JSONWebKeySet) error {
-	if len(set.Keys) == 0 || len(set.Keys) > maxJWKSKeys {
-		return metaErr("jwks must hold between 1 and 20 keys")
-	}
-	for _, k := range set.Keys {
-		if _, sym := k.Key.([]byte); sym || !k.Valid() {
-			return metaErr("jwks may hold only public asymmetric keys")
-		}
-		if !k.IsPublic() {
-			return metaErr("jwks must not contain private keys")
-		}
-	}
-	return nil
 }
 
 // validate checks the parsed fields against each other and fills defaults.
@@ -370,10 +359,12 @@ func dedupe(in []string) []string {
 	return out
 }
 
-// checkRedirect accepts https URIs, http URIs on a loopback host with any
-// port (RFC 8252 §7.3), and private-use scheme URIs (RFC 8252 §7.1, e.g.
-// cursor://, vscode://, com.example.app:/cb). Fragments, wildcards,
-// credentials and dangerous schemes are refused.
+// checkRedirect accepts, from an allowlist of forms only: https URIs with
+// a host; http URIs on a loopback host (127.0.0.1, [::1], localhost) with
+// any port (RFC 8252 §7.3); private-use scheme URIs (RFC 8252 §7.1) whose
+// scheme is reverse-DNS (com.example.app:/cb) or one of appSchemes
+// (cursor://...). Fragments, wildcards, credentials and every other scheme
+// are refused.
 func checkRedirect(raw string) error {
 	if raw == "" {
 		return redirectErr("a redirect URI is empty")
@@ -396,8 +387,6 @@ func checkRedirect(raw string) error {
 		return redirectErr("a redirect URI must not carry credentials")
 	}
 	switch {
-	case slices.Contains(badSchemes, scheme):
-		return redirectErr("redirect URI scheme " + scheme + " is not allowed")
 	case scheme == "https":
 		if u.Hostname() == "" {
 			return redirectErr("an https redirect URI needs a host")
@@ -406,21 +395,28 @@ func checkRedirect(raw string) error {
 		if !isLoopback(u.Hostname()) {
 			return redirectErr("an http redirect URI must be on a loopback host (localhost, 127.0.0.1, [::1])")
 		}
-	default:
+	case reverseDNS(scheme) || slices.Contains(appSchemes, scheme):
 		// A private-use scheme: something must follow it.
 		if u.Opaque == "" && u.Host == "" && u.Path == "" {
 			return redirectErr("a private-use scheme redirect URI needs a path")
 		}
+	default:
+		return redirectErr("redirect URI scheme " + safe(scheme) + " is not allowed: use https, http on a loopback host, or a reverse-DNS private-use scheme")
 	}
 	return nil
 }
 
+// reverseDNS reports whether a URI scheme is a reverse domain name (RFC
+// 8252 §7.1): two or more non-empty labels separated by dots.
+func reverseDNS(scheme string) bool {
+	labels := strings.Split(scheme, ".")
+	return len(labels) >= 2 && !slices.Contains(labels, "")
+}
+
+// isLoopback reports whether host is one of the loopback names RFC 8252
+// §7.3 and §8.3 name: localhost, 127.0.0.1 or ::1.
 func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return strings.EqualFold(host, "localhost") || host == "127.0.0.1" || host == "::1"
 }
 
 // safe trims a client-supplied value for an error description.

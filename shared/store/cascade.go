@@ -99,6 +99,9 @@ func (s *Store) deactivate(ctx context.Context, t tenant.ID, clients []Client, a
 				continue
 			}
 			c.Active = false
+			// Deactivation also ends RFC 7592 self-management: a
+			// registration access token never works again.
+			c.RATHash = nil
 			if c.RevokedBefore.Before(at) {
 				c.RevokedBefore = at
 			}

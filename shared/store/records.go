@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"slices"
 	"time"
 )
 
@@ -13,6 +14,11 @@ type Tenant struct {
 	DCRPolicy       string   `json:"dcr_policy,omitempty"`
 	DefaultAudience string   `json:"default_audience,omitempty"`
 	Scopes          []string `json:"scopes,omitempty"`
+	// DCRScopes are the scopes a registrant may assign itself (RFC 7591
+	// registration and RFC 7592 update) without an admin's say: nil (a
+	// record that never set it) means DefaultDCRScopes, empty means none.
+	// Read it through RegistrableScopes.
+	DCRScopes *[]string `json:"dcr_scopes,omitempty"`
 	// MaxTokenLifetime bounds access token lifetimes, in seconds; 0 means 3600.
 	MaxTokenLifetime int64 `json:"max_token_lifetime,omitempty"`
 	// Audiences is the tenant's audience allow-list; empty allows any.
@@ -38,6 +44,20 @@ type Tenant struct {
 	CreatedAt          time.Time           `json:"created_at"`
 	UpdatedAt          time.Time           `json:"updated_at"`
 	Version            int64               `json:"-"`
+}
+
+// DefaultDCRScopes are what a registrant may assign itself on a tenant that
+// never set dcr_scopes: the scopes the MCP guide registers, nothing more.
+var DefaultDCRScopes = []string{"mcp:read", "mcp:write"}
+
+// RegistrableScopes returns the scopes a registrant may assign itself:
+// DCRScopes, or DefaultDCRScopes when the tenant never set them (never
+// "anything").
+func (t Tenant) RegistrableScopes() []string {
+	if t.DCRScopes == nil {
+		return slices.Clone(DefaultDCRScopes)
+	}
+	return slices.Clone(*t.DCRScopes)
 }
 
 // Signing key states.
@@ -148,6 +168,10 @@ type Client struct {
 	// JWKSURI is where a private_key_jwt client publishes its keys instead
 	// (fetched through shared/fetch).
 	JWKSURI string `json:"jwks_uri,omitempty"`
+	// AdminLimits is what an admin set on a registered (dcr) client through
+	// the admin API: its RFC 7592 updates may narrow it, never widen it
+	// (nil: the admin set nothing).
+	AdminLimits *ClientLimits `json:"admin_limits,omitempty"`
 	// RATHash is the SHA-256 of a registered client's registration access
 	// token (RFC 7592); empty: the client cannot be managed through it.
 	RATHash []byte `json:"rat_hash,omitempty"`
@@ -162,6 +186,15 @@ type Client struct {
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 	Version   int64     `json:"-"`
+}
+
+// ClientLimits are an admin's ceiling on a registered client (a nil list:
+// not set).
+type ClientLimits struct {
+	Scopes     *[]string `json:"scopes,omitempty"`
+	GrantTypes *[]string `json:"grant_types,omitempty"`
+	// DPoPBound: the admin required DPoP-bound tokens.
+	DPoPBound bool `json:"dpop_bound,omitempty"`
 }
 
 // AuditEvent is one entry of a tenant's audit trail (WIRE §8).

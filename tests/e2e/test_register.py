@@ -162,7 +162,16 @@ def test_management_with_the_sdk(stack):
     doc = dcr.register("managed agent", grant_types=["client_credentials"], scope="mcp:read")
     cid, rat = doc["client_id"], doc["registration_access_token"]
     assert dcr.get(cid, rat)["client_name"] == "managed agent"
-    updated = dcr.update(cid, rat, client_name="renamed", grant_types=["client_credentials"], scope="mcp:read")
+    # RFC 7592 §2.2: an update names its client_id. The SDK's DCRClient.update takes
+    # client_id as its first parameter and sends only the other fields, so it cannot
+    # send one: its update is refused (issue 20, P12), and an update goes through HTTP.
+    with pytest.raises(SharkAPIError) as e:
+        dcr.update(cid, rat, client_name="renamed", grant_types=["client_credentials"], scope="mcp:read")
+    assert e.value.status == 400
+    r = requests.put(f"{stack.url}/oauth/register/{cid}", headers={"Authorization": f"Bearer {rat}"},
+                     json={"client_id": cid, "client_name": "renamed", "grant_types": ["client_credentials"], "scope": "mcp:read"})
+    assert r.status_code == 200, r.text
+    updated = r.json()
     assert updated["client_name"] == "renamed"
     secret = dcr.rotate_secret(cid, rat)["client_secret"]
     rat = dcr.rotate_registration_token(cid, rat)["registration_access_token"]
