@@ -248,6 +248,11 @@ func TestCommands(t *testing.T) {
 		if r = s.shark(t, env, "agent", "revoke", agentID); r.code != 0 {
 			t.Fatalf("revoke: %+v", r)
 		}
+		// Its tokens show the server's decision: revoked, though none has revoked_at.
+		r = s.shark(t, env, "agent", "tokens", agentID)
+		if r.code != 0 || !strings.Contains(r.stdout, "revoked (client_inactive)") || regexp.MustCompile(`(?m)\sactive\s*$`).MatchString(r.stdout) {
+			t.Fatalf("tokens of a revoked agent: %+v", r)
+		}
 		r = s.shark(t, env, "agent", "get", agentID, "--json")
 		if mustJSON(t, r.stdout)["active"] != false {
 			t.Fatalf("agent still active: %s", r.stdout)

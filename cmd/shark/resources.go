@@ -278,11 +278,7 @@ func (c *cli) agentCommand() *cobra.Command {
 			}
 			rows := [][]string{}
 			for _, x := range l.Data {
-				state := "active"
-				if x["revoked_at"] != nil {
-					state = "revoked " + when(x["revoked_at"])
-				}
-				rows = append(rows, []string{str(x["jti"]), str(x["scope"]), str(x["audience"]), str(x["jkt"]), when(x["created_at"]), when(x["expires_at"]), state})
+				rows = append(rows, []string{str(x["jti"]), str(x["scope"]), str(x["audience"]), str(x["jkt"]), when(x["created_at"]), when(x["expires_at"]), tokenState(x)})
 			}
 			return c.table([]string{"JTI", "SCOPE", "AUDIENCE", "JKT", "ISSUED", "EXPIRES", "STATE"}, rows)
 		}),
@@ -598,4 +594,16 @@ func (c *cli) more(l list) {
 	if l.HasMore && l.NextCursor != nil {
 		fmt.Fprintf(c.stderr, "more: --cursor %s\n", *l.NextCursor)
 	}
+}
+
+// tokenState is a listed token's state as the server decided it (active,
+// revoked_reason: the five revocation layers), not revoked_at alone.
+func tokenState(x obj) string {
+	switch {
+	case x["active"] == true:
+		return "active"
+	case x["revoked_reason"] != nil:
+		return "revoked (" + str(x["revoked_reason"]) + ")"
+	}
+	return "expired"
 }

@@ -462,6 +462,10 @@ type tokenJSON struct {
 	ExpiresAt time.Time  `json:"expires_at"`
 	CreatedAt time.Time  `json:"created_at"`
 	RevokedAt *time.Time `json:"revoked_at"`
+	// RevokedReason is why a revoked token is inactive (store.Reason*: the
+	// layer of the five-layer decision), null while active or once merely
+	// expired.
+	RevokedReason *string `json:"revoked_reason"`
 }
 
 func (a *API) agentTokens(w http.ResponseWriter, r *http.Request) error {
@@ -481,15 +485,14 @@ func (a *API) agentTokens(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return storeErr(err, "")
 	}
-	tn, _ := a.Store.GetTenant(c.ctx, c.t)
-	rv := store.Revocations{Client: &ag, Tenant: tn}
-	if ag.CreatedBy != "" {
-		if m, err := a.Store.GetUserRevocation(c.ctx, c.t, ag.CreatedBy); err == nil {
-			rv.User = &m
-		}
+	// The state of each token is the five-layer decision, as introspection
+	// sees it (delegated tokens included), not revoked_at alone.
+	acts, err := a.Store.TokenActivities(c.ctx, c.t, page.Items)
+	if err != nil {
+		return storeErr(err, "")
 	}
 	data := make([]tokenJSON, 0, len(page.Items))
-	for _, t := range page.Items {
+	for i, t := range page.Items {
 		typ := "Bearer"
 		if t.JKT != "" {
 			typ = "DPoP"
@@ -501,24 +504,37 @@ func (a *API) agentTokens(w http.ResponseWriter, r *http.Request) error {
 		data = append(data, tokenJSON{
 			ID: t.JTI, TokenID: t.JTI, JTI: t.JTI, ClientID: t.ClientID, AgentID: agentID, Subject: t.Subject,
 			Scope: t.Scope, Audience: nonNil(t.Audience), JKT: strOrNull(t.JKT), GrantType: t.GrantType, TokenType: typ,
-			Active: store.Decide(t, rv, c.now).Active, ExpiresAt: t.ExpiresAt.UTC(), CreatedAt: t.IssuedAt.UTC(), RevokedAt: timeJSON(t.RevokedAt),
+			Active: acts[i].Active, ExpiresAt: t.ExpiresAt.UTC(), CreatedAt: t.IssuedAt.UTC(), RevokedAt: timeJSON(t.RevokedAt),
+			RevokedReason: revokedReason(acts[i]),
 		})
 	}
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{"data": data, "next_cursor": strOrNull(page.Next), "has_more": page.Next != ""})
 	return nil
 }
 
-// activeTokens counts the agent's tokens that are active now and that keep
-// passes (for the counts the revocation answers report).
-func (a *API) activeTokens(c call, ag store.Client, tn store.Tenant, keep func(store.TokenRecord) bool) (int, error) {
+// revokedReason is the reason a token is revoked, nil while it is active
+// or when it has merely expired.
+func revokedReason(act store.Activity) *string {
+	if act.Active || act.Reason == store.ReasonExpired {
+		return nil
+	}
+	return &act.Reason
+}
+
+// activeTokens counts the agent's tokens that are active now (for the counts
+// the revocation answers report).
+func (a *API) activeTokens(c call, ag store.Client) (int, error) {
 	recs, err := a.Store.ClientTokens(c.ctx, c.t, ag.ClientID)
 	if err != nil {
 		return 0, err
 	}
-	rv := store.Revocations{Client: &ag, Tenant: tn}
+	acts, err := a.Store.TokenActivities(c.ctx, c.t, recs)
+	if err != nil {
+		return 0, err
+	}
 	n := 0
-	for _, t := range recs {
-		if store.Decide(t, rv, c.now).Active && (keep == nil || keep(t)) {
+	for _, act := range acts {
+		if act.Active {
 			n++
 		}
 	}
@@ -534,11 +550,7 @@ func (a *API) revokeAllTokens(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	tn, err := a.Store.GetTenant(c.ctx, c.t)
-	if err != nil {
-		return storeErr(err, "")
-	}
-	n, err := a.activeTokens(c, ag, tn, nil)
+	n, err := a.activeTokens(c, ag)
 	if err != nil {
 		return storeErr(err, "")
 	}
@@ -614,11 +626,9 @@ func (a *API) rotateDPoPKey(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	old := ag.DPoPJKT
-	tn, err := a.Store.GetTenant(c.ctx, c.t)
-	if err != nil {
-		return storeErr(err, "")
-	}
-	n, err := a.activeTokens(c, ag, tn, func(t store.TokenRecord) bool { return old == "" || t.JKT != jkt })
+	// A key change revokes every token issued so far, bound to any key or
+	// to none (the store records the rotation: store.ChangeClient).
+	n, err := a.activeTokens(c, ag)
 	if err != nil {
 		return storeErr(err, "")
 	}
@@ -628,10 +638,8 @@ func (a *API) rotateDPoPKey(w http.ResponseWriter, r *http.Request) error {
 	}
 	var ev store.AuditEvent
 	_, err = a.Store.ChangeClient(c.ctx, c.t, ag.ClientID, func(x *store.Client) error {
-		if x.DPoPJKT == "" {
-			// No key was registered: every token issued so far is revoked.
-			x.RevokedBefore = c.now
-		}
+		// Even a rotation to the registered key revokes what was issued.
+		x.DPoPKeyRotatedAt = c.now
 		x.DPoPJKT, x.DPoPBound, x.UpdatedAt = jkt, true, c.now
 		return nil
 	}, func(x store.Client) store.AuditEvent {

@@ -40,13 +40,9 @@ func (a *API) revokeByPattern(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return storeErr(err, "")
 	}
-	tn, err := a.Store.GetTenant(c.ctx, c.t)
-	if err != nil {
-		return storeErr(err, "")
-	}
 	count := 0
 	for _, cl := range matched {
-		n, err := a.activeTokens(c, cl, tn, nil)
+		n, err := a.activeTokens(c, cl)
 		if err != nil {
 			return storeErr(err, "")
 		}

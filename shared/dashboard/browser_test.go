@@ -332,7 +332,14 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatalf("token for a1: %v %v", resp, err)
 	}
 	resp.Body.Close()
-	b.do("open agent", setValue("#page input[type=search]", ""), chromedp.Click(button("Apply")), chromedp.Click(chromedp.Search(`//a[normalize-space()="a1"]`)), waitText("Tokens"), waitText("issued"))
+	tokenState := func(state string) chromedp.Action[chromedp.Void] {
+		return chromedp.WaitVisible(chromedp.Search(fmt.Sprintf(`//tbody//td/span[normalize-space()=%q]`, state)))
+	}
+	b.do("open agent", setValue("#page input[type=search]", ""), chromedp.Click(button("Apply")), chromedp.Click(chromedp.Search(`//a[normalize-space()="a1"]`)), waitText("Tokens"), tokenState("active"))
+	// A revoke-all leaves the agent active and its token revoked: the row
+	// shows the server's decision, not revoked_at (which it does not set).
+	b.do("revoke all tokens", chromedp.Click(button("Revoke all tokens")), chromedp.Click(dialogButton("Revoke tokens")),
+		tokenState("revoked (all tokens revoked)"))
 	b.do("revoke", chromedp.Click(button("Revoke agent")), chromedp.Click(dialogButton("Revoke agent")),
 		waitText("Agent revoked"), chromedp.WaitVisible(chromedp.Search(`//h1//span[normalize-space()="revoked"]`)),
 		waitText("inactive (agent revoked)"))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/sharkauth/serverless/shared/tenant"
 )
@@ -64,10 +65,22 @@ func appID(c Client) string {
 	return s
 }
 
+// keepRevocations makes a change of a client unable to revive a token
+// (DESIGN §5): its revoked-before times never move back, and a change of its
+// DPoP key revokes every token issued until now, whatever key it is bound to
+// (a rotation back to an earlier key included).
+func keepRevocations(cur Client, next *Client, now time.Time) {
+	next.RevokedBefore = later(cur.RevokedBefore, next.RevokedBefore)
+	next.DPoPKeyRotatedAt = later(cur.DPoPKeyRotatedAt, next.DPoPKeyRotatedAt)
+	if next.DPoPJKT != cur.DPoPJKT {
+		next.DPoPKeyRotatedAt = later(next.DPoPKeyRotatedAt, now)
+	}
+}
+
 // ChangeClient applies mutate to the stored client (by client_id) and writes it
 // with the event ev(c) in one transaction conditioned on the version read,
 // re-reading a few times when a concurrent change wins. mutate must not change
-// the ids or the creator.
+// the ids or the creator, and cannot undo a revocation (keepRevocations).
 func (s *Store) ChangeClient(ctx context.Context, t tenant.ID, clientID string, mutate func(*Client) error, ev func(Client) AuditEvent) (Client, error) {
 	sc, err := scopeOf(t)
 	if err != nil {
@@ -85,6 +98,7 @@ func (s *Store) ChangeClient(ctx context.Context, t tenant.ID, clientID string, 
 		if next.ID != cur.ID || next.ClientID != cur.ClientID || next.CreatedBy != cur.CreatedBy {
 			return Client{}, fmt.Errorf("store: a client's ids and creator cannot change")
 		}
+		keepRevocations(cur, &next, s.Now())
 		err = s.transact(ctx, []Write{put(clientItem(sc, next), CondVersion(cur.Version)), auditWrite(sc, ev(next))},
 			func(int) string { return "client changed concurrently" })
 		if err == nil {

@@ -38,6 +38,12 @@ type Tenant struct {
 	RevokedKIDs []string  `json:"revoked_kids,omitempty"`
 	Disabled    bool      `json:"disabled"`
 	DisabledAt  time.Time `json:"disabled_at,omitzero"`
+	// RevokedBefore revokes (L5) every token issued at or before it, for
+	// good: every disable and every re-enable sets it to the change's time
+	// (UpdateTenant), so re-enabling revives nothing, not even a token a
+	// container with a stale tenant cache issued while the tenant was
+	// disabled. It only moves forward.
+	RevokedBefore time.Time `json:"revoked_before,omitzero"`
 	// SoftwarePublishers are the software statement issuers whose keys the
 	// tenant trusts (RFC 7591 §2.3).
 	SoftwarePublishers []SoftwarePublisher `json:"software_publishers,omitempty"`
@@ -163,6 +169,11 @@ type Client struct {
 	DPoPJKT       string            `json:"dpop_jkt,omitempty"`
 	RevokedBefore time.Time         `json:"revoked_before,omitzero"`
 	Extra         map[string]string `json:"extra,omitempty"`
+	// DPoPKeyRotatedAt is when DPoPJKT last changed: every token issued at
+	// or before it, bound to any key or to none, is revoked (L2), so
+	// rotating back to an earlier key revives nothing. ChangeClient sets
+	// it; it and RevokedBefore (revoke-all, deactivation) only move forward.
+	DPoPKeyRotatedAt time.Time `json:"dpop_key_rotated_at,omitzero"`
 	// JWKS holds the public keys of a private_key_jwt client.
 	JWKS json.RawMessage `json:"jwks,omitempty"`
 	// JWKSURI is where a private_key_jwt client publishes its keys instead
@@ -239,6 +250,11 @@ type TokenRecord struct {
 	ExpiresAt time.Time `json:"exp"`
 	RevokedAt time.Time `json:"revoked_at,omitzero"`
 	Version   int64     `json:"-"`
+	// Delegation, for a token obtained by exchange (RFC 8693), is the
+	// client_id of every client it was obtained from or through besides
+	// ClientID: its subject and every actor of its act chain (DelegationOf).
+	// The token is active only while each of them is (Decide).
+	Delegation []string `json:"delegation,omitempty"`
 }
 
 // ReplayMark is a single-use value (a DPoP proof's jti, a client assertion's

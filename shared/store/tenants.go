@@ -85,8 +85,9 @@ func (s *Store) ListTenants(ctx context.Context, pr PageRequest) (ListPage[Tenan
 
 // UpdateTenant applies mutate to the stored tenant and writes it with ev, in one
 // transaction conditioned on the version read; host name changes move their
-// host items in the same transaction. It retries a few times when a concurrent
-// update wins. mutate must not change the id.
+// host items in the same transaction. It retries a few times when a
+// concurrent update wins. mutate must not change the id. A disable or a
+// re-enable sets RevokedBefore; mutate cannot move it back.
 func (s *Store) UpdateTenant(ctx context.Context, id tenant.ID, mutate func(*Tenant) error, ev AuditEvent) (Tenant, error) {
 	sc, err := scopeOf(id)
 	if err != nil {
@@ -104,6 +105,13 @@ func (s *Store) UpdateTenant(ctx context.Context, id tenant.ID, mutate func(*Ten
 		}
 		if next.ID != cur.ID {
 			return Tenant{}, errors.New("store: a tenant's id cannot change")
+		}
+		// Revocation is never reversible (DESIGN §5): a disable, a
+		// re-enable (and any change while disabled) revokes every token
+		// issued until now, for good, and the time never moves back.
+		next.RevokedBefore = later(cur.RevokedBefore, next.RevokedBefore)
+		if cur.Disabled || next.Disabled {
+			next.RevokedBefore = later(next.RevokedBefore, s.Now())
 		}
 		writes := []Write{put(tenantItem(sc, next), CondVersion(cur.Version))}
 		added, removed := diff(cur.Hosts, next.Hosts)

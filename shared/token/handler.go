@@ -102,6 +102,9 @@ type decision struct {
 	metadata map[string]any
 	// exchange answers with issued_token_type (RFC 8693).
 	exchange bool
+	// delegation is the token record's Delegation: the clients besides the
+	// acting one whose revocation revokes the token (exchange).
+	delegation []string
 }
 
 // grant is one grant type: it validates its own parameters and decides the
@@ -310,7 +313,7 @@ func (h *Handler) issue(w http.ResponseWriter, q *request, gt string, d decision
 	rec := store.TokenRecord{
 		JTI: claims.ID, ClientID: c.ClientID, AgentID: claims.AgentID, Subject: d.subject,
 		Scope: scope, Audience: aud, JKT: jkt, KID: key.KID(), GrantType: gt,
-		IssuedAt: q.now.Truncate(time.Microsecond), ExpiresAt: exp,
+		IssuedAt: q.now.Truncate(time.Microsecond), ExpiresAt: exp, Delegation: d.delegation,
 	}
 	md := map[string]any{"scope": scope, "jkt": jkt, "aud": aud, "grant_type": gt, "jti": claims.ID}
 	for k, v := range d.metadata {

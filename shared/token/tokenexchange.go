@@ -41,7 +41,7 @@ func (g tokenExchange) decide(ctx context.Context, q *request) (decision, error)
 	case f.Has("actor_token") != f.Has("actor_token_type"):
 		return decision{}, oauth.New(oauth.InvalidRequest, "actor_token and actor_token_type go together")
 	}
-	subj, err := g.activeToken(ctx, q, subjectToken)
+	subj, subjRec, err := g.activeToken(ctx, q, subjectToken)
 	if err != nil {
 		return decision{}, err
 	}
@@ -50,7 +50,7 @@ func (g tokenExchange) decide(ctx context.Context, q *request) (decision, error)
 		if f.Get("actor_token_type") != AccessTokenType {
 			return decision{}, oauth.New(oauth.InvalidRequest, "actor_token_type must be "+AccessTokenType)
 		}
-		actor, err := g.activeToken(ctx, q, f.Get("actor_token"))
+		actor, _, err := g.activeToken(ctx, q, f.Get("actor_token"))
 		if err != nil {
 			return decision{}, err
 		}
@@ -66,6 +66,9 @@ func (g tokenExchange) decide(ctx context.Context, q *request) (decision, error)
 		event:           audit.TokenExchanged,
 		exchange:        true,
 		metadata:        map[string]any{"subject_jti": subj.ID, "subject": subj.Subject},
+		// The new token dies with every client the subject token depends
+		// on: its subject and every actor of its chain (store.Decide).
+		delegation: store.DelegationOf(subjRec, acting),
 	}
 	switch {
 	case subj.Subject == acting || subj.ClientID == acting:
@@ -136,24 +139,24 @@ func (g tokenExchange) liveGrant(ctx context.Context, q *request, subject string
 }
 
 // activeToken verifies a token of this tenant and asks the store whether it
-// is still active (every revocation layer). Any failure is invalid_grant,
-// without saying which.
-func (g tokenExchange) activeToken(ctx context.Context, q *request, raw string) (accesstoken.Claims, error) {
+// is still active (every revocation layer); it returns the claims and the
+// token's record. Any failure is invalid_grant, without saying which.
+func (g tokenExchange) activeToken(ctx context.Context, q *request, raw string) (accesstoken.Claims, store.TokenRecord, error) {
 	p, err := g.h.ring.Verify(ctx, q.tenant.ID, q.tenant.Issuer, raw)
 	if errors.Is(err, accesstoken.ErrInvalid) {
-		return accesstoken.Claims{}, oauth.New(oauth.InvalidGrant, "the token is invalid")
+		return accesstoken.Claims{}, store.TokenRecord{}, oauth.New(oauth.InvalidGrant, "the token is invalid")
 	}
 	if err != nil {
-		return accesstoken.Claims{}, oauth.Internal(err)
+		return accesstoken.Claims{}, store.TokenRecord{}, oauth.Internal(err)
 	}
 	act, err := g.h.Store.TokenActivity(ctx, q.tenant.ID, p.Claims.ID)
 	if err != nil {
-		return accesstoken.Claims{}, oauth.Internal(err)
+		return accesstoken.Claims{}, store.TokenRecord{}, oauth.Internal(err)
 	}
-	if !act.Active {
-		return accesstoken.Claims{}, oauth.New(oauth.InvalidGrant, "the token is not active")
+	if !act.Active || act.Token.JTI != p.Claims.ID {
+		return accesstoken.Claims{}, store.TokenRecord{}, oauth.New(oauth.InvalidGrant, "the token is not active")
 	}
-	return p.Claims, nil
+	return p.Claims, act.Token, nil
 }
 
 // defaultAudience reports whether a token carries the audience given when

@@ -436,11 +436,28 @@
       table(["JTI", "Scope", "Key (jkt)", "Issued", "Expires", "State"], (tokens.data || []).map((t) => el("tr", {},
         el("td", {}, code(t.jti)), el("td", { text: t.scope || "–" }), el("td", { class: "hide-narrow" }, code(t.jkt || "–")),
         el("td", { text: when(t.created_at) }), el("td", { text: when(t.expires_at) }),
-        el("td", {}, t.revoked_at ? el("span", { class: "badge off", text: "revoked" })
-          : !a.active ? el("span", { class: "badge off", text: "inactive (agent revoked)" })
-            : new Date(t.expires_at) < new Date() ? el("span", { class: "badge neutral", text: "expired" }) : el("span", { class: "badge on", text: "issued" })))),
+        el("td", {}, tokenState(t)))),
         { empty: "No token issued yet.", caption: "Tokens" }));
   }
+
+  // tokenState is the server's five-layer decision for a listed token
+  // (active, revoked_reason), never a guess from revoked_at alone.
+  function tokenState(t) {
+    if (t.active) return el("span", { class: "badge on", text: "active" });
+    if (!t.revoked_reason) return el("span", { class: "badge neutral", text: "expired" });
+    const label = Object.hasOwn(TOKEN_REVOKED, t.revoked_reason) ? TOKEN_REVOKED[t.revoked_reason] : "revoked (" + t.revoked_reason + ")";
+    return el("span", { class: "badge off", text: label });
+  }
+  const TOKEN_REVOKED = {
+    revoked: "revoked",
+    client_inactive: "inactive (agent revoked)",
+    client_revoked: "revoked (all tokens revoked)",
+    dpop_key_rotated: "revoked (DPoP key rotated)",
+    user_revoked: "revoked (user's agents revoked)",
+    pattern_revoked: "revoked (client_id pattern)",
+    tenant_disabled: "revoked (tenant disabled)",
+    signing_key_revoked: "revoked (signing key revoked)",
+  };
 
   function rotateDPoP(a) {
     openDialog("Rotate DPoP key", (body, close) => {
