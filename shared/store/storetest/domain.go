@@ -464,6 +464,15 @@ func domainIsolation(t *testing.T, e *env) {
 			}
 			return cmpErr(err, store.ErrNotFound)
 		}},
+		{"TokenActivities", func(id tenant.ID) error {
+			// Tenant A's record decided in tenant B reads B's clients and
+			// tenant: never active there.
+			acts, err := e.s.TokenActivities(ctx, id, []store.TokenRecord{tokA})
+			if err == nil && len(acts) == 1 && acts[0].Active {
+				return errors.New("tenant A's token active in tenant B")
+			}
+			return cmpErr(err, store.ErrNotFound)
+		}},
 		{"IssueToken", func(id tenant.ID) error {
 			// The same jti in tenant B is another token.
 			rec := tokA
