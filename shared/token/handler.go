@@ -91,8 +91,12 @@ type decision struct {
 	// scopes is the ceiling the requested scope must fit in (and the
 	// scope granted when none is requested).
 	scopes []string
-	// defaultAudience is the aud when none is requested.
+	// defaultAudience is the aud when none is requested; it passes the
+	// allow-lists like a requested one.
 	defaultAudience []string
+	// substitute lets the audience phase choose the one audience the
+	// allow-lists leave when defaultAudience is outside them.
+	substitute bool
 	// audienceCeiling, when non-nil, bounds the requested audiences too.
 	audienceCeiling []string
 	act             *accesstoken.Actor
@@ -229,27 +233,50 @@ func (h *Handler) checkProof(r *http.Request, t tenant.Tenant, pol policy, c sto
 	return &proof, nil
 }
 
-// audience is the shared audience phase.
+// audience is the shared audience phase. Every audience of the token, the
+// requested ones and the one the grant chooses when none is requested,
+// passes the client's allow-list, the tenant's and the grant's ceiling.
+// When the grant's default does not and d.substitute allows it, the one
+// audience the allow-lists leave (if exactly one) is chosen instead: it is
+// the only value the client could name, so the token is no wider than a
+// request for it.
 func (h *Handler) audience(f oauth.Form, c store.Client, pol policy, d decision) ([]string, error) {
 	want, err := requestedTargets(f)
 	if err != nil {
 		return nil, err
 	}
-	if len(want) == 0 {
-		return d.defaultAudience, nil
+	if len(want) > 0 {
+		return want, allowedTargets(want, c, pol, d)
 	}
-	if v, ok := within(want, c.Audiences); !ok {
-		return nil, oauth.New(oauth.InvalidTarget, "audience "+v+" is not allowed for this client")
+	err = allowedTargets(d.defaultAudience, c, pol, d)
+	if err == nil || !d.substitute {
+		return d.defaultAudience, err
 	}
-	if v, ok := within(want, pol.audiences); !ok {
-		return nil, oauth.New(oauth.InvalidTarget, "audience "+v+" is not allowed on this tenant")
+	only := c.Audiences
+	if len(only) == 0 {
+		only = pol.audiences
+	}
+	if len(only) == 1 && allowedTargets(only, c, pol, d) == nil {
+		return slices.Clone(only), nil
+	}
+	return nil, err
+}
+
+// allowedTargets checks audiences against the client's and the tenant's
+// allow-lists and the grant's ceiling.
+func allowedTargets(aud []string, c store.Client, pol policy, d decision) error {
+	if v, ok := within(aud, c.Audiences); !ok {
+		return oauth.New(oauth.InvalidTarget, "audience "+v+" is not allowed for this client")
+	}
+	if v, ok := within(aud, pol.audiences); !ok {
+		return oauth.New(oauth.InvalidTarget, "audience "+v+" is not allowed on this tenant")
 	}
 	if d.audienceCeiling != nil {
-		if v, ok := within(want, d.audienceCeiling); !ok {
-			return nil, oauth.New(oauth.InvalidTarget, "audience "+v+" is not an audience of the subject token")
+		if v, ok := within(aud, d.audienceCeiling); !ok {
+			return oauth.New(oauth.InvalidTarget, "audience "+v+" is not an audience of the subject token")
 		}
 	}
-	return want, nil
+	return nil
 }
 
 // tokenResponse is the body of a successful token response.
