@@ -143,3 +143,34 @@ func TestExchangeDefaultAudienceWithinAllowLists(t *testing.T) {
 		})
 	}
 }
+
+// TestTargetsNotUTF8AndEcho (issue 20 P10): an audience, resource or scope
+// that is not UTF-8 is refused, never issued as U+FFFD; an error that names
+// a client's value echoes only RFC 6749 §5.2 characters.
+func TestTargetsNotUTF8AndEcho(t *testing.T) {
+	f := newFixtures(t)
+	hs := f.hs
+	cases := []struct {
+		name, param, value, code string
+	}{
+		{name: "audience", param: "audience", value: "https://a.example/\xff", code: "invalid_request"},
+		{name: "resource", param: "resource", value: "https://r.example/\xc3", code: "invalid_request"},
+		{name: "scope", param: "scope", value: "mcp:read\xfe", code: "invalid_request"},
+		{name: "echoed audience", param: "audience", value: "https://é\"\\\u2028.example", code: "invalid_target"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			w := hs.do(call{form: form("grant_type", "client_credentials", "client_id", "narrow", "client_secret", secret, tc.param, tc.value)})
+			b := decode(t, w)
+			if w.Code != 400 || b["error"] != tc.code || b["access_token"] != nil {
+				t.Fatalf("%d %v; want 400 %s", w.Code, b, tc.code)
+			}
+			d, _ := b["error_description"].(string)
+			for i := 0; i < len(d); i++ {
+				if c := d[i]; c < 0x20 || c == '"' || c == '\\' || c > 0x7e {
+					t.Fatalf("description %q echoes %q", d, c)
+				}
+			}
+		})
+	}
+}
