@@ -1,6 +1,8 @@
 package token
 
 import (
+	"fmt"
+	"reflect"
 	"testing"
 
 	"github.com/sharkauth/serverless/shared/store"
@@ -170,6 +172,35 @@ func TestTargetsNotUTF8AndEcho(t *testing.T) {
 				if c := d[i]; c < 0x20 || c == '"' || c == '\\' || c > 0x7e {
 					t.Fatalf("description %q echoes %q", d, c)
 				}
+			}
+		})
+	}
+}
+
+// TestIntrospectionAudienceShape (issue 20 parity, RFC 7519 §4.1.3):
+// introspection answers aud as a string for one audience and as an array
+// for several, like the JWT itself.
+func TestIntrospectionAudienceShape(t *testing.T) {
+	f := newFixtures(t)
+	hs := f.hs
+	one := f.issueFor(t, "acme", "shark_agent_1", "audience", "https://mcp.example.com")
+	two := f.issueFor(t, "acme", "shark_agent_1", "audience", "urn:a", "resource", "https://r.example/api")
+	cases := []struct {
+		name, token string
+		want        any
+	}{
+		{name: "one audience", token: one, want: "https://mcp.example.com"},
+		{name: "two audiences", token: two, want: []any{"urn:a", "https://r.example/api"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			w := hs.do(call{path: "/oauth/introspect", form: form("token", tc.token), headers: map[string]string{"Authorization": "Bearer " + hs.admin["acme"]}})
+			b := decode(t, w)
+			if w.Code != 200 || b["active"] != true || fmt.Sprint(b["aud"]) != fmt.Sprint(tc.want) || reflect.TypeOf(b["aud"]) != reflect.TypeOf(tc.want) {
+				t.Fatalf("%d aud %#v, want %#v", w.Code, b["aud"], tc.want)
+			}
+			if c := claimsOf(t, tc.token); reflect.TypeOf(c["aud"]) != reflect.TypeOf(tc.want) {
+				t.Fatalf("JWT aud %#v, want the form of %#v", c["aud"], tc.want)
 			}
 		})
 	}
