@@ -83,6 +83,10 @@ type request struct {
 	policy policy
 	proof  *dpop.Proof // nil: not bound
 	now    time.Time
+	// listed: the client is registered for the grant type. Only token
+	// exchange serves a client that is not, and only as the actor of a
+	// live may-act grant (the grant is the authorization).
+	listed bool
 }
 
 // decision is what a grant decides; the dispatcher applies it.
@@ -139,7 +143,8 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) error {
 	}
 	// Phase 2: the grant type, known and allowed for this client. A public
 	// client (registered for authorization_code) is identified, never
-	// authenticated: no grant served here is open to it.
+	// authenticated: no grant served here is open to it. Token exchange by
+	// a client not registered for it is decided by the grant (q.listed).
 	g, known := h.grants[gt]
 	switch {
 	case !known && slices.Contains(client.Client.GrantTypes, gt):
@@ -148,14 +153,15 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) error {
 		return oauth.New(oauth.UnauthorizedClient, "a public client may not use grant type "+gt)
 	case !known:
 		return oauth.New(oauth.UnsupportedGrantType, "unsupported grant_type")
-	case !allowsGrant(client.Client, gt):
+	case !allowsGrant(client.Client, gt) && gt != GrantTokenExchange:
 		return oauth.New(oauth.UnauthorizedClient, "the client may not use grant type "+gt)
 	}
 	pol, err := h.policy(ctx, t)
 	if err != nil {
 		return oauth.Internal(err)
 	}
-	q := &request{r: r, tenant: t, form: f, client: client, policy: pol, now: h.Now().UTC()}
+	q := &request{r: r, tenant: t, form: f, client: client, policy: pol, now: h.Now().UTC(),
+		listed: allowsGrant(client.Client, gt)}
 	// Phase 3: DPoP.
 	if q.proof, err = h.checkProof(r, t, pol, client.Client); err != nil {
 		return err
