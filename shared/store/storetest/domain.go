@@ -42,6 +42,7 @@ func RunWith(t *testing.T, newTable TableFactory, opts Options) {
 		{"Expiry", domainExpiry},
 		{"Users", domainUsers},
 		{"Tokens", domainTokens},
+		{"ReplayMarks", domainReplay},
 		{"AdminKeys", domainAdminKeys},
 		{"Agents", domainAgents},
 		{"MayActGrants", domainGrants},
