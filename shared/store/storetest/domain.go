@@ -474,6 +474,18 @@ func domainIsolation(t *testing.T, e *env) {
 			}
 			return store.ErrNotFound
 		}},
+		{"SpendMarks", func(id tenant.ID) error {
+			// A mark B spends is not spent in A.
+			m := store.ReplayMark{Kind: "dpop", Value: "iso-spent-" + id.String(), Until: now.Add(time.Minute)}
+			if err := e.s.SpendMarks(ctx, id, []store.ReplayMark{m}); err != nil {
+				return err
+			}
+			rec := store.TokenRecord{JTI: ids.NanoID(), ClientID: ca.ClientID, IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
+			if err := e.s.IssueToken(ctx, a.id, rec, []store.ReplayMark{m}, event(now, "oauth.token_issued", "a")); err != nil {
+				return fmt.Errorf("tenant B's spent mark reached tenant A: %w", err)
+			}
+			return store.ErrNotFound
+		}},
 		{"GetGrant", func(id tenant.ID) error { _, err := e.s.GetGrant(ctx, id, grantA.ID); return err }},
 		{"FindGrants", func(id tenant.ID) error {
 			gs, err := e.s.FindGrants(ctx, id, "", "", true)
