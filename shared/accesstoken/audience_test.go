@@ -45,6 +45,7 @@ func TestAudienceShape(t *testing.T) {
 		{in: `"x"`, want: []string{"x"}},
 		{in: `["x","y"]`, want: []string{"x", "y"}},
 		{in: `["x"]`, want: []string{"x"}},
+		{in: `null`, want: nil},
 		{in: `5`, bad: true},
 		{in: `[5]`, bad: true},
 		{in: `{"x":1}`, bad: true},
@@ -84,4 +85,30 @@ func TestAudienceShape(t *testing.T) {
 	if p, err := kr.Verify(t.Context(), acme, issA, str); err != nil || !slices.Equal(p.Claims.Audience, []string{"https://mcp.example.com"}) {
 		t.Fatalf("aud as a string: %v %v", p.Claims.Audience, err)
 	}
+}
+
+// FuzzAudience: whatever aud a token carries, an accepted value writes back
+// in the form RFC 7519 §4.1.3 gives it (a string for one audience, else an
+// array) and reads back to the same audiences.
+func FuzzAudience(f *testing.F) {
+	for _, s := range []string{`"x"`, `["x"]`, `["x","y"]`, `[]`, `null`, `5`, `[5]`, `{"a":1}`, `"\u00e9"`, `["",""]`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var a Audience
+		if json.Unmarshal(in, &a) != nil {
+			return
+		}
+		out, err := json.Marshal(a)
+		if err != nil {
+			t.Fatalf("%q read as %q does not write: %v", in, a, err)
+		}
+		if isString := len(out) > 0 && out[0] == '"'; isString != (len(a) == 1) {
+			t.Fatalf("%d audiences written as %s", len(a), out)
+		}
+		var back Audience
+		if err := json.Unmarshal(out, &back); err != nil || !slices.Equal(back, a) {
+			t.Fatalf("%s reads back as %q (%v), want %q", out, back, err, a)
+		}
+	})
 }
