@@ -98,8 +98,8 @@ func TestIssueShape(t *testing.T) {
 	if h["alg"] != "ES256" || h["typ"] != "at+jwt" || h["kid"] != src.records[acme][0].KID {
 		t.Fatalf("header %v", h)
 	}
-	if aud, ok := c["aud"].([]any); !ok || len(aud) != 1 {
-		t.Fatalf("aud must be an array: %v", c["aud"])
+	if aud, ok := c["aud"].(string); !ok || aud != "https://mcp.example.com" {
+		t.Fatalf("one aud must be a string: %v", c["aud"])
 	}
 	if _, ok := c["may_act"]; ok {
 		t.Fatalf("may_act issued: %v", c)

@@ -64,11 +64,45 @@ func (m *MayAct) Allows(clientID string) bool {
 	return false
 }
 
-// Claims are an access token's claims (WIRE §5.2). Audience is always an array.
+// Audience is the aud claim (RFC 7519 §4.1.3): written as a string when
+// there is one audience, as an array otherwise (as SharkAuth does); read in
+// either form.
+type Audience []string
+
+// MarshalJSON writes one audience as a string, any other number as an array.
+func (a Audience) MarshalJSON() ([]byte, error) {
+	if len(a) == 1 {
+		return json.Marshal(a[0])
+	}
+	if a == nil {
+		return []byte("[]"), nil
+	}
+	return json.Marshal([]string(a))
+}
+
+// UnmarshalJSON reads a string or an array of strings; null is a no-op.
+func (a *Audience) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*a = Audience{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return errors.New("accesstoken: aud is neither a string nor an array of strings")
+	}
+	*a = many
+	return nil
+}
+
+// Claims are an access token's claims (WIRE §5.2).
 type Claims struct {
 	Issuer    string        `json:"iss"`
 	Subject   string        `json:"sub"`
-	Audience  []string      `json:"aud"`
+	Audience  Audience      `json:"aud"`
 	Expiry    int64         `json:"exp"`
 	IssuedAt  int64         `json:"iat"`
 	NotBefore int64         `json:"nbf"`

@@ -72,7 +72,10 @@ type Validator struct {
 
 // Validate checks raw, the value of the request's one DPoP header, against
 // req. Every rule of WIRE §6 is checked; the first failure is returned as an
-// *Error naming it.
+// *Error naming it. A proof that fails a rule after its signature verified
+// and its jti was read is returned with the error (JKT, JTI, Key, and
+// IssuedAt when readable), so the caller can spend it: a key holder's
+// proof is single-use whatever the outcome (RFC 9449 §11.1).
 func (v Validator) Validate(raw string, req Request) (Proof, error) {
 	if raw == "" || len(raw) > MaxProofSize {
 		return Proof{}, fail("proof is empty or too large")
@@ -124,44 +127,48 @@ func (v Validator) Validate(raw string, req Request) (Proof, error) {
 	if jti == "" || len(jti) > 256 {
 		return Proof{}, fail("jti is required")
 	}
+	// From here the proof is the key holder's own: a failure returns it
+	// with the error, so the caller can spend it (RFC 9449 §11.1).
+	spent := Proof{JKT: key.thumbprint(), JTI: jti, Key: key.key}
 	if htm, _, _ := text(c, "htm"); htm == "" || htm != req.Method {
-		return Proof{}, fail("htm does not match the request method")
+		return spent, fail("htm does not match the request method")
 	}
 	htu, _, _ := text(c, "htu")
 	got, err := NormalizeHTU(htu)
 	if err != nil {
-		return Proof{}, fail("htu is not a valid URL without query or fragment")
+		return spent, fail("htu is not a valid URL without query or fragment")
 	}
 	want, err := NormalizeHTU(req.URL)
 	if err != nil || got != want {
-		return Proof{}, fail("htu does not match the request URL")
+		return spent, fail("htu does not match the request URL")
 	}
 	iat, ok := numericDate(c["iat"])
 	if !ok {
-		return Proof{}, fail("iat is required and must be a number")
+		return spent, fail("iat is required and must be a number")
 	}
+	spent.IssuedAt = iat
 	now, window := v.now(), v.window()
 	if iat.Before(now.Add(-window)) {
-		return Proof{}, fail("iat is too old")
+		return spent, fail("iat is too old")
 	}
 	if iat.After(now.Add(window)) {
-		return Proof{}, fail("iat is in the future")
+		return spent, fail("iat is in the future")
 	}
 	if req.AccessToken != "" {
 		sum := sha256.Sum256([]byte(req.AccessToken))
 		want := base64.RawURLEncoding.EncodeToString(sum[:])
 		ath, present, ok := text(c, "ath")
 		if !present || !ok || subtle.ConstantTimeCompare([]byte(ath), []byte(want)) != 1 {
-			return Proof{}, fail("ath does not match the access token")
+			return spent, fail("ath does not match the access token")
 		}
 	}
 	if req.Nonce != nil {
 		nonce, present, ok := text(c, "nonce")
 		if !present || !ok || !req.Nonce(nonce) {
-			return Proof{}, &Error{Rule: "a fresh server nonce is required", UseNonce: true}
+			return spent, &Error{Rule: "a fresh server nonce is required", UseNonce: true}
 		}
 	}
-	return Proof{JKT: key.thumbprint(), JTI: jti, IssuedAt: iat, Key: key.key}, nil
+	return spent, nil
 }
 
 // allowed reports whether alg is one of Algs.

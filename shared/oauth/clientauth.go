@@ -58,7 +58,8 @@ type Authenticated struct {
 	Client store.Client
 	Method string
 	// Marks are single-use values the caller must record in the transaction
-	// that uses this authentication (a private_key_jwt assertion's jti).
+	// that uses this authentication (a private_key_jwt assertion's jti), or
+	// spend if the request is refused (then they are set even with an error).
 	Marks []store.ReplayMark
 }
 
@@ -82,7 +83,9 @@ const AuthNone = "none"
 var dummyHash = ids.Hash("shark-dummy-client-secret-for-constant-time-paths")
 
 // Authenticate authenticates the client of request r whose form is f, on
-// tenant t. Exactly one method must be used: Basic, client_secret in the
+// tenant t. When it fails after a client assertion's signature verified,
+// the result still carries the assertion's Marks (and nothing else): the
+// caller spends them, as it would on success. Exactly one method must be used: Basic, client_secret in the
 // body, or a client assertion; two at once is invalid_request. An
 // Authorization header that is not Basic (the SDK's Bearer admin key) is not
 // client authentication and is ignored. Every failure to authenticate is the
@@ -263,11 +266,16 @@ func (a *Authenticator) assertion(ctx context.Context, t tenant.Tenant, raw, for
 	if !verified {
 		return bad("client assertion signature is invalid")
 	}
-	if desc := a.checkAssertionClaims(claims, clientID, t.Issuer); desc != "" {
-		return bad(desc)
+	// From here the assertion is the client's own: refused or not, it is
+	// spent (RFC 7523 §3), so a refusal carries its mark too.
+	var marks []store.ReplayMark
+	if claims.ID != "" && len(claims.ID) <= 256 && claims.Expiry != nil {
+		marks = []store.ReplayMark{{Kind: "assertion", Value: clientID + "|" + claims.ID, Until: claims.Expiry.Time().Add(a.skew())}}
 	}
-	mark := store.ReplayMark{Kind: "assertion", Value: clientID + "|" + claims.ID, Until: claims.Expiry.Time().Add(a.skew())}
-	return Authenticated{Client: c, Method: PrivateKeyJWT, Marks: []store.ReplayMark{mark}}, nil
+	if desc := a.checkAssertionClaims(claims, clientID, t.Issuer); desc != "" {
+		return Authenticated{Marks: marks}, New(InvalidClient, desc)
+	}
+	return Authenticated{Client: c, Method: PrivateKeyJWT, Marks: marks}, nil
 }
 
 // checkAssertionClaims returns why verified claims are unacceptable, or "".

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/sharkauth/serverless/shared/httpx"
 )
@@ -163,8 +164,22 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	body := struct {
 		Error       Code   `json:"error"`
 		Description string `json:"error_description,omitempty"`
-	}{e.Code, e.Description}
+	}{e.Code, safeDescription(e.Description)}
 	WriteJSON(w, e.Status, body)
+}
+
+// safeDescription keeps an error description within RFC 6749 §5.2's
+// characters (%x20-21 / %x23-5B / %x5D-7E): every other character, and
+// every byte that is not UTF-8, becomes "?". Descriptions may name what a
+// client sent (an audience, a parameter); this is the one place that makes
+// them safe to send, so no handler can echo anything else.
+func safeDescription(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == '"' || r == '\\' || r > 0x7e {
+			return '?'
+		}
+		return r
+	}, s)
 }
 
 // HandlerFunc is an OAuth handler that returns its error; Handle writes it.

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 )
 
 // Form is a parsed OAuth request body. Every parameter is single-valued
@@ -23,7 +24,8 @@ const maxForm = 64 << 10
 
 // ParseForm reads an application/x-www-form-urlencoded POST body strictly:
 // a duplicated single-valued parameter, a malformed body or another content
-// type is invalid_request. Query-string parameters are refused: credentials
+// type is invalid_request, and so is a name or value that is not UTF-8
+// (RFC 6749 Appendix B). Query-string parameters are refused: credentials
 // and tokens never travel in URLs.
 func ParseForm(r *http.Request) (Form, error) {
 	if r.Method != http.MethodPost {
@@ -61,8 +63,14 @@ func ParseFormBody(body string) (Form, error) {
 		if strings.ContainsFunc(name, isControl) {
 			return Form{}, New(InvalidRequest, "a parameter name contains a control character")
 		}
+		if !utf8.ValidString(name) {
+			return Form{}, New(InvalidRequest, "a parameter name is not UTF-8")
+		}
 		var kept []string
 		for _, s := range vals {
+			if !utf8.ValidString(s) {
+				return Form{}, New(InvalidRequest, "parameter "+safeName(name)+" is not UTF-8")
+			}
 			if s != "" {
 				kept = append(kept, s)
 			}

@@ -47,10 +47,11 @@ func (s *Store) IssueToken(ctx context.Context, t tenant.ID, rec TokenRecord, ma
 	}
 	writes := make([]Write, 0, len(marks)+2)
 	for _, m := range marks {
-		if m.Kind == "" || m.Value == "" || m.Until.IsZero() {
-			return errors.New("store: replay mark without kind, value or expiry")
+		w, err := replayWrite(sc, m)
+		if err != nil {
+			return err
 		}
-		writes = append(writes, put(Item{Key: replayKey(sc, m.Kind, m.Value), ExpiresAt: expirySeconds(m.Until), Data: []byte(m.Kind)}, CondAbsent))
+		writes = append(writes, w)
 	}
 	writes = append(writes, put(tokenItem(sc, rec), CondAbsent), auditWrite(sc, ev))
 	err = s.table.Transact(ctx, writes)

@@ -8,7 +8,8 @@ import (
 
 // clientCredentials is the client_credentials grant (WIRE §5.1): the client
 // is the subject; its scopes are the ceiling; the default audience is the
-// tenant's, else the client itself. No refresh token.
+// tenant's, else the client itself, within the allow-lists (else the one
+// audience they leave, else invalid_target). No refresh token.
 type clientCredentials struct{}
 
 func (clientCredentials) decide(_ context.Context, q *request) (decision, error) {
@@ -21,6 +22,7 @@ func (clientCredentials) decide(_ context.Context, q *request) (decision, error)
 		subject:         c.ClientID,
 		scopes:          c.Scopes,
 		defaultAudience: def,
+		substitute:      true,
 		event:           audit.TokenIssued,
 	}, nil
 }

@@ -83,6 +83,13 @@ type request struct {
 	policy policy
 	proof  *dpop.Proof // nil: not bound
 	now    time.Time
+	// marks are the replay marks of the request's verified assertion and
+	// proof: written with the token, or spent on a refusal.
+	marks []store.ReplayMark
+	// listed: the client is registered for the grant type. Only token
+	// exchange serves a client that is not, and only as the actor of a
+	// live may-act grant (the grant is the authorization).
+	listed bool
 }
 
 // decision is what a grant decides; the dispatcher applies it.
@@ -91,8 +98,12 @@ type decision struct {
 	// scopes is the ceiling the requested scope must fit in (and the
 	// scope granted when none is requested).
 	scopes []string
-	// defaultAudience is the aud when none is requested.
+	// defaultAudience is the aud when none is requested; it passes the
+	// allow-lists like a requested one.
 	defaultAudience []string
+	// substitute lets the audience phase choose the one audience the
+	// allow-lists leave when defaultAudience is outside them.
+	substitute bool
 	// audienceCeiling, when non-nil, bounds the requested audiences too.
 	audienceCeiling []string
 	act             *accesstoken.Actor
@@ -114,8 +125,16 @@ type grant interface {
 	decide(ctx context.Context, q *request) (decision, error)
 }
 
-// token is POST /oauth/token: parse, authenticate the client, dispatch the
-// grant, then the shared phases (DPoP, scope, audience, issuability) and issue.
+// token is POST /oauth/token: parse, authenticate the client, validate
+// its DPoP proof, dispatch the grant, then the shared phases (scope,
+// audience, issuability) and issue.
+//
+// A client assertion or DPoP proof whose signature verified is spent
+// whatever the outcome (RFC 7523 §3, RFC 9449 §11.1): a success writes its
+// marks in the issue's one transaction; a refusal after verification
+// writes them in one call before answering (spend). A request refused
+// before that (no client authentication, a public client) verified
+// nothing and spends nothing, so unauthenticated callers cause no write.
 func (h *Handler) token(w http.ResponseWriter, r *http.Request) error {
 	h.init()
 	ctx := r.Context()
@@ -131,32 +150,49 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) error {
 	if gt == "" {
 		return oauth.New(oauth.InvalidRequest, "grant_type is required")
 	}
-	// Phase 1: client authentication.
+	// Phase 1: client authentication. Its Marks are set even on failure
+	// when an assertion's signature verified.
 	client, err := h.auth.Authenticate(ctx, r, f, t, oauth.Options{Assertions: true, Public: true})
 	if err != nil {
-		return err
+		return h.spend(ctx, t, client.Marks, err)
 	}
-	// Phase 2: the grant type, known and allowed for this client. A public
-	// client (registered for authorization_code) is identified, never
-	// authenticated: no grant served here is open to it.
 	g, known := h.grants[gt]
-	switch {
-	case !known && slices.Contains(client.Client.GrantTypes, gt):
-		return oauth.New(oauth.UnauthorizedClient, "grant type "+gt+" is not available at this server")
-	case client.Method == oauth.AuthNone && known:
-		return oauth.New(oauth.UnauthorizedClient, "a public client may not use grant type "+gt)
-	case !known:
-		return oauth.New(oauth.UnsupportedGrantType, "unsupported grant_type")
-	case !allowsGrant(client.Client, gt):
-		return oauth.New(oauth.UnauthorizedClient, "the client may not use grant type "+gt)
+	if client.Method == oauth.AuthNone {
+		// A public client (registered for authorization_code) is
+		// identified, never authenticated: no grant served here is open to
+		// it, and it is refused before anything is verified.
+		return grantAllowed(client, gt, known)
 	}
 	pol, err := h.policy(ctx, t)
 	if err != nil {
-		return oauth.Internal(err)
+		return h.spend(ctx, t, client.Marks, oauth.Internal(err))
 	}
-	q := &request{r: r, tenant: t, form: f, client: client, policy: pol, now: h.Now().UTC()}
-	// Phase 3: DPoP.
-	if q.proof, err = h.checkProof(r, t, pol, client.Client); err != nil {
+	q := &request{r: r, tenant: t, form: f, client: client, policy: pol, now: h.Now().UTC(),
+		listed: allowsGrant(client.Client, gt), marks: client.Marks}
+	// Phase 2: DPoP. A proof refused after its signature verified is
+	// returned too, to be spent.
+	proof, err := h.checkProof(r, t, pol, client.Client)
+	if proof != nil {
+		q.marks = append(slices.Clone(q.marks), store.ReplayMark{Kind: "dpop", Value: proof.JKT + "|" + proof.JTI,
+			Until: proof.IssuedAt.Add(h.dpopWindow() + time.Second)})
+	}
+	if err == nil {
+		q.proof = proof
+		err = h.grantAndIssue(w, q, g, gt, known)
+	}
+	if err != nil {
+		return h.spend(ctx, t, q.marks, err)
+	}
+	return nil
+}
+
+// grantAndIssue runs the phases after DPoP and issues the token.
+func (h *Handler) grantAndIssue(w http.ResponseWriter, q *request, g grant, gt string, known bool) error {
+	ctx := q.r.Context()
+	// Phase 3: the grant type, known and allowed for this client. Token
+	// exchange by a client not registered for it is decided by the grant
+	// (q.listed).
+	if err := grantAllowed(q.client, gt, known); err != nil {
 		return err
 	}
 	// Phase 4: the grant's own rules.
@@ -165,23 +201,58 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	// Phase 5: scope, within the grant's ceiling.
-	scope, err := grantScope(f.Get("scope"), d.scopes)
+	scope, err := grantScope(q.form.Get("scope"), d.scopes)
 	if err != nil {
 		return err
 	}
 	// Phase 6: audience/resource, within the client's and the tenant's allow-lists.
-	aud, err := h.audience(f, client.Client, pol, d)
+	aud, err := h.audience(q.form, q.client.Client, q.policy, d)
 	if err != nil {
 		return err
 	}
 	// Phase 7: the client may be issued tokens now (user cascade, deactivation).
-	if err := h.Store.CheckIssuable(ctx, t.ID, client.Client); err != nil {
+	if err := h.Store.CheckIssuable(ctx, q.tenant.ID, q.client.Client); err != nil {
 		if errors.Is(err, store.ErrClientInactive) {
 			return oauth.New(oauth.InvalidClient, "client authentication failed")
 		}
 		return oauth.Internal(err)
 	}
 	return h.issue(w, q, gt, d, scope, aud)
+}
+
+// grantAllowed is the grant type check: known to this server and allowed
+// for the client (token exchange is left to the grant, see q.listed). A
+// public client is refused every grant.
+func grantAllowed(client oauth.Authenticated, gt string, known bool) error {
+	switch {
+	case !known && slices.Contains(client.Client.GrantTypes, gt):
+		return oauth.New(oauth.UnauthorizedClient, "grant type "+gt+" is not available at this server")
+	case client.Method == oauth.AuthNone && known:
+		return oauth.New(oauth.UnauthorizedClient, "a public client may not use grant type "+gt)
+	case !known:
+		return oauth.New(oauth.UnsupportedGrantType, "unsupported grant_type")
+	case !allowsGrant(client.Client, gt) && gt != GrantTokenExchange:
+		return oauth.New(oauth.UnauthorizedClient, "the client may not use grant type "+gt)
+	}
+	return nil
+}
+
+// spend records the replay marks of a refused request, those that have
+// not expired, in one store call, then answers with the refusal. If they
+// cannot be recorded the answer is 503 temporarily_unavailable (the client
+// retries with a new proof or assertion), never 500. A success never comes
+// here: its marks are written with the token.
+func (h *Handler) spend(ctx context.Context, t tenant.Tenant, marks []store.ReplayMark, refusal error) error {
+	now := h.Now()
+	live := slices.DeleteFunc(slices.Clone(marks), func(m store.ReplayMark) bool { return !m.Until.After(now) })
+	if len(live) == 0 {
+		return refusal
+	}
+	if err := h.Store.SpendMarks(ctx, t.ID, live); err != nil {
+		return oauth.New(oauth.TemporarilyUnavailable, "the service is temporarily unavailable; retry after the Retry-After delay").
+			WithCause(errors.Join(err, refusal))
+	}
+	return refusal
 }
 
 // allowsGrant: a client lists its grants; none listed means client_credentials.
@@ -194,7 +265,8 @@ func allowsGrant(c store.Client, gt string) bool {
 
 // checkProof validates the request's DPoP proof, if any, and enforces it for
 // clients that must present one (dpop_bound_access_tokens, or a registered
-// key, whose thumbprint the proof's key must have).
+// key, whose thumbprint the proof's key must have). With an error it still
+// returns a proof whose signature verified, for the caller to spend.
 func (h *Handler) checkProof(r *http.Request, t tenant.Tenant, pol policy, c store.Client) (*dpop.Proof, error) {
 	vals := r.Header.Values("DPoP")
 	required := c.DPoPBound || c.DPoPJKT != ""
@@ -216,43 +288,70 @@ func (h *Handler) checkProof(r *http.Request, t tenant.Tenant, pol policy, c sto
 		req.Nonce = func(n string) bool { return nonces.Valid(t.ID.String(), n) }
 	}
 	proof, err := h.proofs.Validate(vals[0], req)
+	var verified *dpop.Proof // the key holder's own proof, to spend even when refused
+	if proof.JTI != "" {
+		verified = &proof
+	}
 	if err != nil {
 		var de *dpop.Error
 		if errors.As(err, &de) && de.UseNonce {
-			return nil, oauth.New(oauth.UseDPoPNonce, "a DPoP nonce is required").WithHeader("DPoP-Nonce", nonces.Issue(t.ID.String()))
+			return verified, oauth.New(oauth.UseDPoPNonce, "a DPoP nonce is required").WithHeader("DPoP-Nonce", nonces.Issue(t.ID.String()))
 		}
 		if errors.As(err, &de) {
-			return nil, oauth.New(oauth.InvalidDPoPProof, de.Rule)
+			return verified, oauth.New(oauth.InvalidDPoPProof, de.Rule)
 		}
-		return nil, oauth.New(oauth.InvalidDPoPProof, "invalid DPoP proof")
+		return verified, oauth.New(oauth.InvalidDPoPProof, "invalid DPoP proof")
 	}
 	if c.DPoPJKT != "" && proof.JKT != c.DPoPJKT {
-		return nil, oauth.New(oauth.InvalidDPoPProof, "the proof's key is not the client's registered DPoP key")
+		return verified, oauth.New(oauth.InvalidDPoPProof, "the proof's key is not the client's registered DPoP key")
 	}
-	return &proof, nil
+	return verified, nil
 }
 
-// audience is the shared audience phase.
+// audience is the shared audience phase. Every audience of the token, the
+// requested ones and the one the grant chooses when none is requested,
+// passes the client's allow-list, the tenant's and the grant's ceiling.
+// When the grant's default does not and d.substitute allows it, the one
+// audience the allow-lists leave (if exactly one) is chosen instead: it is
+// the only value the client could name, so the token is no wider than a
+// request for it.
 func (h *Handler) audience(f oauth.Form, c store.Client, pol policy, d decision) ([]string, error) {
 	want, err := requestedTargets(f)
 	if err != nil {
 		return nil, err
 	}
-	if len(want) == 0 {
-		return d.defaultAudience, nil
+	if len(want) > 0 {
+		return want, allowedTargets(want, c, pol, d)
 	}
-	if v, ok := within(want, c.Audiences); !ok {
-		return nil, oauth.New(oauth.InvalidTarget, "audience "+v+" is not allowed for this client")
+	err = allowedTargets(d.defaultAudience, c, pol, d)
+	if err == nil || !d.substitute {
+		return d.defaultAudience, err
 	}
-	if v, ok := within(want, pol.audiences); !ok {
-		return nil, oauth.New(oauth.InvalidTarget, "audience "+v+" is not allowed on this tenant")
+	only := c.Audiences
+	if len(only) == 0 {
+		only = pol.audiences
+	}
+	if len(only) == 1 && allowedTargets(only, c, pol, d) == nil {
+		return slices.Clone(only), nil
+	}
+	return nil, err
+}
+
+// allowedTargets checks audiences against the client's and the tenant's
+// allow-lists and the grant's ceiling.
+func allowedTargets(aud []string, c store.Client, pol policy, d decision) error {
+	if v, ok := within(aud, c.Audiences); !ok {
+		return oauth.New(oauth.InvalidTarget, "audience "+v+" is not allowed for this client")
+	}
+	if v, ok := within(aud, pol.audiences); !ok {
+		return oauth.New(oauth.InvalidTarget, "audience "+v+" is not allowed on this tenant")
 	}
 	if d.audienceCeiling != nil {
-		if v, ok := within(want, d.audienceCeiling); !ok {
-			return nil, oauth.New(oauth.InvalidTarget, "audience "+v+" is not an audience of the subject token")
+		if v, ok := within(aud, d.audienceCeiling); !ok {
+			return oauth.New(oauth.InvalidTarget, "audience "+v+" is not an audience of the subject token")
 		}
 	}
-	return want, nil
+	return nil
 }
 
 // tokenResponse is the body of a successful token response.
@@ -288,13 +387,10 @@ func (h *Handler) issue(w http.ResponseWriter, q *request, gt string, d decision
 	if c.Kind == "agent" || c.Kind == "dcr" {
 		claims.AgentID = c.ID
 	}
-	marks := slices.Clone(q.client.Marks)
 	jkt := ""
 	if q.proof != nil {
 		jkt = q.proof.JKT
 		claims.Cnf = &accesstoken.Confirmation{JKT: jkt}
-		marks = append(marks, store.ReplayMark{Kind: "dpop", Value: jkt + "|" + q.proof.JTI,
-			Until: q.proof.IssuedAt.Add(h.dpopWindow() + time.Second)})
 	}
 	// The client's algorithm (ES256 unless the admin set RS256; the admin
 	// API made the tenant's RS256 key when it did).
@@ -320,7 +416,7 @@ func (h *Handler) issue(w http.ResponseWriter, q *request, gt string, d decision
 		md[k] = v
 	}
 	ev := audit.New(q.r, q.now, d.event, audit.Actor{Type: "client", ID: c.ClientID}, audit.Target{Type: "token", ID: claims.ID}, md)
-	if err := h.Store.IssueToken(ctx, q.tenant.ID, rec, marks, ev); err != nil {
+	if err := h.Store.IssueToken(ctx, q.tenant.ID, rec, q.marks, ev); err != nil {
 		if errors.Is(err, store.ErrReplay) {
 			if q.proof != nil {
 				return oauth.New(oauth.InvalidDPoPProof, "the DPoP proof (or client assertion) was already used")

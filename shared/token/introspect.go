@@ -9,13 +9,14 @@ import (
 	"github.com/sharkauth/serverless/shared/tenant"
 )
 
-// introspection is the RFC 7662 answer for an active token.
+// introspection is the RFC 7662 answer for an active token; aud is a string
+// for one audience, an array otherwise, like the token's own claim.
 type introspection struct {
 	Active    bool                      `json:"active"`
 	Scope     string                    `json:"scope"`
 	ClientID  string                    `json:"client_id"`
 	Subject   string                    `json:"sub"`
-	Audience  []string                  `json:"aud"`
+	Audience  accesstoken.Audience      `json:"aud"`
 	Issuer    string                    `json:"iss"`
 	Expiry    int64                     `json:"exp"`
 	IssuedAt  int64                     `json:"iat"`

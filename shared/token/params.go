@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/sharkauth/serverless/shared/oauth"
 )
@@ -53,9 +54,9 @@ func grantScope(requested string, ceiling []string) (string, error) {
 }
 
 // ParseResource checks one RFC 8707 resource value: an absolute URI
-// without a fragment.
+// without a fragment, in UTF-8.
 func ParseResource(s string) error {
-	if s == "" || len(s) > 2048 || strings.ContainsFunc(s, badTargetRune) || strings.Contains(s, "#") {
+	if s == "" || len(s) > 2048 || !utf8.ValidString(s) || strings.ContainsFunc(s, badTargetRune) || strings.Contains(s, "#") {
 		return oauth.New(oauth.InvalidTarget, "resource must be an absolute URI without a fragment")
 	}
 	u, err := url.Parse(s)
@@ -66,9 +67,9 @@ func ParseResource(s string) error {
 }
 
 // parseAudience checks one RFC 8693 audience value: a logical name or URI,
-// printable, without whitespace.
+// printable UTF-8, without whitespace.
 func parseAudience(s string) error {
-	if s == "" || len(s) > 2048 || strings.ContainsFunc(s, badTargetRune) {
+	if s == "" || len(s) > 2048 || !utf8.ValidString(s) || strings.ContainsFunc(s, badTargetRune) {
 		return oauth.New(oauth.InvalidTarget, "audience must be a printable value without whitespace")
 	}
 	return nil

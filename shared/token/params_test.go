@@ -119,3 +119,17 @@ func FuzzResource(f *testing.F) {
 		}
 	})
 }
+
+// TestTargetsRefuseInvalidUTF8 (issue 20 P10): an audience or resource that
+// is not UTF-8 is invalid_target (the form parser refuses it first at the
+// endpoint; these checks hold for any other caller).
+func TestTargetsRefuseInvalidUTF8(t *testing.T) {
+	for _, v := range []string{"https://a.example/\xff", "urn:\xc3", "\xed\xa0\x80"} {
+		if e, ok := parseAudience(v).(*oauth.Error); !ok || e.Code != oauth.InvalidTarget {
+			t.Fatalf("audience %q: %v", v, parseAudience(v))
+		}
+		if e, ok := ParseResource(v).(*oauth.Error); !ok || e.Code != oauth.InvalidTarget {
+			t.Fatalf("resource %q: %v", v, ParseResource(v))
+		}
+	}
+}

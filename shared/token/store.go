@@ -18,6 +18,8 @@ type Store interface {
 	APIKeyByHash(ctx context.Context, t tenant.ID, hash []byte) (store.APIKey, error)
 	CheckIssuable(ctx context.Context, t tenant.ID, c store.Client) error
 	IssueToken(ctx context.Context, t tenant.ID, rec store.TokenRecord, marks []store.ReplayMark, ev store.AuditEvent) error
+	// SpendMarks records the replay marks of a refused request.
+	SpendMarks(ctx context.Context, t tenant.ID, marks []store.ReplayMark) error
 	GetToken(ctx context.Context, t tenant.ID, jti string) (store.TokenRecord, error)
 	RevokeToken(ctx context.Context, t tenant.ID, jti string, ev store.AuditEvent) error
 	TokenActivity(ctx context.Context, t tenant.ID, jti string) (store.Activity, error)

@@ -300,7 +300,12 @@ func want(t *testing.T, ok bool, format string, args ...any) {
 	}
 }
 
+// eqAud reports whether a decoded aud is want: a string for one audience,
+// an array otherwise (RFC 7519 §4.1.3, as SharkAuth writes it).
 func eqAud(v any, want ...string) bool {
+	if len(want) == 1 {
+		return v == want[0]
+	}
 	arr, ok := v.([]any)
 	if !ok || len(arr) != len(want) {
 		return false

@@ -23,7 +23,9 @@ const DefaultMaxHops = 1
 // narrow scope or audience), be
 // named by its may_act, or hold a live may-act grant to its subject (whose
 // max_hops bounds the act chain and whose scopes, if any, bound the scope);
-// anything else is 403 access_denied. The new
+// anything else is 403 access_denied. A client not registered for the
+// exchange grant (an agent created with client_credentials only) may act
+// only through a live may-act grant, else 400 unauthorized_client. The new
 // token keeps the subject, narrows the scope within the subject's, and in
 // delegation records the actor in act (nesting the subject's act).
 type tokenExchange struct{ h *Handler }
@@ -40,6 +42,19 @@ func (g tokenExchange) decide(ctx context.Context, q *request) (decision, error)
 		return decision{}, oauth.New(oauth.InvalidRequest, "only access tokens can be requested")
 	case f.Has("actor_token") != f.Has("actor_token_type"):
 		return decision{}, oauth.New(oauth.InvalidRequest, "actor_token and actor_token_type go together")
+	}
+	// A client not registered for the exchange may use it only as the
+	// actor of a live may-act grant: without one it is unauthorized_client
+	// before the subject token is even read.
+	var actorGrants []store.MayActGrant
+	if !q.listed {
+		var err error
+		if actorGrants, err = g.liveGrants(ctx, q, ""); err != nil {
+			return decision{}, err
+		}
+		if len(actorGrants) == 0 {
+			return decision{}, unlisted()
+		}
 	}
 	subj, subjRec, err := g.activeToken(ctx, q, subjectToken)
 	if err != nil {
@@ -71,6 +86,12 @@ func (g tokenExchange) decide(ctx context.Context, q *request) (decision, error)
 		delegation: store.DelegationOf(subjRec, acting),
 	}
 	switch {
+	case !q.listed:
+		i := slices.IndexFunc(actorGrants, func(gr store.MayActGrant) bool { return gr.ToID == subj.Subject })
+		if i < 0 {
+			return decision{}, unlisted()
+		}
+		return delegate(d, q, subj, actorGrants[i])
 	case subj.Subject == acting || subj.ClientID == acting:
 		// Self-exchange by the subject or by the token's holder: narrower
 		// scope or audience, same actor chain.
@@ -92,50 +113,70 @@ func (g tokenExchange) decide(ctx context.Context, q *request) (decision, error)
 		d.act = act
 		d.metadata["actor"] = acting
 	default:
-		g, err := g.liveGrant(ctx, q, subj.Subject)
+		grants, err := g.liveGrants(ctx, q, subj.Subject)
 		if err != nil {
 			return decision{}, err
 		}
-		maxHops := g.MaxHops
-		if maxHops <= 0 {
-			maxHops = DefaultMaxHops
+		if len(grants) == 0 {
+			return decision{}, oauth.New(oauth.AccessDenied, "the client may not act for the subject token's subject")
 		}
-		if subj.Act.Depth() >= maxHops {
-			return decision{}, oauth.New(oauth.AccessDenied, "the delegation chain is already at the grant's max_hops")
-		}
-		if len(g.Scopes) > 0 {
-			d.scopes = slices.DeleteFunc(d.scopes, func(s string) bool { return !slices.Contains(g.Scopes, s) })
-		}
-		act := &accesstoken.Actor{Subject: acting, Act: subj.Act}
-		if q.proof != nil {
-			act.Cnf = &accesstoken.Confirmation{JKT: q.proof.JKT}
-		}
-		d.act = act
-		d.metadata["actor"] = acting
-		d.metadata["may_act_grant"] = g.ID
+		return delegate(d, q, subj, grants[0])
 	}
 	return d, nil
 }
 
-// liveGrant finds a live may-act grant from the acting client (by its id or
-// its client_id) to subject; none is 403 access_denied.
-func (g tokenExchange) liveGrant(ctx context.Context, q *request, subject string) (store.MayActGrant, error) {
+// unlisted is the refusal of a client not registered for token exchange
+// that holds no live may-act grant to the subject.
+func unlisted() error {
+	return oauth.New(oauth.UnauthorizedClient, "the client may not use grant type "+GrantTokenExchange+
+		" except as the actor of a live may-act grant")
+}
+
+// delegate completes d for the acting client under the may-act grant gr:
+// gr's max_hops bounds the act chain, its scopes (if any) the scope, and
+// the actor is recorded in act.
+func delegate(d decision, q *request, subj accesstoken.Claims, gr store.MayActGrant) (decision, error) {
+	maxHops := gr.MaxHops
+	if maxHops <= 0 {
+		maxHops = DefaultMaxHops
+	}
+	if subj.Act.Depth() >= maxHops {
+		return decision{}, oauth.New(oauth.AccessDenied, "the delegation chain is already at the grant's max_hops")
+	}
+	if len(gr.Scopes) > 0 {
+		d.scopes = slices.DeleteFunc(d.scopes, func(s string) bool { return !slices.Contains(gr.Scopes, s) })
+	}
+	acting := q.client.Client.ClientID
+	act := &accesstoken.Actor{Subject: acting, Act: subj.Act}
+	if q.proof != nil {
+		act.Cnf = &accesstoken.Confirmation{JKT: q.proof.JKT}
+	}
+	d.act = act
+	d.metadata["actor"] = acting
+	d.metadata["may_act_grant"] = gr.ID
+	return d, nil
+}
+
+// liveGrants lists the live may-act grants from the acting client (by its
+// id or its client_id) to subject (to anyone when subject is "").
+func (g tokenExchange) liveGrants(ctx context.Context, q *request, subject string) ([]store.MayActGrant, error) {
 	c := q.client.Client
+	var out []store.MayActGrant
 	for _, from := range []string{c.ID, c.ClientID} {
 		if from == "" {
 			continue
 		}
 		grants, err := g.h.Store.FindGrants(ctx, q.tenant.ID, from, subject, false)
 		if err != nil {
-			return store.MayActGrant{}, oauth.Internal(err)
+			return nil, oauth.Internal(err)
 		}
 		for _, gr := range grants {
-			if gr.ActiveAt(q.now) && gr.ToID == subject {
-				return gr, nil
+			if gr.ActiveAt(q.now) && (subject == "" || gr.ToID == subject) {
+				out = append(out, gr)
 			}
 		}
 	}
-	return store.MayActGrant{}, oauth.New(oauth.AccessDenied, "the client may not act for the subject token's subject")
+	return out, nil
 }
 
 // activeToken verifies a token of this tenant and asks the store whether it

@@ -173,7 +173,7 @@ def test_ca_step4_dpop_token_bound_to_prover(guide):
     claims = claims_of(token.access_token)
     assert claims["cnf"]["jkt"] == prover.jkt
     assert claims["scope"] == "mcp:read mcp:write"
-    assert claims["aud"] == [guide.rs_url]  # the tenant's default audience
+    assert claims["aud"] == guide.rs_url  # the tenant's default audience (one audience: a string, RFC 7519 §4.1.3)
     guide.state["ca_token"], guide.state["ca_prover"] = token, prover
 
 
@@ -289,7 +289,7 @@ def test_mcp_step3_audience_bound_dpop_token(guide):
     token, prover = guide.mcp["get_mcp_token"](creds["client_id"], creds["client_secret"])
     assert token.cnf_jkt == prover.jkt
     claims = claims_of(token.access_token)
-    assert claims["aud"] == [guide.rs_url] and claims["cnf"]["jkt"] == prover.jkt
+    assert claims["aud"] == guide.rs_url and claims["cnf"]["jkt"] == prover.jkt
     guide.mcp["token"], guide.mcp["prover"] = token, prover  # the reader's `token, prover = get_mcp_token(...)`
 
 

@@ -88,7 +88,7 @@ def test_requests_oauth2client_dpop_client_credentials(env):
     token = client.client_credentials(scope="mcp:read", resource=rs.url)
     assert isinstance(token, DPoPToken)
     claims = jwt.decode(token.access_token, options={"verify_signature": False})
-    assert claims["cnf"]["jkt"] == token.dpop_key.dpop_jkt and claims["aud"] == [rs.url]
+    assert claims["cnf"]["jkt"] == token.dpop_key.dpop_jkt and claims["aud"] == rs.url
     resp = requests.get(f"{rs.url}/tools/list", auth=token)
     assert resp.status_code == 200, (resp.status_code, resp.headers.get("WWW-Authenticate"))
     assert resp.json()["caller"]["sub"] == agent["client_id"]
@@ -133,7 +133,7 @@ def test_authlib_private_key_jwt(env, kty, alg):
     session = OAuth2Session(client_id, key, token_endpoint_auth_method=PrivateKeyJWT(token_endpoint, alg=alg))
     token = session.fetch_token(token_endpoint, grant_type="client_credentials", resource=rs.url)
     claims = jwt.decode(token["access_token"], options={"verify_signature": False})
-    assert claims["client_id"] == client_id and claims["aud"] == [rs.url]
+    assert claims["client_id"] == client_id and claims["aud"] == rs.url
     assert requests.get(f"{rs.url}/x", headers={"Authorization": f"Bearer {token['access_token']}"}).status_code == 200
     # Another key is not the client's.
     session = OAuth2Session(client_id, new_key(kty), token_endpoint_auth_method=PrivateKeyJWT(token_endpoint, alg=alg))

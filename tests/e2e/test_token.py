@@ -46,7 +46,7 @@ def test_sdk_dpop_token_verifies_offline_and_revokes(stack, tenant):
     key = jwks.get_signing_key_from_jwt(token.access_token)
     claims = jwt.decode(token.access_token, key.key, algorithms=["ES256"], audience=MCP, issuer=base)
     assert claims["cnf"]["jkt"] == prover.jkt
-    assert claims["aud"] == [MCP]
+    assert claims["aud"] == MCP  # one audience: a string (RFC 7519 §4.1.3)
     assert claims["sub"] == claims["client_id"] == agent["client_id"]
     with pytest.raises(jwt.InvalidAudienceError):
         jwt.decode(token.access_token, key.key, algorithms=["ES256"], audience="https://other.example.com", issuer=base)

@@ -43,6 +43,7 @@ func RunWith(t *testing.T, newTable TableFactory, opts Options) {
 		{"Expiry", domainExpiry},
 		{"Users", domainUsers},
 		{"Tokens", domainTokens},
+		{"ReplayMarks", domainReplay},
 		{"AdminKeys", domainAdminKeys},
 		{"Agents", domainAgents},
 		{"MayActGrants", domainGrants},
@@ -482,6 +483,18 @@ func domainIsolation(t *testing.T, e *env) {
 			}
 			if got, _ := e.s.GetToken(ctx, a.id, tokA.JTI); got.Subject != tokA.Subject {
 				return errors.New("tenant B's issue changed tenant A's token")
+			}
+			return store.ErrNotFound
+		}},
+		{"SpendMarks", func(id tenant.ID) error {
+			// A mark B spends is not spent in A.
+			m := store.ReplayMark{Kind: "dpop", Value: "iso-spent-" + id.String(), Until: now.Add(time.Minute)}
+			if err := e.s.SpendMarks(ctx, id, []store.ReplayMark{m}); err != nil {
+				return err
+			}
+			rec := store.TokenRecord{JTI: ids.NanoID(), ClientID: ca.ClientID, IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
+			if err := e.s.IssueToken(ctx, a.id, rec, []store.ReplayMark{m}, event(now, "oauth.token_issued", "a")); err != nil {
+				return fmt.Errorf("tenant B's spent mark reached tenant A: %w", err)
 			}
 			return store.ErrNotFound
 		}},
