@@ -65,6 +65,7 @@ type assertionOpts struct {
 	aud           []string
 	exp           time.Time
 	noExp         bool
+	nbf, iat      time.Time // zero: no nbf; iat defaults to now
 	key           any
 	alg           jose.SignatureAlgorithm
 }
@@ -78,7 +79,13 @@ func sign(t testing.TB, o assertionOpts) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := jwt.Claims{Issuer: o.iss, Subject: o.sub, ID: o.jti, Audience: o.aud, IssuedAt: jwt.NewNumericDate(now)}
+	if o.iat.IsZero() {
+		o.iat = now
+	}
+	c := jwt.Claims{Issuer: o.iss, Subject: o.sub, ID: o.jti, Audience: o.aud, IssuedAt: jwt.NewNumericDate(o.iat)}
+	if !o.nbf.IsZero() {
+		c.NotBefore = jwt.NewNumericDate(o.nbf)
+	}
 	if !o.noExp {
 		c.Expiry = jwt.NewNumericDate(o.exp)
 	}
