@@ -219,6 +219,8 @@ func domainRevocation(t *testing.T, e *env) {
 		})
 	})
 
+	t.Run("edges", func(t *testing.T) { revocationEdges(t, e) })
+
 	t.Run("TokenActivities decides each record as TokenActivity does", func(t *testing.T) {
 		u := e.user(t, fx.id, "list@example.com")
 		subject, actor := e.agentOf(t, fx.id, "list-subject", u.ID), e.client(t, fx.id, "list-actor")
