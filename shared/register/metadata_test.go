@@ -107,6 +107,8 @@ func TestParseRejects(t *testing.T) {
 		{"unknown auth method", `{"client_name":"a","token_endpoint_auth_method":"client_secret_jwt"}`, InvalidClientMetadata},
 		{"auth method array", `{"client_name":"a","token_endpoint_auth_method":["none"]}`, InvalidClientMetadata},
 		{"public client with client_credentials", `{"client_name":"a","token_endpoint_auth_method":"none","grant_types":["client_credentials"]}`, InvalidClientMetadata},
+		{"public client with token exchange", `{"client_name":"a","token_endpoint_auth_method":"none","grant_types":["urn:ietf:params:oauth:grant-type:token-exchange"],"redirect_uris":["https://a.example/cb"]}`, InvalidClientMetadata},
+		{"public client with token exchange beside a code grant", `{"client_name":"a","token_endpoint_auth_method":"none","grant_types":["authorization_code","urn:ietf:params:oauth:grant-type:token-exchange"],"redirect_uris":["https://a.example/cb"]}`, InvalidClientMetadata},
 		{"response type token", `{"client_name":"a","redirect_uris":["https://a.example/cb"],"response_types":["token"],"token_endpoint_auth_method":"none"}`, InvalidClientMetadata},
 		{"code response without code grant", `{"client_name":"a","response_types":["code"]}`, InvalidClientMetadata},
 		{"authorization_code without redirects", `{"client_name":"a","grant_types":["authorization_code"],"token_endpoint_auth_method":"none"}`, InvalidRedirectURI},
