@@ -202,13 +202,18 @@ func swapPayload(tok string, extra map[string]any) string {
 	return parts[0] + "." + base64.RawURLEncoding.EncodeToString(b) + "." + parts[2]
 }
 
-// forgeTyp signs valid claims with the tenant's real key but another typ.
+// forgeTyp signs valid claims with the tenant's real key but another typ
+// ("" sends none).
 func forgeTyp(t *testing.T, kr *Keyring, typ string) string {
 	k, err := kr.Signer(t.Context(), acme, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := k.Signer(t.Context(), (&jose.SignerOptions{}).WithType(jose.ContentType(typ)))
+	opts := &jose.SignerOptions{}
+	if typ != "" {
+		opts = opts.WithType(jose.ContentType(typ))
+	}
+	s, err := k.Signer(t.Context(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
