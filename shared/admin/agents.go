@@ -490,6 +490,9 @@ func (a *API) revokeAllTokens(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := noBody(r); err != nil {
+		return err
+	}
 	tn, err := a.Store.GetTenant(c.ctx, c.t)
 	if err != nil {
 		return storeErr(err, "")
@@ -520,6 +523,9 @@ func (a *API) rotateAgentSecret(w http.ResponseWriter, r *http.Request) error {
 	}
 	ag, err := a.agent(c)
 	if err != nil {
+		return err
+	}
+	if err := noBody(r); err != nil {
 		return err
 	}
 	secret := ids.NewSecret()

@@ -30,7 +30,7 @@ func TestCreateAgent(t *testing.T) {
 	r := h.do("POST", "/api/v1/agents", h.key, map[string]any{
 		"name": "agent-alice", "scopes": []string{"mcp:read", "mcp:write"}, "metadata": map[string]any{"app_id": "app_abc123"},
 		"description": "Agent for customer 42", "created_by": u["id"], "token_lifetime": 600, "dpop_bound_access_tokens": true,
-		"audiences": []string{"https://mcp.example.com"}, "unknown_field": "ignored",
+		"audiences": []string{"https://mcp.example.com"},
 	})
 	r.want(201, "", "")
 	a := r.obj()

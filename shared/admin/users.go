@@ -256,10 +256,8 @@ func (a *API) revokeUserAgents(w http.ResponseWriter, r *http.Request) error {
 		AgentIDs *[]string `json:"agent_ids"`
 		Reason   *string   `json:"reason"`
 	}
-	if r.ContentLength != 0 {
-		if err := decode(r, &in); err != nil {
-			return err
-		}
+	if err := decodeOptional(r, &in); err != nil {
+		return err
 	}
 	if err := checkText("reason", in.Reason, 500, false); err != nil {
 		return err
