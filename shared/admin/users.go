@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/mail"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -280,13 +281,22 @@ func (a *API) revokeUserAgents(w http.ResponseWriter, r *http.Request) error {
 		if len(*in.AgentIDs) > maxListedAgents {
 			return invalid("agent_ids", "may list at most "+strconv.Itoa(maxListedAgents)+" agents; omit it to revoke every agent of the user")
 		}
+		// Ids that name no agent of this user (another user's, unknown) are
+		// not revoked, and not an error (SharkAuth answers 200): they are
+		// listed back in ignored_agent_ids.
 		var chosen []store.Client
+		ignored := []string{}
 		for i, id := range *in.AgentIDs {
-			j := indexAgent(agents, id)
-			if j < 0 {
-				return invalid("agent_ids["+strconv.Itoa(i)+"]", "names no agent of this user")
+			if !idPattern.MatchString(id) {
+				return invalid("agent_ids["+strconv.Itoa(i)+"]", "is not an id")
 			}
-			if indexAgent(chosen, id) < 0 {
+			j := indexAgent(agents, id)
+			switch {
+			case j < 0:
+				if !slices.Contains(ignored, id) {
+					ignored = append(ignored, id)
+				}
+			case indexAgent(chosen, id) < 0:
 				chosen = append(chosen, agents[j])
 			}
 		}
@@ -303,7 +313,7 @@ func (a *API) revokeUserAgents(w http.ResponseWriter, r *http.Request) error {
 		} else {
 			ev.ID = ""
 		}
-		httpx.WriteJSON(w, http.StatusOK, map[string]any{"revoked_agent_ids": revoked, "revoked_consent_count": 0, "audit_event_id": strOrNull(ev.ID)})
+		httpx.WriteJSON(w, http.StatusOK, map[string]any{"revoked_agent_ids": revoked, "ignored_agent_ids": ignored, "revoked_consent_count": 0, "audit_event_id": strOrNull(ev.ID)})
 		return nil
 	}
 	for _, ag := range agents {
