@@ -209,7 +209,14 @@ func (a *API) createAgent(w http.ResponseWriter, r *http.Request) error {
 	}
 	ev := c.event(audit.AgentCreated, "agent", agent.ClientID, map[string]any{
 		"agent_id": agent.ID, "name": agent.Name, "scopes": agent.Scopes, "app_id": agent.Metadata["app_id"], "created_by": agent.CreatedBy,
+		"admin_key_id": adminKeyID(c.ctx),
 	})
+	// The customer-agents guide shows agent.created caused by the application
+	// the agent was created under (metadata.app_id); the admin key that made
+	// the call stays in the metadata.
+	if app, ok := agent.Metadata["app_id"].(string); ok && idPattern.MatchString(app) {
+		ev.ActorType, ev.ActorID = "app", app
+	}
 	err = a.Store.CreateClient(c.ctx, c.t, agent, ev)
 	if errors.Is(err, store.ErrUnknownUser) {
 		return invalid("created_by", "names no user of this tenant")
