@@ -55,7 +55,8 @@ func TestCreateAgent(t *testing.T) {
 		t.Fatalf("stored secret: %v", err)
 	}
 	ev := h.lastEvent(root, "agent.created")
-	if ev.ActorType != "admin_key" || !strings.HasPrefix(ev.ActorID, "key_") || ev.TargetID != a["client_id"] || strings.Contains(string(mustJSON(ev)), r.str("client_secret")) {
+	// The actor is the application (metadata.app_id), as the customer-agents guide shows.
+	if ev.ActorType != "app" || ev.ActorID != "app_abc123" || !strings.HasPrefix(fmt.Sprint(ev.Metadata["admin_key_id"]), "key_") || ev.TargetID != a["client_id"] || strings.Contains(string(mustJSON(ev)), r.str("client_secret")) {
 		t.Fatalf("event: %+v", ev)
 	}
 	// user_id is an alias of created_by; the SDK shape works.
