@@ -3,6 +3,7 @@ package admin
 import (
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -196,6 +197,11 @@ func (a *API) createAgent(w http.ResponseWriter, r *http.Request) error {
 	if agent.AuthMethod == "private_key_jwt" && len(agent.JWKS) == 0 {
 		return required("jwks")
 	}
+	// A key registered in metadata is the agent's DPoP key: its tokens must
+	// be bound to it, and it is the old key of the first rotation.
+	if agent.DPoPJKT, err = registeredJWK(agent.Metadata); err != nil {
+		return err
+	}
 	if creator != nil && *creator != "" {
 		if !idPattern.MatchString(*creator) {
 			return invalid("created_by", "names no user of this tenant")
@@ -345,8 +351,18 @@ func (a *API) updateAgent(w http.ResponseWriter, r *http.Request) error {
 	if err := in.validate(false); err != nil {
 		return err
 	}
+	var metaJKT string
+	if in.Metadata != nil {
+		if metaJKT, err = registeredJWK(*in.Metadata); err != nil {
+			return err
+		}
+	}
 	changed := in.fields()
 	updated, err := a.Store.ChangeClient(c.ctx, c.t, ag.ClientID, func(x *store.Client) error {
+		if metaJKT != "" && metaJKT != x.DPoPJKT {
+			// Changing the key is a rotation: it revokes what the old key holds.
+			return invalid("metadata."+metadataJWK, "is not the agent's registered DPoP key: change it with POST /api/v1/agents/{id}/rotate-dpop-key")
+		}
 		applyAgentInput(x, in)
 		if in.Active != nil {
 			if x.Active && !*in.Active {
@@ -583,11 +599,19 @@ func (a *API) rotateDPoPKey(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	old := ag.DPoPJKT
+	if old == "" {
+		// An agent whose metadata names a key it never had registered.
+		old, _ = registeredJWK(ag.Metadata)
+	}
+	var newJWK map[string]any
+	if err := json.Unmarshal(in.JWK, &newJWK); err != nil {
+		return errBadJWK("new_public_jwk must be a JWK object")
+	}
 	tn, err := a.Store.GetTenant(c.ctx, c.t)
 	if err != nil {
 		return storeErr(err, "")
 	}
-	n, err := a.activeTokens(c, ag, tn, func(t store.TokenRecord) bool { return old == "" || t.JKT != jkt })
+	n, err := a.activeTokens(c, ag, tn, func(t store.TokenRecord) bool { return ag.DPoPJKT == "" || t.JKT != jkt })
 	if err != nil {
 		return storeErr(err, "")
 	}
@@ -602,6 +626,12 @@ func (a *API) rotateDPoPKey(w http.ResponseWriter, r *http.Request) error {
 			x.RevokedBefore = c.now
 		}
 		x.DPoPJKT, x.DPoPBound, x.UpdatedAt = jkt, true, c.now
+		if _, ok := x.Metadata[metadataJWK]; ok {
+			// Keep the registered key where the agent's owner reads it.
+			meta := maps.Clone(x.Metadata)
+			meta[metadataJWK] = newJWK
+			x.Metadata = meta
+		}
 		return nil
 	}, func(x store.Client) store.AuditEvent {
 		ev = c.event(audit.AgentDPoPKeyRotated, "agent", x.ClientID, map[string]any{

@@ -238,3 +238,31 @@ func toAny(s []string) any {
 	}
 	return out
 }
+
+// TestMetadataRegistersTheDPoPKey: an agent created with
+// metadata.dpop_public_jwk (as SharkAuth's SDK users register one) has that
+// key registered; a PATCH may repeat it but not swap it (that is a rotation,
+// which revokes), and a private or broken key is refused.
+func TestMetadataRegistersTheDPoPKey(t *testing.T) {
+	h := newHarness(t)
+	jwk := map[string]any{"kty": "EC", "crv": "P-256", "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}
+	a := h.agent(h.key, "", map[string]any{"metadata": map[string]any{"dpop_public_jwk": jwk, "app_id": "app_1"}})
+	jkt, _ := a["dpop_jkt"].(string)
+	if jkt == "" {
+		t.Fatalf("no registered key: %v", a)
+	}
+	path := "/api/v1/agents/" + a["id"].(string)
+	h.do("PATCH", path, h.key, map[string]any{"metadata": map[string]any{"dpop_public_jwk": jwk, "app_id": "app_2"}}).want(200, "", "")
+	other := map[string]any{"kty": "EC", "crv": "P-256", "x": "gI0GAILBdu7T53akrFmMyGcsF3n5dO7MmwNBHKW5SV0", "y": "SLW_xSffzlPWrHEVI30DHM_4egVwt3NQqeUD7nMFpps"}
+	h.do("PATCH", path, h.key, map[string]any{"metadata": map[string]any{"dpop_public_jwk": other}}).want(400, "invalid_request", "rotate-dpop-key")
+	priv := map[string]any{"d": "AAAA"}
+	for k, v := range jwk {
+		priv[k] = v
+	}
+	h.do("PATCH", path, h.key, map[string]any{"metadata": map[string]any{"dpop_public_jwk": priv}}).want(400, "invalid_jwk", "metadata.dpop_public_jwk")
+	h.do("POST", "/api/v1/agents", h.key, map[string]any{"name": "x", "metadata": map[string]any{"dpop_public_jwk": "nope"}}).want(400, "invalid_jwk", "metadata.dpop_public_jwk")
+	got := h.do("GET", path, h.key, nil)
+	if got.obj()["dpop_jkt"] != jkt || got.obj()["metadata"].(map[string]any)["app_id"] != "app_2" {
+		t.Fatalf("after refused PATCHes: %s", got.raw)
+	}
+}
