@@ -45,6 +45,7 @@ func (a *API) registerAgents(mux *http.ServeMux, h handle) {
 	mux.Handle("POST /api/v1/agents/{id}/tokens/revoke-all", h(a.revokeAllTokens))
 	mux.Handle("POST /api/v1/agents/{id}/rotate-secret", h(a.rotateAgentSecret))
 	mux.Handle("POST /api/v1/agents/{id}/rotate-dpop-key", h(a.rotateDPoPKey))
+	mux.Handle("GET /api/v1/agents/{id}/audit", h(a.agentAudit))
 }
 
 type agentJSON struct {
@@ -645,5 +646,33 @@ func (a *API) rotateDPoPKey(w http.ResponseWriter, r *http.Request) error {
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{
 		"agent_id": ag.ID, "old_jkt": strOrNull(old), "new_jkt": jkt, "revoked_token_count": n, "audit_event_id": ev.ID,
 	})
+	return nil
+}
+
+// agentAudit lists the audit events the agent caused or is the target of
+// (under its id or its client_id), newest first, paged with the sealed cursor
+// of WIRE §8 (limit 1..200, default 50).
+func (a *API) agentAudit(w http.ResponseWriter, r *http.Request) error {
+	c, err := a.call(r)
+	if err != nil {
+		return err
+	}
+	ag, err := a.agent(c)
+	if err != nil {
+		return err
+	}
+	pr, err := pageRequest(r)
+	if err != nil {
+		return adminCode(err)
+	}
+	page, err := a.Store.ListAuditEvents(c.ctx, c.t, store.AuditFilter{Involving: ag.ID}, pr)
+	if err != nil {
+		return storeErr(err, "")
+	}
+	data := make([]audit.EventJSON, len(page.Items))
+	for i, ev := range page.Items {
+		data[i] = audit.View(ev)
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"data": data, "next_cursor": strOrNull(page.Next), "has_more": page.Next != ""})
 	return nil
 }

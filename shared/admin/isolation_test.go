@@ -32,6 +32,7 @@ func TestTenantIsolation(t *testing.T) {
 			{"GET", "/api/v1/agents/" + id}, {"PATCH", "/api/v1/agents/" + id}, {"DELETE", "/api/v1/agents/" + id},
 			{"GET", "/api/v1/agents/" + id + "/tokens"}, {"POST", "/api/v1/agents/" + id + "/tokens/revoke-all"},
 			{"POST", "/api/v1/agents/" + id + "/rotate-secret"}, {"POST", "/api/v1/agents/" + id + "/rotate-dpop-key"},
+			{"GET", "/api/v1/agents/" + id + "/audit"},
 		} {
 			notFound = append(notFound, r)
 		}
