@@ -101,3 +101,45 @@ func (s *Store) RevokeGrant(ctx context.Context, t tenant.ID, id string, ev Audi
 	}
 	return MayActGrant{}, fmt.Errorf("%w: grant %s changed concurrently", ErrConflict, id)
 }
+
+// SetGrants changes a set of grants at once (an agent's delegation
+// policies): it revokes each grant of revoke, as read (its version), and
+// creates each of create, with ev, in one transaction: all of it or none. A
+// grant changed since it was read, or a taken id, is ErrConflict; a lost race
+// is the store's transient conflict, which the caller may retry.
+func (s *Store) SetGrants(ctx context.Context, t tenant.ID, revoke, create []MayActGrant, ev AuditEvent) error {
+	sc, err := scopeOf(t)
+	if err != nil {
+		return err
+	}
+	if len(revoke)+len(create) >= MaxTransactItems-1 {
+		return fmt.Errorf("store: at most %d grant changes at once", MaxTransactItems-2)
+	}
+	writes := make([]Write, 0, len(revoke)+len(create)+1)
+	for _, g := range revoke {
+		if g.ID == "" || g.Version == 0 {
+			return errors.New("store: a grant to revoke must be one read from the store")
+		}
+		if !g.RevokedAt.IsZero() {
+			return fmt.Errorf("%w: grant %s is already revoked", ErrConflict, g.ID)
+		}
+		g.RevokedAt = ev.CreatedAt
+		writes = append(writes, put(grantItem(sc, g), CondVersion(g.Version)))
+	}
+	for _, g := range create {
+		if g.ID == "" || g.FromID == "" || g.ToID == "" {
+			return errors.New("store: grant without id, from_id or to_id")
+		}
+		writes = append(writes, put(grantItem(sc, g), CondAbsent))
+	}
+	writes = append(writes, auditWrite(sc, ev))
+	return s.transact(ctx, writes, func(i int) string {
+		if i < len(revoke) {
+			return "grant " + revoke[i].ID + " changed concurrently"
+		}
+		if i < len(writes)-1 {
+			return "grant " + create[i-len(revoke)].ID + " exists"
+		}
+		return "audit event exists"
+	})
+}

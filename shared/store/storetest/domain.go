@@ -45,6 +45,7 @@ func RunWith(t *testing.T, newTable TableFactory, opts Options) {
 		{"AdminKeys", domainAdminKeys},
 		{"Agents", domainAgents},
 		{"MayActGrants", domainGrants},
+		{"MayActGrantSets", domainGrantSets},
 		{"SigningKeyRotation", domainRotation},
 		{"Activity", domainActivity},
 		{"UserCascade", domainCascade},
