@@ -46,6 +46,8 @@ func (a *API) registerAgents(mux *http.ServeMux, h handle) {
 	mux.Handle("POST /api/v1/agents/{id}/rotate-secret", h(a.rotateAgentSecret))
 	mux.Handle("POST /api/v1/agents/{id}/rotate-dpop-key", h(a.rotateDPoPKey))
 	mux.Handle("GET /api/v1/agents/{id}/audit", h(a.agentAudit))
+	mux.Handle("GET /api/v1/agents/{id}/policies", h(a.getPolicies))
+	mux.Handle("POST /api/v1/agents/{id}/policies", h(a.setPolicies))
 }
 
 type agentJSON struct {

@@ -31,6 +31,7 @@ func writeRoutes(t *testing.T, h *harness) []struct {
 			map[string]any{"name": "n", "scopes": []string{"mcp:read"}, "metadata": map[string]any{"app_id": "app_1", "anything": map[string]any{"nested": 1}}, "description": "d"}},
 		{"update agent", "PATCH", "/api/v1/agents/" + aid, h.key, map[string]any{"name": "n2", "metadata": map[string]any{"app_id": "app_2"}}},
 		{"rotate dpop key (SDK)", "POST", "/api/v1/agents/" + aid + "/rotate-dpop-key", h.key, map[string]any{"new_public_jwk": jwk, "reason": "r"}},
+		{"agent policies", "POST", "/api/v1/agents/" + aid + "/policies", h.key, map[string]any{"policies": []any{map[string]any{"agent_id": b["id"], "scope": "mcp:read"}}}},
 		{"rotate agent secret (CLI sends {})", "POST", "/api/v1/agents/" + aid + "/rotate-secret", h.key, map[string]any{}},
 		{"revoke all tokens (CLI sends {})", "POST", "/api/v1/agents/" + aid + "/tokens/revoke-all", h.key, map[string]any{}},
 		{"create user (SDK)", "POST", "/api/v1/admin/users", h.key, map[string]any{"email": "m2@example.com", "email_verified": false, "name": "M", "password": "pw"}},
@@ -95,7 +96,7 @@ func TestWritesRefuseUnknownMembers(t *testing.T) {
 }
 
 // TestUnknownMembersInsideTypedObjects refuses an unknown member nested in an
-// object the API types (a software publisher), naming its path,
+// object the API types (a software publisher, a policy), naming its path,
 // while free-form objects (metadata) keep any member.
 func TestUnknownMembersInsideTypedObjects(t *testing.T) {
 	h := newHarness(t)
@@ -103,6 +104,10 @@ func TestUnknownMembersInsideTypedObjects(t *testing.T) {
 	pub := map[string]any{"iss": "https://pub.example", "jwks": map[string]any{"keys": []any{}}, "extra": 1}
 	res := h.do("PATCH", "/platform/v1/tenants/bravo", h.platform, map[string]any{"software_publishers": []any{pub}})
 	res.want(400, "invalid_parameter", "software_publishers.0.extra")
+	b := h.agent(h.key, "", nil)
+	res = h.do("POST", "/api/v1/agents/"+a["id"].(string)+"/policies", h.key,
+		map[string]any{"policies": []any{map[string]any{"agent_id": b["id"], "color": "red"}}})
+	res.want(400, "invalid_request", "policies.0.color")
 	res = h.do("PATCH", "/api/v1/agents/"+a["id"].(string), h.key, map[string]any{"metadata": map[string]any{"free": map[string]any{"form": true}}})
 	res.want(200, "", "")
 }
