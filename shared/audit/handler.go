@@ -382,7 +382,8 @@ type purgeInput struct {
 
 func (h *Handler) purge(w http.ResponseWriter, r *http.Request) error {
 	var in purgeInput
-	if err := httpx.DecodeJSON(r, &in, false); err != nil {
+	// Unknown members are refused: a misspelt dry_run must not purge for real.
+	if err := httpx.DecodeJSON(r, &in, true); err != nil {
 		return err
 	}
 	if in.Before == nil || *in.Before == "" {
