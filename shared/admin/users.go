@@ -1,6 +1,8 @@
 package admin
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/mail"
@@ -47,11 +49,33 @@ func userView(u store.User) userJSON {
 }
 
 type userInput struct {
-	Email         *string         `json:"email"`
-	Name          *string         `json:"name"`
-	Password      *string         `json:"password"`
-	EmailVerified *bool           `json:"email_verified"`
-	Metadata      *map[string]any `json:"metadata"`
+	Email         *string     `json:"email"`
+	Name          *string     `json:"name"`
+	Password      *string     `json:"password"`
+	EmailVerified *bool       `json:"email_verified"`
+	Metadata      *jsonObject `json:"metadata"`
+}
+
+// jsonObject is a free-form JSON object member that also takes the object
+// encoded in a JSON string, as the SDK's users.update_user(metadata=...)
+// sends it ("raw JSON metadata string").
+type jsonObject map[string]any
+
+func (o *jsonObject) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		b = []byte(s)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil || m == nil {
+		return errors.New("not a JSON object, nor a string holding one")
+	}
+	*o = m
+	return nil
 }
 
 func (in userInput) validate(creating bool) error {
@@ -116,7 +140,7 @@ func applyUserInput(u *store.User, in userInput) {
 		u.EmailVerified = *in.EmailVerified
 	}
 	if in.Metadata != nil {
-		u.Metadata = *in.Metadata
+		u.Metadata = map[string]any(*in.Metadata)
 	}
 	if in.Password != nil {
 		u.PasswordHash = hashPassword(*in.Password)

@@ -241,3 +241,19 @@ def test_agent_policies_round_trip_and_authorize_exchange(stack, admin):
         r = requests.post(url, headers=auth(stack), json=bad)
         assert r.status_code == 400 and r.json()["error"] == "invalid_request", (bad, r.text)
     assert requests.get(url, headers=auth(stack)).json()["policies"] == []
+
+
+def test_update_user_metadata_as_the_sdk_sends_it(stack, admin):
+    """users.update_user(metadata=...) sends the metadata as a JSON string (the SDK's
+    "raw JSON metadata string"); an object works too."""
+    user = admin.users.create_user("dave@example.com")
+    updated = admin.users.update_user(user["id"], metadata='{"plan": "pro", "seats": 3}')
+    assert updated["metadata"] == {"plan": "pro", "seats": 3}
+    assert admin.users.get_user(user["id"])["metadata"] == {"plan": "pro", "seats": 3}
+    r = requests.patch(f"{stack.url}/api/v1/users/{user['id']}", headers=auth(stack), json={"metadata": {"plan": "free"}})
+    assert r.status_code == 200 and r.json()["metadata"] == {"plan": "free"}
+    for bad in ("not json", "[1, 2]", '"s"', "null"):
+        with pytest.raises(SharkAPIError) as err:
+            admin.users.update_user(user["id"], metadata=bad)
+        assert err.value.status == 400
+    assert admin.users.get_user(user["id"])["metadata"] == {"plan": "free"}
