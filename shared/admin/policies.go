@@ -105,6 +105,8 @@ func (a *API) writePolicies(w http.ResponseWriter, c call, ag store.Client, gran
 // setPolicies replaces the agent's policies: grants no longer listed are
 // revoked, new ones created, unchanged ones kept, all with one
 // agent.policies_updated event in one transaction. [] clears them.
+// Concurrent sets of one agent serialize on its record: each lands whole
+// (or answers 503 after its retries), never a mix.
 func (a *API) setPolicies(w http.ResponseWriter, r *http.Request) error {
 	c, err := a.call(r)
 	if err != nil {
@@ -133,7 +135,12 @@ func (a *API) setPolicies(w http.ResponseWriter, r *http.Request) error {
 	if len(*items) > maxPolicies {
 		return invalid(field, "may hold at most "+strconv.Itoa(maxPolicies)+" policies")
 	}
-	for range 3 {
+	for range 4 {
+		// Read the agent first: the write is conditioned on it, so a change
+		// that lands between this read and the write makes this one retry.
+		if ag, err = a.Store.GetClient(c.ctx, c.t, ag.ClientID); err != nil {
+			return storeErr(err, "unknown agent")
+		}
 		live, err := a.liveGrants(c, ag)
 		if err != nil {
 			return storeErr(err, "")
@@ -158,7 +165,7 @@ func (a *API) setPolicies(w http.ResponseWriter, r *http.Request) error {
 		ev := c.event(audit.AgentPoliciesUpdated, "agent", ag.ClientID, map[string]any{
 			"agent_id": ag.ID, "granted": grantIDs(create), "revoked": grantIDs(revoke), "policies": len(keep) + len(create),
 		})
-		err = a.Store.SetGrants(c.ctx, c.t, revoke, create, ev)
+		err = a.Store.SetGrants(c.ctx, c.t, ag, revoke, create, ev)
 		if err == nil {
 			return a.writePolicies(w, c, ag, append(keep, create...))
 		}

@@ -9,11 +9,21 @@ import (
 )
 
 // domainGrantSets is SetGrants (an agent's delegation policies): revocations
-// and creations land with their event at once, or none of them does, and a
-// grant of another tenant cannot be revoked through it.
+// and creations land with their event at once, or none of them does; two
+// changes made from the same read of the agent cannot both land; and a grant
+// of another tenant cannot be revoked through it.
 func domainGrantSets(t *testing.T, e *env) {
 	ctx := t.Context()
 	a, b := e.create(t, "set-a"), e.create(t, "set-b")
+	agentA := e.client(t, a.id, "policy holder")
+	agent := func(t *testing.T, fx fixture, c store.Client) store.Client {
+		t.Helper()
+		x, err := e.s.GetClient(ctx, fx.id, c.ClientID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return x
+	}
 	now := e.s.Now()
 	g := func(to string) store.MayActGrant {
 		return store.MayActGrant{ID: ids.New("mag_"), FromID: "agent_p", ToID: to, MaxHops: 1, Scopes: []string{"mcp:read"}, CreatedAt: now}
@@ -50,7 +60,7 @@ func domainGrantSets(t *testing.T, e *env) {
 
 	first := g("shark_agent_one")
 	ev := event(now, "agent.policies_updated", "agent_p")
-	if err := e.s.SetGrants(ctx, a.id, nil, []store.MayActGrant{first}, ev); err != nil {
+	if err := e.s.SetGrants(ctx, a.id, agent(t, a, agentA), nil, []store.MayActGrant{first}, ev); err != nil {
 		t.Fatal(err)
 	}
 	if got := live(t, a); !slices.Equal(got, []string{"shark_agent_one"}) || !hasEvent(t, a, ev.ID) {
@@ -61,7 +71,7 @@ func domainGrantSets(t *testing.T, e *env) {
 	old := read(t, a, first.ID)
 	two, three := g("shark_agent_two"), g("shark_agent_three")
 	ev = event(now, "agent.policies_updated", "agent_p")
-	if err := e.s.SetGrants(ctx, a.id, []store.MayActGrant{old}, []store.MayActGrant{two, three}, ev); err != nil {
+	if err := e.s.SetGrants(ctx, a.id, agent(t, a, agentA), []store.MayActGrant{old}, []store.MayActGrant{two, three}, ev); err != nil {
 		t.Fatal(err)
 	}
 	if got := live(t, a); !slices.Equal(got, []string{"shark_agent_three", "shark_agent_two"}) || !hasEvent(t, a, ev.ID) {
@@ -70,22 +80,31 @@ func domainGrantSets(t *testing.T, e *env) {
 	if r := read(t, a, first.ID); r.RevokedAt.IsZero() || r.ActiveAt(now) {
 		t.Fatalf("replaced grant still live: %+v", r)
 	}
+	if x := agent(t, a, agentA); !x.UpdatedAt.Equal(ev.CreatedAt) || x.Name != agentA.Name {
+		t.Fatalf("the agent record after a set: %+v", x)
+	}
 
 	// Nothing is written when any part fails.
 	cur := read(t, a, two.ID)
+	held := agent(t, a, agentA)
+	staleAgent := held
+	staleAgent.Version--
 	stale := cur
 	stale.Version++ // not the version stored
 	for _, c := range []struct {
 		name           string
+		agent          store.Client
 		revoke, create []store.MayActGrant
 	}{
-		{"stale version", []store.MayActGrant{stale}, []store.MayActGrant{g("shark_agent_four")}},
-		{"taken id", []store.MayActGrant{cur}, []store.MayActGrant{three}},
-		{"already revoked", []store.MayActGrant{read(t, a, first.ID)}, []store.MayActGrant{g("shark_agent_four")}},
+		{"stale grant version", held, []store.MayActGrant{stale}, []store.MayActGrant{g("shark_agent_four")}},
+		{"taken id", held, []store.MayActGrant{cur}, []store.MayActGrant{three}},
+		{"already revoked", held, []store.MayActGrant{read(t, a, first.ID)}, []store.MayActGrant{g("shark_agent_four")}},
+		// Another change of the agent's grants landed since this one's read.
+		{"stale agent version", staleAgent, nil, []store.MayActGrant{g("shark_agent_four")}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ev := event(now, "agent.policies_updated", "agent_p")
-			wantErr(t, c.name, e.s.SetGrants(ctx, a.id, c.revoke, c.create, ev), store.ErrConflict)
+			wantErr(t, c.name, e.s.SetGrants(ctx, a.id, c.agent, c.revoke, c.create, ev), store.ErrConflict)
 			if got := live(t, a); !slices.Equal(got, []string{"shark_agent_three", "shark_agent_two"}) || hasEvent(t, a, ev.ID) {
 				t.Fatalf("a refused set wrote: live %v", got)
 			}
@@ -94,16 +113,32 @@ func domainGrantSets(t *testing.T, e *env) {
 
 	// Tenant B cannot revoke A's grant (read in A) through its own scope.
 	ev = event(now, "agent.policies_updated", "agent_p")
-	wantErr(t, "another tenant's grant", e.s.SetGrants(ctx, b.id, []store.MayActGrant{cur}, nil, ev), store.ErrConflict)
+	wantErr(t, "another tenant's grant", e.s.SetGrants(ctx, b.id, held, []store.MayActGrant{cur}, nil, ev), store.ErrConflict)
 	if r := read(t, a, two.ID); !r.ActiveAt(now) || hasEvent(t, b, ev.ID) || len(live(t, b)) != 0 {
 		t.Fatal("tenant B's set reached tenant A")
 	}
 
 	// Unreadable input is refused before any write.
-	if err := e.s.SetGrants(ctx, a.id, []store.MayActGrant{g("x")}, nil, event(now, "x", "x")); err == nil {
+	if err := e.s.SetGrants(ctx, a.id, held, []store.MayActGrant{g("x")}, nil, event(now, "x", "x")); err == nil {
 		t.Fatal("a grant never read was revoked")
 	}
-	if err := e.s.SetGrants(ctx, a.id, nil, []store.MayActGrant{{ID: "mag_x"}}, event(now, "x", "x")); err == nil {
+	if err := e.s.SetGrants(ctx, a.id, held, nil, []store.MayActGrant{{ID: "mag_x"}}, event(now, "x", "x")); err == nil {
 		t.Fatal("a grant without ends was stored")
+	}
+	if err := e.s.SetGrants(ctx, a.id, store.Client{ClientID: agentA.ClientID}, nil, []store.MayActGrant{g("y")}, event(now, "x", "x")); err == nil {
+		t.Fatal("a set with an agent never read was written")
+	}
+	if got := live(t, a); !slices.Equal(got, []string{"shark_agent_three", "shark_agent_two"}) {
+		t.Fatalf("refused input wrote: %v", got)
+	}
+
+	// The same read of the agent serves one change only.
+	ev = event(now, "agent.policies_updated", "agent_p")
+	if err := e.s.SetGrants(ctx, a.id, held, nil, []store.MayActGrant{g("shark_agent_five")}, ev); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, "second change from one read", e.s.SetGrants(ctx, a.id, held, nil, []store.MayActGrant{g("shark_agent_six")}, event(now, "x", "x")), store.ErrConflict)
+	if got := live(t, a); !slices.Equal(got, []string{"shark_agent_five", "shark_agent_three", "shark_agent_two"}) {
+		t.Fatalf("after two changes from one read: %v", got)
 	}
 }
