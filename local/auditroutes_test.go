@@ -38,6 +38,8 @@ func TestAuditRoutesBeatTheAdminAPI(t *testing.T) {
 		{"GET", "/t/acme/api/v1/users/usr_1/audit-logs", "audit"},
 		{"GET", "/api/v1/users/usr_1/agents", "admin"},
 		{"GET", "/api/v1/agents", "admin"},
+		{"GET", "/api/v1/agents/agent_1/audit", "admin"}, // the agent's trail is served by the admin API
+		{"POST", "/t/acme/api/v1/agents/agent_1/policies", "admin"},
 		{"POST", "/api/v1/admin/apps", "admin"},
 		{"GET", "/api/v1/audit-logsx", "admin"},
 		{"GET", "/api/v1/admin/audit-logs", "admin"}, // no such audit route: the admin API's 404

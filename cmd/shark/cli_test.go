@@ -158,6 +158,8 @@ func TestCommands(t *testing.T) {
 		{"key of the wrong form", s.env("SHARK_ADMIN_KEY", "nope"), []string{"agent", "list"}, 1, nil, []string{"invalid API key format"}},
 		{"wrong platform key", s.env("SHARK_PLATFORM_KEY", "sk_platform_"+strings.Repeat("B", 43)), []string{"tenant", "list"}, 1, nil, []string{"401"}},
 		{"unknown agent", env, []string{"agent", "get", "agent_nope"}, 1, nil, []string{"404", "not_found"}},
+		{"agent audit", env, []string{"agent", "audit", agentID}, 0, []string{"EVENT", "agent.tokens_revoked", "agent.created", appID}, nil},
+		{"agent audit of an unknown agent", env, []string{"agent", "audit", "agent_nope"}, 1, nil, []string{"404", "not_found"}},
 		{"unknown app delete", env, []string{"app", "delete", "app_nope"}, 1, nil, []string{"404"}},
 		{"duplicate tenant", env, []string{"tenant", "create", "acme"}, 1, nil, []string{"409"}},
 		{"bad tenant id", env, []string{"tenant", "create", "Bad_Id"}, 1, nil, []string{"400"}},

@@ -294,8 +294,8 @@ func (c *cli) agentCommand() *cobra.Command {
 			return c.fields("revoked tokens", str(x["revoked_count"]), "audit event", str(x["audit_event_id"]))
 		}),
 	}
-	return group("agent", "Agents: create, list, get, revoke, rotate-secret, tokens, revoke-tokens",
-		create, list, get, revoke, rotate, tokens, revokeTokens)
+	return group("agent", "Agents: create, list, get, revoke, rotate-secret, tokens, revoke-tokens, audit",
+		create, list, get, revoke, rotate, tokens, revokeTokens, c.agentAuditCommand())
 }
 
 // ---- users ----

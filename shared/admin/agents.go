@@ -3,6 +3,7 @@ package admin
 import (
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -44,6 +45,9 @@ func (a *API) registerAgents(mux *http.ServeMux, h handle) {
 	mux.Handle("POST /api/v1/agents/{id}/tokens/revoke-all", h(a.revokeAllTokens))
 	mux.Handle("POST /api/v1/agents/{id}/rotate-secret", h(a.rotateAgentSecret))
 	mux.Handle("POST /api/v1/agents/{id}/rotate-dpop-key", h(a.rotateDPoPKey))
+	mux.Handle("GET /api/v1/agents/{id}/audit", h(a.agentAudit))
+	mux.Handle("GET /api/v1/agents/{id}/policies", h(a.getPolicies))
+	mux.Handle("POST /api/v1/agents/{id}/policies", h(a.setPolicies))
 }
 
 type agentJSON struct {
@@ -205,6 +209,11 @@ func (a *API) createAgent(w http.ResponseWriter, r *http.Request) error {
 	if agent.AuthMethod == "private_key_jwt" && len(agent.JWKS) == 0 {
 		return required("jwks")
 	}
+	// A key registered in metadata is the agent's DPoP key: its tokens must
+	// be bound to it, and it is the old key of the first rotation.
+	if agent.DPoPJKT, err = registeredJWK(agent.Metadata); err != nil {
+		return err
+	}
 	if creator != nil && *creator != "" {
 		if !idPattern.MatchString(*creator) {
 			return invalid("created_by", "names no user of this tenant")
@@ -218,7 +227,14 @@ func (a *API) createAgent(w http.ResponseWriter, r *http.Request) error {
 	}
 	ev := c.event(audit.AgentCreated, "agent", agent.ClientID, map[string]any{
 		"agent_id": agent.ID, "name": agent.Name, "scopes": agent.Scopes, "app_id": agent.Metadata["app_id"], "created_by": agent.CreatedBy,
+		"admin_key_id": adminKeyID(c.ctx),
 	})
+	// The customer-agents guide shows agent.created caused by the application
+	// the agent was created under (metadata.app_id); the admin key that made
+	// the call stays in the metadata.
+	if app, ok := agent.Metadata["app_id"].(string); ok && idPattern.MatchString(app) {
+		ev.ActorType, ev.ActorID = "app", app
+	}
 	err = a.Store.CreateClient(c.ctx, c.t, agent, ev)
 	if errors.Is(err, store.ErrUnknownUser) {
 		return invalid("created_by", "names no user of this tenant")
@@ -351,8 +367,18 @@ func (a *API) updateAgent(w http.ResponseWriter, r *http.Request) error {
 	if err := a.ensureSigningKey(c, in.AccessTokenAlg); err != nil {
 		return err
 	}
+	var metaJKT string
+	if in.Metadata != nil {
+		if metaJKT, err = registeredJWK(*in.Metadata); err != nil {
+			return err
+		}
+	}
 	changed := in.fields()
 	updated, err := a.Store.ChangeClient(c.ctx, c.t, ag.ClientID, func(x *store.Client) error {
+		if metaJKT != "" && metaJKT != x.DPoPJKT {
+			// Changing the key is a rotation: it revokes what the old key holds.
+			return invalid("metadata."+metadataJWK, "is not the agent's registered DPoP key: change it with POST /api/v1/agents/{id}/rotate-dpop-key")
+		}
 		applyAgentInput(x, in)
 		if x.Kind == "dcr" {
 			x.AdminLimits = adminLimits(x.AdminLimits, in)
@@ -550,6 +576,9 @@ func (a *API) revokeAllTokens(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := noBody(r); err != nil {
+		return err
+	}
 	n, err := a.activeTokens(c, ag)
 	if err != nil {
 		return storeErr(err, "")
@@ -576,6 +605,9 @@ func (a *API) rotateAgentSecret(w http.ResponseWriter, r *http.Request) error {
 	}
 	ag, err := a.agent(c)
 	if err != nil {
+		return err
+	}
+	if err := noBody(r); err != nil {
 		return err
 	}
 	secret := ids.NewSecret()
@@ -626,6 +658,14 @@ func (a *API) rotateDPoPKey(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	old := ag.DPoPJKT
+	if old == "" {
+		// An agent whose metadata names a key it never had registered.
+		old, _ = registeredJWK(ag.Metadata)
+	}
+	var newJWK map[string]any
+	if err := json.Unmarshal(in.JWK, &newJWK); err != nil {
+		return errBadJWK("new_public_jwk must be a JWK object")
+	}
 	// A key change revokes every token issued so far, bound to any key or
 	// to none (the store records the rotation: store.ChangeClient).
 	n, err := a.activeTokens(c, ag)
@@ -641,6 +681,12 @@ func (a *API) rotateDPoPKey(w http.ResponseWriter, r *http.Request) error {
 		// Even a rotation to the registered key revokes what was issued.
 		x.DPoPKeyRotatedAt = c.now
 		x.DPoPJKT, x.DPoPBound, x.UpdatedAt = jkt, true, c.now
+		if _, ok := x.Metadata[metadataJWK]; ok {
+			// Keep the registered key where the agent's owner reads it.
+			meta := maps.Clone(x.Metadata)
+			meta[metadataJWK] = newJWK
+			x.Metadata = meta
+		}
 		return nil
 	}, func(x store.Client) store.AuditEvent {
 		ev = c.event(audit.AgentDPoPKeyRotated, "agent", x.ClientID, map[string]any{
@@ -654,5 +700,33 @@ func (a *API) rotateDPoPKey(w http.ResponseWriter, r *http.Request) error {
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{
 		"agent_id": ag.ID, "old_jkt": strOrNull(old), "new_jkt": jkt, "revoked_token_count": n, "audit_event_id": ev.ID,
 	})
+	return nil
+}
+
+// agentAudit lists the audit events the agent caused or is the target of
+// (under its id or its client_id), newest first, paged with the sealed cursor
+// of WIRE §8 (limit 1..200, default 50).
+func (a *API) agentAudit(w http.ResponseWriter, r *http.Request) error {
+	c, err := a.call(r)
+	if err != nil {
+		return err
+	}
+	ag, err := a.agent(c)
+	if err != nil {
+		return err
+	}
+	pr, err := pageRequest(r)
+	if err != nil {
+		return adminCode(err)
+	}
+	page, err := a.Store.ListAuditEvents(c.ctx, c.t, store.AuditFilter{Involving: ag.ID}, pr)
+	if err != nil {
+		return storeErr(err, "")
+	}
+	data := make([]audit.EventJSON, len(page.Items))
+	for i, ev := range page.Items {
+		data[i] = audit.View(ev)
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"data": data, "next_cursor": strOrNull(page.Next), "has_more": page.Next != ""})
 	return nil
 }

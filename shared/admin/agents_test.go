@@ -30,7 +30,7 @@ func TestCreateAgent(t *testing.T) {
 	r := h.do("POST", "/api/v1/agents", h.key, map[string]any{
 		"name": "agent-alice", "scopes": []string{"mcp:read", "mcp:write"}, "metadata": map[string]any{"app_id": "app_abc123"},
 		"description": "Agent for customer 42", "created_by": u["id"], "token_lifetime": 600, "dpop_bound_access_tokens": true,
-		"audiences": []string{"https://mcp.example.com"}, "unknown_field": "ignored",
+		"audiences": []string{"https://mcp.example.com"},
 	})
 	r.want(201, "", "")
 	a := r.obj()
@@ -55,7 +55,8 @@ func TestCreateAgent(t *testing.T) {
 		t.Fatalf("stored secret: %v", err)
 	}
 	ev := h.lastEvent(root, "agent.created")
-	if ev.ActorType != "admin_key" || !strings.HasPrefix(ev.ActorID, "key_") || ev.TargetID != a["client_id"] || strings.Contains(string(mustJSON(ev)), r.str("client_secret")) {
+	// The actor is the application (metadata.app_id), as the customer-agents guide shows.
+	if ev.ActorType != "app" || ev.ActorID != "app_abc123" || !strings.HasPrefix(fmt.Sprint(ev.Metadata["admin_key_id"]), "key_") || ev.TargetID != a["client_id"] || strings.Contains(string(mustJSON(ev)), r.str("client_secret")) {
 		t.Fatalf("event: %+v", ev)
 	}
 	// user_id is an alias of created_by; the SDK shape works.

@@ -68,14 +68,38 @@ func (c call) event(name, targetType, targetID string, meta map[string]any) stor
 	return audit.New(c.r, c.now, name, audit.Actor{Type: "admin_key", ID: adminKeyID(c.ctx)}, audit.Target{Type: targetType, ID: targetID}, meta)
 }
 
-// decode reads a JSON body; wrong types are invalid_request naming the field.
-func decode(r *http.Request, v any) error {
-	err := httpx.DecodeJSON(r, v, false)
+// Every admin and platform write reads its body through readBody: a JSON
+// object whose unknown members are refused (400 naming the member, WIRE §3),
+// never ignored, so a misspelt or unsupported setting cannot pass for applied.
+// Free-form members (metadata) are maps and keep any member.
+func readBody(r *http.Request, v any, optional bool) error {
+	if optional {
+		return httpx.DecodeOptionalJSON(r, v, true)
+	}
+	return httpx.DecodeJSON(r, v, true)
+}
+
+// decode reads an admin route's JSON body; unknown members and wrong types
+// are invalid_request naming the field.
+func decode(r *http.Request, v any) error { return adminCode(readBody(r, v, false)) }
+
+// decodeOptional is decode for a route whose body may be absent (the SDK
+// sends none, the CLI and dashboard send {}): a body, when present, may only
+// hold the members v knows.
+func decodeOptional(r *http.Request, v any) error { return adminCode(readBody(r, v, true)) }
+
+func adminCode(err error) error {
 	var e *httpx.Error
 	if errors.As(err, &e) && e.Code == "invalid_parameter" {
 		return httpx.BadRequest(e.Message)
 	}
 	return err
+}
+
+// noBody refuses any member in the body of a route that takes none.
+func noBody(r *http.Request) error {
+	var none struct{}
+	return decodeOptional(r, &none)
 }
 
 // storeErr maps a store error to the API's answer; notFound names the thing.

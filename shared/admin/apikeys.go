@@ -167,6 +167,9 @@ func (a *API) rotateAPIKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return storeErr(err, "unknown API key")
 	}
+	if err := noBody(r); err != nil {
+		return err
+	}
 	if !old.ActiveAt(c.now) {
 		return httpx.Conflict("API key " + id + " is revoked or expired")
 	}

@@ -294,6 +294,9 @@ func (a *API) rotateAppSecret(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := noBody(r); err != nil {
+		return err
+	}
 	secret := ids.NewSecret()
 	var ev store.AuditEvent
 	updated, err := a.Store.ChangeClient(c.ctx, c.t, x.ClientID, func(cl *store.Client) error {

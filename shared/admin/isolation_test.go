@@ -21,7 +21,7 @@ func TestTenantIsolation(t *testing.T) {
 	bAppTok := h.token(bravo, bApp.str("client_id"), "", "", "")
 	// Tenant A has objects of its own, so its lists are not trivially empty.
 	au := h.user(h.key, "", "a-user@example.com")
-	h.agent(h.key, "", map[string]any{"created_by": au["id"]})
+	aa := h.agent(h.key, "", map[string]any{"created_by": au["id"]})
 
 	agentIDs := []string{ba["id"].(string), ba["client_id"].(string)}
 	appIDs := []string{bApp.str("id"), bApp.str("client_id")}
@@ -32,6 +32,8 @@ func TestTenantIsolation(t *testing.T) {
 			{"GET", "/api/v1/agents/" + id}, {"PATCH", "/api/v1/agents/" + id}, {"DELETE", "/api/v1/agents/" + id},
 			{"GET", "/api/v1/agents/" + id + "/tokens"}, {"POST", "/api/v1/agents/" + id + "/tokens/revoke-all"},
 			{"POST", "/api/v1/agents/" + id + "/rotate-secret"}, {"POST", "/api/v1/agents/" + id + "/rotate-dpop-key"},
+			{"GET", "/api/v1/agents/" + id + "/audit"}, {"GET", "/api/v1/agents/" + id + "/policies"},
+			{"POST", "/api/v1/agents/" + id + "/policies"},
 		} {
 			notFound = append(notFound, r)
 		}
@@ -87,7 +89,11 @@ func TestTenantIsolation(t *testing.T) {
 	if rv := h.do("POST", "/api/v1/users/"+uid+"/revoke-agents", h.key, map[string]any{"reason": "hijack"}); len(rv.obj()["revoked_agent_ids"].([]any)) != 0 {
 		t.Fatalf("A's cascade listed B's agents: %s", rv.raw)
 	}
-	h.do("POST", "/api/v1/users/"+uid+"/revoke-agents", h.key, map[string]any{"agent_ids": []string{ba["id"].(string)}}).want(400, "invalid_request", "agent_ids[0]")
+	if rv := h.do("POST", "/api/v1/users/"+uid+"/revoke-agents", h.key, map[string]any{"agent_ids": []string{ba["id"].(string)}}); rv.status != 200 ||
+		len(rv.obj()["revoked_agent_ids"].([]any)) != 0 || rv.obj()["audit_event_id"] != nil {
+		t.Fatalf("A's cascade naming B's agent: %s", rv.raw) // ignored, as any id that is not the user's agent
+	}
+	h.do("POST", "/api/v1/agents/"+aa["id"].(string)+"/policies", h.key, map[string]any{"policies": []any{map[string]any{"agent_id": ba["client_id"]}}}).want(400, "invalid_request", "names no agent")
 	if rv := h.do("POST", "/api/v1/admin/oauth/revoke-by-pattern", h.key, map[string]any{"client_id_pattern": "*"}); rv.obj()["revoked_count"] != 0.0 {
 		t.Fatalf("A's pattern counted B's tokens: %s", rv.raw)
 	}

@@ -28,21 +28,26 @@ func errBadJWK(msg string) error {
 // passes oauth.CheckPublicKey (no private member, RSA of 2048 bits or
 // more): the one key check of every key set the server accepts.
 func publicJWK(raw json.RawMessage) (jose.JSONWebKey, error) {
+	return publicJWKOf("new_public_jwk", raw)
+}
+
+// publicJWKOf is publicJWK for a key sent in the member field (named in errors).
+func publicJWKOf(field string, raw json.RawMessage) (jose.JSONWebKey, error) {
 	var members map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &members); err != nil || members == nil {
-		return jose.JSONWebKey{}, errBadJWK("new_public_jwk must be a JWK object")
+		return jose.JSONWebKey{}, errBadJWK(field + " must be a JWK object")
 	}
 	for _, m := range privateMembers {
 		if _, ok := members[m]; ok {
-			return jose.JSONWebKey{}, errBadJWK("new_public_jwk carries the private member " + m + ": send the public key only")
+			return jose.JSONWebKey{}, errBadJWK(field + " carries the private member " + m + ": send the public key only")
 		}
 	}
 	var k jose.JSONWebKey
 	if err := k.UnmarshalJSON(bytes.TrimSpace(raw)); err != nil {
-		return jose.JSONWebKey{}, errBadJWK("new_public_jwk is not a valid JWK")
+		return jose.JSONWebKey{}, errBadJWK(field + " is not a valid JWK")
 	}
 	if err := oauth.CheckPublicKey(raw, k); err != nil {
-		return jose.JSONWebKey{}, errBadJWK("new_public_jwk: " + err.Error())
+		return jose.JSONWebKey{}, errBadJWK(field + ": " + err.Error())
 	}
 	switch pub := k.Key.(type) {
 	case *ecdsa.PublicKey:
@@ -51,20 +56,42 @@ func publicJWK(raw json.RawMessage) (jose.JSONWebKey, error) {
 		}
 	case *rsa.PublicKey, ed25519.PublicKey:
 	default:
-		return jose.JSONWebKey{}, errBadJWK("new_public_jwk must be an EC P-256, RSA or OKP Ed25519 public key")
+		return jose.JSONWebKey{}, errBadJWK(field + " must be an EC P-256, RSA or OKP Ed25519 public key")
 	}
 	return k, nil
 }
 
 // thumbprint returns the RFC 7638 SHA-256 thumbprint (base64url) of a public JWK.
-func thumbprint(raw json.RawMessage) (string, error) {
-	k, err := publicJWK(raw)
+func thumbprint(raw json.RawMessage) (string, error) { return thumbprintOf("new_public_jwk", raw) }
+
+// thumbprintOf is thumbprint for a key sent in the member field.
+func thumbprintOf(field string, raw json.RawMessage) (string, error) {
+	k, err := publicJWKOf(field, raw)
 	if err != nil {
 		return "", err
 	}
 	sum, err := k.Thumbprint(crypto.SHA256)
 	if err != nil {
-		return "", errBadJWK("new_public_jwk has no thumbprint")
+		return "", errBadJWK(field + " has no thumbprint")
 	}
 	return base64.RawURLEncoding.EncodeToString(sum), nil
+}
+
+// metadataJWK is the member of an agent's metadata that SharkAuth's SDK users
+// register the agent's DPoP public key in (register_agent(...,
+// metadata={"dpop_public_jwk": jwk})).
+const metadataJWK = "dpop_public_jwk"
+
+// registeredJWK returns the thumbprint of the DPoP key an agent's metadata
+// registers ("" when it registers none).
+func registeredJWK(meta map[string]any) (string, error) {
+	v, ok := meta[metadataJWK]
+	if !ok || v == nil {
+		return "", nil
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return "", errBadJWK("metadata." + metadataJWK + " is not a JWK")
+	}
+	return thumbprintOf("metadata."+metadataJWK, raw)
 }

@@ -65,9 +65,13 @@ type tenantJSON struct {
 	// effective value: the default for a tenant that never set them).
 	DCRScopes []string `json:"dcr_scopes"`
 	// DefaultAudience is the aud of tokens that request none (WIRE §5.1).
-	DefaultAudience string     `json:"default_audience"`
-	Disabled        bool       `json:"disabled"`
-	DisabledAt      *time.Time `json:"disabled_at"`
+	DefaultAudience string `json:"default_audience"`
+	// Audiences is the tenant's audience allow-list ([] allows any), and
+	// DPoPNonce whether DPoP proofs must carry a server nonce (RFC 9449 §8).
+	Audiences  []string   `json:"audiences"`
+	DPoPNonce  bool       `json:"dpop_nonce"`
+	Disabled   bool       `json:"disabled"`
+	DisabledAt *time.Time `json:"disabled_at"`
 	// AuditShards and AuditRetentionDays shape the audit trail (effective values).
 	AuditShards        int `json:"audit_shards"`
 	AuditRetentionDays int `json:"audit_retention_days"`
@@ -79,7 +83,7 @@ type tenantJSON struct {
 }
 
 func (p *Platform) view(r *http.Request, t store.Tenant) tenantJSON {
-	v := tenantJSON{SoftwarePublishers: t.SoftwarePublishers, ID: t.ID, Name: t.Name, Hosts: nonNil(t.Hosts), Scopes: nonNil(t.Scopes), DCRPolicy: t.DCRPolicy, DCRScopes: t.RegistrableScopes(), DefaultAudience: t.DefaultAudience, Disabled: t.Disabled, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt,
+	v := tenantJSON{SoftwarePublishers: t.SoftwarePublishers, ID: t.ID, Name: t.Name, Hosts: nonNil(t.Hosts), Scopes: nonNil(t.Scopes), DCRPolicy: t.DCRPolicy, DCRScopes: t.RegistrableScopes(), DefaultAudience: t.DefaultAudience, Audiences: nonNil(t.Audiences), DPoPNonce: t.DPoPNonce, Disabled: t.Disabled, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt,
 		AuditShards: t.AuditShardCount(), AuditRetentionDays: int(t.AuditRetention() / (24 * time.Hour))}
 	if !t.DisabledAt.IsZero() {
 		v.DisabledAt = &t.DisabledAt
@@ -108,7 +112,11 @@ type tenantInput struct {
 	DCRScopes *[]string `json:"dcr_scopes"`
 	// DefaultAudience: "" clears it.
 	DefaultAudience *string `json:"default_audience"`
-	Disabled        *bool   `json:"disabled"` // update only: false re-enables
+	// Audiences replaces the audience allow-list ([] allows any audience).
+	Audiences *[]string `json:"audiences"`
+	// DPoPNonce requires a server nonce in every DPoP proof.
+	DPoPNonce *bool `json:"dpop_nonce"`
+	Disabled  *bool `json:"disabled"` // update only: false re-enables
 	// AuditShards: 8..64, may be raised, never lowered (readers merge that many shards).
 	AuditShards *int `json:"audit_shards"`
 	// AuditRetentionDays: 1..3650; applies to new events, and at once to reads.
@@ -177,6 +185,11 @@ func (p *Platform) validate(r *http.Request, in tenantInput) error {
 	if in.DefaultAudience != nil && *in.DefaultAudience != "" && !audiencePattern(*in.DefaultAudience) {
 		return httpx.InvalidParameter("default_audience must be an absolute http(s) URI without a fragment (RFC 8707), at most 2048 characters")
 	}
+	if in.Audiences != nil {
+		if err := checkAudiences(*in.Audiences); err != nil {
+			return err
+		}
+	}
 	if in.AuditShards != nil && (*in.AuditShards < store.DefaultAuditShards || *in.AuditShards > store.MaxAuditShards) {
 		return httpx.InvalidParameter("audit_shards must be an integer from " + strconv.Itoa(store.DefaultAuditShards) + " to " + strconv.Itoa(store.MaxAuditShards))
 	}
@@ -195,6 +208,35 @@ func (p *Platform) validate(r *http.Request, in tenantInput) error {
 				return httpx.InvalidParameter(name + "[" + strconv.Itoa(i) + "] is not a scope token (RFC 6749 §3.3)")
 			}
 		}
+	}
+	return nil
+}
+
+// maxTenantAudiences bounds a tenant's audience allow-list.
+const maxTenantAudiences = 50
+
+// checkAudiences validates an audience allow-list: each entry obeys the
+// default audience's rule (audiencePattern), none twice, at most 50.
+func checkAudiences(auds []string) error {
+	if len(auds) > maxTenantAudiences {
+		return httpx.InvalidParameter("audiences may hold at most " + strconv.Itoa(maxTenantAudiences) + " entries")
+	}
+	for i, a := range auds {
+		if !audiencePattern(a) {
+			return httpx.InvalidParameter("audiences[" + strconv.Itoa(i) + "] must be an absolute http(s) URI without a fragment (RFC 8707), at most 2048 characters")
+		}
+		if slices.Contains(auds[:i], a) {
+			return httpx.InvalidParameter("audiences lists " + a + " twice")
+		}
+	}
+	return nil
+}
+
+// checkDefaultAudience refuses a default audience the tenant's own
+// allow-list would refuse (the settings as they will be stored).
+func checkDefaultAudience(t store.Tenant) error {
+	if t.DefaultAudience != "" && len(t.Audiences) > 0 && !slices.Contains(t.Audiences, t.DefaultAudience) {
+		return httpx.InvalidParameter("default_audience must be one of audiences")
 	}
 	return nil
 }
@@ -227,7 +269,7 @@ func nonNil(s []string) []string {
 
 func (p *Platform) create(w http.ResponseWriter, r *http.Request) error {
 	var in tenantInput
-	if err := httpx.DecodeJSON(r, &in, false); err != nil {
+	if err := readBody(r, &in, false); err != nil {
 		return err
 	}
 	if in.ID == nil {
@@ -273,6 +315,15 @@ func (p *Platform) create(w http.ResponseWriter, r *http.Request) error {
 	t.DCRScopes = &dcr
 	if in.DefaultAudience != nil {
 		t.DefaultAudience = *in.DefaultAudience
+	}
+	if in.Audiences != nil {
+		t.Audiences = slices.Clone(*in.Audiences)
+	}
+	if in.DPoPNonce != nil {
+		t.DPoPNonce = *in.DPoPNonce
+	}
+	if err := checkDefaultAudience(t); err != nil {
+		return err
 	}
 	if in.SoftwarePublishers != nil {
 		t.SoftwarePublishers = *in.SoftwarePublishers
@@ -412,7 +463,7 @@ func (p *Platform) update(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var in tenantInput
-	if err := httpx.DecodeJSON(r, &in, false); err != nil {
+	if err := readBody(r, &in, false); err != nil {
 		return err
 	}
 	if in.ID != nil && *in.ID != id.String() {
@@ -441,6 +492,15 @@ func (p *Platform) update(w http.ResponseWriter, r *http.Request) error {
 		}
 		if in.DefaultAudience != nil {
 			t.DefaultAudience, changed["default_audience"] = *in.DefaultAudience, *in.DefaultAudience
+		}
+		if in.Audiences != nil {
+			t.Audiences, changed["audiences"] = slices.Clone(*in.Audiences), nonNil(*in.Audiences)
+		}
+		if in.DPoPNonce != nil {
+			t.DPoPNonce, changed["dpop_nonce"] = *in.DPoPNonce, *in.DPoPNonce
+		}
+		if err := checkDefaultAudience(*t); err != nil {
+			return err
 		}
 		if in.SoftwarePublishers != nil {
 			issuers := []string{}
@@ -479,6 +539,10 @@ var errUnchanged = errors.New("unchanged")
 func (p *Platform) disable(w http.ResponseWriter, r *http.Request) error {
 	id, _, err := p.lookup(r)
 	if err != nil {
+		return err
+	}
+	var none struct{}
+	if err := readBody(r, &none, true); err != nil {
 		return err
 	}
 	return p.change(w, r, id, func(t *store.Tenant) error {

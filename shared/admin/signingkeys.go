@@ -193,10 +193,8 @@ func (a *API) rotateSigningKey(w http.ResponseWriter, r *http.Request) error {
 		Mode *string `json:"mode"`
 		Alg  *string `json:"alg"`
 	}
-	if r.ContentLength != 0 {
-		if err := decode(r, &in); err != nil {
-			return err
-		}
+	if err := decodeOptional(r, &in); err != nil {
+		return err
 	}
 	mode := store.RotateScheduled
 	if in.Mode != nil && *in.Mode != "" {

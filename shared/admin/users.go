@@ -1,9 +1,12 @@
 package admin
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/mail"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -46,11 +49,33 @@ func userView(u store.User) userJSON {
 }
 
 type userInput struct {
-	Email         *string         `json:"email"`
-	Name          *string         `json:"name"`
-	Password      *string         `json:"password"`
-	EmailVerified *bool           `json:"email_verified"`
-	Metadata      *map[string]any `json:"metadata"`
+	Email         *string     `json:"email"`
+	Name          *string     `json:"name"`
+	Password      *string     `json:"password"`
+	EmailVerified *bool       `json:"email_verified"`
+	Metadata      *jsonObject `json:"metadata"`
+}
+
+// jsonObject is a free-form JSON object member that also takes the object
+// encoded in a JSON string, as the SDK's users.update_user(metadata=...)
+// sends it ("raw JSON metadata string").
+type jsonObject map[string]any
+
+func (o *jsonObject) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		b = []byte(s)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil || m == nil {
+		return errors.New("not a JSON object, nor a string holding one")
+	}
+	*o = m
+	return nil
 }
 
 func (in userInput) validate(creating bool) error {
@@ -115,7 +140,7 @@ func applyUserInput(u *store.User, in userInput) {
 		u.EmailVerified = *in.EmailVerified
 	}
 	if in.Metadata != nil {
-		u.Metadata = *in.Metadata
+		u.Metadata = map[string]any(*in.Metadata)
 	}
 	if in.Password != nil {
 		u.PasswordHash = hashPassword(*in.Password)
@@ -256,10 +281,8 @@ func (a *API) revokeUserAgents(w http.ResponseWriter, r *http.Request) error {
 		AgentIDs *[]string `json:"agent_ids"`
 		Reason   *string   `json:"reason"`
 	}
-	if r.ContentLength != 0 {
-		if err := decode(r, &in); err != nil {
-			return err
-		}
+	if err := decodeOptional(r, &in); err != nil {
+		return err
 	}
 	if err := checkText("reason", in.Reason, 500, false); err != nil {
 		return err
@@ -282,13 +305,22 @@ func (a *API) revokeUserAgents(w http.ResponseWriter, r *http.Request) error {
 		if len(*in.AgentIDs) > maxListedAgents {
 			return invalid("agent_ids", "may list at most "+strconv.Itoa(maxListedAgents)+" agents; omit it to revoke every agent of the user")
 		}
+		// Ids that name no agent of this user (another user's, unknown) are
+		// not revoked, and not an error (SharkAuth answers 200): they are
+		// listed back in ignored_agent_ids.
 		var chosen []store.Client
+		ignored := []string{}
 		for i, id := range *in.AgentIDs {
-			j := indexAgent(agents, id)
-			if j < 0 {
-				return invalid("agent_ids["+strconv.Itoa(i)+"]", "names no agent of this user")
+			if !idPattern.MatchString(id) {
+				return invalid("agent_ids["+strconv.Itoa(i)+"]", "is not an id")
 			}
-			if indexAgent(chosen, id) < 0 {
+			j := indexAgent(agents, id)
+			switch {
+			case j < 0:
+				if !slices.Contains(ignored, id) {
+					ignored = append(ignored, id)
+				}
+			case indexAgent(chosen, id) < 0:
 				chosen = append(chosen, agents[j])
 			}
 		}
@@ -305,7 +337,7 @@ func (a *API) revokeUserAgents(w http.ResponseWriter, r *http.Request) error {
 		} else {
 			ev.ID = ""
 		}
-		httpx.WriteJSON(w, http.StatusOK, map[string]any{"revoked_agent_ids": revoked, "revoked_consent_count": 0, "audit_event_id": strOrNull(ev.ID)})
+		httpx.WriteJSON(w, http.StatusOK, map[string]any{"revoked_agent_ids": revoked, "ignored_agent_ids": ignored, "revoked_consent_count": 0, "audit_event_id": strOrNull(ev.ID)})
 		return nil
 	}
 	for _, ag := range agents {

@@ -191,7 +191,7 @@ func TestRevokeUserAgents(t *testing.T) {
 		code       string
 		mention    string
 	}{
-		{"agent of another user", "/api/v1/users/" + uid + "/revoke-agents", map[string]any{"agent_ids": []string{other["id"].(string)}}, 400, "invalid_request", "agent_ids[0]"},
+		{"agent id that is no id", "/api/v1/users/" + uid + "/revoke-agents", map[string]any{"agent_ids": []string{other["id"].(string), "a b"}}, 400, "invalid_request", "agent_ids[1]"},
 		{"agent_ids of wrong type", "/api/v1/users/" + uid + "/revoke-agents", map[string]any{"agent_ids": "x"}, 400, "invalid_request", "agent_ids"},
 		{"reason of wrong type", "/api/v1/users/" + uid + "/revoke-agents", map[string]any{"reason": 1}, 400, "invalid_request", "reason"},
 		{"list agents of unknown user", "/api/v1/users/usr_nope/agents", nil, 404, "not_found", "user"},

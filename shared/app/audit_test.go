@@ -407,6 +407,8 @@ func TestAuditPurge(t *testing.T) {
 		"bad before":  `{"before":"last week"}`,
 		"future":      fmt.Sprintf(`{"before":%q}`, s.env.Store.Now().Add(time.Hour).Format(time.RFC3339)),
 		"dry_run str": before + `,"dry_run":"yes"}`,
+		// A misspelt dry_run must not purge for real.
+		"unknown member": before + `,"dryrun":true}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			w := s.raw("POST", "/api/v1/admin/audit-logs/purge", key, body)

@@ -34,6 +34,10 @@ const (
 	AppSecretRotated    = "app.secret_rotated"
 	MayActGranted       = "may_act.granted"
 	MayActRevoked       = "may_act.revoked"
+	// AgentPoliciesUpdated records a change of an agent's delegation policies
+	// (its may-act grants, set at once); not in WIRE §8's list, which has no
+	// policies route.
+	AgentPoliciesUpdated = "agent.policies_updated"
 
 	TokenIssued    = "oauth.token_issued"
 	TokenExchanged = "oauth.token_exchanged"

@@ -69,7 +69,7 @@ func (h *Handler) auth(next httpx.HandlerFunc) http.Handler {
 }
 
 // EventJSON is an event as WIRE §8 shows it: event and action carry the same
-// name; absent targets, addresses and agents are null.
+// name (but for the user cascade, store.AuditAction); absent targets, addresses and agents are null.
 type EventJSON struct {
 	ID         string         `json:"id"`
 	Event      string         `json:"event"`
@@ -98,7 +98,7 @@ func View(ev store.AuditEvent) EventJSON {
 	if meta == nil {
 		meta = map[string]any{}
 	}
-	return EventJSON{ID: ev.ID, Event: ev.Event, Action: ev.Event, ActorType: ev.ActorType, ActorID: ev.ActorID,
+	return EventJSON{ID: ev.ID, Event: ev.Event, Action: store.AuditAction(ev.Event), ActorType: ev.ActorType, ActorID: ev.ActorID,
 		TargetType: orNull(ev.TargetType), TargetID: orNull(ev.TargetID), Metadata: meta, Status: ev.Status,
 		IP: orNull(ev.IP), UserAgent: orNull(ev.UserAgent), CreatedAt: ev.CreatedAt}
 }
@@ -293,7 +293,7 @@ func (h *Handler) export(w http.ResponseWriter, r *http.Request) error {
 				}
 			}
 			meta, _ := json.Marshal(View(ev).Metadata)
-			row := []string{ev.ID, ev.Event, ev.Event, ev.ActorType, ev.ActorID, ev.TargetType, ev.TargetID, ev.Status,
+			row := []string{ev.ID, ev.Event, store.AuditAction(ev.Event), ev.ActorType, ev.ActorID, ev.TargetType, ev.TargetID, ev.Status,
 				ev.IP, ev.UserAgent, ev.CreatedAt.Format(time.RFC3339Nano), string(meta)}
 			for i := range row {
 				row[i] = safeCell(row[i])
@@ -382,7 +382,8 @@ type purgeInput struct {
 
 func (h *Handler) purge(w http.ResponseWriter, r *http.Request) error {
 	var in purgeInput
-	if err := httpx.DecodeJSON(r, &in, false); err != nil {
+	// Unknown members are refused: a misspelt dry_run must not purge for real.
+	if err := httpx.DecodeJSON(r, &in, true); err != nil {
 		return err
 	}
 	if in.Before == nil || *in.Before == "" {

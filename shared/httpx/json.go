@@ -38,25 +38,55 @@ var ErrTooLarge = &Error{Status: http.StatusRequestEntityTooLarge, Code: "invali
 // member names match exactly (case-sensitively), a duplicate member is an
 // error, the body must be one object (not null, an array or a scalar) with
 // nothing after it, and at most MaxBody bytes. Unknown members are ignored
-// unless strict is set. The Content-Type is not enforced (curl -d sends a form
-// type): the body must parse as JSON, and every caller authenticates with a
-// header no cross-site form can send.
+// unless strict is set; then the first one is refused, by its path. The
+// Content-Type is not enforced (curl -d sends a form type): the body must
+// parse as JSON, and every caller authenticates with a header no cross-site
+// form can send.
 func DecodeJSON(r *http.Request, v any, strict bool) error {
+	data, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	return decodeObject(data, v, strict)
+}
+
+// DecodeOptionalJSON is DecodeJSON for a route whose body may be absent: an
+// empty (or blank) body leaves v as it is; any other body is decoded as
+// DecodeJSON does.
+func DecodeOptionalJSON(r *http.Request, v any, strict bool) error {
+	data, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimLeft(data, " \t\r\n")) == 0 {
+		return nil
+	}
+	return decodeObject(data, v, strict)
+}
+
+func readBody(r *http.Request) ([]byte, error) {
+	if r.Body == nil {
+		return nil, nil
+	}
 	data, err := io.ReadAll(r.Body)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return ErrTooLarge
+			return nil, ErrTooLarge
 		}
-		return BadRequest("request body could not be read")
+		return nil, BadRequest("request body could not be read")
 	}
 	if len(data) > MaxBody {
-		return ErrTooLarge
+		return nil, ErrTooLarge
 	}
+	return data, nil
+}
+
+func decodeObject(data []byte, v any, strict bool) error {
 	if trimmed := bytes.TrimLeft(data, " \t\r\n"); len(trimmed) == 0 || trimmed[0] != '{' {
 		return BadRequest("request body must be a JSON object")
 	}
-	err = jsonv2.Unmarshal(data, v, jsonv2.RejectUnknownMembers(strict))
+	err := jsonv2.Unmarshal(data, v, jsonv2.RejectUnknownMembers(strict))
 	if err == nil {
 		return nil
 	}

@@ -236,6 +236,25 @@ type AuditFilter struct {
 	Involving string `json:"i,omitempty"`
 }
 
+// auditActions maps the events whose action differs from their event name
+// to that action: the user cascade is user.agents_revoked in the guide and
+// user.cascade_revoked_agents in SharkAuth's server (WIRE §8).
+var auditActions = map[string]string{"user.agents_revoked": "user.cascade_revoked_agents"}
+
+// AuditAction is the action name of an event (its name unless auditActions
+// says otherwise).
+func AuditAction(event string) string {
+	if a, ok := auditActions[event]; ok {
+		return a
+	}
+	return event
+}
+
+// named reports whether ev is one of names, by its event or its action name.
+func (f AuditFilter) named(ev AuditEvent) bool {
+	return len(f.Events) == 0 || slices.Contains(f.Events, ev.Event) || slices.Contains(f.Events, AuditAction(ev.Event))
+}
+
 // binding is the filter in a canonical form, which cursors are bound to.
 func (f AuditFilter) binding(sc scope) string {
 	f.Events = slices.Compact(slices.Sorted(slices.Values(f.Events)))
@@ -434,7 +453,7 @@ func (s *Store) auditIterator(ctx context.Context, t tenant.ID, f AuditFilter, b
 		}
 	}
 	it := &auditIter{table: s.table, keep: func(ev AuditEvent) bool {
-		return (len(f.Events) == 0 || slices.Contains(f.Events, ev.Event)) &&
+		return f.named(ev) &&
 			(f.ActorType == "" || ev.ActorType == f.ActorType) &&
 			(f.TargetType == "" || ev.TargetType == f.TargetType) &&
 			(actors == nil || slices.Contains(actors, ev.ActorID)) &&

@@ -101,3 +101,54 @@ func (s *Store) RevokeGrant(ctx context.Context, t tenant.ID, id string, ev Audi
 	}
 	return MayActGrant{}, fmt.Errorf("%w: grant %s changed concurrently", ErrConflict, id)
 }
+
+// SetGrants changes the grants of an agent at once (its delegation
+// policies): it revokes each grant of revoke, as read (its version), and
+// creates each of create, with ev, in one transaction: all of it or none.
+// The agent's record, as read (its version), is written too (updated_at = the
+// event's time): so two changes of one agent's grants made from the same
+// read cannot both land (each would create its grants). A grant or agent
+// changed since it was read, or a taken id, is ErrConflict; a lost race is
+// the store's transient conflict; the caller may read again and retry.
+func (s *Store) SetGrants(ctx context.Context, t tenant.ID, agent Client, revoke, create []MayActGrant, ev AuditEvent) error {
+	sc, err := scopeOf(t)
+	if err != nil {
+		return err
+	}
+	if agent.ClientID == "" || agent.Version == 0 {
+		return errors.New("store: the agent must be one read from the store")
+	}
+	if len(revoke)+len(create) >= MaxTransactItems-2 {
+		return fmt.Errorf("store: at most %d grant changes at once", MaxTransactItems-3)
+	}
+	agent.UpdatedAt = ev.CreatedAt
+	writes := make([]Write, 0, len(revoke)+len(create)+2)
+	for _, g := range revoke {
+		if g.ID == "" || g.Version == 0 {
+			return errors.New("store: a grant to revoke must be one read from the store")
+		}
+		if !g.RevokedAt.IsZero() {
+			return fmt.Errorf("%w: grant %s is already revoked", ErrConflict, g.ID)
+		}
+		g.RevokedAt = ev.CreatedAt
+		writes = append(writes, put(grantItem(sc, g), CondVersion(g.Version)))
+	}
+	for _, g := range create {
+		if g.ID == "" || g.FromID == "" || g.ToID == "" {
+			return errors.New("store: grant without id, from_id or to_id")
+		}
+		writes = append(writes, put(grantItem(sc, g), CondAbsent))
+	}
+	writes = append(writes, put(clientItem(sc, agent), CondVersion(agent.Version)), auditWrite(sc, ev))
+	return s.transact(ctx, writes, func(i int) string {
+		switch {
+		case i < len(revoke):
+			return "grant " + revoke[i].ID + " changed concurrently"
+		case i < len(revoke)+len(create):
+			return "grant " + create[i-len(revoke)].ID + " exists"
+		case i == len(writes)-2:
+			return "agent " + agent.ClientID + " changed concurrently"
+		}
+		return "audit event exists"
+	})
+}

@@ -47,6 +47,7 @@ func RunWith(t *testing.T, newTable TableFactory, opts Options) {
 		{"AdminKeys", domainAdminKeys},
 		{"Agents", domainAgents},
 		{"MayActGrants", domainGrants},
+		{"MayActGrantSets", domainGrantSets},
 		{"SigningKeyRotation", domainRotation},
 		{"SigningKeyAlgorithms", domainKeyAlgorithms},
 		{"Activity", domainActivity},
