@@ -2,11 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -22,6 +17,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sharkauth/serverless/shared/dpop"
 )
 
 // Bounds of `shark load`: it is a benchmark for loopback only, never a tool
@@ -176,10 +173,10 @@ func runLoad(ctx context.Context, cfg loadConfig, conns int, duration time.Durat
 		go func() {
 			defer wg.Done()
 			res := workerResult{statuses: map[int]int{}}
-			var prover *prover
+			var prover *dpop.Prover
 			if cfg.dpop {
 				var err error
-				if prover, err = newProver(); err != nil {
+				if prover, err = dpop.NewProver(); err != nil {
 					res.errors++
 					results[w] = res
 					return
@@ -242,7 +239,7 @@ func runLoad(ctx context.Context, cfg loadConfig, conns int, duration time.Durat
 
 // request builds one request: a token request with the client's credentials
 // and a fresh DPoP proof, or a plain GET.
-func (cfg loadConfig) request(ctx context.Context, prover *prover) (*http.Request, error) {
+func (cfg loadConfig) request(ctx context.Context, prover *dpop.Prover) (*http.Request, error) {
 	if cfg.get {
 		return http.NewRequestWithContext(ctx, http.MethodGet, cfg.url, nil)
 	}
@@ -266,64 +263,11 @@ func (cfg loadConfig) request(ctx context.Context, prover *prover) (*http.Reques
 		req.SetBasicAuth(url.QueryEscape(cfg.clientID), url.QueryEscape(cfg.secret))
 	}
 	if prover != nil {
-		proof, err := prover.proof(http.MethodPost, cfg.url, time.Now())
+		proof, err := prover.Proof(dpop.ProofClaims{HTM: http.MethodPost, HTU: cfg.url, IAT: time.Now()})
 		if err != nil {
 			return nil, err
 		}
 		req.Header.Set("DPoP", proof)
 	}
 	return req, nil
-}
-
-// prover makes DPoP proofs (RFC 9449) with one ES256 key, as a client does:
-// its protected header (typ, alg and the public jwk) is encoded once, and
-// each proof signs its own claims with a fresh jti.
-type prover struct {
-	key    *ecdsa.PrivateKey
-	header string // base64url of the protected header
-}
-
-func newProver() (*prover, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	pub, err := key.PublicKey.ECDH()
-	if err != nil {
-		return nil, err
-	}
-	point := pub.Bytes() // 0x04 || x || y
-	b64 := base64.RawURLEncoding.EncodeToString
-	header, err := json.Marshal(map[string]any{"typ": "dpop+jwt", "alg": "ES256",
-		"jwk": map[string]string{"kty": "EC", "crv": "P-256", "x": b64(point[1:33]), "y": b64(point[33:])}})
-	if err != nil {
-		return nil, err
-	}
-	return &prover{key: key, header: b64(header)}, nil
-}
-
-// proof returns a compact JWS: the header, the claims {jti, htm, htu, iat}
-// and the ES256 signature (r || s, 32 bytes each, RFC 7518 §3.4).
-func (p *prover) proof(htm, htu string, iat time.Time) (string, error) {
-	var jti [16]byte
-	rand.Read(jti[:])
-	claims, err := json.Marshal(struct {
-		JTI string `json:"jti"`
-		HTM string `json:"htm"`
-		HTU string `json:"htu"`
-		IAT int64  `json:"iat"`
-	}{base64.RawURLEncoding.EncodeToString(jti[:]), htm, htu, iat.Unix()})
-	if err != nil {
-		return "", err
-	}
-	input := p.header + "." + base64.RawURLEncoding.EncodeToString(claims)
-	digest := sha256.Sum256([]byte(input))
-	r, s, err := ecdsa.Sign(rand.Reader, p.key, digest[:])
-	if err != nil {
-		return "", err
-	}
-	var sig [64]byte
-	r.FillBytes(sig[:32])
-	s.FillBytes(sig[32:])
-	return input + "." + base64.RawURLEncoding.EncodeToString(sig[:]), nil
 }

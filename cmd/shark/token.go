@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -67,19 +64,11 @@ type tokenAnswer struct {
 }
 
 func (c *cli) token(ctx context.Context, issuer, clientID, secret, scope, resource string, show bool) error {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	prover, err := dpop.NewProver()
 	if err != nil {
 		return err
 	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key},
-		(&jose.SignerOptions{EmbedJWK: true}).WithType("dpop+jwt"))
-	if err != nil {
-		return err
-	}
-	jkt, err := dpop.Thumbprint(jose.JSONWebKey{Key: key.Public()})
-	if err != nil {
-		return err
-	}
+	jkt := prover.JKT()
 	endpoint := issuer + "/oauth/token"
 	form := url.Values{"grant_type": {"client_credentials"}}
 	if scope != "" {
@@ -91,7 +80,7 @@ func (c *cli) token(ctx context.Context, issuer, clientID, secret, scope, resour
 	var ans tokenAnswer
 	nonce := ""
 	for attempt := 0; attempt < 2; attempt++ {
-		proof, err := dpopProof(signer, endpoint, nonce)
+		proof, err := prover.Proof(dpop.ProofClaims{HTM: http.MethodPost, HTU: endpoint, IAT: time.Now(), Nonce: nonce})
 		if err != nil {
 			return err
 		}
@@ -163,22 +152,6 @@ func (c *cli) token(ctx context.Context, issuer, clientID, secret, scope, resour
 		fmt.Fprintf(c.stdout, "access token: %s\n", ans.AccessToken)
 	}
 	return nil
-}
-
-// dpopProof signs a DPoP proof (RFC 9449) for a POST to htu.
-func dpopProof(signer jose.Signer, htu, nonce string) (string, error) {
-	var jti [16]byte
-	rand.Read(jti[:])
-	claims := map[string]any{"jti": base64.RawURLEncoding.EncodeToString(jti[:]), "htm": http.MethodPost, "htu": htu, "iat": time.Now().Unix()}
-	if nonce != "" {
-		claims["nonce"] = nonce
-	}
-	b, _ := json.Marshal(claims)
-	jws, err := signer.Sign(b)
-	if err != nil {
-		return "", err
-	}
-	return jws.CompactSerialize()
 }
 
 // inspect decodes a JWT access token and verifies it against the issuer's
