@@ -10,9 +10,6 @@ package functions_test
 import (
 	"bytes"
 	"context"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
@@ -39,11 +36,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
-	"github.com/go-jose/go-jose/v4"
 
 	"github.com/sharkauth/serverless/shared/app"
 	"github.com/sharkauth/serverless/shared/awstest"
 	"github.com/sharkauth/serverless/shared/config"
+	"github.com/sharkauth/serverless/shared/dpop"
 	"github.com/sharkauth/serverless/shared/ids"
 	"github.com/sharkauth/serverless/shared/store"
 	"github.com/sharkauth/serverless/shared/tenant"
@@ -365,41 +362,28 @@ const (
 	tokenClientSecret = "rie-test-secret"
 )
 
-// tokenProver signs DPoP proofs as the SDK does (ES256, embedded public jwk).
+// tokenProver is the client's DPoP prover.
 type tokenProver struct {
-	priv *ecdsa.PrivateKey
-	jkt  string
+	*dpop.Prover
+	jkt string
 }
 
 func newTokenProver(t testing.TB) *tokenProver {
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	p, err := dpop.NewProver()
 	if err != nil {
 		t.Fatal(err)
 	}
-	tp, err := (&jose.JSONWebKey{Key: &priv.PublicKey}).Thumbprint(crypto.SHA256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &tokenProver{priv: priv, jkt: base64.RawURLEncoding.EncodeToString(tp)}
+	return &tokenProver{Prover: p, jkt: p.JKT()}
 }
 
 // tokenRequest is a client_credentials + DPoP request event; the function
 // runs on the real clock, so the proof's iat is the real time.
 func tokenRequest(t testing.TB, p *tokenProver, secret string) []byte {
 	t.Helper()
-	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: p.priv},
-		&jose.SignerOptions{EmbedJWK: true, ExtraHeaders: map[jose.HeaderKey]any{"typ": "dpop+jwt"}})
+	proof, err := p.Proof(dpop.ProofClaims{HTM: "POST", HTU: publicURL + "/oauth/token", IAT: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var jti [16]byte
-	_, _ = rand.Read(jti[:])
-	claims, _ := json.Marshal(map[string]any{"jti": hex.EncodeToString(jti[:]), "htm": "POST", "htu": publicURL + "/oauth/token", "iat": time.Now().Unix()})
-	obj, err := s.Sign(claims)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proof, _ := obj.CompactSerialize()
 	body := url.Values{"grant_type": {"client_credentials"}, "client_id": {tokenClientID}, "client_secret": {secret}, "scope": {"mcp:read"}}.Encode()
 	headers := map[string]string{"content-type": "application/x-www-form-urlencoded", "content-length": strconv.Itoa(len(body)), "dpop": proof}
 	return event("POST", "/oauth/token", "ANY /oauth/token", nil, headers, body)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/sharkauth/serverless/shared/app"
 	"github.com/sharkauth/serverless/shared/audit/audittest"
+	"github.com/sharkauth/serverless/shared/dpop"
 	"github.com/sharkauth/serverless/shared/ids"
 	"github.com/sharkauth/serverless/shared/store"
 	"github.com/sharkauth/serverless/shared/store/storetest"
@@ -96,17 +97,14 @@ func (c *catalog) form(path, auth string, v url.Values, headers ...string) answe
 // proof is a DPoP proof of key for the token endpoint of "cat", as the SDK signs it.
 func (c *catalog) proof(key *ecdsa.PrivateKey) string {
 	c.t.Helper()
-	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: key},
-		&jose.SignerOptions{EmbedJWK: true, ExtraHeaders: map[jose.HeaderKey]any{"typ": "dpop+jwt"}})
+	p, err := dpop.NewProverWith(key)
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	b, _ := json.Marshal(map[string]any{"jti": ids.NanoID() + "x", "htm": "POST", "htu": c.url + "/t/cat/oauth/token", "iat": c.clock.Now().Unix()})
-	obj, err := s.Sign(b)
+	out, err := p.Proof(dpop.ProofClaims{HTM: "POST", HTU: c.url + "/t/cat/oauth/token", IAT: c.clock.Now()})
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	out, _ := obj.CompactSerialize()
 	c.keep(out)
 	return out
 }

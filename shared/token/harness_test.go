@@ -3,10 +3,7 @@ package token
 import (
 	"bytes"
 	"context"
-	"crypto"
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -18,8 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
-
+	"github.com/sharkauth/serverless/shared/dpop"
 	"github.com/sharkauth/serverless/shared/ids"
 	"github.com/sharkauth/serverless/shared/keys"
 	"github.com/sharkauth/serverless/shared/store"
@@ -202,41 +198,30 @@ func decode(t *testing.T, w *httptest.ResponseRecorder) map[string]any {
 	return m
 }
 
-// prover signs DPoP proofs like the SDK (ES256, jwk {kty,crv,x,y}, 22-char jti, integer iat).
+// prover is the client's DPoP prover (dpop.Prover) with its key at hand for
+// the tests that forge proofs.
 type prover struct {
+	*dpop.Prover
 	priv *ecdsa.PrivateKey
-	n    atomic.Int64
 }
 
 func newProver(t testing.TB) *prover {
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	p, err := dpop.NewProver()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &prover{priv: priv}
+	return &prover{Prover: p, priv: p.Key()}
 }
 
-func (p *prover) jkt() string {
-	b, _ := (&jose.JSONWebKey{Key: &p.priv.PublicKey}).Thumbprint(crypto.SHA256)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
+func (p *prover) jkt() string { return p.JKT() }
 
+// proofAt is a proof for htm htu at iat; jti "" gets a fresh one.
 func (p *prover) proofAt(t testing.TB, htm, htu string, iat time.Time, jti string) string {
 	t.Helper()
-	if jti == "" {
-		jti = ids.NanoID()[:22-1] + string(rune('a'+p.n.Add(1)%26))
-	}
-	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: p.priv},
-		&jose.SignerOptions{EmbedJWK: true, ExtraHeaders: map[jose.HeaderKey]any{"typ": "dpop+jwt"}})
+	out, err := p.Proof(dpop.ProofClaims{JTI: jti, HTM: htm, HTU: htu, IAT: iat})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := json.Marshal(map[string]any{"jti": jti, "htm": htm, "htu": htu, "iat": iat.Unix()})
-	obj, err := s.Sign(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, _ := obj.CompactSerialize()
 	return out
 }
 
