@@ -178,11 +178,7 @@ func marshalLen(v any) []byte {
 	return b
 }
 
-func (a *API) createAgent(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.call(r)
-	if err != nil {
-		return err
-	}
+func (a *API) createAgent(w http.ResponseWriter, r *http.Request, c call) error {
 	var in agentInput
 	if err := decode(r, &in); err != nil {
 		return err
@@ -211,6 +207,7 @@ func (a *API) createAgent(w http.ResponseWriter, r *http.Request) error {
 	}
 	// A key registered in metadata is the agent's DPoP key: its tokens must
 	// be bound to it, and it is the old key of the first rotation.
+	var err error
 	if agent.DPoPJKT, err = registeredJWK(agent.Metadata); err != nil {
 		return err
 	}
@@ -227,7 +224,7 @@ func (a *API) createAgent(w http.ResponseWriter, r *http.Request) error {
 	}
 	ev := c.event(audit.AgentCreated, "agent", agent.ClientID, map[string]any{
 		"agent_id": agent.ID, "name": agent.Name, "scopes": agent.Scopes, "app_id": agent.Metadata["app_id"], "created_by": agent.CreatedBy,
-		"admin_key_id": adminKeyID(c.ctx),
+		"admin_key_id": c.keyID,
 	})
 	// The customer-agents guide shows agent.created caused by the application
 	// the agent was created under (metadata.app_id); the admin key that made
@@ -286,11 +283,7 @@ func applyAgentInput(c *store.Client, in agentInput) {
 	applyAccessTokenAlg(c, in.AccessTokenAlg)
 }
 
-func (a *API) listAgents(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.call(r)
-	if err != nil {
-		return err
-	}
+func (a *API) listAgents(w http.ResponseWriter, r *http.Request, c call) error {
 	limit, offset, err := offsetPage(c)
 	if err != nil {
 		return err
@@ -332,11 +325,7 @@ func (a *API) agent(c call) (store.Client, error) {
 	return ag, storeErr(err, "unknown agent")
 }
 
-func (a *API) getAgent(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.call(r)
-	if err != nil {
-		return err
-	}
+func (a *API) getAgent(w http.ResponseWriter, r *http.Request, c call) error {
 	ag, err := a.agent(c)
 	if err != nil {
 		return err
@@ -345,11 +334,7 @@ func (a *API) getAgent(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) updateAgent(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.call(r)
-	if err != nil {
-		return err
-	}
+func (a *API) updateAgent(w http.ResponseWriter, r *http.Request, c call) error {
 	ag, err := a.agent(c)
 	if err != nil {
 		return err
@@ -455,11 +440,7 @@ func (in agentInput) fields() []string {
 	return out
 }
 
-func (a *API) deleteAgent(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.call(r)
-	if err != nil {
-		return err
-	}
+func (a *API) deleteAgent(w http.ResponseWriter, r *http.Request, c call) error {
 	ag, err := a.agent(c)
 	if err != nil {
 		return err
@@ -494,11 +475,7 @@ type tokenJSON struct {
 	RevokedReason *string `json:"revoked_reason"`
 }
 
-func (a *API) agentTokens(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.call(r)
-	if err != nil {
-		return err
-	}
+func (a *API) agentTokens(w http.ResponseWriter, r *http.Request, c call) error {
 	ag, err := a.agent(c)
 	if err != nil {
 		return err
@@ -567,11 +544,7 @@ func (a *API) activeTokens(c call, ag store.Client) (int, error) {
 	return n, nil
 }
 
-func (a *API) revokeAllTokens(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.call(r)
-	if err != nil {
-		return err
-	}
+func (a *API) revokeAllTokens(w http.ResponseWriter, r *http.Request, c call) error {
 	ag, err := a.agent(c)
 	if err != nil {
 		return err
@@ -598,11 +571,7 @@ func (a *API) revokeAllTokens(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) rotateAgentSecret(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.call(r)
-	if err != nil {
-		return err
-	}
+func (a *API) rotateAgentSecret(w http.ResponseWriter, r *http.Request, c call) error {
 	ag, err := a.agent(c)
 	if err != nil {
 		return err
@@ -631,11 +600,7 @@ func (a *API) rotateAgentSecret(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) rotateDPoPKey(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.call(r)
-	if err != nil {
-		return err
-	}
+func (a *API) rotateDPoPKey(w http.ResponseWriter, r *http.Request, c call) error {
 	ag, err := a.agent(c)
 	if err != nil {
 		return err
@@ -706,11 +671,7 @@ func (a *API) rotateDPoPKey(w http.ResponseWriter, r *http.Request) error {
 // agentAudit lists the audit events the agent caused or is the target of
 // (under its id or its client_id), newest first, paged with the sealed cursor
 // of WIRE §8 (limit 1..200, default 50).
-func (a *API) agentAudit(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.call(r)
-	if err != nil {
-		return err
-	}
+func (a *API) agentAudit(w http.ResponseWriter, r *http.Request, c call) error {
 	ag, err := a.agent(c)
 	if err != nil {
 		return err

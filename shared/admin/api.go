@@ -30,7 +30,7 @@ type API struct {
 
 // Register adds the /api/v1 routes to mux (tenant-free paths).
 func (a *API) Register(mux *http.ServeMux) {
-	h := func(f httpx.HandlerFunc) http.Handler { return httpx.Handle(requireAdminKey(a.Store, f)) }
+	h := a.mount
 	a.registerAgents(mux, h)
 	a.registerUsers(mux, h)
 	a.registerApps(mux, h)
@@ -40,32 +40,44 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/admin/oauth/revoke-by-pattern", h(a.revokeByPattern))
 }
 
-type handle func(httpx.HandlerFunc) http.Handler
+// handle mounts an admin handler on a route (API.mount).
+type handle func(callFunc) http.Handler
+
+// callFunc is an admin handler: it receives its call context, built once
+// for every route by mount, instead of building it.
+type callFunc func(w http.ResponseWriter, r *http.Request, c call) error
 
 // call is the per-request context of a handler: the tenant, the caller, the time.
 type call struct {
-	r   *http.Request
-	ctx context.Context
-	t   tenant.ID
-	now time.Time
-	q   url.Values // the query string, parsed strictly
+	r     *http.Request
+	ctx   context.Context
+	t     tenant.ID
+	now   time.Time
+	q     url.Values // the query string, parsed strictly
+	keyID string     // the admin key that authenticated the request
 }
 
-func (a *API) call(r *http.Request) (call, error) {
-	t, ok := tenant.From(r.Context())
-	if !ok {
-		return call{}, httpx.Internal(errors.New("admin: no tenant in context"))
-	}
-	q, err := httpx.Query(r)
-	if err != nil {
-		return call{}, err
-	}
-	return call{r: r, ctx: r.Context(), t: t.ID, now: a.Store.Now(), q: q}, nil
+// mount is the one way to an admin handler: the tenant from the resolver
+// (tenant.Handle: none is an internal error, answered there), then the
+// tenant's admin key (WIRE §2), then the strictly parsed query; the handler
+// gets them as its call.
+func (a *API) mount(f callFunc) http.Handler {
+	return httpx.Handle(tenant.Handle(func(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
+		keyID, err := authenticateAdmin(a.Store, r, t.ID)
+		if err != nil {
+			return err
+		}
+		q, err := httpx.Query(r)
+		if err != nil {
+			return err
+		}
+		return f(w, r, call{r: r, ctx: r.Context(), t: t.ID, now: a.Store.Now(), q: q, keyID: keyID})
+	}))
 }
 
 // event builds an audit event caused by the calling admin key.
 func (c call) event(name, targetType, targetID string, meta map[string]any) store.AuditEvent {
-	return audit.New(c.r, c.now, name, audit.Actor{Type: "admin_key", ID: adminKeyID(c.ctx)}, audit.Target{Type: targetType, ID: targetID}, meta)
+	return audit.New(c.r, c.now, name, audit.Actor{Type: "admin_key", ID: c.keyID}, audit.Target{Type: targetType, ID: targetID}, meta)
 }
 
 // Every admin and platform write reads its body through readBody: a JSON

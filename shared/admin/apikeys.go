@@ -51,11 +51,7 @@ func newAPIKey(name string, scopes []string, expires, now time.Time) (store.APIK
 	}, secret
 }
 
-func (a *API) createAPIKey(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.call(r)
-	if err != nil {
-		return err
-	}
+func (a *API) createAPIKey(w http.ResponseWriter, r *http.Request, c call) error {
 	var in struct {
 		Name      *string   `json:"name"`
 		Scopes    *[]string `json:"scopes"`
@@ -92,11 +88,7 @@ func (a *API) createAPIKey(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) listAPIKeys(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.call(r)
-	if err != nil {
-		return err
-	}
+func (a *API) listAPIKeys(w http.ResponseWriter, r *http.Request, c call) error {
 	keys, err := a.Store.ListAPIKeys(c.ctx, c.t)
 	if err != nil {
 		return storeErr(err, "")
@@ -117,11 +109,7 @@ func (a *API) keyID(c call) (string, error) {
 	return id, nil
 }
 
-func (a *API) getAPIKey(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.call(r)
-	if err != nil {
-		return err
-	}
+func (a *API) getAPIKey(w http.ResponseWriter, r *http.Request, c call) error {
 	id, err := a.keyID(c)
 	if err != nil {
 		return err
@@ -134,11 +122,7 @@ func (a *API) getAPIKey(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) revokeAPIKey(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.call(r)
-	if err != nil {
-		return err
-	}
+func (a *API) revokeAPIKey(w http.ResponseWriter, r *http.Request, c call) error {
 	id, err := a.keyID(c)
 	if err != nil {
 		return err
@@ -154,11 +138,7 @@ func (a *API) revokeAPIKey(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) rotateAPIKey(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.call(r)
-	if err != nil {
-		return err
-	}
+func (a *API) rotateAPIKey(w http.ResponseWriter, r *http.Request, c call) error {
 	id, err := a.keyID(c)
 	if err != nil {
 		return err

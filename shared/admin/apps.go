@@ -145,11 +145,7 @@ func applyAppInput(c *store.Client, in appInput) {
 	applyAccessTokenAlg(c, in.AccessTokenAlg)
 }
 
-func (a *API) createApp(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.call(r)
-	if err != nil {
-		return err
-	}
+func (a *API) createApp(w http.ResponseWriter, r *http.Request, c call) error {
 	var in appInput
 	if err := decode(r, &in); err != nil {
 		return err
@@ -178,11 +174,7 @@ func (a *API) createApp(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) listApps(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.call(r)
-	if err != nil {
-		return err
-	}
+func (a *API) listApps(w http.ResponseWriter, r *http.Request, c call) error {
 	limit, offset, err := offsetPage(c)
 	if err != nil {
 		return err
@@ -217,11 +209,7 @@ func (a *API) app(c call) (store.Client, error) {
 	return x, storeErr(err, "unknown application")
 }
 
-func (a *API) getApp(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.call(r)
-	if err != nil {
-		return err
-	}
+func (a *API) getApp(w http.ResponseWriter, r *http.Request, c call) error {
 	x, err := a.app(c)
 	if err != nil {
 		return err
@@ -230,11 +218,7 @@ func (a *API) getApp(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) updateApp(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.call(r)
-	if err != nil {
-		return err
-	}
+func (a *API) updateApp(w http.ResponseWriter, r *http.Request, c call) error {
 	x, err := a.app(c)
 	if err != nil {
 		return err
@@ -268,11 +252,7 @@ func (a *API) updateApp(w http.ResponseWriter, r *http.Request) error {
 
 // deleteApp removes the application; its tokens become inactive (their
 // client no longer exists).
-func (a *API) deleteApp(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.call(r)
-	if err != nil {
-		return err
-	}
+func (a *API) deleteApp(w http.ResponseWriter, r *http.Request, c call) error {
 	x, err := a.app(c)
 	if err != nil {
 		return err
@@ -285,11 +265,7 @@ func (a *API) deleteApp(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) rotateAppSecret(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.call(r)
-	if err != nil {
-		return err
-	}
+func (a *API) rotateAppSecret(w http.ResponseWriter, r *http.Request, c call) error {
 	x, err := a.app(c)
 	if err != nil {
 		return err

@@ -58,45 +58,33 @@ func platformKeyID(ctx context.Context) string {
 	return id
 }
 
-type adminKeyCtx struct{}
-
-// requireAdminKey authenticates a tenant admin (WIRE §2): an sk_live_ key of
-// the request's tenant, looked up by its SHA-256 within that tenant only (a key
-// of another tenant is simply unknown here), compared again in constant time,
-// unrevoked and unexpired, and carrying scope "*".
-func requireAdminKey(s *store.Store, next httpx.HandlerFunc) httpx.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		t, ok := tenant.From(r.Context())
-		if !ok {
-			return httpx.Internal(errors.New("admin: no tenant in context"))
-		}
-		key, err := bearer(r, ids.AdminKeyPrefix)
-		if err != nil {
-			return err
-		}
-		k, err := s.APIKeyByHash(r.Context(), t.ID, ids.Hash(key))
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			return httpx.Unauthorized("invalid API key")
-		case err != nil:
-			return httpx.Internal(err)
-		}
-		switch k.Check(key, s.Now()) {
-		case store.KeyValid:
-		case store.KeyRevoked:
-			return httpx.Unauthorized("API key revoked")
-		case store.KeyExpired:
-			return httpx.Unauthorized("API key expired")
-		case store.KeyNotAdmin:
-			return httpx.Forbidden("this API key lacks scope *")
-		default:
-			return httpx.Unauthorized("invalid API key")
-		}
-		return next(w, r.WithContext(context.WithValue(r.Context(), adminKeyCtx{}, k.ID)))
+// authenticateAdmin authenticates a tenant admin (WIRE §2): an sk_live_ key
+// of the request's tenant t, looked up by its SHA-256 within that tenant only
+// (a key of another tenant is simply unknown here), compared again in
+// constant time, unrevoked and unexpired, and carrying scope "*". It returns
+// the key's id.
+func authenticateAdmin(s *store.Store, r *http.Request, t tenant.ID) (string, error) {
+	key, err := bearer(r, ids.AdminKeyPrefix)
+	if err != nil {
+		return "", err
 	}
-}
-
-func adminKeyID(ctx context.Context) string {
-	id, _ := ctx.Value(adminKeyCtx{}).(string)
-	return id
+	k, err := s.APIKeyByHash(r.Context(), t, ids.Hash(key))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return "", httpx.Unauthorized("invalid API key")
+	case err != nil:
+		return "", httpx.Internal(err)
+	}
+	switch k.Check(key, s.Now()) {
+	case store.KeyValid:
+	case store.KeyRevoked:
+		return "", httpx.Unauthorized("API key revoked")
+	case store.KeyExpired:
+		return "", httpx.Unauthorized("API key expired")
+	case store.KeyNotAdmin:
+		return "", httpx.Forbidden("this API key lacks scope *")
+	default:
+		return "", httpx.Unauthorized("invalid API key")
+	}
+	return k.ID, nil
 }

@@ -38,11 +38,7 @@ func grantView(g store.MayActGrant, now time.Time) grantJSON {
 // maxHops bounds a grant's delegation depth.
 const maxHops = 10
 
-func (a *API) createGrant(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.call(r)
-	if err != nil {
-		return err
-	}
+func (a *API) createGrant(w http.ResponseWriter, r *http.Request, c call) error {
 	var in struct {
 		FromID    *string   `json:"from_id"`
 		ToID      *string   `json:"to_id"`
@@ -90,11 +86,7 @@ func (a *API) createGrant(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) findGrants(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.call(r)
-	if err != nil {
-		return err
-	}
+func (a *API) findGrants(w http.ResponseWriter, r *http.Request, c call) error {
 	q := c.q
 	include := false
 	if v := q.Get("include_revoked"); v != "" {
@@ -124,11 +116,7 @@ func (a *API) grantID(c call) (string, error) {
 	return id, nil
 }
 
-func (a *API) getGrant(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.call(r)
-	if err != nil {
-		return err
-	}
+func (a *API) getGrant(w http.ResponseWriter, r *http.Request, c call) error {
 	id, err := a.grantID(c)
 	if err != nil {
 		return err
@@ -141,11 +129,7 @@ func (a *API) getGrant(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) revokeGrant(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.call(r)
-	if err != nil {
-		return err
-	}
+func (a *API) revokeGrant(w http.ResponseWriter, r *http.Request, c call) error {
 	id, err := a.grantID(c)
 	if err != nil {
 		return err

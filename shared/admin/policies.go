@@ -50,11 +50,7 @@ type policyInput struct {
 	ExpiresAt    *string   `json:"expires_at"`
 }
 
-func (a *API) getPolicies(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.call(r)
-	if err != nil {
-		return err
-	}
+func (a *API) getPolicies(w http.ResponseWriter, r *http.Request, c call) error {
 	ag, err := a.agent(c)
 	if err != nil {
 		return err
@@ -107,11 +103,7 @@ func (a *API) writePolicies(w http.ResponseWriter, c call, ag store.Client, gran
 // agent.policies_updated event in one transaction. [] clears them.
 // Concurrent sets of one agent serialize on its record: each lands whole
 // (or answers 503 after its retries), never a mix.
-func (a *API) setPolicies(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.call(r)
-	if err != nil {
-		return err
-	}
+func (a *API) setPolicies(w http.ResponseWriter, r *http.Request, c call) error {
 	ag, err := a.agent(c)
 	if err != nil {
 		return err

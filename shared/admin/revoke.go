@@ -11,11 +11,7 @@ import (
 // revokeByPattern is the bulk revocation (L4): one write on the tenant record
 // makes every token issued so far to a client whose client_id matches the glob
 // inactive; the count reports the tokens that were active.
-func (a *API) revokeByPattern(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.call(r)
-	if err != nil {
-		return err
-	}
+func (a *API) revokeByPattern(w http.ResponseWriter, r *http.Request, c call) error {
 	var in struct {
 		Pattern *string `json:"client_id_pattern"`
 		Reason  *string `json:"reason"`

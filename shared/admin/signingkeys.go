@@ -164,11 +164,7 @@ func (a *API) ensureSigningKey(c call, alg *string) error {
 	return nil
 }
 
-func (a *API) listSigningKeys(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.call(r)
-	if err != nil {
-		return err
-	}
+func (a *API) listSigningKeys(w http.ResponseWriter, r *http.Request, c call) error {
 	if err := a.promoteDue(c); err != nil {
 		return storeErr(err, "")
 	}
@@ -184,11 +180,7 @@ func (a *API) listSigningKeys(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) rotateSigningKey(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.call(r)
-	if err != nil {
-		return err
-	}
+func (a *API) rotateSigningKey(w http.ResponseWriter, r *http.Request, c call) error {
 	var in struct {
 		Mode *string `json:"mode"`
 		Alg  *string `json:"alg"`

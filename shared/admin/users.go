@@ -107,11 +107,7 @@ func validEmail(s string) bool {
 	return err == nil && a.Address == s && a.Name == ""
 }
 
-func (a *API) createUser(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.call(r)
-	if err != nil {
-		return err
-	}
+func (a *API) createUser(w http.ResponseWriter, r *http.Request, c call) error {
 	var in userInput
 	if err := decode(r, &in); err != nil {
 		return err
@@ -121,7 +117,7 @@ func (a *API) createUser(w http.ResponseWriter, r *http.Request) error {
 	}
 	u := store.User{ID: ids.New("usr_"), Email: *in.Email, CreatedAt: c.now, UpdatedAt: c.now}
 	applyUserInput(&u, in)
-	err = a.Store.CreateUser(c.ctx, c.t, u, c.event(audit.UserCreated, "user", u.ID, map[string]any{"email": u.Email}))
+	err := a.Store.CreateUser(c.ctx, c.t, u, c.event(audit.UserCreated, "user", u.ID, map[string]any{"email": u.Email}))
 	if err != nil {
 		return storeErr(err, "")
 	}
@@ -147,11 +143,7 @@ func applyUserInput(u *store.User, in userInput) {
 	}
 }
 
-func (a *API) listUsers(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.call(r)
-	if err != nil {
-		return err
-	}
+func (a *API) listUsers(w http.ResponseWriter, r *http.Request, c call) error {
 	if email := c.q.Get("email"); email != "" {
 		data := []userJSON{}
 		u, err := a.Store.UserByEmail(c.ctx, c.t, email)
@@ -193,11 +185,7 @@ func (a *API) user(c call) (store.User, error) {
 	return u, storeErr(err, "unknown user")
 }
 
-func (a *API) getUser(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.call(r)
-	if err != nil {
-		return err
-	}
+func (a *API) getUser(w http.ResponseWriter, r *http.Request, c call) error {
 	u, err := a.user(c)
 	if err != nil {
 		return err
@@ -206,11 +194,7 @@ func (a *API) getUser(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *API) updateUser(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.call(r)
-	if err != nil {
-		return err
-	}
+func (a *API) updateUser(w http.ResponseWriter, r *http.Request, c call) error {
 	cur, err := a.user(c)
 	if err != nil {
 		return err
@@ -243,11 +227,7 @@ func (a *API) updateUser(w http.ResponseWriter, r *http.Request) error {
 
 // deleteUser removes the user and cascades to its agents (L3): the marker is
 // written with the deletion, then the agents are deactivated in batches.
-func (a *API) deleteUser(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.call(r)
-	if err != nil {
-		return err
-	}
+func (a *API) deleteUser(w http.ResponseWriter, r *http.Request, c call) error {
 	u, err := a.user(c)
 	if err != nil {
 		return err
@@ -268,11 +248,7 @@ func (a *API) deleteUser(w http.ResponseWriter, r *http.Request) error {
 // maxListedAgents bounds revoke-agents' agent_ids (one transaction).
 const maxListedAgents = 90
 
-func (a *API) revokeUserAgents(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.call(r)
-	if err != nil {
-		return err
-	}
+func (a *API) revokeUserAgents(w http.ResponseWriter, r *http.Request, c call) error {
 	userID := r.PathValue("id")
 	if !idPattern.MatchString(userID) {
 		return httpx.NotFound("unknown user")
@@ -298,7 +274,7 @@ func (a *API) revokeUserAgents(w http.ResponseWriter, r *http.Request) error {
 	// The user-level event: actor is the user (WIRE §8).
 	event := func(ids []string) store.AuditEvent {
 		return audit.New(r, c.now, audit.UserAgentsRevoked, audit.Actor{Type: "user", ID: userID}, audit.Target{Type: "user", ID: userID},
-			map[string]any{"revoked_count": len(ids), "reason": reason, "agent_ids": ids, "admin_key_id": adminKeyID(c.ctx)})
+			map[string]any{"revoked_count": len(ids), "reason": reason, "agent_ids": ids, "admin_key_id": c.keyID})
 	}
 	revoked := []string{}
 	if in.AgentIDs != nil {
@@ -365,11 +341,7 @@ func indexAgent(list []store.Client, id string) int {
 	return -1
 }
 
-func (a *API) userAgents(w http.ResponseWriter, r *http.Request) error {
-	c, err := a.call(r)
-	if err != nil {
-		return err
-	}
+func (a *API) userAgents(w http.ResponseWriter, r *http.Request, c call) error {
 	limit, offset, err := offsetPage(c)
 	if err != nil {
 		return err

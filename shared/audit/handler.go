@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -38,10 +37,10 @@ const AuditPurged = "audit.purged"
 // under either name.
 type Handler struct {
 	Store *store.Store
-	// Authenticate checks the tenant admin key of a request and returns the
-	// key's id (the actor of the events the function writes). Its errors are
-	// *httpx.Error (401, 403).
-	Authenticate func(*http.Request) (string, error)
+	// Authenticate checks the admin key of a request to tenant t and returns
+	// the key's id (the actor of the events the function writes). Its errors
+	// are *httpx.Error (401, 403).
+	Authenticate func(r *http.Request, t tenant.ID) (string, error)
 }
 
 // Register adds the audit routes to mux.
@@ -53,19 +52,23 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/users/{id}/audit-logs", h.auth(h.userLogs))
 }
 
-type actorKey struct{}
+// call is what every audit handler receives instead of building it: the
+// request's tenant and the admin key that authenticated it.
+type call struct {
+	t     tenant.ID
+	actor string // the id of the admin key: the actor of the events the function writes
+}
 
-func (h *Handler) auth(next httpx.HandlerFunc) http.Handler {
-	return httpx.Handle(func(w http.ResponseWriter, r *http.Request) error {
-		if _, ok := tenant.From(r.Context()); !ok {
-			return httpx.Internal(errors.New("audit: request without a tenant"))
-		}
-		actor, err := h.Authenticate(r)
+// auth mounts an audit handler: the tenant from the resolver (tenant.Handle:
+// none is an internal error, answered there), then the tenant's admin key.
+func (h *Handler) auth(next func(http.ResponseWriter, *http.Request, call) error) http.Handler {
+	return httpx.Handle(tenant.Handle(func(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
+		actor, err := h.Authenticate(r, t.ID)
 		if err != nil {
 			return err
 		}
-		return next(w, r.WithContext(contextWith(r, actor)))
-	})
+		return next(w, r, call{t: t.ID, actor: actor})
+	}))
 }
 
 // EventJSON is an event as WIRE §8 shows it: event and action carry the same
@@ -187,7 +190,7 @@ func parseTime(v string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) list(w http.ResponseWriter, r *http.Request, c call) error {
 	q, err := httpx.Query(r)
 	if err != nil {
 		return err
@@ -204,8 +207,7 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 		}
 		pr.Limit = n
 	}
-	t, _ := tenant.From(r.Context())
-	page, err := h.Store.ListAuditEvents(r.Context(), t.ID, f, pr)
+	page, err := h.Store.ListAuditEvents(r.Context(), c.t, f, pr)
 	switch {
 	case errors.Is(err, store.ErrBadCursor):
 		return httpx.InvalidParameter("cursor is invalid, or was issued for another tenant or filter")
@@ -224,9 +226,8 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (h *Handler) get(w http.ResponseWriter, r *http.Request) error {
-	t, _ := tenant.From(r.Context())
-	ev, err := h.Store.GetAuditEvent(r.Context(), t.ID, r.PathValue("id"))
+func (h *Handler) get(w http.ResponseWriter, r *http.Request, c call) error {
+	ev, err := h.Store.GetAuditEvent(r.Context(), c.t, r.PathValue("id"))
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return httpx.NotFound("audit event not found")
@@ -253,7 +254,7 @@ func safeCell(s string) string {
 // flushEvery is how many exported events are written between flushes.
 const flushEvery = 500
 
-func (h *Handler) export(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) export(w http.ResponseWriter, r *http.Request, c call) error {
 	var in filterInput
 	if err := httpx.DecodeJSON(r, &in, false); err != nil {
 		return err
@@ -307,7 +308,6 @@ func (h *Handler) export(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return httpx.InvalidParameter("format must be ndjson or csv")
 	}
-	t, _ := tenant.From(r.Context())
 	n := 0
 	begin := func() {
 		if started {
@@ -321,7 +321,7 @@ func (h *Handler) export(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Content-Disposition", `attachment; filename="audit-logs.`+format+`"`)
 		w.WriteHeader(http.StatusOK)
 	}
-	err = h.Store.EachAuditEvent(r.Context(), t.ID, f, func(ev store.AuditEvent) error {
+	err = h.Store.EachAuditEvent(r.Context(), c.t, f, func(ev store.AuditEvent) error {
 		begin()
 		if err := write(ev); err != nil {
 			return err
@@ -380,7 +380,7 @@ type purgeInput struct {
 	DryRun bool    `json:"dry_run"`
 }
 
-func (h *Handler) purge(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) purge(w http.ResponseWriter, r *http.Request, c call) error {
 	var in purgeInput
 	// Unknown members are refused: a misspelt dry_run must not purge for real.
 	if err := httpx.DecodeJSON(r, &in, true); err != nil {
@@ -397,9 +397,8 @@ func (h *Handler) purge(w http.ResponseWriter, r *http.Request) error {
 	if before.After(now) {
 		return httpx.InvalidParameter("before must not be in the future")
 	}
-	t, _ := tenant.From(r.Context())
-	n, err := h.Store.PurgeAuditEvents(r.Context(), t.ID, before, in.DryRun, func(count int) store.AuditEvent {
-		return New(r, now, AuditPurged, Actor{Type: "admin_key", ID: actorOf(r)}, Target{Type: "audit_log", ID: t.ID.String()},
+	n, err := h.Store.PurgeAuditEvents(r.Context(), c.t, before, in.DryRun, func(count int) store.AuditEvent {
+		return New(r, now, AuditPurged, Actor{Type: "admin_key", ID: c.actor}, Target{Type: "audit_log", ID: c.t.String()},
 			map[string]any{"before": before.Format(time.RFC3339Nano), "count": count})
 	})
 	if err != nil {
@@ -413,16 +412,6 @@ func (h *Handler) purge(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func contextWith(r *http.Request, actor string) context.Context {
-	return context.WithValue(r.Context(), actorKey{}, actor)
-}
-
-// actorOf is the id of the admin key that authenticated r.
-func actorOf(r *http.Request) string {
-	id, _ := r.Context().Value(actorKey{}).(string)
-	return id
-}
-
 // maxOffset bounds the offset paging of a user's events (each page reads
 // offset+limit events).
 const maxOffset = 10_000
@@ -432,7 +421,7 @@ var errPageFull = errors.New("page full")
 // userLogs serves the SDK's users.get_audit_logs (not in WIRE §8): the events
 // whose actor or target is the user, newest first, paged by limit (1..200,
 // default 50) and offset (0..10000). It answers {"data","has_more"}.
-func (h *Handler) userLogs(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) userLogs(w http.ResponseWriter, r *http.Request, c call) error {
 	q, err := httpx.Query(r)
 	if err != nil {
 		return err
@@ -452,10 +441,9 @@ func (h *Handler) userLogs(w http.ResponseWriter, r *http.Request) error {
 	if user == "" || len(user) > maxFilterValue {
 		return httpx.NotFound("user not found")
 	}
-	t, _ := tenant.From(r.Context())
 	data := make([]EventJSON, 0, limit)
 	seen, more := 0, false
-	err = h.Store.EachAuditEvent(r.Context(), t.ID, store.AuditFilter{Involving: user}, func(ev store.AuditEvent) error {
+	err = h.Store.EachAuditEvent(r.Context(), c.t, store.AuditFilter{Involving: user}, func(ev store.AuditEvent) error {
 		seen++
 		switch {
 		case seen <= offset:

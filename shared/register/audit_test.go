@@ -67,7 +67,7 @@ func TestAuditEvents(t *testing.T) {
 func TestInitialAccessTokenAdmin(t *testing.T) {
 	hs := newHarness(t, false)
 	hs.addTenant("gated", "http://localhost:8080/t/gated", store.Tenant{DCRPolicy: PolicyInitialAccessToken})
-	admin := &Tokens{Store: hs.st, Now: hs.clock, Authenticate: func(r *http.Request) (string, error) {
+	admin := &Tokens{Store: hs.st, Now: hs.clock, Authenticate: func(r *http.Request, _ tenant.ID) (string, error) {
 		switch r.Header.Get("Authorization") {
 		case "Bearer sk_live_good":
 			return "key_admin", nil

@@ -72,12 +72,12 @@ type Handler struct {
 
 // Register adds the routes to mux (tenant-free paths).
 func (h *Handler) Register(mux *http.ServeMux) {
-	mux.Handle("POST /oauth/register", oauth.Handle(h.register))
-	mux.Handle("GET /oauth/register/{client_id}", oauth.Handle(h.read))
-	mux.Handle("PUT /oauth/register/{client_id}", oauth.Handle(h.update))
-	mux.Handle("DELETE /oauth/register/{client_id}", oauth.Handle(h.delete))
-	mux.Handle("POST /oauth/register/{client_id}/secret", oauth.Handle(h.rotateSecret))
-	mux.Handle("DELETE /oauth/register/{client_id}/registration-token", oauth.Handle(h.rotateRAT))
+	mux.Handle("POST /oauth/register", oauth.Handle(tenant.Handle(h.register)))
+	mux.Handle("GET /oauth/register/{client_id}", oauth.Handle(tenant.Handle(h.read)))
+	mux.Handle("PUT /oauth/register/{client_id}", oauth.Handle(tenant.Handle(h.update)))
+	mux.Handle("DELETE /oauth/register/{client_id}", oauth.Handle(tenant.Handle(h.delete)))
+	mux.Handle("POST /oauth/register/{client_id}/secret", oauth.Handle(tenant.Handle(h.rotateSecret)))
+	mux.Handle("DELETE /oauth/register/{client_id}/registration-token", oauth.Handle(tenant.Handle(h.rotateRAT)))
 }
 
 func (h *Handler) now() time.Time {
@@ -101,20 +101,16 @@ func (h *Handler) limits() Limits {
 	return l
 }
 
-// current returns the request's tenant and its record.
-func (h *Handler) current(r *http.Request) (tenant.Tenant, store.Tenant, error) {
-	t, ok := tenant.From(r.Context())
-	if !ok {
-		return t, store.Tenant{}, oauth.Internal(errors.New("register: no tenant in context"))
-	}
+// current returns the record of the request's tenant t.
+func (h *Handler) current(r *http.Request, t tenant.Tenant) (store.Tenant, error) {
 	if rec, ok := store.TenantOf(r.Context()); ok && rec.ID == t.ID.String() {
-		return t, rec, nil
+		return rec, nil
 	}
 	rec, err := h.Store.GetTenant(r.Context(), t.ID)
 	if err != nil {
-		return t, rec, oauth.Internal(err)
+		return rec, oauth.Internal(err)
 	}
-	return t, rec, nil
+	return rec, nil
 }
 
 // SourceAddress is the request's client address (API Gateway's sourceIp,
@@ -202,9 +198,9 @@ func invalidToken(t tenant.Tenant, desc string) *oauth.Error {
 }
 
 // register is POST /oauth/register.
-func (h *Handler) register(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) register(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
 	ctx := r.Context()
-	t, rec, err := h.current(r)
+	rec, err := h.current(r, t)
 	if err != nil {
 		return err
 	}

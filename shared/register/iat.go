@@ -44,9 +44,10 @@ const IATPath = "/api/v1/admin/initial-access-tokens"
 type Tokens struct {
 	Store AdminStore
 	Now   func() time.Time
-	// Authenticate checks the tenant admin key of the request and returns
-	// the actor id (the key id); an *httpx.Error it returns is answered as is.
-	Authenticate func(*http.Request) (actorID string, err error)
+	// Authenticate checks the admin key of a request to tenant t and
+	// returns the actor id (the key id); an *httpx.Error it returns is
+	// answered as is.
+	Authenticate func(r *http.Request, t tenant.ID) (actorID string, err error)
 
 	mux *http.ServeMux
 }
@@ -54,10 +55,10 @@ type Tokens struct {
 // Register adds the routes to mux (tenant-free paths; the tenant must be
 // resolved before them, and the responses must not be cached).
 func (a *Tokens) Register(mux *http.ServeMux) {
-	mux.Handle("POST "+IATPath, httpx.Handle(a.create))
-	mux.Handle("GET "+IATPath, httpx.Handle(a.list))
-	mux.Handle("GET "+IATPath+"/{id}", httpx.Handle(a.get))
-	mux.Handle("DELETE "+IATPath+"/{id}", httpx.Handle(a.revoke))
+	mux.Handle("POST "+IATPath, a.mount(a.create))
+	mux.Handle("GET "+IATPath, a.mount(a.list))
+	mux.Handle("GET "+IATPath+"/{id}", a.mount(a.get))
+	mux.Handle("DELETE "+IATPath+"/{id}", a.mount(a.revoke))
 }
 
 // ServeHTTP serves the routes on their own (for mounting as one handler).
@@ -99,23 +100,24 @@ func view(k store.InitialAccessToken) iatView {
 	return v
 }
 
-func (a *Tokens) begin(r *http.Request) (tenant.Tenant, string, error) {
-	t, ok := tenant.From(r.Context())
-	if !ok {
-		return t, "", httpx.Internal(errors.New("register: no tenant in context"))
-	}
-	if a.Authenticate == nil {
-		return t, "", httpx.Internal(errors.New("register: no admin authentication configured"))
-	}
-	actor, err := a.Authenticate(r)
-	if err != nil {
-		var he *httpx.Error
-		if errors.As(err, &he) {
-			return t, "", he
+// mount is the one way to a route's handler: the tenant from the resolver
+// (tenant.Handle: none is an internal error, answered there), then the
+// tenant's admin key; the handler gets both.
+func (a *Tokens) mount(f func(w http.ResponseWriter, r *http.Request, t tenant.Tenant, actor string) error) http.Handler {
+	return httpx.Handle(tenant.Handle(func(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
+		if a.Authenticate == nil {
+			return httpx.Internal(errors.New("register: no admin authentication configured"))
 		}
-		return t, "", httpx.Unauthorized("invalid API key")
-	}
-	return t, actor, nil
+		actor, err := a.Authenticate(r, t.ID)
+		if err != nil {
+			var he *httpx.Error
+			if errors.As(err, &he) {
+				return he
+			}
+			return httpx.Unauthorized("invalid API key")
+		}
+		return f(w, r, t, actor)
+	}))
 }
 
 func (a *Tokens) now() time.Time {
@@ -125,11 +127,7 @@ func (a *Tokens) now() time.Time {
 	return a.Now().UTC().Truncate(time.Microsecond)
 }
 
-func (a *Tokens) create(w http.ResponseWriter, r *http.Request) error {
-	t, actor, err := a.begin(r)
-	if err != nil {
-		return err
-	}
+func (a *Tokens) create(w http.ResponseWriter, r *http.Request, t tenant.Tenant, actor string) error {
 	var in struct {
 		Name      string `json:"name"`
 		SingleUse *bool  `json:"single_use"`
@@ -165,11 +163,7 @@ func (a *Tokens) create(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *Tokens) list(w http.ResponseWriter, r *http.Request) error {
-	t, _, err := a.begin(r)
-	if err != nil {
-		return err
-	}
+func (a *Tokens) list(w http.ResponseWriter, r *http.Request, t tenant.Tenant, _ string) error {
 	q, err := httpx.Query(r)
 	if err != nil {
 		return err
@@ -201,11 +195,7 @@ func (a *Tokens) list(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *Tokens) get(w http.ResponseWriter, r *http.Request) error {
-	t, _, err := a.begin(r)
-	if err != nil {
-		return err
-	}
+func (a *Tokens) get(w http.ResponseWriter, r *http.Request, t tenant.Tenant, _ string) error {
 	k, err := a.Store.GetInitialAccessToken(r.Context(), t.ID, r.PathValue("id"))
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -217,11 +207,7 @@ func (a *Tokens) get(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *Tokens) revoke(w http.ResponseWriter, r *http.Request) error {
-	t, actor, err := a.begin(r)
-	if err != nil {
-		return err
-	}
+func (a *Tokens) revoke(w http.ResponseWriter, r *http.Request, t tenant.Tenant, actor string) error {
 	id := r.PathValue("id")
 	now := a.now()
 	ev := audit.New(r, now, audit.InitialAccessTokenRevoked, audit.Actor{Type: "admin_key", ID: actor}, audit.Target{Type: "initial_access_token", ID: id}, nil)

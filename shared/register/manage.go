@@ -22,17 +22,13 @@ var dummyRAT = ids.Hash("shark-dummy-registration-access-token")
 // client is active: an admin's deactivation ends self-management, also for
 // a client deactivated before deactivation revoked the RAT. Every failure
 // is the same 401 invalid_token.
-func (h *Handler) managed(r *http.Request) (tenant.Tenant, store.Client, error) {
-	t, ok := tenant.From(r.Context())
-	if !ok {
-		return t, store.Client{}, oauth.Internal(errors.New("register: no tenant in context"))
-	}
+func (h *Handler) managed(r *http.Request, t tenant.Tenant) (store.Client, error) {
 	tok, _ := bearer(r)
 	clientID := r.PathValue("client_id")
 	c, err := h.Store.GetClient(r.Context(), t.ID, clientID)
 	found := err == nil
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return t, c, oauth.Internal(err)
+		return c, oauth.Internal(err)
 	}
 	want := dummyRAT
 	if found && len(c.RATHash) > 0 {
@@ -40,14 +36,14 @@ func (h *Handler) managed(r *http.Request) (tenant.Tenant, store.Client, error) 
 	}
 	match := ids.Matches(tok, want)
 	if tok == "" || !found || c.Kind != "dcr" || !c.Active || len(c.RATHash) == 0 || !match {
-		return t, store.Client{}, invalidToken(t, "the registration access token is missing or invalid")
+		return store.Client{}, invalidToken(t, "the registration access token is missing or invalid")
 	}
-	return t, c, nil
+	return c, nil
 }
 
 // read is GET /oauth/register/{client_id} (RFC 7592 §2.1).
-func (h *Handler) read(w http.ResponseWriter, r *http.Request) error {
-	t, c, err := h.managed(r)
+func (h *Handler) read(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
+	c, err := h.managed(r, t)
 	if err != nil {
 		return err
 	}
@@ -88,8 +84,8 @@ func (h *Handler) change(r *http.Request, t tenant.Tenant, c store.Client, name 
 
 // update is PUT /oauth/register/{client_id} (RFC 7592 §2.2): a full
 // replacement of the metadata, validated like a registration.
-func (h *Handler) update(w http.ResponseWriter, r *http.Request) error {
-	t, c, err := h.managed(r)
+func (h *Handler) update(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
+	c, err := h.managed(r, t)
 	if err != nil {
 		return err
 	}
@@ -108,7 +104,7 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request) error {
 	if id != c.ClientID {
 		return metaErr("client_id cannot be changed")
 	}
-	_, rec, err := h.current(r)
+	rec, err := h.current(r, t)
 	if err != nil {
 		return err
 	}
@@ -155,8 +151,8 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request) error {
 // is deactivated at once, every token it holds becomes inactive, and its
 // secret and registration access token stop working. The record stays (an
 // inactive agent in the admin API, with its audit trail).
-func (h *Handler) delete(w http.ResponseWriter, r *http.Request) error {
-	t, c, err := h.managed(r)
+func (h *Handler) delete(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
+	c, err := h.managed(r, t)
 	if err != nil {
 		return err
 	}
@@ -176,8 +172,8 @@ func (h *Handler) delete(w http.ResponseWriter, r *http.Request) error {
 }
 
 // rotateSecret is POST /oauth/register/{client_id}/secret.
-func (h *Handler) rotateSecret(w http.ResponseWriter, r *http.Request) error {
-	t, c, err := h.managed(r)
+func (h *Handler) rotateSecret(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
+	c, err := h.managed(r, t)
 	if err != nil {
 		return err
 	}
@@ -199,8 +195,8 @@ func (h *Handler) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 
 // rotateRAT is DELETE /oauth/register/{client_id}/registration-token: the
 // current registration access token stops working and a new one is returned.
-func (h *Handler) rotateRAT(w http.ResponseWriter, r *http.Request) error {
-	t, c, err := h.managed(r)
+func (h *Handler) rotateRAT(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
+	c, err := h.managed(r, t)
 	if err != nil {
 		return err
 	}
