@@ -69,9 +69,9 @@ func (h *Handler) init() {
 // Register adds the routes to mux (tenant-free paths).
 func (h *Handler) Register(mux *http.ServeMux) {
 	h.init()
-	mux.Handle("POST /oauth/token", oauth.Handle(h.token))
-	mux.Handle("POST /oauth/revoke", oauth.Handle(h.revoke))
-	mux.Handle("POST /oauth/introspect", oauth.Handle(h.introspect))
+	mux.Handle("POST /oauth/token", oauth.Handle(tenant.Handle(h.token)))
+	mux.Handle("POST /oauth/revoke", oauth.Handle(tenant.Handle(h.revoke)))
+	mux.Handle("POST /oauth/introspect", oauth.Handle(tenant.Handle(h.introspect)))
 }
 
 // request is one token request after the shared phases that precede the grant.
@@ -135,13 +135,9 @@ type grant interface {
 // writes them in one call before answering (spend). A request refused
 // before that (no client authentication, a public client) verified
 // nothing and spends nothing, so unauthenticated callers cause no write.
-func (h *Handler) token(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) token(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
 	h.init()
 	ctx := r.Context()
-	t, ok := tenant.From(ctx)
-	if !ok {
-		return oauth.Internal(errors.New("token: no tenant in context"))
-	}
 	f, err := oauth.ParseForm(r)
 	if err != nil {
 		return err

@@ -35,13 +35,9 @@ var inactive = map[string]bool{"active": false}
 // revocation layers, revoked signing keys, expiry); the signature check
 // just finds the jti. Anything not active, and any token of another client
 // when a client asks, is exactly {"active":false}.
-func (h *Handler) introspect(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) introspect(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
 	h.init()
 	ctx := r.Context()
-	t, ok := tenant.From(ctx)
-	if !ok {
-		return oauth.Internal(errors.New("token: no tenant in context"))
-	}
 	f, err := oauth.ParseForm(r)
 	if err != nil {
 		return err

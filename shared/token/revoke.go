@@ -15,13 +15,9 @@ import (
 // body for any token, unknown, invalid or expired ones included; a client
 // may revoke only its own tokens. The revocation and its
 // oauth.token_revoked event are one store write.
-func (h *Handler) revoke(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) revoke(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
 	h.init()
 	ctx := r.Context()
-	t, ok := tenant.From(ctx)
-	if !ok {
-		return oauth.Internal(errors.New("token: no tenant in context"))
-	}
 	f, err := oauth.ParseForm(r)
 	if err != nil {
 		return err
