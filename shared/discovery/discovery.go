@@ -1,7 +1,6 @@
 package discovery
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -71,23 +70,11 @@ type Handler struct {
 // Register adds the routes to mux; paths are tenant-free (the resolver removed
 // /t/{tenant} and the RFC 8414 path insertion).
 func (h *Handler) Register(mux *http.ServeMux) {
-	mux.Handle("GET /.well-known/jwks.json", httpx.Handle(h.jwks))
-	mux.Handle("GET /.well-known/oauth-authorization-server", httpx.Handle(h.metadata))
+	mux.Handle("GET /.well-known/jwks.json", httpx.Handle(tenant.Handle(h.jwks)))
+	mux.Handle("GET /.well-known/oauth-authorization-server", httpx.Handle(tenant.Handle(h.metadata)))
 }
 
-func current(r *http.Request) (tenant.Tenant, error) {
-	t, ok := tenant.From(r.Context())
-	if !ok {
-		return t, httpx.Internal(errors.New("discovery: no tenant in context"))
-	}
-	return t, nil
-}
-
-func (h *Handler) jwks(w http.ResponseWriter, r *http.Request) error {
-	t, err := current(r)
-	if err != nil {
-		return err
-	}
+func (h *Handler) jwks(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
 	records, err := h.Store.SigningKeys(r.Context(), t.ID)
 	if err != nil {
 		return httpx.Internal(err)
@@ -146,13 +133,10 @@ func (h *Handler) Document(iss string, rec store.Tenant) Metadata {
 	return md
 }
 
-func (h *Handler) metadata(w http.ResponseWriter, r *http.Request) error {
-	t, err := current(r)
-	if err != nil {
-		return err
-	}
+func (h *Handler) metadata(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
 	rec, ok := store.TenantOf(r.Context())
 	if !ok {
+		var err error
 		if rec, err = h.Store.GetTenant(r.Context(), t.ID); err != nil {
 			return httpx.Internal(err)
 		}
