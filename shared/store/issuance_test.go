@@ -29,7 +29,9 @@ func (s twoWrites) writes(sc scope) ([]Write, error) {
 	return []Write{put(Item{Key: replayKey(sc, "a", "1")}, CondAbsent), put(Item{Key: replayKey(sc, "b", "1")}, CondAbsent)}, nil
 }
 
-func (s twoWrites) refused(i int) error { return errors.Join(s.err, errors.New("write "+string(rune('0'+i)))) }
+func (s twoWrites) refused(i int) error {
+	return errors.Join(s.err, errors.New("write "+string(rune('0'+i))))
+}
 
 // A failing write answers the error of the step that made it, with the
 // write's index within the step, whatever the steps before it.
