@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/sharkauth/serverless/shared/dpop"
+	"github.com/sharkauth/serverless/shared/oauth"
 )
 
 // Bounds of `shark load`: it is a benchmark for loopback only, never a tool
@@ -243,7 +244,7 @@ func (cfg loadConfig) request(ctx context.Context, prover *dpop.Prover) (*http.R
 	if cfg.get {
 		return http.NewRequestWithContext(ctx, http.MethodGet, cfg.url, nil)
 	}
-	form := url.Values{"grant_type": {"client_credentials"}}
+	form := url.Values{"grant_type": {string(oauth.GrantClientCredentials)}}
 	if cfg.scope != "" {
 		form.Set("scope", cfg.scope)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sharkauth/serverless/shared/dpop"
+	"github.com/sharkauth/serverless/shared/oauth"
 )
 
 // tokenCommand gets a DPoP-bound client_credentials token for an agent and
@@ -70,7 +71,7 @@ func (c *cli) token(ctx context.Context, issuer, clientID, secret, scope, resour
 	}
 	jkt := prover.JKT()
 	endpoint := issuer + "/oauth/token"
-	form := url.Values{"grant_type": {"client_credentials"}}
+	form := url.Values{"grant_type": {string(oauth.GrantClientCredentials)}}
 	if scope != "" {
 		form.Set("scope", scope)
 	}

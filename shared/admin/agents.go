@@ -12,23 +12,19 @@ import (
 	"github.com/sharkauth/serverless/shared/audit"
 	"github.com/sharkauth/serverless/shared/httpx"
 	"github.com/sharkauth/serverless/shared/ids"
+	"github.com/sharkauth/serverless/shared/oauth"
 	"github.com/sharkauth/serverless/shared/store"
 )
 
 // Grant types and client authentication methods an agent may have.
-const (
-	grantClientCredentials = "client_credentials"
-	grantTokenExchange     = "urn:ietf:params:oauth:grant-type:token-exchange"
-)
-
 var (
-	defaultGrantTypes = []string{grantClientCredentials, grantTokenExchange}
+	defaultGrantTypes = []oauth.GrantType{oauth.GrantClientCredentials, oauth.GrantTokenExchange}
 	// agentGrantTypes are the grant types an agent may register: those the token
 	// endpoint serves and other OAuth 2.1 grants it refuses with
 	// unauthorized_client until served (as for registered clients, WIRE §9).
-	agentGrantTypes = []string{grantClientCredentials, grantTokenExchange, "authorization_code", "refresh_token",
-		"urn:ietf:params:oauth:grant-type:jwt-bearer", "urn:ietf:params:oauth:grant-type:device_code"}
-	agentAuthMethods = []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
+	agentGrantTypes = []oauth.GrantType{oauth.GrantClientCredentials, oauth.GrantTokenExchange, oauth.GrantAuthorizationCode,
+		oauth.GrantRefreshToken, oauth.GrantJWTBearer, oauth.GrantDeviceCode}
+	agentAuthMethods = []oauth.AuthMethod{oauth.SecretBasic, oauth.SecretPost, oauth.PrivateKeyJWT}
 )
 
 // maxTokenLifetime bounds an agent's token_lifetime, in seconds (the tenant's
@@ -81,7 +77,7 @@ func agentView(c store.Client) agentJSON {
 		meta = map[string]any{}
 	}
 	return agentJSON{
-		ID: c.ID, ClientID: c.ClientID, Name: c.Name, Description: c.Description, Kind: c.Kind,
+		ID: c.ID, ClientID: c.ClientID, Name: c.Name, Description: c.Description, Kind: string(c.Kind),
 		ClientType: "confidential", AuthMethod: c.AuthMethod, TokenEndpointAuthMethod: c.AuthMethod,
 		GrantTypes: nonNil(c.GrantTypes), Scopes: nonNil(c.Scopes), Audiences: nonNil(c.Audiences),
 		RedirectURIs: nonNil(c.RedirectURIs), TokenLifetime: c.TokenLifetime, Metadata: meta,
@@ -127,12 +123,12 @@ func (in agentInput) validate(creating bool) error {
 			return invalid("grant_types", "must not be empty")
 		}
 		for i, g := range *in.GrantTypes {
-			if !slices.Contains(agentGrantTypes, g) {
+			if !slices.Contains(agentGrantTypes, oauth.GrantType(g)) {
 				return invalid("grant_types["+strconv.Itoa(i)+"]", "is not supported for agents")
 			}
 		}
 	}
-	if in.AuthMethod != nil && !slices.Contains(agentAuthMethods, *in.AuthMethod) {
+	if in.AuthMethod != nil && !slices.Contains(agentAuthMethods, oauth.AuthMethod(*in.AuthMethod)) {
 		return invalid("token_endpoint_auth_method", "must be one of client_secret_basic, client_secret_post, private_key_jwt")
 	}
 	if in.TokenLifetime != nil && (*in.TokenLifetime < 1 || *in.TokenLifetime > maxTokenLifetime) {
@@ -194,15 +190,15 @@ func (a *API) createAgent(w http.ResponseWriter, r *http.Request, c call) error 
 		creator = in.UserID
 	}
 	agent := store.Client{
-		ID: ids.New("agent_"), ClientID: "shark_agent_" + ids.NanoID(), Kind: "agent", Name: *in.Name,
-		AuthMethod: "client_secret_basic", GrantTypes: defaultGrantTypes, Scopes: []string{},
+		ID: ids.New("agent_"), ClientID: "shark_agent_" + ids.NanoID(), Kind: store.KindAgent, Name: *in.Name,
+		AuthMethod: string(oauth.SecretBasic), GrantTypes: oauth.Strings(defaultGrantTypes), Scopes: []string{},
 		Active: true, CreatedAt: c.now, UpdatedAt: c.now,
 	}
 	if in.Active != nil {
 		agent.Active = *in.Active
 	}
 	applyAgentInput(&agent, in)
-	if agent.AuthMethod == "private_key_jwt" && len(agent.JWKS) == 0 {
+	if oauth.AuthMethod(agent.AuthMethod) == oauth.PrivateKeyJWT && len(agent.JWKS) == 0 {
 		return required("jwks")
 	}
 	// A key registered in metadata is the agent's DPoP key: its tokens must
@@ -218,7 +214,7 @@ func (a *API) createAgent(w http.ResponseWriter, r *http.Request, c call) error 
 		agent.CreatedBy = *creator
 	}
 	secret := ""
-	if agent.AuthMethod != "private_key_jwt" {
+	if oauth.AuthMethod(agent.AuthMethod) != oauth.PrivateKeyJWT {
 		secret = ids.NewSecret()
 		agent.SecretHash = ids.Hash(secret)
 	}
@@ -319,7 +315,7 @@ func (a *API) agent(c call) (store.Client, error) {
 	if errors.Is(err, store.ErrNotFound) {
 		ag, err = a.Store.GetClient(c.ctx, c.t, id)
 	}
-	if err == nil && ag.Kind == "app" {
+	if err == nil && ag.Kind == store.KindApp {
 		err = store.ErrNotFound
 	}
 	return ag, storeErr(err, "unknown agent")
@@ -365,7 +361,7 @@ func (a *API) updateAgent(w http.ResponseWriter, r *http.Request, c call) error 
 			return invalid("metadata."+metadataJWK, "is not the agent's registered DPoP key: change it with POST /api/v1/agents/{id}/rotate-dpop-key")
 		}
 		applyAgentInput(x, in)
-		if x.Kind == "dcr" {
+		if x.Kind == store.KindDCR {
 			x.AdminLimits = adminLimits(x.AdminLimits, in)
 		}
 		if in.Active != nil {
@@ -378,10 +374,10 @@ func (a *API) updateAgent(w http.ResponseWriter, r *http.Request, c call) error 
 			}
 			x.Active = *in.Active
 		}
-		if x.AuthMethod == "private_key_jwt" && len(x.JWKS) == 0 {
+		if oauth.AuthMethod(x.AuthMethod) == oauth.PrivateKeyJWT && len(x.JWKS) == 0 {
 			return required("jwks")
 		}
-		if x.AuthMethod != "private_key_jwt" && len(x.SecretHash) == 0 {
+		if oauth.AuthMethod(x.AuthMethod) != oauth.PrivateKeyJWT && len(x.SecretHash) == 0 {
 			return invalid("token_endpoint_auth_method", "needs a secret: rotate the secret first")
 		}
 		x.UpdatedAt = c.now
@@ -454,21 +450,21 @@ func (a *API) deleteAgent(w http.ResponseWriter, r *http.Request, c call) error 
 }
 
 type tokenJSON struct {
-	ID        string     `json:"id"`
-	TokenID   string     `json:"token_id"`
-	JTI       string     `json:"jti"`
-	ClientID  string     `json:"client_id"`
-	AgentID   string     `json:"agent_id"`
-	Subject   string     `json:"sub"`
-	Scope     string     `json:"scope"`
-	Audience  []string   `json:"audience"`
-	JKT       *string    `json:"jkt"`
-	GrantType string     `json:"grant_type"`
-	TokenType string     `json:"token_type"`
-	Active    bool       `json:"active"`
-	ExpiresAt time.Time  `json:"expires_at"`
-	CreatedAt time.Time  `json:"created_at"`
-	RevokedAt *time.Time `json:"revoked_at"`
+	ID        string          `json:"id"`
+	TokenID   string          `json:"token_id"`
+	JTI       string          `json:"jti"`
+	ClientID  string          `json:"client_id"`
+	AgentID   string          `json:"agent_id"`
+	Subject   string          `json:"sub"`
+	Scope     string          `json:"scope"`
+	Audience  []string        `json:"audience"`
+	JKT       *string         `json:"jkt"`
+	GrantType string          `json:"grant_type"`
+	TokenType oauth.TokenType `json:"token_type"`
+	Active    bool            `json:"active"`
+	ExpiresAt time.Time       `json:"expires_at"`
+	CreatedAt time.Time       `json:"created_at"`
+	RevokedAt *time.Time      `json:"revoked_at"`
 	// RevokedReason is why a revoked token is inactive (store.Reason*: the
 	// layer of the five-layer decision), null while active or once merely
 	// expired.
@@ -496,9 +492,9 @@ func (a *API) agentTokens(w http.ResponseWriter, r *http.Request, c call) error 
 	}
 	data := make([]tokenJSON, 0, len(page.Items))
 	for i, t := range page.Items {
-		typ := "Bearer"
+		typ := oauth.TokenBearer
 		if t.JKT != "" {
-			typ = "DPoP"
+			typ = oauth.TokenDPoP
 		}
 		agentID := t.AgentID
 		if agentID == "" {
@@ -583,8 +579,8 @@ func (a *API) rotateAgentSecret(w http.ResponseWriter, r *http.Request, c call) 
 	var ev store.AuditEvent
 	_, err = a.Store.ChangeClient(c.ctx, c.t, ag.ClientID, func(x *store.Client) error {
 		x.SecretHash, x.UpdatedAt = ids.Hash(secret), c.now
-		if x.AuthMethod == "private_key_jwt" {
-			x.AuthMethod = "client_secret_basic"
+		if oauth.AuthMethod(x.AuthMethod) == oauth.PrivateKeyJWT {
+			x.AuthMethod = string(oauth.SecretBasic)
 		}
 		return nil
 	}, func(x store.Client) store.AuditEvent {

@@ -12,6 +12,7 @@ import (
 	"github.com/sharkauth/serverless/shared/audit"
 	"github.com/sharkauth/serverless/shared/httpx"
 	"github.com/sharkauth/serverless/shared/ids"
+	"github.com/sharkauth/serverless/shared/oauth"
 	"github.com/sharkauth/serverless/shared/store"
 )
 
@@ -158,8 +159,8 @@ func (a *API) createApp(w http.ResponseWriter, r *http.Request, c call) error {
 	}
 	secret := ids.NewSecret()
 	app := store.Client{
-		ID: ids.New("app_"), ClientID: "shark_app_" + ids.NanoID(), Kind: "app", Name: *in.Name,
-		SecretHash: ids.Hash(secret), AuthMethod: "client_secret_basic", GrantTypes: []string{grantClientCredentials},
+		ID: ids.New("app_"), ClientID: "shark_app_" + ids.NanoID(), Kind: store.KindApp, Name: *in.Name,
+		SecretHash: ids.Hash(secret), AuthMethod: string(oauth.SecretBasic), GrantTypes: []string{string(oauth.GrantClientCredentials)},
 		Scopes: []string{}, Active: true, Extra: map[string]string{"slug": slug(*in.Name), "integration_mode": "custom"},
 		CreatedAt: c.now, UpdatedAt: c.now,
 	}
@@ -179,7 +180,7 @@ func (a *API) listApps(w http.ResponseWriter, r *http.Request, c call) error {
 	if err != nil {
 		return err
 	}
-	apps, total, err := a.Store.ListAgents(c.ctx, c.t, store.AgentFilter{Kinds: []string{"app"}, Search: c.q.Get("search"), Limit: limit, Offset: offset})
+	apps, total, err := a.Store.ListAgents(c.ctx, c.t, store.AgentFilter{Kinds: []store.ClientKind{store.KindApp}, Search: c.q.Get("search"), Limit: limit, Offset: offset})
 	if err != nil {
 		return storeErr(err, "")
 	}
@@ -200,7 +201,7 @@ func (a *API) app(c call) (store.Client, error) {
 	if err != nil {
 		x, err = a.Store.GetClient(c.ctx, c.t, id)
 	}
-	if err == nil && x.Kind != "app" {
+	if err == nil && x.Kind != store.KindApp {
 		err = store.ErrNotFound
 	}
 	if x.Extra == nil {

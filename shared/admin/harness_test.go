@@ -201,7 +201,7 @@ func (h *harness) token(t tenant.ID, clientID, agentID, jkt, kid string) string 
 	rec := store.TokenRecord{JTI: ids.NanoID(), ClientID: clientID, AgentID: agentID, Subject: clientID, Scope: "mcp:read",
 		Audience: []string{"https://api.test"}, JKT: jkt, KID: kid, GrantType: "client_credentials", IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
 	ev := store.AuditEvent{ID: ids.New("aud_"), Event: "oauth.token_issued", ActorType: "client", ActorID: clientID, Status: "success", Metadata: map[string]any{}, CreatedAt: now}
-	if err := h.env.Store.IssueToken(h.t.Context(), t, rec, nil, ev); err != nil {
+	if err := h.env.Store.IssueToken(h.t.Context(), t, store.Issuance{Token: rec, Event: ev}); err != nil {
 		h.t.Fatal(err)
 	}
 	h.clock.Advance(time.Millisecond)

@@ -13,6 +13,7 @@ import (
 	"github.com/sharkauth/serverless/shared/oauth"
 	"github.com/sharkauth/serverless/shared/store"
 	"github.com/sharkauth/serverless/shared/tenant"
+	"github.com/sharkauth/serverless/shared/token"
 )
 
 // Cache lifetimes of the published documents (WIRE §4). A next key is published
@@ -22,14 +23,14 @@ const (
 	MetadataMaxAge = 3600 * time.Second
 )
 
-// Grant types, client authentication and algorithms we advertise: taken
-// from the packages that implement them, so the metadata cannot claim more.
+// Client authentication and algorithms we advertise: taken from the
+// packages that implement them, so the metadata cannot claim more. The
+// grant types are the token dispatcher's (token.GrantTypes).
 var (
-	GrantTypes = oauth.GrantTypes
 	// AuthMethods are the token endpoint's; RevocationAuthMethods those of
 	// revocation and introspection (no private_key_jwt there).
-	AuthMethods           = oauth.TokenAuthMethods
-	RevocationAuthMethods = oauth.RevocationAuthMethods
+	AuthMethods           = oauth.Strings(oauth.TokenAuthMethods)
+	RevocationAuthMethods = oauth.Strings(oauth.RevocationAuthMethods)
 	// Algorithms accepted for client assertions and DPoP proofs: asymmetric
 	// only, never "none" or HMAC.
 	AssertionAlgs = algNames(oauth.AssertionAlgs)
@@ -48,7 +49,8 @@ func algNames(algs []jose.SignatureAlgorithm) []string {
 // metadata advertises exactly what exists: each function's issue turns its
 // part on.
 type Features struct {
-	// Token: /oauth/token with GrantTypes and AuthMethods, DPoP, and
+	// Token: /oauth/token with the token function's grant types and
+	// AuthMethods, DPoP, and
 	// /oauth/revoke and /oauth/introspect.
 	Token bool
 	// Register: /oauth/register (RFC 7591).
@@ -120,7 +122,7 @@ func (h *Handler) Document(iss string, rec store.Tenant) Metadata {
 		md.TokenEndpoint = iss + "/oauth/token"
 		md.RevocationEndpoint = iss + "/oauth/revoke"
 		md.IntrospectionEndpoint = iss + "/oauth/introspect"
-		md.GrantTypesSupported = GrantTypes
+		md.GrantTypesSupported = oauth.Strings(token.GrantTypes())
 		md.TokenEndpointAuthMethodsSupported = AuthMethods
 		md.TokenEndpointAuthSigningAlgValuesSupported = AssertionAlgs
 		md.RevocationEndpointAuthMethodsSupported = RevocationAuthMethods

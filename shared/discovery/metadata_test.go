@@ -5,7 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sharkauth/serverless/shared/oauth"
 	"github.com/sharkauth/serverless/shared/store"
+	"github.com/sharkauth/serverless/shared/token"
 )
 
 func TestDocumentListsWhatIsImplemented(t *testing.T) {
@@ -21,6 +23,9 @@ func TestDocumentListsWhatIsImplemented(t *testing.T) {
 			}
 			if !slices.Equal(md.GrantTypesSupported, []string{"client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"}) {
 				t.Fatalf("grants %v", md.GrantTypesSupported)
+			}
+			if !slices.Equal(md.GrantTypesSupported, oauth.Strings(token.GrantTypes())) {
+				t.Fatalf("grants %v, the dispatcher serves %v", md.GrantTypesSupported, token.GrantTypes())
 			}
 			if !slices.Equal(md.TokenEndpointAuthMethodsSupported, []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}) {
 				t.Fatalf("token auth %v", md.TokenEndpointAuthMethodsSupported)

@@ -16,16 +16,6 @@ import (
 	"github.com/sharkauth/serverless/shared/tenant"
 )
 
-// Client authentication methods (RFC 7591 names).
-const (
-	SecretBasic   = "client_secret_basic"
-	SecretPost    = "client_secret_post"
-	PrivateKeyJWT = "private_key_jwt"
-)
-
-// AssertionType is the client_assertion_type of RFC 7523 §2.2.
-const AssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-
 // AssertionAlgs are the client assertion algorithms we accept: asymmetric
 // only, never "none" or HMAC (a client's registered keys are public).
 var AssertionAlgs = []jose.SignatureAlgorithm{jose.ES256, jose.ES384, jose.EdDSA, jose.RS256, jose.PS256}
@@ -56,7 +46,7 @@ type Authenticator struct {
 // Authenticated is a client that proved who it is.
 type Authenticated struct {
 	Client store.Client
-	Method string
+	Method AuthMethod
 	// Marks are single-use values the caller must record in the transaction
 	// that uses this authentication (a private_key_jwt assertion's jti), or
 	// spend if the request is refused (then they are set even with an error).
@@ -74,9 +64,6 @@ type Options struct {
 	// Method is AuthNone.
 	Public bool
 }
-
-// AuthNone is the auth method of a public client (RFC 7591).
-const AuthNone = "none"
 
 // dummyHash is compared against when the client is unknown or has no secret,
 // so those paths cost what a wrong secret costs.
@@ -190,7 +177,7 @@ func (a *Authenticator) public(ctx context.Context, t tenant.Tenant, clientID st
 		return Authenticated{}, New(InvalidClient, "client authentication is required")
 	case err != nil:
 		return Authenticated{}, Internal(err)
-	case c.AuthMethod != AuthNone || len(c.SecretHash) > 0 || len(c.JWKS) > 0 || c.JWKSURI != "" || !c.Active:
+	case AuthMethod(c.AuthMethod) != AuthNone || len(c.SecretHash) > 0 || len(c.JWKS) > 0 || c.JWKSURI != "" || !c.Active:
 		return Authenticated{}, New(InvalidClient, "client authentication is required")
 	}
 	return Authenticated{Client: c, Method: AuthNone}, nil
@@ -330,21 +317,11 @@ func candidates(set jose.JSONWebKeySet, kid string) []jose.JSONWebKey {
 	return set.Keys
 }
 
-// Grant types this server implements (the token function's dispatcher and
-// the discovery metadata share this list).
-const (
-	GrantClientCredentials = "client_credentials"
-	GrantTokenExchange     = "urn:ietf:params:oauth:grant-type:token-exchange"
-)
-
-// GrantTypes are the implemented grant types.
-var GrantTypes = []string{GrantClientCredentials, GrantTokenExchange}
-
 // TokenAuthMethods are the client authentication methods of the token
 // endpoint; RevocationAuthMethods those of revocation and introspection,
 // which record no assertion jti and so accept no private_key_jwt (an admin
 // key of the tenant is accepted there too, as a Bearer header).
 var (
-	TokenAuthMethods      = []string{SecretBasic, SecretPost, PrivateKeyJWT}
-	RevocationAuthMethods = []string{SecretBasic, SecretPost}
+	TokenAuthMethods      = []AuthMethod{SecretBasic, SecretPost, PrivateKeyJWT}
+	RevocationAuthMethods = []AuthMethod{SecretBasic, SecretPost}
 )

@@ -114,7 +114,7 @@ func TestAuthenticate(t *testing.T) {
 		form      url.Values
 		noJWT     bool
 		want      Code // "" = success
-		method    string
+		method    AuthMethod
 		challenge bool
 	}{
 		{name: "post", form: url.Values{"client_id": {"agent"}, "client_secret": {"s3cret:+/ x"}}, method: SecretPost},

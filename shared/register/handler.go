@@ -252,7 +252,7 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request, t tenant.Tena
 	}
 	now := h.now().Truncate(time.Microsecond)
 	c := store.Client{
-		ID: ids.New("agent_"), ClientID: ids.New("shark_dcr_"), Kind: "dcr",
+		ID: ids.New("agent_"), ClientID: ids.New("shark_dcr_"), Kind: store.KindDCR,
 		Active: true, CreatedAt: now,
 	}
 	apply(&c, m, now)

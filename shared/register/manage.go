@@ -35,7 +35,7 @@ func (h *Handler) managed(r *http.Request, t tenant.Tenant) (store.Client, error
 		want = c.RATHash
 	}
 	match := ids.Matches(tok, want)
-	if tok == "" || !found || c.Kind != "dcr" || !c.Active || len(c.RATHash) == 0 || !match {
+	if tok == "" || !found || c.Kind != store.KindDCR || !c.Active || len(c.RATHash) == 0 || !match {
 		return store.Client{}, invalidToken(t, "the registration access token is missing or invalid")
 	}
 	return c, nil
@@ -62,7 +62,7 @@ func (h *Handler) change(r *http.Request, t tenant.Tenant, c store.Client, name 
 		// The token presented must still be the client's (checked again
 		// inside the write, in constant time), and the client active: a
 		// concurrent rotation, delete or deactivation wins.
-		if cur.Kind != "dcr" || !cur.Active || tok == "" || !ids.Matches(tok, cur.RATHash) {
+		if cur.Kind != store.KindDCR || !cur.Active || tok == "" || !ids.Matches(tok, cur.RATHash) {
 			return invalidToken(t, "the registration access token is missing or invalid")
 		}
 		cur.UpdatedAt = now
@@ -178,7 +178,7 @@ func (h *Handler) rotateSecret(w http.ResponseWriter, r *http.Request, t tenant.
 		return err
 	}
 	m := registered(c)
-	if c.AuthMethod != oauth.SecretBasic && c.AuthMethod != oauth.SecretPost {
+	if am := oauth.AuthMethod(c.AuthMethod); am != oauth.SecretBasic && am != oauth.SecretPost {
 		return oauth.New(oauth.InvalidRequest, "the client does not authenticate with a secret")
 	}
 	secret := ids.NewSecret()

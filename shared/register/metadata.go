@@ -24,17 +24,13 @@ const (
 	UnapprovedSoftwareStatement oauth.Code = "unapproved_software_statement"
 )
 
-// Grant types a client may register. authorization_code and refresh_token
-// are stored as metadata: the token endpoint refuses them with
-// unauthorized_client until the authorization endpoint exists.
-const (
-	GrantAuthorizationCode = "authorization_code"
-	GrantRefreshToken      = "refresh_token"
-)
-
 var (
-	grantTypes  = []string{oauth.GrantClientCredentials, oauth.GrantTokenExchange, GrantAuthorizationCode, GrantRefreshToken}
-	authMethods = []string{oauth.SecretBasic, oauth.SecretPost, oauth.PrivateKeyJWT, AuthNone}
+	// grantTypes are the grant types a client may register.
+	// authorization_code and refresh_token are stored as metadata: the
+	// token endpoint refuses them with unauthorized_client until it serves
+	// them.
+	grantTypes  = []oauth.GrantType{oauth.GrantClientCredentials, oauth.GrantTokenExchange, oauth.GrantAuthorizationCode, oauth.GrantRefreshToken}
+	authMethods = []oauth.AuthMethod{oauth.SecretBasic, oauth.SecretPost, oauth.PrivateKeyJWT, oauth.AuthNone}
 	// appSchemes are the single-label private-use schemes that MCP clients
 	// in use register (WIRE §9 shows cursor://); every other private-use
 	// scheme must be reverse-DNS (RFC 8252 §7.1), so that no scheme a
@@ -42,9 +38,6 @@ var (
 	// ms-settings:, intent:, ...) can be a redirect target.
 	appSchemes = []string{"cursor", "vscode", "vscode-insiders"}
 )
-
-// AuthNone is the token_endpoint_auth_method of a public client.
-const AuthNone = oauth.AuthNone
 
 // Limits on what one registration may hold.
 const (
@@ -85,7 +78,8 @@ type Metadata struct {
 
 // HasSecret reports whether the client authenticates with a client secret.
 func (m Metadata) HasSecret() bool {
-	return m.TokenEndpointAuthMethod == oauth.SecretBasic || m.TokenEndpointAuthMethod == oauth.SecretPost
+	am := oauth.AuthMethod(m.TokenEndpointAuthMethod)
+	return am == oauth.SecretBasic || am == oauth.SecretPost
 }
 
 func metaErr(desc string) *oauth.Error     { return oauth.New(InvalidClientMetadata, desc) }
@@ -264,25 +258,25 @@ func (m *Metadata) validate() error {
 	}
 	if m.GrantTypes == nil {
 		if len(m.RedirectURIs) == 0 {
-			m.GrantTypes = []string{oauth.GrantClientCredentials}
+			m.GrantTypes = []string{string(oauth.GrantClientCredentials)}
 		} else {
-			m.GrantTypes = []string{GrantAuthorizationCode}
+			m.GrantTypes = []string{string(oauth.GrantAuthorizationCode)}
 		}
 	}
 	if len(m.GrantTypes) == 0 {
 		return metaErr("grant_types must not be empty")
 	}
 	for _, g := range m.GrantTypes {
-		if !slices.Contains(grantTypes, g) {
+		if !slices.Contains(grantTypes, oauth.GrantType(g)) {
 			return metaErr("grant type " + safe(g) + " is not supported")
 		}
 	}
-	code := slices.Contains(m.GrantTypes, GrantAuthorizationCode)
+	code := slices.Contains(m.GrantTypes, string(oauth.GrantAuthorizationCode))
 	if m.ResponseTypes == nil && code {
-		m.ResponseTypes = []string{"code"}
+		m.ResponseTypes = []string{string(oauth.ResponseCode)}
 	}
 	for _, rt := range m.ResponseTypes {
-		if rt != "code" {
+		if oauth.ResponseType(rt) != oauth.ResponseCode {
 			return metaErr("response type " + safe(rt) + " is not supported")
 		}
 	}
@@ -293,27 +287,28 @@ func (m *Metadata) validate() error {
 		return redirectErr("the authorization_code grant requires redirect_uris")
 	}
 	if m.TokenEndpointAuthMethod == "" {
-		m.TokenEndpointAuthMethod = oauth.SecretBasic
+		m.TokenEndpointAuthMethod = string(oauth.SecretBasic)
 	}
-	if !slices.Contains(authMethods, m.TokenEndpointAuthMethod) {
+	am := oauth.AuthMethod(m.TokenEndpointAuthMethod)
+	if !slices.Contains(authMethods, am) {
 		return metaErr("token_endpoint_auth_method " + safe(m.TokenEndpointAuthMethod) + " is not supported")
 	}
-	if m.TokenEndpointAuthMethod == AuthNone {
+	if am == oauth.AuthNone {
 		for _, g := range m.GrantTypes {
-			if g == oauth.GrantClientCredentials || g == oauth.GrantTokenExchange {
+			if gt := oauth.GrantType(g); gt == oauth.GrantClientCredentials || gt == oauth.GrantTokenExchange {
 				return metaErr("a public client (token_endpoint_auth_method none) cannot use " + g)
 			}
 		}
 	}
 	if m.TokenEndpointAuthAlg != "" {
-		if m.TokenEndpointAuthMethod != oauth.PrivateKeyJWT || !slices.ContainsFunc(oauth.AssertionAlgs, func(a jose.SignatureAlgorithm) bool { return string(a) == m.TokenEndpointAuthAlg }) {
+		if am != oauth.PrivateKeyJWT || !slices.ContainsFunc(oauth.AssertionAlgs, func(a jose.SignatureAlgorithm) bool { return string(a) == m.TokenEndpointAuthAlg }) {
 			return metaErr("token_endpoint_auth_signing_alg is not supported")
 		}
 	}
 	if len(m.JWKS) > 0 && m.JWKSURI != "" {
 		return metaErr("jwks and jwks_uri are mutually exclusive")
 	}
-	if m.TokenEndpointAuthMethod == oauth.PrivateKeyJWT && len(m.JWKS) == 0 && m.JWKSURI == "" {
+	if am == oauth.PrivateKeyJWT && len(m.JWKS) == 0 && m.JWKSURI == "" {
 		return metaErr("private_key_jwt requires jwks or jwks_uri")
 	}
 	if m.JWKSURI != "" {

@@ -188,14 +188,14 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("accepted without name, grants or auth method: %+v", m)
 		}
 		for _, g := range m.GrantTypes {
-			if !slices.Contains(grantTypes, g) {
+			if !slices.Contains(grantTypes, oauth.GrantType(g)) {
 				t.Fatalf("accepted grant %q", g)
 			}
 		}
-		if !slices.Contains(authMethods, m.TokenEndpointAuthMethod) {
+		if !slices.Contains(authMethods, oauth.AuthMethod(m.TokenEndpointAuthMethod)) {
 			t.Fatalf("accepted auth method %q", m.TokenEndpointAuthMethod)
 		}
-		if m.TokenEndpointAuthMethod == AuthNone && slices.Contains(m.GrantTypes, oauth.GrantClientCredentials) {
+		if oauth.AuthMethod(m.TokenEndpointAuthMethod) == oauth.AuthNone && slices.Contains(m.GrantTypes, string(oauth.GrantClientCredentials)) {
 			t.Fatal("public client with client_credentials")
 		}
 		for _, r := range m.RedirectURIs {

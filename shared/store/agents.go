@@ -14,10 +14,10 @@ import (
 type AgentFilter struct {
 	Search    string // case-insensitive substring of name, description, id, client_id or metadata.app_id
 	Active    *bool
-	CreatedBy string // a user id
-	AppID     string // metadata.app_id
-	Kinds     []string
-	Limit     int // 1..MaxPageLimit; 0 means DefaultPageLimit
+	CreatedBy string       // a user id
+	AppID     string       // metadata.app_id
+	Kinds     []ClientKind // none: the agents (ClientKind.IsAgent)
+	Limit     int          // 1..MaxPageLimit; 0 means DefaultPageLimit
 	Offset    int
 }
 
@@ -36,15 +36,11 @@ func (s *Store) ListAgents(ctx context.Context, t tenant.ID, f AgentFilter) ([]C
 	if err != nil {
 		return nil, 0, err
 	}
-	kinds := f.Kinds
-	if len(kinds) == 0 {
-		kinds = []string{"agent", "dcr"}
-	}
 	search := strings.ToLower(f.Search)
 	matched := clients[:0]
 	for _, c := range clients {
 		switch {
-		case !slices.Contains(kinds, c.Kind):
+		case len(f.Kinds) == 0 && !c.Kind.IsAgent(), len(f.Kinds) > 0 && !slices.Contains(f.Kinds, c.Kind):
 		case f.Active != nil && c.Active != *f.Active:
 		case f.CreatedBy != "" && c.CreatedBy != f.CreatedBy:
 		case f.AppID != "" && appID(c) != f.AppID:

@@ -147,12 +147,28 @@ type PlatformKey struct {
 	Version   int64     `json:"-"`
 }
 
+// ClientKind says what a client is.
+type ClientKind string
+
+const (
+	// KindAgent is an agent made by the admin API (POST /api/v1/agents).
+	KindAgent ClientKind = "agent"
+	// KindDCR is a client that registered itself (RFC 7591); an agent too.
+	KindDCR ClientKind = "dcr"
+	// KindApp is an application (POST /api/v1/apps), not an agent.
+	KindApp ClientKind = "app"
+)
+
+// IsAgent reports whether clients of the kind are agents (their tokens
+// carry agent_id; the agents API lists them).
+func (k ClientKind) IsAgent() bool { return k == KindAgent || k == KindDCR }
+
 // Client is an OAuth client of a tenant: an agent, an application or a
 // dynamically registered client. Only the SHA-256 of its secret is stored.
 type Client struct {
 	ID            string            `json:"id"` // agent_..., app_...
 	ClientID      string            `json:"client_id"`
-	Kind          string            `json:"kind"` // agent | app | dcr
+	Kind          ClientKind        `json:"kind"`
 	Name          string            `json:"name"`
 	Description   string            `json:"description,omitempty"`
 	SecretHash    []byte            `json:"secret_hash,omitempty"`

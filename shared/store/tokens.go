@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/sharkauth/serverless/shared/tenant"
@@ -33,32 +34,77 @@ func expirySeconds(at time.Time) int64 {
 	return s
 }
 
-// IssueToken writes the replay marks (each absent until now, expiring at its
-// Until), the token record (expiring at its exp, listed under its client) and
-// the audit event in one transaction. A mark seen before is ErrReplay, and
-// nothing is written.
-func (s *Store) IssueToken(ctx context.Context, t tenant.ID, rec TokenRecord, marks []ReplayMark, ev AuditEvent) error {
+// Issuance is everything one token request writes, committed in ONE
+// transaction or not at all: the token's record (expiring at its exp,
+// listed under its client), the request's replay marks (each absent until
+// now, expiring at its Until), the grant's own steps and the audit event.
+type Issuance struct {
+	Token TokenRecord
+	Marks []ReplayMark
+	Event AuditEvent
+	// Steps are the grant's writes that stand or fall with the token: an
+	// authorization code's single use, the rotation of the refresh token
+	// presented. Their conditions are checked in the same transaction, so
+	// two requests racing on one code or refresh token issue one token.
+	Steps []IssueStep
+}
+
+// IssueStep is one write of a grant that joins a token's transaction. Only
+// this package makes them (the tenant's key prefix is applied here alone):
+// a grant gets one from a store function and passes it in Issuance.Steps.
+type IssueStep interface {
+	// writes are the step's writes in the tenant's scope.
+	writes(sc scope) ([]Write, error)
+	// refused is the issue's error when the step's i-th write fails its
+	// condition (nothing is written then).
+	refused(i int) error
+}
+
+// A replay mark is the simplest step: absent until now.
+func (m ReplayMark) writes(sc scope) ([]Write, error) {
+	w, err := replayWrite(sc, m)
+	return []Write{w}, err
+}
+
+func (m ReplayMark) refused(int) error { return fmt.Errorf("%w: %s value", ErrReplay, m.Kind) }
+
+// IssueToken writes an issuance in one transaction. A replay mark seen
+// before is ErrReplay; a step whose condition fails is the step's error;
+// in both cases nothing is written.
+func (s *Store) IssueToken(ctx context.Context, t tenant.ID, is Issuance) error {
 	sc, err := scopeOf(t)
 	if err != nil {
 		return err
 	}
+	rec := is.Token
 	if rec.JTI == "" || rec.ClientID == "" || rec.ExpiresAt.IsZero() {
 		return errors.New("store: token record without jti, client_id or exp")
 	}
-	writes := make([]Write, 0, len(marks)+2)
-	for _, m := range marks {
-		w, err := replayWrite(sc, m)
+	steps := make([]IssueStep, 0, len(is.Marks)+len(is.Steps))
+	for _, m := range is.Marks {
+		steps = append(steps, m)
+	}
+	steps = append(steps, is.Steps...)
+	writes := make([]Write, 0, len(steps)+2)
+	owner := make([]int, 0, len(steps)) // owner[i]: the step of writes[i]
+	for n, st := range steps {
+		ws, err := st.writes(sc)
 		if err != nil {
 			return err
 		}
-		writes = append(writes, w)
+		writes = append(writes, ws...)
+		for range ws {
+			owner = append(owner, n)
+		}
 	}
-	writes = append(writes, put(tokenItem(sc, rec), CondAbsent), auditWrite(sc, ev))
+	writes = append(writes, put(tokenItem(sc, rec), CondAbsent), auditWrite(sc, is.Event))
 	err = s.table.Transact(ctx, writes)
 	var canceled *TxCanceled
 	switch {
-	case errors.As(err, &canceled) && canceled.Index < len(marks):
-		return fmt.Errorf("%w: %s value", ErrReplay, marks[canceled.Index].Kind)
+	case errors.As(err, &canceled) && canceled.Index >= 0 && canceled.Index < len(owner):
+		n := owner[canceled.Index]
+		first := slices.Index(owner, n)
+		return steps[n].refused(canceled.Index - first)
 	case errors.As(err, &canceled):
 		return fmt.Errorf("%w: token %s exists", ErrConflict, rec.JTI)
 	case errors.Is(err, ErrTxConflict):

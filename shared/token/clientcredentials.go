@@ -10,9 +10,7 @@ import (
 // is the subject; its scopes are the ceiling; the default audience is the
 // tenant's, else the client itself, within the allow-lists (else the one
 // audience they leave, else invalid_target). No refresh token.
-type clientCredentials struct{}
-
-func (clientCredentials) decide(_ context.Context, q *request) (decision, error) {
+func clientCredentials(_ *Handler, _ context.Context, q *request) (decision, error) {
 	c := q.client.Client
 	def := []string{c.ClientID}
 	if q.policy.defaultAudience != "" {

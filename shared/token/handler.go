@@ -20,12 +20,6 @@ import (
 	"github.com/sharkauth/serverless/shared/tenant"
 )
 
-// Grant type names.
-const (
-	GrantClientCredentials = oauth.GrantClientCredentials
-	GrantTokenExchange     = oauth.GrantTokenExchange
-)
-
 // Handler serves the token function's endpoints for the request's tenant.
 type Handler struct {
 	Store Store
@@ -48,7 +42,6 @@ type Handler struct {
 	auth    *oauth.Authenticator
 	ring    *accesstoken.Keyring
 	proofs  dpop.Validator
-	grants  map[string]grant
 }
 
 func (h *Handler) init() {
@@ -59,10 +52,6 @@ func (h *Handler) init() {
 		h.auth = &oauth.Authenticator{Clients: h.Store, Now: h.Now, RemoteKeys: h.RemoteKeys}
 		h.ring = &accesstoken.Keyring{Source: h.Store, Cache: h.Keys, Now: h.Now}
 		h.proofs = dpop.Validator{Now: h.Now, Window: h.DPoPWindow}
-		h.grants = map[string]grant{
-			GrantClientCredentials: clientCredentials{},
-			GrantTokenExchange:     tokenExchange{h: h},
-		}
 	})
 }
 
@@ -86,9 +75,10 @@ type request struct {
 	// marks are the replay marks of the request's verified assertion and
 	// proof: written with the token, or spent on a refusal.
 	marks []store.ReplayMark
-	// listed: the client is registered for the grant type. Only token
-	// exchange serves a client that is not, and only as the actor of a
-	// live may-act grant (the grant is the authorization).
+	// listed: the client is registered for the grant type. Only a grant
+	// declared unlisted (token exchange) serves a client that is not, and
+	// only as the actor of a live may-act grant (the grant is the
+	// authorization).
 	listed bool
 }
 
@@ -116,13 +106,25 @@ type decision struct {
 	// delegation is the token record's Delegation: the clients besides the
 	// acting one whose revocation revokes the token (exchange).
 	delegation []string
+	// refresh, when set, asks for a refresh token with the access token
+	// (the authorization_code and refresh_token grants; none served yet).
+	refresh *refreshPart
+	// steps are the grant's own writes that join the token's one
+	// transaction (store.Issuance.Steps): a code's single use, the
+	// rotation of the refresh token presented. When one's condition fails,
+	// refused turns the store's error into the answer (invalid_grant);
+	// nil, or nil from it, leaves the error to the dispatcher.
+	steps   []store.IssueStep
+	refused func(error) error
 }
 
-// grant is one grant type: it validates its own parameters and decides the
-// token's subject and ceilings. It cannot skip the shared phases: the
-// dispatcher runs them around it.
-type grant interface {
-	decide(ctx context.Context, q *request) (decision, error)
+// refreshPart is what a grant decides about the refresh token it issues
+// with the access token: the family it joins (a rotation's predecessor's;
+// "" starts one, with the first grant of a code) and its lifetime. The
+// dispatcher mints it and stores only its hash, in the issue's transaction.
+type refreshPart struct {
+	family   string
+	lifetime time.Duration
 }
 
 // token is POST /oauth/token: parse, authenticate the client, validate
@@ -142,7 +144,7 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request, t tenant.Tenant)
 	if err != nil {
 		return err
 	}
-	gt := f.Get("grant_type")
+	gt := oauth.GrantType(f.Get("grant_type"))
 	if gt == "" {
 		return oauth.New(oauth.InvalidRequest, "grant_type is required")
 	}
@@ -152,12 +154,17 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request, t tenant.Tenant)
 	if err != nil {
 		return h.spend(ctx, t, client.Marks, err)
 	}
-	g, known := h.grants[gt]
-	if client.Method == oauth.AuthNone {
-		// A public client (registered for authorization_code) is
-		// identified, never authenticated: no grant served here is open to
-		// it, and it is refused before anything is verified.
-		return grantAllowed(client, gt, known)
+	g, known := grantOf(gt)
+	switch {
+	case known:
+		// The grant's client-authentication rule, before anything else is
+		// verified: a public client is identified, never authenticated, and
+		// only a grant that proves it otherwise admits it.
+		if err := g.admits(client); err != nil {
+			return h.spend(ctx, t, client.Marks, err)
+		}
+	case client.Method == oauth.AuthNone:
+		return grantAllowed(client, g, gt, known)
 	}
 	pol, err := h.policy(ctx, t)
 	if err != nil {
@@ -183,16 +190,16 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request, t tenant.Tenant)
 }
 
 // grantAndIssue runs the phases after DPoP and issues the token.
-func (h *Handler) grantAndIssue(w http.ResponseWriter, q *request, g grant, gt string, known bool) error {
+func (h *Handler) grantAndIssue(w http.ResponseWriter, q *request, g grant, gt oauth.GrantType, known bool) error {
 	ctx := q.r.Context()
-	// Phase 3: the grant type, known and allowed for this client. Token
-	// exchange by a client not registered for it is decided by the grant
-	// (q.listed).
-	if err := grantAllowed(q.client, gt, known); err != nil {
+	// Phase 3: the grant type, known and allowed for this client. A client
+	// not registered for an unlisted grant (token exchange) is left to the
+	// grant (q.listed).
+	if err := grantAllowed(q.client, g, gt, known); err != nil {
 		return err
 	}
 	// Phase 4: the grant's own rules.
-	d, err := g.decide(ctx, q)
+	d, err := g.decide(h, ctx, q)
 	if err != nil {
 		return err
 	}
@@ -216,19 +223,18 @@ func (h *Handler) grantAndIssue(w http.ResponseWriter, q *request, g grant, gt s
 	return h.issue(w, q, gt, d, scope, aud)
 }
 
-// grantAllowed is the grant type check: known to this server and allowed
-// for the client (token exchange is left to the grant, see q.listed). A
-// public client is refused every grant.
-func grantAllowed(client oauth.Authenticated, gt string, known bool) error {
+// grantAllowed is the grant type check: known to this server (g is its
+// grant) and allowed for the client (a grant declared unlisted decides
+// itself, see q.listed). The grant's own client-authentication rule ran
+// before (grant.admits).
+func grantAllowed(client oauth.Authenticated, g grant, gt oauth.GrantType, known bool) error {
 	switch {
-	case !known && slices.Contains(client.Client.GrantTypes, gt):
-		return oauth.New(oauth.UnauthorizedClient, "grant type "+gt+" is not available at this server")
-	case client.Method == oauth.AuthNone && known:
-		return oauth.New(oauth.UnauthorizedClient, "a public client may not use grant type "+gt)
+	case !known && slices.Contains(client.Client.GrantTypes, string(gt)):
+		return oauth.New(oauth.UnauthorizedClient, "grant type "+string(gt)+" is not available at this server")
 	case !known:
 		return oauth.New(oauth.UnsupportedGrantType, "unsupported grant_type")
-	case !allowsGrant(client.Client, gt) && gt != GrantTokenExchange:
-		return oauth.New(oauth.UnauthorizedClient, "the client may not use grant type "+gt)
+	case !allowsGrant(client.Client, gt) && !g.unlisted:
+		return oauth.New(oauth.UnauthorizedClient, "the client may not use grant type "+string(gt))
 	}
 	return nil
 }
@@ -252,11 +258,11 @@ func (h *Handler) spend(ctx context.Context, t tenant.Tenant, marks []store.Repl
 }
 
 // allowsGrant: a client lists its grants; none listed means client_credentials.
-func allowsGrant(c store.Client, gt string) bool {
+func allowsGrant(c store.Client, gt oauth.GrantType) bool {
 	if len(c.GrantTypes) == 0 {
-		return gt == GrantClientCredentials
+		return gt == oauth.GrantClientCredentials
 	}
-	return slices.Contains(c.GrantTypes, gt)
+	return slices.Contains(c.GrantTypes, string(gt))
 }
 
 // checkProof validates the request's DPoP proof, if any, and enforces it for
@@ -352,22 +358,26 @@ func allowedTargets(aud []string, c store.Client, pol policy, d decision) error 
 
 // tokenResponse is the body of a successful token response.
 type tokenResponse struct {
-	AccessToken     string                    `json:"access_token"`
-	IssuedTokenType string                    `json:"issued_token_type,omitempty"`
-	TokenType       string                    `json:"token_type"`
-	ExpiresIn       int64                     `json:"expires_in"`
-	Scope           string                    `json:"scope,omitempty"`
-	Cnf             *accesstoken.Confirmation `json:"cnf,omitempty"`
+	AccessToken     string            `json:"access_token"`
+	IssuedTokenType oauth.TokenTypeID `json:"issued_token_type,omitempty"`
+	TokenType       oauth.TokenType   `json:"token_type"`
+	ExpiresIn       int64             `json:"expires_in"`
+	// RefreshToken is set when the grant decided one (decision.refresh).
+	RefreshToken string                    `json:"refresh_token,omitempty"`
+	Scope        string                    `json:"scope,omitempty"`
+	Cnf          *accesstoken.Confirmation `json:"cnf,omitempty"`
 }
-
-// AccessTokenType is the RFC 8693 token type URI of our access tokens.
-const AccessTokenType = "urn:ietf:params:oauth:token-type:access_token"
 
 // issue signs the token and writes its record, the replay marks of this
 // request (DPoP proof, client assertion) and its audit event in ONE store
 // transaction, then answers.
-func (h *Handler) issue(w http.ResponseWriter, q *request, gt string, d decision, scope string, aud []string) error {
+func (h *Handler) issue(w http.ResponseWriter, q *request, gt oauth.GrantType, d decision, scope string, aud []string) error {
 	ctx := q.r.Context()
+	if d.refresh != nil {
+		// No grant served yet issues refresh tokens: the first one that
+		// does mints it here and adds its record to the issuance.
+		return oauth.Internal(errors.New("token: refresh tokens are not issued yet"))
+	}
 	c := q.client.Client
 	lt := lifetime(c, q.policy, d.limit)
 	if lt < time.Second {
@@ -380,7 +390,7 @@ func (h *Handler) issue(w http.ResponseWriter, q *request, gt string, d decision
 		IssuedAt: now.Unix(), NotBefore: now.Unix(), Expiry: exp.Unix(),
 		ID: ids.TimeID(q.now), ClientID: c.ClientID, Scope: scope, Act: d.act,
 	}
-	if c.Kind == "agent" || c.Kind == "dcr" {
+	if c.Kind.IsAgent() {
 		claims.AgentID = c.ID
 	}
 	jkt := ""
@@ -404,15 +414,21 @@ func (h *Handler) issue(w http.ResponseWriter, q *request, gt string, d decision
 	}
 	rec := store.TokenRecord{
 		JTI: claims.ID, ClientID: c.ClientID, AgentID: claims.AgentID, Subject: d.subject,
-		Scope: scope, Audience: aud, JKT: jkt, KID: key.KID(), GrantType: gt,
+		Scope: scope, Audience: aud, JKT: jkt, KID: key.KID(), GrantType: string(gt),
 		IssuedAt: q.now.Truncate(time.Microsecond), ExpiresAt: exp, Delegation: d.delegation,
 	}
-	md := map[string]any{"scope": scope, "jkt": jkt, "aud": aud, "grant_type": gt, "jti": claims.ID}
+	md := map[string]any{"scope": scope, "jkt": jkt, "aud": aud, "grant_type": string(gt), "jti": claims.ID}
 	for k, v := range d.metadata {
 		md[k] = v
 	}
 	ev := audit.New(q.r, q.now, d.event, audit.Actor{Type: "client", ID: c.ClientID}, audit.Target{Type: "token", ID: claims.ID}, md)
-	if err := h.Store.IssueToken(ctx, q.tenant.ID, rec, q.marks, ev); err != nil {
+	is := store.Issuance{Token: rec, Marks: q.marks, Event: ev, Steps: d.steps}
+	if err := h.Store.IssueToken(ctx, q.tenant.ID, is); err != nil {
+		if d.refused != nil {
+			if refusal := d.refused(err); refusal != nil {
+				return refusal
+			}
+		}
 		if errors.Is(err, store.ErrReplay) {
 			if q.proof != nil {
 				return oauth.New(oauth.InvalidDPoPProof, "the DPoP proof (or client assertion) was already used")
@@ -421,20 +437,20 @@ func (h *Handler) issue(w http.ResponseWriter, q *request, gt string, d decision
 		}
 		return oauth.Internal(err)
 	}
-	resp := tokenResponse{AccessToken: signed, TokenType: "Bearer", ExpiresIn: int64(lt / time.Second), Scope: scope}
+	resp := tokenResponse{AccessToken: signed, TokenType: oauth.TokenBearer, ExpiresIn: int64(lt / time.Second), Scope: scope}
 	if q.proof != nil {
-		resp.TokenType = "DPoP"
+		resp.TokenType = oauth.TokenDPoP
 		resp.Cnf = &accesstoken.Confirmation{JKT: jkt}
 	}
 	if d.exchange {
-		resp.IssuedTokenType = AccessTokenType
+		resp.IssuedTokenType = oauth.AccessTokenType
 	}
 	if q.policy.dpopNonce {
 		if n, err := h.nonces(ctx); err == nil {
 			w.Header().Set("DPoP-Nonce", n.Issue(q.tenant.ID.String()))
 		}
 	}
-	httpx.TokenIssued(q.r.Context(), gt)
+	httpx.TokenIssued(q.r.Context(), string(gt))
 	oauth.WriteJSON(w, http.StatusOK, resp)
 	return nil
 }

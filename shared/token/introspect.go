@@ -22,7 +22,7 @@ type introspection struct {
 	IssuedAt  int64                     `json:"iat"`
 	NotBefore int64                     `json:"nbf"`
 	JTI       string                    `json:"jti"`
-	TokenType string                    `json:"token_type"`
+	TokenType oauth.TokenType           `json:"token_type"`
 	Cnf       *accesstoken.Confirmation `json:"cnf,omitempty"`
 	Act       *accesstoken.Actor        `json:"act,omitempty"`
 	AgentID   string                    `json:"agent_id,omitempty"`
@@ -70,10 +70,10 @@ func (h *Handler) introspect(w http.ResponseWriter, r *http.Request, t tenant.Te
 	out := introspection{
 		Active: true, Scope: rec.Scope, ClientID: rec.ClientID, Subject: rec.Subject, Audience: rec.Audience,
 		Issuer: p.Claims.Issuer, Expiry: rec.ExpiresAt.Unix(), IssuedAt: rec.IssuedAt.Unix(), NotBefore: p.Claims.NotBefore,
-		JTI: rec.JTI, TokenType: "Bearer", Act: p.Claims.Act, AgentID: rec.AgentID,
+		JTI: rec.JTI, TokenType: oauth.TokenBearer, Act: p.Claims.Act, AgentID: rec.AgentID,
 	}
 	if rec.JKT != "" {
-		out.TokenType = "DPoP"
+		out.TokenType = oauth.TokenDPoP
 		out.Cnf = &accesstoken.Confirmation{JKT: rec.JKT}
 	}
 	oauth.WriteJSON(w, http.StatusOK, out)

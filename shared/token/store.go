@@ -17,7 +17,8 @@ type Store interface {
 	SigningKeys(ctx context.Context, t tenant.ID) ([]store.SigningKey, error)
 	APIKeyByHash(ctx context.Context, t tenant.ID, hash []byte) (store.APIKey, error)
 	CheckIssuable(ctx context.Context, t tenant.ID, c store.Client) error
-	IssueToken(ctx context.Context, t tenant.ID, rec store.TokenRecord, marks []store.ReplayMark, ev store.AuditEvent) error
+	// IssueToken writes a token's issuance in one transaction.
+	IssueToken(ctx context.Context, t tenant.ID, is store.Issuance) error
 	// SpendMarks records the replay marks of a refused request.
 	SpendMarks(ctx context.Context, t tenant.ID, marks []store.ReplayMark) error
 	GetToken(ctx context.Context, t tenant.ID, jti string) (store.TokenRecord, error)

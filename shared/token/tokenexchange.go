@@ -36,9 +36,9 @@ func (g tokenExchange) decide(ctx context.Context, q *request) (decision, error)
 	switch {
 	case subjectToken == "":
 		return decision{}, oauth.New(oauth.InvalidRequest, "subject_token is required")
-	case f.Get("subject_token_type") != AccessTokenType:
-		return decision{}, oauth.New(oauth.InvalidRequest, "subject_token_type must be "+AccessTokenType)
-	case f.Has("requested_token_type") && f.Get("requested_token_type") != AccessTokenType:
+	case oauth.TokenTypeID(f.Get("subject_token_type")) != oauth.AccessTokenType:
+		return decision{}, oauth.New(oauth.InvalidRequest, "subject_token_type must be "+string(oauth.AccessTokenType))
+	case f.Has("requested_token_type") && oauth.TokenTypeID(f.Get("requested_token_type")) != oauth.AccessTokenType:
 		return decision{}, oauth.New(oauth.InvalidRequest, "only access tokens can be requested")
 	case f.Has("actor_token") != f.Has("actor_token_type"):
 		return decision{}, oauth.New(oauth.InvalidRequest, "actor_token and actor_token_type go together")
@@ -62,8 +62,8 @@ func (g tokenExchange) decide(ctx context.Context, q *request) (decision, error)
 	}
 	acting := q.client.Client.ClientID
 	if f.Has("actor_token") {
-		if f.Get("actor_token_type") != AccessTokenType {
-			return decision{}, oauth.New(oauth.InvalidRequest, "actor_token_type must be "+AccessTokenType)
+		if oauth.TokenTypeID(f.Get("actor_token_type")) != oauth.AccessTokenType {
+			return decision{}, oauth.New(oauth.InvalidRequest, "actor_token_type must be "+string(oauth.AccessTokenType))
 		}
 		actor, _, err := g.activeToken(ctx, q, f.Get("actor_token"))
 		if err != nil {
@@ -128,7 +128,7 @@ func (g tokenExchange) decide(ctx context.Context, q *request) (decision, error)
 // unlisted is the refusal of a client not registered for token exchange
 // that holds no live may-act grant to the subject.
 func unlisted() error {
-	return oauth.New(oauth.UnauthorizedClient, "the client may not use grant type "+GrantTokenExchange+
+	return oauth.New(oauth.UnauthorizedClient, "the client may not use grant type "+string(oauth.GrantTokenExchange)+
 		" except as the actor of a live may-act grant")
 }
 

@@ -44,7 +44,7 @@ func benchStore(b *testing.B) (*store.Store, *embedded.Table, tenant.ID, store.C
 	}
 	clock.Advance(time.Second)
 	rec := store.TokenRecord{JTI: "jti-b", ClientID: c.ClientID, KID: "kid", IssuedAt: s.Now(), ExpiresAt: s.Now().Add(time.Hour)}
-	if err := s.IssueToken(b.Context(), id, rec, nil, ev("oauth.token_issued")); err != nil {
+	if err := s.IssueToken(b.Context(), id, store.Issuance{Token: rec, Event: ev("oauth.token_issued")}); err != nil {
 		b.Fatal(err)
 	}
 	return s, tb, id, c, rec.JTI
@@ -90,7 +90,7 @@ func BenchmarkIssueToken(b *testing.B) {
 			k := strconv.FormatInt(n.Add(1), 10)
 			rec := store.TokenRecord{JTI: "j" + k, ClientID: c.ClientID, KID: "kid", JKT: "jkt", IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
 			ev := store.AuditEvent{ID: "aud_" + k, Event: "oauth.token_issued", ActorType: "client", ActorID: c.ClientID, Metadata: map[string]any{}, Status: "success", CreatedAt: now}
-			if err := s.IssueToken(b.Context(), id, rec, []store.ReplayMark{{Kind: "dpop", Value: "p" + k, Until: now.Add(time.Minute)}}, ev); err != nil {
+			if err := s.IssueToken(b.Context(), id, store.Issuance{Token: rec, Marks: []store.ReplayMark{{Kind: "dpop", Value: "p" + k, Until: now.Add(time.Minute)}}, Event: ev}); err != nil {
 				b.Fatal(err)
 			}
 		}

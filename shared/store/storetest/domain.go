@@ -44,6 +44,7 @@ func RunWith(t *testing.T, newTable TableFactory, opts Options) {
 		{"Users", domainUsers},
 		{"Tokens", domainTokens},
 		{"ReplayMarks", domainReplay},
+		{"Issuance", domainIssuance},
 		{"AdminKeys", domainAdminKeys},
 		{"Agents", domainAgents},
 		{"MayActGrants", domainGrants},
@@ -479,7 +480,7 @@ func domainIsolation(t *testing.T, e *env) {
 			// The same jti in tenant B is another token.
 			rec := tokA
 			rec.Subject = "b"
-			if err := e.s.IssueToken(ctx, id, rec, []store.ReplayMark{{Kind: "dpop", Value: "iso-" + id.String(), Until: now.Add(time.Minute)}}, event(now, "oauth.token_issued", "b")); err != nil {
+			if err := e.s.IssueToken(ctx, id, store.Issuance{Token: rec, Marks: []store.ReplayMark{{Kind: "dpop", Value: "iso-" + id.String(), Until: now.Add(time.Minute)}}, Event: event(now, "oauth.token_issued", "b")}); err != nil {
 				return err
 			}
 			if got, _ := e.s.GetToken(ctx, a.id, tokA.JTI); got.Subject != tokA.Subject {
@@ -494,7 +495,7 @@ func domainIsolation(t *testing.T, e *env) {
 				return err
 			}
 			rec := store.TokenRecord{JTI: ids.NanoID(), ClientID: ca.ClientID, IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
-			if err := e.s.IssueToken(ctx, a.id, rec, []store.ReplayMark{m}, event(now, "oauth.token_issued", "a")); err != nil {
+			if err := e.s.IssueToken(ctx, a.id, store.Issuance{Token: rec, Marks: []store.ReplayMark{m}, Event: event(now, "oauth.token_issued", "a")}); err != nil {
 				return fmt.Errorf("tenant B's spent mark reached tenant A: %w", err)
 			}
 			return store.ErrNotFound
@@ -835,14 +836,14 @@ func domainTransactions(t *testing.T, e *env) {
 			rec := store.TokenRecord{JTI: ids.NanoID(), ClientID: "c", IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
 			mark := store.ReplayMark{Kind: "dpop", Value: "v", Until: now.Add(time.Minute)}
 			return func() error {
-					return e.s.IssueToken(ctx, fx.id, rec, []store.ReplayMark{mark}, event(now, "oauth.token_issued", "c"))
+					return e.s.IssueToken(ctx, fx.id, store.Issuance{Token: rec, Marks: []store.ReplayMark{mark}, Event: event(now, "oauth.token_issued", "c")})
 				}, func(t *testing.T) {
 					if _, err := e.s.GetToken(ctx, fx.id, rec.JTI); !errors.Is(err, store.ErrNotFound) {
 						t.Fatal("token half-issued")
 					}
 					again := rec
 					again.JTI = ids.NanoID()
-					if err := e.s.IssueToken(ctx, fx.id, again, []store.ReplayMark{mark}, event(now, "oauth.token_issued", "c")); err != nil {
+					if err := e.s.IssueToken(ctx, fx.id, store.Issuance{Token: again, Marks: []store.ReplayMark{mark}, Event: event(now, "oauth.token_issued", "c")}); err != nil {
 						t.Fatalf("mark consumed by a failed issue: %v", err)
 					}
 				}
@@ -1072,7 +1073,7 @@ func (e *env) token(t *testing.T, id tenant.ID, c store.Client, ttl time.Duratio
 	now := e.s.Now()
 	rec := store.TokenRecord{JTI: ids.NanoID(), ClientID: c.ClientID, AgentID: c.ID, Subject: c.ClientID, Scope: "mcp:read", Audience: []string{"https://api.test"},
 		JKT: jkt, KID: "kid-" + id.String(), GrantType: "client_credentials", IssuedAt: now, ExpiresAt: now.Add(ttl)}
-	if err := e.s.IssueToken(t.Context(), id, rec, nil, event(now, "oauth.token_issued", c.ClientID)); err != nil {
+	if err := e.s.IssueToken(t.Context(), id, store.Issuance{Token: rec, Event: event(now, "oauth.token_issued", c.ClientID)}); err != nil {
 		t.Fatalf("issue token: %v", err)
 	}
 	rec.Version = 1
@@ -1224,13 +1225,13 @@ func domainTokens(t *testing.T, e *env) {
 		now := e.s.Now()
 		mark := store.ReplayMark{Kind: "dpop", Value: "proof-jti-1", Until: now.Add(2 * time.Minute)}
 		r1 := store.TokenRecord{JTI: ids.NanoID(), ClientID: c.ClientID, IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
-		if err := e.s.IssueToken(ctx, fx.id, r1, []store.ReplayMark{mark}, event(now, "oauth.token_issued", c.ClientID)); err != nil {
+		if err := e.s.IssueToken(ctx, fx.id, store.Issuance{Token: r1, Marks: []store.ReplayMark{mark}, Event: event(now, "oauth.token_issued", c.ClientID)}); err != nil {
 			t.Fatal(err)
 		}
 		r2 := r1
 		r2.JTI = ids.NanoID()
 		other := store.ReplayMark{Kind: "assertion", Value: "fresh", Until: now.Add(time.Minute)}
-		err := e.s.IssueToken(ctx, fx.id, r2, []store.ReplayMark{other, mark}, event(now, "oauth.token_issued", c.ClientID))
+		err := e.s.IssueToken(ctx, fx.id, store.Issuance{Token: r2, Marks: []store.ReplayMark{other, mark}, Event: event(now, "oauth.token_issued", c.ClientID)})
 		wantErr(t, "replayed proof", err, store.ErrReplay)
 		if _, err := e.s.GetToken(ctx, fx.id, r2.JTI); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("a replay wrote its token: %v", err)
@@ -1238,27 +1239,27 @@ func domainTokens(t *testing.T, e *env) {
 		// The fresh mark of the failed issue was not consumed.
 		r3 := r1
 		r3.JTI = ids.NanoID()
-		if err := e.s.IssueToken(ctx, fx.id, r3, []store.ReplayMark{other}, event(now, "oauth.token_issued", c.ClientID)); err != nil {
+		if err := e.s.IssueToken(ctx, fx.id, store.Issuance{Token: r3, Marks: []store.ReplayMark{other}, Event: event(now, "oauth.token_issued", c.ClientID)}); err != nil {
 			t.Fatalf("mark of a failed issue consumed: %v", err)
 		}
 		// The same value of another kind, or in another tenant, is another mark.
 		r4 := r1
 		r4.JTI = ids.NanoID()
-		if err := e.s.IssueToken(ctx, fx.id, r4, []store.ReplayMark{{Kind: "assertion", Value: "proof-jti-1", Until: mark.Until}}, event(now, "oauth.token_issued", c.ClientID)); err != nil {
+		if err := e.s.IssueToken(ctx, fx.id, store.Issuance{Token: r4, Marks: []store.ReplayMark{{Kind: "assertion", Value: "proof-jti-1", Until: mark.Until}}, Event: event(now, "oauth.token_issued", c.ClientID)}); err != nil {
 			t.Fatalf("kinds share marks: %v", err)
 		}
 		b := e.create(t, "bravo")
-		if err := e.s.IssueToken(ctx, b.id, r1, []store.ReplayMark{mark}, event(now, "oauth.token_issued", c.ClientID)); err != nil {
+		if err := e.s.IssueToken(ctx, b.id, store.Issuance{Token: r1, Marks: []store.ReplayMark{mark}, Event: event(now, "oauth.token_issued", c.ClientID)}); err != nil {
 			t.Fatalf("tenants share marks: %v", err)
 		}
 		// After Until the mark is gone.
 		e.clock.Advance(3 * time.Minute)
 		r5 := r1
 		r5.JTI = ids.NanoID()
-		if err := e.s.IssueToken(ctx, fx.id, r5, []store.ReplayMark{mark}, event(e.s.Now(), "oauth.token_issued", c.ClientID)); err != nil {
+		if err := e.s.IssueToken(ctx, fx.id, store.Issuance{Token: r5, Marks: []store.ReplayMark{mark}, Event: event(e.s.Now(), "oauth.token_issued", c.ClientID)}); err != nil {
 			t.Fatalf("expired mark still blocks: %v", err)
 		}
-		err = e.s.IssueToken(ctx, fx.id, r5, nil, event(e.s.Now(), "oauth.token_issued", c.ClientID))
+		err = e.s.IssueToken(ctx, fx.id, store.Issuance{Token: r5, Event: event(e.s.Now(), "oauth.token_issued", c.ClientID)})
 		wantErr(t, "same jti twice", err, store.ErrConflict)
 	})
 	t.Run("revoke", func(t *testing.T) {
@@ -1452,7 +1453,7 @@ func domainAgents(t *testing.T, e *env) {
 		{"limit", store.AgentFilter{Limit: 2}, []string{a3.ID, a2.ID}, 3},
 		{"offset", store.AgentFilter{Limit: 2, Offset: 2}, []string{a1.ID}, 3},
 		{"offset past the end", store.AgentFilter{Offset: 10}, nil, 3},
-		{"apps only", store.AgentFilter{Kinds: []string{"app"}}, []string{app.ID}, 1},
+		{"apps only", store.AgentFilter{Kinds: []store.ClientKind{store.KindApp}}, []string{app.ID}, 1},
 		{"no match", store.AgentFilter{Search: "zzz"}, nil, 0},
 	}
 	for _, c := range cases {

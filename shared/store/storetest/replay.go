@@ -21,7 +21,7 @@ func domainReplay(t *testing.T, e *env) {
 	issue := func(in fixture, marks ...store.ReplayMark) error {
 		now := e.s.Now()
 		rec := store.TokenRecord{JTI: ids.NanoID(), ClientID: c.ClientID, IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
-		return e.s.IssueToken(ctx, in.id, rec, marks, event(now, "oauth.token_issued", c.ClientID))
+		return e.s.IssueToken(ctx, in.id, store.Issuance{Token: rec, Marks: marks, Event: event(now, "oauth.token_issued", c.ClientID)})
 	}
 	now := e.s.Now()
 	proof := store.ReplayMark{Kind: "dpop", Value: "jkt|proof-1", Until: now.Add(2 * time.Minute)}

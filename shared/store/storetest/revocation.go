@@ -269,7 +269,7 @@ func (e *env) tokenWith(t *testing.T, id tenant.ID, c store.Client, mutate func(
 	rec := store.TokenRecord{JTI: ids.NanoID(), ClientID: c.ClientID, AgentID: c.ID, Subject: c.ClientID, Scope: "mcp:read", Audience: []string{"https://api.test"},
 		KID: "kid-" + id.String(), GrantType: "client_credentials", IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
 	mutate(&rec)
-	if err := e.s.IssueToken(t.Context(), id, rec, nil, event(now, "oauth.token_issued", c.ClientID)); err != nil {
+	if err := e.s.IssueToken(t.Context(), id, store.Issuance{Token: rec, Event: event(now, "oauth.token_issued", c.ClientID)}); err != nil {
 		t.Fatalf("issue token: %v", err)
 	}
 	rec.Version = 1
