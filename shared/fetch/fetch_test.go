@@ -1,7 +1,6 @@
 package fetch
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -12,23 +11,12 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sharkauth/serverless/shared/fetch/fetchtest"
 )
 
-// fakeResolver answers from a table; any other name is an error, so no
-// lookup ever leaves the process.
-type fakeResolver map[string][]string
-
-func (r fakeResolver) LookupIPAddr(_ context.Context, host string) ([]net.IPAddr, error) {
-	addrs, ok := r[host]
-	if !ok {
-		return nil, fmt.Errorf("fake resolver: no such host %s", host)
-	}
-	var out []net.IPAddr
-	for _, a := range addrs {
-		out = append(out, net.IPAddr{IP: net.ParseIP(a)})
-	}
-	return out, nil
-}
+// fakeResolver is the test kit's table resolver.
+type fakeResolver = fetchtest.Resolver
 
 type clock struct{ t time.Time }
 

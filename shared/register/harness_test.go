@@ -2,7 +2,6 @@ package register
 
 import (
 	"bytes"
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -22,6 +21,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/sharkauth/serverless/shared/fetch"
+	"github.com/sharkauth/serverless/shared/fetch/fetchtest"
 	"github.com/sharkauth/serverless/shared/keys"
 	"github.com/sharkauth/serverless/shared/store"
 	"github.com/sharkauth/serverless/shared/store/embedded"
@@ -37,21 +37,8 @@ const (
 
 var t0 = time.Date(2026, 12, 1, 6, 0, 0, 0, time.UTC)
 
-// fakeResolver answers from a table and refuses every other name: no
-// lookup leaves the process.
-type fakeResolver map[string][]string
-
-func (r fakeResolver) LookupIPAddr(_ context.Context, host string) ([]net.IPAddr, error) {
-	addrs, ok := r[host]
-	if !ok {
-		return nil, fmt.Errorf("fake resolver: no such host %s", host)
-	}
-	var out []net.IPAddr
-	for _, a := range addrs {
-		out = append(out, net.IPAddr{IP: net.ParseIP(a)})
-	}
-	return out, nil
-}
+// fakeResolver is the test kit's table resolver.
+type fakeResolver = fetchtest.Resolver
 
 // harness is the register handler and the token handler on one mux, over
 // the real store on the embedded engine, local keys and an injected clock.
