@@ -133,7 +133,7 @@ func benchHandler(b *testing.B, hs *harness, p *prover, f floor, build func(i in
 	var next atomic.Int64
 	b.SetParallelism(4) // 8 goroutines on 2 cores
 	b.ReportAllocs()
-	calls := hs.table.calls.Load()
+	calls := hs.table.Count()
 	cpu := cpuTime()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
@@ -151,7 +151,7 @@ func benchHandler(b *testing.B, hs *harness, p *prover, f floor, build func(i in
 	b.ReportMetric(perOp, "cpu-us/op")
 	b.ReportMetric(floorUS, "floor-cpu-us")
 	b.ReportMetric(perOp/floorUS, "x-floor")
-	b.ReportMetric(float64(hs.table.calls.Load()-calls)/float64(b.N), "table-calls/op")
+	b.ReportMetric(float64(hs.table.Count()-calls)/float64(b.N), "table-calls/op")
 }
 
 func benchHarness(b *testing.B) (*harness, *prover) {

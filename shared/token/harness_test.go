@@ -2,7 +2,6 @@ package token
 
 import (
 	"bytes"
-	"context"
 	"crypto/ecdsa"
 	"encoding/base64"
 	"encoding/json"
@@ -11,7 +10,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,39 +31,12 @@ const (
 
 var t0 = time.Date(2026, 12, 1, 6, 0, 0, 0, time.UTC)
 
-// countingTable counts the calls each engine method receives.
-type countingTable struct {
-	store.Table
-	calls atomic.Int64
-}
-
-func (c *countingTable) Get(ctx context.Context, k store.Key) (store.Item, error) {
-	c.calls.Add(1)
-	return c.Table.Get(ctx, k)
-}
-func (c *countingTable) Put(ctx context.Context, it store.Item, cond store.Cond) (int64, error) {
-	c.calls.Add(1)
-	return c.Table.Put(ctx, it, cond)
-}
-func (c *countingTable) Delete(ctx context.Context, k store.Key, cond store.Cond) error {
-	c.calls.Add(1)
-	return c.Table.Delete(ctx, k, cond)
-}
-func (c *countingTable) Query(ctx context.Context, q store.Query) (store.Page, error) {
-	c.calls.Add(1)
-	return c.Table.Query(ctx, q)
-}
-func (c *countingTable) Transact(ctx context.Context, w []store.Write) error {
-	c.calls.Add(1)
-	return c.Table.Transact(ctx, w)
-}
-
 // harness is the token function over the real store on the embedded engine
 // in a temp dir, local key mode, and an injected clock.
 type harness struct {
 	t       testing.TB
 	now     time.Time
-	table   *countingTable
+	table   *storetest.Faulty // counts the calls; fails none unless armed
 	st      *store.Store
 	tokens  Store
 	h       *Handler
@@ -97,7 +68,7 @@ func newHarnessWith(t testing.TB, wrap func(store.Table) store.Table, sealer fun
 	if wrap != nil {
 		tbl = wrap(tbl)
 	}
-	hs.table = &countingTable{Table: tbl}
+	hs.table = &storetest.Faulty{Table: tbl}
 	hs.st = store.New(hs.table, hs.clock)
 	hs.tokens = hs.st
 	if sealer != nil {
@@ -183,9 +154,9 @@ func (hs *harness) do(c call) *httptest.ResponseRecorder {
 	tn.Record = rec
 	r = r.WithContext(tenant.With(r.Context(), tn))
 	w := httptest.NewRecorder()
-	before := hs.table.calls.Load()
+	before := hs.table.Count()
 	hs.mux.ServeHTTP(w, r)
-	hs.lastCalls = hs.table.calls.Load() - before
+	hs.lastCalls = int64(hs.table.Count() - before)
 	return w
 }
 

@@ -42,6 +42,14 @@ func (f *Faulty) fault() error {
 	return nil
 }
 
+// Count is how many calls the table received so far (Calls, read under the
+// lock: a harness reads it while requests run).
+func (f *Faulty) Count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.Calls
+}
+
 // Interleave resets the call count and runs fn before the n-th call from now.
 func (f *Faulty) Interleave(n int, fn func()) {
 	f.mu.Lock()
