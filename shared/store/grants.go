@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/sharkauth/serverless/shared/tenant"
@@ -80,7 +79,10 @@ func (s *Store) RevokeGrant(ctx context.Context, t tenant.ID, id string, ev Audi
 	if err != nil {
 		return MayActGrant{}, err
 	}
-	for range 3 {
+	for attempt := range attempts {
+		if err := settle(ctx, attempt); err != nil {
+			return MayActGrant{}, err
+		}
 		g, err := s.GetGrant(ctx, t, id)
 		if err != nil {
 			return MayActGrant{}, err
@@ -99,5 +101,5 @@ func (s *Store) RevokeGrant(ctx context.Context, t tenant.ID, id string, ev Audi
 			return MayActGrant{}, err
 		}
 	}
-	return MayActGrant{}, fmt.Errorf("%w: grant %s changed concurrently", ErrConflict, id)
+	return MayActGrant{}, contended("grant %s changed concurrently", id)
 }

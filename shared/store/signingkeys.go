@@ -81,7 +81,10 @@ func (s *Store) RotateSigningKey(ctx context.Context, t tenant.ID, fresh Signing
 		return SigningKey{}, errors.New("store: unknown rotation mode " + mode)
 	}
 	now := s.Now()
-	for range 3 {
+	for attempt := range attempts {
+		if err := settle(ctx, attempt); err != nil {
+			return SigningKey{}, err
+		}
 		keys, err := s.SigningKeys(ctx, t)
 		if err != nil {
 			return SigningKey{}, err
@@ -131,7 +134,7 @@ func (s *Store) RotateSigningKey(ctx context.Context, t tenant.ID, fresh Signing
 			return SigningKey{}, err
 		}
 	}
-	return SigningKey{}, fmt.Errorf("%w: signing keys changed concurrently", ErrConflict)
+	return SigningKey{}, contended("signing keys changed concurrently")
 }
 
 func signingKeyItem(sc scope, k SigningKey) Item {
@@ -188,7 +191,7 @@ func (s *Store) PromoteSigningKey(ctx context.Context, t tenant.ID, publishedFor
 		if k, gerr := s.GetSigningKey(ctx, t, next.KID); gerr == nil && k.State == KeyCurrent {
 			return false, nil
 		}
-		return false, fmt.Errorf("%w: signing keys changed concurrently", ErrConflict)
+		return false, contended("signing keys changed concurrently")
 	}
 	return err == nil, err
 }
