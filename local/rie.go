@@ -47,6 +47,9 @@ func BuildBootstrap(ctx context.Context, srcDir, name, outDir string, reuse bool
 	return out, nil
 }
 
+// abandonedInvoke bounds an invocation whose caller went away (see Invoke).
+const abandonedInvoke = 2 * time.Minute
+
 // RIEFunction is one bootstrap running under its own aws-lambda-rie, bound
 // to 127.0.0.1. RIE serves one invocation at a time, as one Lambda execution
 // environment does; Invoke queues the others.
@@ -147,6 +150,12 @@ func (f *RIEFunction) Invoke(ctx context.Context, ev lambdax.Request) (lambdax.R
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	// A caller that goes away does not end the invocation, as with API
+	// Gateway and Lambda: aws-lambda-rie, its invocation abandoned, is still
+	// busy when the next one comes and wedges (its issue 97). RIE ends the
+	// function at its timeout; abandonedInvoke only bounds a hung emulator.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abandonedInvoke)
+	defer cancel()
 	resp, err := f.post(ctx, body)
 	if err != nil {
 		select {

@@ -82,7 +82,10 @@ func (s *Store) ChangeClient(ctx context.Context, t tenant.ID, clientID string, 
 	if err != nil {
 		return Client{}, err
 	}
-	for range 3 {
+	for attempt := range attempts {
+		if err := settle(ctx, attempt); err != nil {
+			return Client{}, err
+		}
 		cur, err := s.GetClient(ctx, t, clientID)
 		if err != nil {
 			return Client{}, err
@@ -105,5 +108,5 @@ func (s *Store) ChangeClient(ctx context.Context, t tenant.ID, clientID string, 
 			return Client{}, err
 		}
 	}
-	return Client{}, fmt.Errorf("%w: client %s changed concurrently", ErrConflict, clientID)
+	return Client{}, contended("client %s changed concurrently", clientID)
 }

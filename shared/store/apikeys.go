@@ -139,7 +139,10 @@ func (s *Store) replaceAPIKey(ctx context.Context, t tenant.ID, id string, next 
 		return APIKey{}, err
 	}
 	now := s.Now()
-	for range 3 {
+	for attempt := range attempts {
+		if err := settle(ctx, attempt); err != nil {
+			return APIKey{}, err
+		}
 		keys, err := s.ListAPIKeys(ctx, t)
 		if err != nil {
 			return APIKey{}, err
@@ -181,5 +184,5 @@ func (s *Store) replaceAPIKey(ctx context.Context, t tenant.ID, id string, next 
 			return APIKey{}, err
 		}
 	}
-	return APIKey{}, fmt.Errorf("%w: admin keys changed concurrently", ErrConflict)
+	return APIKey{}, contended("admin keys changed concurrently")
 }

@@ -122,8 +122,11 @@ func (s *Store) deactivate(ctx context.Context, t tenant.ID, clients []Client, a
 			return nil
 		case !lost:
 			return err
-		case attempt == 3:
-			return fmt.Errorf("%w: clients changed concurrently", ErrConflict)
+		case attempt == attempts-1:
+			return contended("clients changed concurrently")
+		}
+		if err := settle(ctx, attempt+1); err != nil {
+			return err
 		}
 		// Re-read the batch: one of them changed (or was deleted) since read.
 		fresh := clients[:0:0]

@@ -104,7 +104,10 @@ func (s *Store) UpdateClient(ctx context.Context, t tenant.ID, c Client, ev Audi
 	return c, nil
 }
 
-// DeleteClient removes a client and its id pointer with its audit event.
+// DeleteClient removes a client and its id pointer with its audit event. A
+// client changed since it was read is ErrConflict; one deleted since, like
+// one already gone, is ErrNotFound (so of two racing deletes, one succeeds
+// and the other finds nothing to delete).
 func (s *Store) DeleteClient(ctx context.Context, t tenant.ID, clientID string, ev AuditEvent) error {
 	sc, err := scopeOf(t)
 	if err != nil {
@@ -123,6 +126,12 @@ func (s *Store) DeleteClient(ctx context.Context, t tenant.ID, clientID string, 
 		writes = append(writes, del(userAgentKey(sc, c.CreatedBy, c.ClientID), CondAlways))
 	}
 	err = s.transact(ctx, writes, func(int) string { return "client " + clientID + " changed concurrently" })
+	if errors.Is(err, ErrConflict) {
+		if _, gerr := s.GetClient(ctx, t, clientID); errors.Is(gerr, ErrNotFound) {
+			return ErrNotFound
+		}
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("delete client: %w", err)
 	}

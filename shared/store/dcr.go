@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/sharkauth/serverless/shared/tenant"
@@ -90,7 +92,10 @@ func (s *Store) RevokeInitialAccessToken(ctx context.Context, t tenant.ID, id st
 	if err != nil {
 		return InitialAccessToken{}, err
 	}
-	for range 3 {
+	for attempt := range attempts {
+		if err := settle(ctx, attempt); err != nil {
+			return InitialAccessToken{}, err
+		}
 		k, err := s.GetInitialAccessToken(ctx, t, id)
 		if err != nil {
 			return InitialAccessToken{}, err
@@ -109,7 +114,7 @@ func (s *Store) RevokeInitialAccessToken(ctx context.Context, t tenant.ID, id st
 			return InitialAccessToken{}, err
 		}
 	}
-	return InitialAccessToken{}, fmt.Errorf("%w: initial access token %s changed concurrently", ErrConflict, id)
+	return InitialAccessToken{}, contended("initial access token %s changed concurrently", id)
 }
 
 // RegisterClient creates a dynamically registered client with its audit
@@ -170,12 +175,31 @@ type rateCount struct {
 	Count int `json:"count"`
 }
 
+// rateShards is how many items one window of a rate counter is spread over,
+// so that a burst of hits writes to different items instead of queueing on
+// one. Each shard holds a fixed share of the limit (rateShare), so together
+// they never allow more than the limit, and a hit is refused only when every
+// shard is full, that is when the window holds limit hits.
+const rateShards = 8
+
+// rateShare is shard i's share of limit spread over n shards.
+func rateShare(limit, n, i int) int {
+	share := limit / n
+	if i < limit%n {
+		share++
+	}
+	return share
+}
+
 // Hit counts one event against the fixed window of length window that holds
 // the store's now, for the counter name of tenant t, and allows it while
-// the count stays within limit. The counter is one item per window, written
-// with a conditional put (absent, or at the version read), so concurrent
-// function instances never lose a count; it expires with its window. A hit
-// over the limit is not counted.
+// the count stays within limit. The window's count is spread over up to
+// rateShards items (one query reads them all); a hit increments one shard
+// that has room, picked at random, with a conditional put (absent, or at the
+// version read), so concurrent function instances never lose a count, and a
+// hit that loses a shard to another reads again and picks again. The items
+// expire with their window. A hit over the limit is not counted. A hit that
+// loses on every attempt is ErrContended, and counted nowhere.
 func (s *Store) Hit(ctx context.Context, t tenant.ID, name string, window time.Duration, limit int) (RateDecision, error) {
 	sc, err := scopeOf(t)
 	if err != nil {
@@ -187,31 +211,54 @@ func (s *Store) Hit(ctx context.Context, t tenant.ID, name string, window time.D
 	now := s.Now()
 	start := now.Truncate(window)
 	end := start.Add(window)
-	k := rateKey(sc, name, start)
-	for range 5 {
-		cur := rateCount{}
-		cond := CondAbsent
-		it, err := s.table.Get(ctx, k)
-		switch {
-		case err == nil:
-			if err := json.Unmarshal(it.Data, &cur); err != nil {
-				return RateDecision{}, fmt.Errorf("store: decode rate counter: %w", err)
-			}
-			cond = CondVersion(it.Version)
-		case !errors.Is(err, ErrNotFound):
+	n := min(rateShards, limit)
+	partition, prefix := rateWindow(sc, name, start)
+	keys := make([]Key, n)
+	for i := range keys {
+		keys[i] = rateShardKey(sc, name, start, i)
+	}
+	for attempt := range attempts {
+		if err := settle(ctx, attempt); err != nil {
 			return RateDecision{}, err
 		}
-		if cur.Count >= limit {
-			return RateDecision{Count: cur.Count, RetryAfter: end.Sub(now)}, nil
+		page, err := s.table.Query(ctx, Query{Partition: partition, Prefix: prefix})
+		if err != nil {
+			return RateDecision{}, err
 		}
-		cur.Count++
-		_, err = s.table.Put(ctx, Item{Key: k, ExpiresAt: end.Add(time.Minute).Unix(), Data: marshal(cur)}, cond)
+		counts, versions := make([]int, n), make([]int64, n)
+		total := 0
+		for _, it := range page.Items {
+			var c rateCount
+			if err := json.Unmarshal(it.Data, &c); err != nil {
+				return RateDecision{}, fmt.Errorf("store: decode rate counter: %w", err)
+			}
+			total += c.Count
+			if i := slices.Index(keys, it.Key); i >= 0 {
+				counts[i], versions[i] = c.Count, it.Version
+			}
+		}
+		var room []int
+		for i := range n {
+			if counts[i] < rateShare(limit, n, i) {
+				room = append(room, i)
+			}
+		}
+		if total >= limit || len(room) == 0 {
+			return RateDecision{Count: total, RetryAfter: end.Sub(now)}, nil
+		}
+		i := room[rand.IntN(len(room))]
+		cond := CondAbsent
+		if versions[i] > 0 {
+			cond = CondVersion(versions[i])
+		}
+		item := Item{Key: keys[i], ExpiresAt: end.Add(time.Minute).Unix(), Data: marshal(rateCount{Count: counts[i] + 1})}
+		_, err = s.table.Put(ctx, item, cond)
 		if err == nil {
-			return RateDecision{Allowed: true, Count: cur.Count}, nil
+			return RateDecision{Allowed: true, Count: total + 1}, nil
 		}
 		if !errors.Is(err, ErrConditionFailed) {
 			return RateDecision{}, err
 		}
 	}
-	return RateDecision{}, fmt.Errorf("%w: rate counter %s contended", ErrConflict, name)
+	return RateDecision{}, contended("rate counter %s", name)
 }

@@ -80,7 +80,10 @@ func (s *Store) RevokeGrant(ctx context.Context, t tenant.ID, id string, ev Audi
 	if err != nil {
 		return MayActGrant{}, err
 	}
-	for range 3 {
+	for attempt := range attempts {
+		if err := settle(ctx, attempt); err != nil {
+			return MayActGrant{}, err
+		}
 		g, err := s.GetGrant(ctx, t, id)
 		if err != nil {
 			return MayActGrant{}, err
@@ -99,7 +102,7 @@ func (s *Store) RevokeGrant(ctx context.Context, t tenant.ID, id string, ev Audi
 			return MayActGrant{}, err
 		}
 	}
-	return MayActGrant{}, fmt.Errorf("%w: grant %s changed concurrently", ErrConflict, id)
+	return MayActGrant{}, contended("grant %s changed concurrently", id)
 }
 
 // SetGrants changes the grants of an agent at once (its delegation

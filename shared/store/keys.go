@@ -38,7 +38,7 @@ import (
 //	replay mark          T#<t>#REPLAY#<kind>#<sha256>     REPLAY
 //	initial access token T#<t>#IAT#<sha256>              IAT                T#<t>#IATS / <created>#<id>
 //	  by id              T#<t>#IATID#<id>                 IATID
-//	rate counter         T#<t>#RATE#<sha256 of name>      <window start>
+//	rate counter shard   T#<t>#RATE#<sha256 of name>      <window start>#<shard>
 //	may-act grant        T#<t>#MAYACT                     <grant id>         T#<t>#MAYACTFROM#<from id> / <to id>#<grant id>
 
 // ErrNoTenant is returned when a tenant-scoped method is called without one.
@@ -128,9 +128,18 @@ func iatIndex(s scope) string            { return s.pk("IATS") }
 func iatIndexSK(created time.Time, id string) string {
 	return sortableTime(created) + "#" + id
 }
-func rateKey(s scope, name string, window time.Time) Key {
+
+// rateWindow is where the shards of one window of a rate counter live: a
+// partition and the sort-key prefix they share.
+func rateWindow(s scope, name string, window time.Time) (partition, prefix string) {
 	h := sha256.Sum256([]byte(name))
-	return Key{PK: s.pkOf("RATE", hex.EncodeToString(h[:])), SK: sortableTime(window)}
+	return s.pkOf("RATE", hex.EncodeToString(h[:])), sortableTime(window) + "#"
+}
+
+// rateShardKey is shard i of one window of a rate counter.
+func rateShardKey(s scope, name string, window time.Time, i int) Key {
+	pk, prefix := rateWindow(s, name, window)
+	return Key{PK: pk, SK: fmt.Sprintf("%s%02d", prefix, i)}
 }
 
 // sortableTime renders t as fixed-width unix nanoseconds, so string order is time order.

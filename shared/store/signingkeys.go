@@ -103,7 +103,10 @@ func (s *Store) addSigningKey(ctx context.Context, t tenant.ID, fresh SigningKey
 	}
 	alg := fresh.Algorithm()
 	now := s.Now()
-	for range 3 {
+	for attempt := range attempts {
+		if err := settle(ctx, attempt); err != nil {
+			return SigningKey{}, false, err
+		}
 		// The tenant record before the keys: a key added after this read
 		// changed the tenant's version, so this round's write fails.
 		tn, err := s.GetTenant(ctx, t)
@@ -171,7 +174,7 @@ func (s *Store) addSigningKey(ctx context.Context, t tenant.ID, fresh SigningKey
 			return SigningKey{}, false, err
 		}
 	}
-	return SigningKey{}, false, fmt.Errorf("%w: signing keys changed concurrently", ErrConflict)
+	return SigningKey{}, false, contended("signing keys changed concurrently")
 }
 
 func signingKeyItem(sc scope, k SigningKey) Item {
@@ -228,7 +231,7 @@ func (s *Store) PromoteSigningKey(ctx context.Context, t tenant.ID, publishedFor
 		if k, gerr := s.GetSigningKey(ctx, t, next.KID); gerr == nil && k.State == KeyCurrent {
 			return false, nil
 		}
-		return false, fmt.Errorf("%w: signing keys changed concurrently", ErrConflict)
+		return false, contended("signing keys changed concurrently")
 	}
 	return err == nil, err
 }

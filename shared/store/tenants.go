@@ -93,7 +93,10 @@ func (s *Store) UpdateTenant(ctx context.Context, id tenant.ID, mutate func(*Ten
 	if err != nil {
 		return Tenant{}, err
 	}
-	for range 3 {
+	for attempt := range attempts {
+		if err := settle(ctx, attempt); err != nil {
+			return Tenant{}, err
+		}
 		cur, err := s.GetTenant(ctx, id)
 		if err != nil {
 			return Tenant{}, err
@@ -137,7 +140,7 @@ func (s *Store) UpdateTenant(ctx context.Context, id tenant.ID, mutate func(*Ten
 			return Tenant{}, err
 		}
 	}
-	return Tenant{}, fmt.Errorf("%w: tenant %s changed concurrently", ErrConflict, id)
+	return Tenant{}, contended("tenant %s changed concurrently", id)
 }
 
 // diff returns what next adds to and removes from cur.

@@ -126,22 +126,28 @@ func (s *Store) GetToken(ctx context.Context, t tenant.ID, jti string) (TokenRec
 }
 
 // RevokeToken marks one token revoked (L1) with its audit event. An unknown or
-// expired jti is ErrNotFound; revoking a revoked token keeps the first time.
+// expired jti is ErrNotFound. Revoking a revoked token keeps the first time
+// and writes nothing, so revocations that race all succeed and the trail
+// holds one event (RFC 7009 §2.2: revoking a revoked token is a success).
 func (s *Store) RevokeToken(ctx context.Context, t tenant.ID, jti string, ev AuditEvent) error {
 	sc, err := scopeOf(t)
 	if err != nil {
 		return err
 	}
-	for range 3 {
+	for attempt := range attempts {
+		if err := settle(ctx, attempt); err != nil {
+			return err
+		}
 		rec, err := s.GetToken(ctx, t, jti)
 		if err != nil {
 			return err
 		}
+		if !rec.RevokedAt.IsZero() {
+			return nil
+		}
+		rec.RevokedAt = ev.CreatedAt
 		if rec.RevokedAt.IsZero() {
-			rec.RevokedAt = ev.CreatedAt
-			if rec.RevokedAt.IsZero() {
-				rec.RevokedAt = s.Now()
-			}
+			rec.RevokedAt = s.Now()
 		}
 		err = s.table.Transact(ctx, []Write{put(tokenItem(sc, rec), CondVersion(rec.Version)), auditWrite(sc, ev)})
 		var canceled *TxCanceled
@@ -150,7 +156,7 @@ func (s *Store) RevokeToken(ctx context.Context, t tenant.ID, jti string, ev Aud
 		}
 		return err
 	}
-	return fmt.Errorf("%w: token changed concurrently", ErrConflict)
+	return contended("token changed concurrently")
 }
 
 // ListClientTokens pages through the live tokens issued to a client, newest first.

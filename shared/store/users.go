@@ -99,7 +99,10 @@ func (s *Store) UpdateUser(ctx context.Context, t tenant.ID, id string, mutate f
 	if err != nil {
 		return User{}, err
 	}
-	for range 3 {
+	for attempt := range attempts {
+		if err := settle(ctx, attempt); err != nil {
+			return User{}, err
+		}
 		cur, err := s.GetUser(ctx, t, id)
 		if err != nil {
 			return User{}, err
@@ -133,7 +136,7 @@ func (s *Store) UpdateUser(ctx context.Context, t tenant.ID, id string, mutate f
 			return User{}, err
 		}
 	}
-	return User{}, fmt.Errorf("%w: user %s changed concurrently", ErrConflict, id)
+	return User{}, contended("user %s changed concurrently", id)
 }
 
 // DeleteUser removes a user and its email pointer and writes the user's
@@ -145,7 +148,10 @@ func (s *Store) DeleteUser(ctx context.Context, t tenant.ID, id, reason string, 
 	if err != nil {
 		return UserRevocation{}, err
 	}
-	for range 3 {
+	for attempt := range attempts {
+		if err := settle(ctx, attempt); err != nil {
+			return UserRevocation{}, err
+		}
 		u, err := s.GetUser(ctx, t, id)
 		if err != nil {
 			return UserRevocation{}, err
@@ -167,5 +173,5 @@ func (s *Store) DeleteUser(ctx context.Context, t tenant.ID, id, reason string, 
 			return UserRevocation{}, err
 		}
 	}
-	return UserRevocation{}, fmt.Errorf("%w: user %s changed concurrently", ErrConflict, id)
+	return UserRevocation{}, contended("user %s changed concurrently", id)
 }

@@ -9,6 +9,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 
 import pytest
@@ -64,11 +65,18 @@ class Stack:
         env.pop("PUBLIC_URL", None)
         self.proc = subprocess.Popen([str(SHARK), "serve", *self.args], cwd=ROOT, env=env,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        # Drain the log as it comes: a stack that serves many requests (a
+        # module's, in Lambda mode at info level) would otherwise fill the
+        # pipe, and shark serve, RIE and the functions would block on a write.
+        self._lines = []
+        self._reader = threading.Thread(target=lambda: self._lines.extend(self.proc.stdout), daemon=True)
+        self._reader.start()
         # Lambda mode builds the five bootstraps first (go build, cached after the first run).
         deadline = time.monotonic() + (600 if self.lambda_mode else 60)
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"shark serve exited: {self.proc.stdout.read()}")
+                self._reader.join(timeout=10)
+                raise RuntimeError(f"shark serve exited: {''.join(self._lines)}")
             try:
                 if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
                     return self
@@ -83,10 +91,13 @@ class Stack:
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.output, _ = self.proc.communicate(timeout=10)
+                self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
-                self.output, _ = self.proc.communicate()
+                self.proc.wait()
+        if self.proc:
+            self._reader.join(timeout=10)
+            self.output = "".join(self._lines)
         return self.proc.returncode if self.proc else None
 
     def key(self, name):
@@ -140,3 +151,24 @@ def lambda_stack(request, tmp_path, aws_endpoint):
     s = Stack(tmp_path / "data", args=lambda_args(aws_endpoint, f"e2e-lambda-{tmp_path.name}")).start()
     yield s
     stop_and_report(request, s)
+
+
+@pytest.fixture(scope="module")
+def module_stack(request, tmp_path_factory):
+    """One `stack` (same engine choice) shared by every test of a module, for suites whose
+    tests touch disjoint records and would otherwise pay a stack start each."""
+    tmp = tmp_path_factory.mktemp("module")
+    if LAMBDA_MODE:
+        ep = os.environ.get("SHARK_TEST_AWS_ENDPOINT")
+        if not ep:
+            pytest.fail("SHARK_E2E_LAMBDA=1 needs SHARK_TEST_AWS_ENDPOINT (run through infra/moto.sh)")
+        s = Stack(tmp / "data", args=lambda_args(ep, f"e2e-lambda-{tmp.name}")).start()
+    else:
+        s = Stack(tmp / "data").start()
+    failed = request.session.testsfailed
+    yield s
+    s.stop()
+    if request.session.testsfailed > failed and s.output:
+        lines = s.output.splitlines()
+        print(f"--- shark serve {' '.join(s.args)}: last {min(len(lines), 300)} of {len(lines)} log lines ---")
+        print("\n".join(lines[-300:]))

@@ -37,6 +37,7 @@ func RunWith(t *testing.T, newTable TableFactory, opts Options) {
 		{"Transactions", domainTransactions},
 		{"Pagination", domainPagination},
 		{"Expiry", domainExpiry},
+		{"Contention", domainContention},
 		{"Users", domainUsers},
 		{"Tokens", domainTokens},
 		{"ReplayMarks", domainReplay},
