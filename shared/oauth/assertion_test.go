@@ -91,3 +91,30 @@ func TestAssertionRules(t *testing.T) {
 		}
 	})
 }
+
+// A client without a secret authenticates with no secret at all: not an
+// empty one, and not the constant-time path's dummy secret either (its
+// preimage is in the source code).
+func TestClientWithoutSecretNeverAuthenticates(t *testing.T) {
+	a, _ := fixture(t)
+	a.Clients.(clients)["emptysecret"] = store.Client{ClientID: "emptysecret", Active: true, SecretHash: []byte{}}
+	for _, id := range []string{"nosecret", "emptysecret"} {
+		for _, s := range []string{"", "shark-dummy-client-secret-for-constant-time-paths", "x"} {
+			for _, basicAuth := range []bool{false, true} {
+				form := url.Values{"client_id": {id}, "client_secret": {s}}
+				r := httptest.NewRequest(http.MethodPost, "/oauth/token", nil)
+				if basicAuth {
+					form = url.Values{}
+					r.Header.Set("Authorization", basic(id, s))
+				}
+				f, err := ParseFormBody(form.Encode())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := a.Authenticate(t.Context(), r, f, testTenant, Options{}); err == nil {
+					t.Fatalf("client %s authenticated with secret %q (basic %v)", id, s, basicAuth)
+				}
+			}
+		}
+	}
+}

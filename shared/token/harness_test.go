@@ -44,6 +44,9 @@ type harness struct {
 	tenants map[string]tenant.Tenant
 	admin   map[string]string // admin key per tenant
 	sealer  keys.Sealer
+	// foreignRecord, when set, is handed to requests as their tenant's
+	// record in place of their own (a resolver that got it wrong).
+	foreignRecord *store.Tenant
 	// lastCalls is how many table calls the last request made.
 	lastCalls int64
 }
@@ -85,11 +88,17 @@ func newHarnessWith(t testing.TB, wrap func(store.Table) store.Table, sealer fun
 		t.Fatal(err)
 	}
 	hs.h = &Handler{Store: hs.tokens, Keys: cache, Now: hs.clock}
-	hs.mux = http.NewServeMux()
-	hs.h.Register(hs.mux)
+	hs.mux = newMux(hs.h)
 	hs.addTenant("acme", rootIssuer, store.Tenant{})
 	hs.addTenant("beta", betaIssuer, store.Tenant{})
 	return hs
+}
+
+// newMux serves h's routes.
+func newMux(h *Handler) *http.ServeMux {
+	m := http.NewServeMux()
+	h.Register(m)
+	return m
 }
 
 func (hs *harness) addTenant(id, issuer string, rec store.Tenant) {
@@ -152,6 +161,9 @@ func (hs *harness) do(c call) *httptest.ResponseRecorder {
 		hs.t.Fatal(err)
 	}
 	tn.Record = rec
+	if hs.foreignRecord != nil {
+		tn.Record = *hs.foreignRecord
+	}
 	r = r.WithContext(tenant.With(r.Context(), tn))
 	w := httptest.NewRecorder()
 	before := hs.table.Count()
