@@ -120,8 +120,19 @@ type Resolver struct {
 	MinAge, MaxAge time.Duration
 	CacheSize      int
 
-	once  sync.Once
-	cache *lru.Cache[string, entry]
+	once     sync.Once
+	cache    *lru.Cache[string, entry]
+	mu       sync.Mutex
+	inflight map[string]*call
+}
+
+// call is a fetch in progress that concurrent resolutions of the same
+// client id wait for instead of fetching again.
+type call struct {
+	done   chan struct{}
+	client Client
+	err    error
+	ended  bool // the fetching caller's request ended first
 }
 
 // entry is a checked client, or a refusal, until expires.
@@ -159,6 +170,7 @@ func (r *Resolver) init() {
 			panic(err) // only for a size <= 0, excluded above
 		}
 		r.cache = c
+		r.inflight = map[string]*call{}
 	})
 }
 
@@ -176,10 +188,38 @@ func (r *Resolver) Resolve(ctx context.Context, clientID string) (Client, error)
 	if err := r.Policy(ctx).Check(u.Hostname()); err != nil {
 		return Client{}, err
 	}
-	now := r.Now()
-	if e, ok := r.cache.Get(clientID); ok && now.Before(e.expires) {
+	if e, ok := r.cache.Get(clientID); ok && r.Now().Before(e.expires) {
 		return e.client, e.err
 	}
+	r.mu.Lock()
+	if c, ok := r.inflight[clientID]; ok {
+		r.mu.Unlock()
+		select {
+		case <-c.done:
+			if c.ended && ctx.Err() == nil {
+				// That caller's request ended, not ours: fetch again.
+				return r.Resolve(ctx, clientID)
+			}
+			return c.client, c.err
+		case <-ctx.Done():
+			return Client{}, &Error{Kind: ErrFetch, Description: "the request ended before the client metadata document was fetched", Cause: ctx.Err()}
+		}
+	}
+	c := &call{done: make(chan struct{})}
+	r.inflight[clientID] = c
+	r.mu.Unlock()
+	c.client, c.err = r.load(ctx, clientID)
+	c.ended = ctx.Err() != nil
+	r.mu.Lock()
+	delete(r.inflight, clientID)
+	r.mu.Unlock()
+	close(c.done)
+	return c.client, c.err
+}
+
+// load fetches and checks clientID's document and caches the outcome.
+func (r *Resolver) load(ctx context.Context, clientID string) (Client, error) {
+	now := r.Now()
 	body, ttl, err := r.Fetcher.Document(ctx, clientID)
 	if err != nil {
 		if ctx.Err() != nil {

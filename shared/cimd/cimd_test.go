@@ -6,6 +6,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -340,5 +341,40 @@ func TestZeroResolverNeedsTenant(t *testing.T) {
 	var r Resolver
 	if _, err := r.Resolve(context.Background(), "https://app.example.com/client.json"); !errors.Is(err, ErrRefused) {
 		t.Fatalf("%v", err)
+	}
+}
+
+// Concurrent resolutions of one uncached client id share one fetch.
+func TestConcurrentResolveFetchesOnce(t *testing.T) {
+	h := newHarness(t)
+	id := h.url("app.example.com", "/client.json")
+	h.serve("/client.json", doc{body: mustJSON(t, valid(id, nil))})
+	release := make(chan struct{})
+	h.mu.Lock()
+	h.gate = release
+	h.mu.Unlock()
+	const n = 16
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for range n {
+		wg.Go(func() {
+			c, err := h.res.Resolve(context.Background(), id)
+			if err == nil && c.ClientID != id {
+				err = errors.New("wrong client")
+			}
+			errs <- err
+		})
+	}
+	time.Sleep(100 * time.Millisecond) // let every caller reach the fetch
+	close(release)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := h.hitsOf("/client.json"); got != 1 {
+		t.Fatalf("%d fetches for %d concurrent resolutions", got, n)
 	}
 }

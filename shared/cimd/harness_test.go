@@ -49,12 +49,20 @@ type harness struct {
 	now    time.Time
 	policy Policy
 	res    *Resolver
+	// gate, when set, holds every request until it is closed.
+	gate chan struct{}
 }
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
 	h := &harness{t: t, docs: map[string]doc{}, hits: map[string]int{}, now: time.Date(2026, 12, 1, 6, 0, 0, 0, time.UTC)}
 	h.srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.mu.Lock()
+		gate := h.gate
+		h.mu.Unlock()
+		if gate != nil {
+			<-gate
+		}
 		h.mu.Lock()
 		d, ok := h.docs[r.URL.RequestURI()]
 		h.hits[r.URL.RequestURI()]++
