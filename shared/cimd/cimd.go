@@ -180,6 +180,13 @@ func (r *Resolver) init() {
 // document that could not be fetched or is invalid is remembered for
 // MinAge, so that a client id cannot make us fetch more often.
 func (r *Resolver) Resolve(ctx context.Context, clientID string) (Client, error) {
+	c, err := r.resolve(ctx, clientID)
+	// The cached client is shared: each caller gets its own list.
+	c.RedirectURIs = slices.Clone(c.RedirectURIs)
+	return c, err
+}
+
+func (r *Resolver) resolve(ctx context.Context, clientID string) (Client, error) {
 	r.init()
 	if !IsCIMD(clientID) {
 		return Client{}, refuse(ErrNotCIMD, "a client metadata document client_id must be an https URL with a host and a path, without a fragment, user info or dot segments")
@@ -198,7 +205,7 @@ func (r *Resolver) Resolve(ctx context.Context, clientID string) (Client, error)
 		case <-c.done:
 			if c.ended && ctx.Err() == nil {
 				// That caller's request ended, not ours: fetch again.
-				return r.Resolve(ctx, clientID)
+				return r.resolve(ctx, clientID)
 			}
 			return c.client, c.err
 		case <-ctx.Done():

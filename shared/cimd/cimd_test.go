@@ -267,6 +267,7 @@ func TestPolicy(t *testing.T) {
 		{"allow subdomains", Policy{Allow: []string{"*.example.com"}}, []string{app, cdn}, []string{other}},
 		{"deny wins over allow", Policy{Allow: []string{"*.example.com"}, Deny: []string{"cdn.app.example.com"}}, []string{app}, []string{cdn, other}},
 		{"case-insensitive entries", Policy{Deny: []string{"APP.example.com"}}, []string{cdn}, []string{app}},
+		{"deny not bypassed by spelling", Policy{Deny: []string{"app.example.com"}}, nil, []string{h.url("APP.Example.com.", "/client.json"), h.url("app.example.com.", "/client.json")}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -376,5 +377,21 @@ func TestConcurrentResolveFetchesOnce(t *testing.T) {
 	}
 	if got := h.hitsOf("/client.json"); got != 1 {
 		t.Fatalf("%d fetches for %d concurrent resolutions", got, n)
+	}
+}
+
+// A caller that changes the client it got does not change the cached one.
+func TestResolvedClientIsACopy(t *testing.T) {
+	h := newHarness(t)
+	id := h.url("app.example.com", "/client.json")
+	h.serve("/client.json", doc{body: mustJSON(t, valid(id, nil))})
+	c, err := h.res.Resolve(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.RedirectURIs[0] = "https://attacker.example/cb"
+	again, err := h.res.Resolve(context.Background(), id)
+	if err != nil || again.RedirectURIs[0] != "http://127.0.0.1/callback" {
+		t.Fatalf("cached client changed: %v %v", again.RedirectURIs, err)
 	}
 }

@@ -36,7 +36,8 @@ func TenantPolicy(ctx context.Context) Policy {
 // Check returns nil when the policy accepts a document on host (a lower
 // case host name without port), else a refusal.
 func (p Policy) Check(host string) error {
-	host = strings.ToLower(host)
+	// One spelling per host: "App.Example.com." is app.example.com.
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
 	switch {
 	case p.Disabled:
 		return refuse(ErrRefused, "this tenant does not accept client metadata document client ids")
