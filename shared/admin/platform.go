@@ -78,13 +78,21 @@ type tenantJSON struct {
 	// SoftwarePublishers are the software-statement issuers the tenant
 	// trusts (dcr_policy software_statement), with their public keys.
 	SoftwarePublishers []store.SoftwarePublisher `json:"software_publishers"`
-	CreatedAt          time.Time                 `json:"created_at"`
-	UpdatedAt          time.Time                 `json:"updated_at"`
+	// CIMD says whether the tenant accepts Client ID Metadata Document
+	// client ids (effective value: on unless turned off); CIMDHosts, when
+	// not empty, are the only hosts accepted, CIMDDenyHosts hosts never
+	// accepted.
+	CIMD          bool      `json:"cimd"`
+	CIMDHosts     []string  `json:"cimd_hosts"`
+	CIMDDenyHosts []string  `json:"cimd_deny_hosts"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 func (p *Platform) view(r *http.Request, t store.Tenant) tenantJSON {
 	v := tenantJSON{SoftwarePublishers: t.SoftwarePublishers, ID: t.ID, Name: t.Name, Hosts: nonNil(t.Hosts), Scopes: nonNil(t.Scopes), DCRPolicy: t.DCRPolicy, DCRScopes: t.RegistrableScopes(), DefaultAudience: t.DefaultAudience, Audiences: nonNil(t.Audiences), DPoPNonce: t.DPoPNonce, Disabled: t.Disabled, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt,
-		AuditShards: t.AuditShardCount(), AuditRetentionDays: int(t.AuditRetention() / (24 * time.Hour))}
+		AuditShards: t.AuditShardCount(), AuditRetentionDays: int(t.AuditRetention() / (24 * time.Hour)),
+		CIMD: t.CIMDEnabled(), CIMDHosts: nonNil(t.CIMDHosts), CIMDDenyHosts: nonNil(t.CIMDDenyHosts)}
 	if !t.DisabledAt.IsZero() {
 		v.DisabledAt = &t.DisabledAt
 	}
@@ -123,6 +131,33 @@ type tenantInput struct {
 	AuditRetentionDays *int `json:"audit_retention_days"`
 	// SoftwarePublishers replaces the trusted software-statement issuers.
 	SoftwarePublishers *[]store.SoftwarePublisher `json:"software_publishers"`
+	// CIMD turns Client ID Metadata Document client ids on or off;
+	// CIMDHosts and CIMDDenyHosts replace the allow and deny lists ([]
+	// clears one). An entry is a lower-case host name or "*." and a domain.
+	CIMD          *bool     `json:"cimd"`
+	CIMDHosts     *[]string `json:"cimd_hosts"`
+	CIMDDenyHosts *[]string `json:"cimd_deny_hosts"`
+}
+
+// maxCIMDHosts bounds each of a tenant's CIMD host lists.
+const maxCIMDHosts = 100
+
+// checkCIMDHosts validates a CIMD allow or deny list: each entry a bare
+// lower-case DNS name, or "*." and one (its subdomains); none twice.
+func checkCIMDHosts(name string, hosts []string) error {
+	if len(hosts) > maxCIMDHosts {
+		return httpx.InvalidParameter("at most " + strconv.Itoa(maxCIMDHosts) + " " + name)
+	}
+	for i, h := range hosts {
+		domain := strings.TrimPrefix(h, "*.")
+		if !hostPattern.MatchString(domain) || len(domain) > 253 || tenant.NormalizeHost(domain) != domain {
+			return httpx.InvalidParameter(name + "[" + strconv.Itoa(i) + "] is not a lower-case DNS name or *. and one (no scheme, port, path or trailing dot)")
+		}
+		if slices.Contains(hosts[:i], h) {
+			return httpx.InvalidParameter(name + " lists " + h + " twice")
+		}
+	}
+	return nil
 }
 
 var hostPattern = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
@@ -179,6 +214,13 @@ func (p *Platform) validate(r *http.Request, in tenantInput) error {
 			}
 			if p.Tenants.OwnHost(r, h) {
 				return httpx.InvalidParameter("hosts[" + strconv.Itoa(i) + "] is the deployment's own host")
+			}
+		}
+	}
+	for name, list := range map[string]*[]string{"cimd_hosts": in.CIMDHosts, "cimd_deny_hosts": in.CIMDDenyHosts} {
+		if list != nil {
+			if err := checkCIMDHosts(name, *list); err != nil {
+				return err
 			}
 		}
 	}
@@ -321,6 +363,16 @@ func (p *Platform) create(w http.ResponseWriter, r *http.Request) error {
 	}
 	if in.DPoPNonce != nil {
 		t.DPoPNonce = *in.DPoPNonce
+	}
+	if in.CIMD != nil {
+		on := *in.CIMD
+		t.CIMD = &on
+	}
+	if in.CIMDHosts != nil {
+		t.CIMDHosts = slices.Clone(*in.CIMDHosts)
+	}
+	if in.CIMDDenyHosts != nil {
+		t.CIMDDenyHosts = slices.Clone(*in.CIMDDenyHosts)
 	}
 	if err := checkDefaultAudience(t); err != nil {
 		return err
@@ -498,6 +550,16 @@ func (p *Platform) update(w http.ResponseWriter, r *http.Request) error {
 		}
 		if in.DPoPNonce != nil {
 			t.DPoPNonce, changed["dpop_nonce"] = *in.DPoPNonce, *in.DPoPNonce
+		}
+		if in.CIMD != nil {
+			on := *in.CIMD
+			t.CIMD, changed["cimd"] = &on, on
+		}
+		if in.CIMDHosts != nil {
+			t.CIMDHosts, changed["cimd_hosts"] = slices.Clone(*in.CIMDHosts), nonNil(*in.CIMDHosts)
+		}
+		if in.CIMDDenyHosts != nil {
+			t.CIMDDenyHosts, changed["cimd_deny_hosts"] = slices.Clone(*in.CIMDDenyHosts), nonNil(*in.CIMDDenyHosts)
 		}
 		if err := checkDefaultAudience(*t); err != nil {
 			return err

@@ -41,6 +41,8 @@ func Jwks(e *Env) http.Handler {
 
 // features are the parts of the product every deployment serves
 // (template.yaml's functions; local.TestTemplateRoutes keeps them in step).
+// CIMD stays off until the authorize function that accepts metadata document
+// client ids is deployed.
 var features = discovery.Features{Token: true, Register: true}
 
 // Token builds the token function: /oauth/token, /oauth/revoke and

@@ -55,6 +55,10 @@ type Features struct {
 	Token bool
 	// Register: /oauth/register (RFC 7591).
 	Register bool
+	// CIMD: client ids that are Client ID Metadata Document URLs
+	// (shared/cimd), accepted by the authorize function; off until it is
+	// deployed. A tenant that turned CIMD off does not advertise it.
+	CIMD bool
 }
 
 // Handler serves the /.well-known documents of the request's tenant: the JWKS
@@ -104,6 +108,7 @@ type Metadata struct {
 	RevocationEndpointAuthMethodsSupported     []string `json:"revocation_endpoint_auth_methods_supported,omitempty"`
 	IntrospectionEndpointAuthMethodsSupported  []string `json:"introspection_endpoint_auth_methods_supported,omitempty"`
 	DPoPSigningAlgValuesSupported              []string `json:"dpop_signing_alg_values_supported,omitempty"`
+	ClientIDMetadataDocumentSupported          bool     `json:"client_id_metadata_document_supported,omitempty"`
 	ServiceDocumentation                       string   `json:"service_documentation,omitempty"`
 }
 
@@ -132,6 +137,7 @@ func (h *Handler) Document(iss string, rec store.Tenant) Metadata {
 	if h.Features.Register {
 		md.RegistrationEndpoint = iss + "/oauth/register"
 	}
+	md.ClientIDMetadataDocumentSupported = h.Features.CIMD && rec.CIMDEnabled()
 	return md
 }
 

@@ -216,15 +216,10 @@ func (f *Fetcher) dial(ctx context.Context, network, addr string) (net.Conn, err
 // the last response is fresh.
 func (f *Fetcher) Get(ctx context.Context, raw string) ([]byte, error) {
 	f.init()
-	u, err := url.Parse(raw)
+	key, err := cacheKey(raw)
 	if err != nil {
-		return nil, ErrURL
-	}
-	if err := CheckURL(u); err != nil {
 		return nil, err
 	}
-	u.Fragment = ""
-	key := u.String()
 	now := f.Now()
 	f.mu.Lock()
 	if e, ok := f.cache[key]; ok && now.Before(e.expires) {
@@ -232,40 +227,11 @@ func (f *Fetcher) Get(ctx context.Context, raw string) ([]byte, error) {
 		return e.body, nil
 	}
 	f.mu.Unlock()
-
-	ctx, cancel := context.WithTimeout(ctx, f.Timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, key, nil)
+	body, ttl, err := f.fetch(ctx, key, now)
 	if err != nil {
-		return nil, ErrURL
+		return nil, err
 	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "sharkauth-fetch/1")
-	resp, err := f.client.Do(req)
-	if err != nil {
-		if errors.Is(err, ErrBlocked) {
-			return nil, ErrBlocked
-		}
-		if errors.Is(err, ErrURL) {
-			return nil, ErrURL
-		}
-		return nil, fmt.Errorf("fetch: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("%w %d", ErrStatus, resp.StatusCode)
-	}
-	if resp.ContentLength > f.MaxBytes {
-		return nil, ErrTooLarge
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, f.MaxBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("fetch: read: %w", err)
-	}
-	if int64(len(body)) > f.MaxBytes {
-		return nil, ErrTooLarge
-	}
-	if ttl := f.lifetime(resp.Header, now); ttl > 0 {
+	if ttl > 0 {
 		f.mu.Lock()
 		if len(f.cache) >= 1024 {
 			clear(f.cache) // bounded: a flood of distinct URLs cannot grow memory
@@ -274,6 +240,69 @@ func (f *Fetcher) Get(ctx context.Context, raw string) ([]byte, error) {
 		f.mu.Unlock()
 	}
 	return body, nil
+}
+
+// Document fetches raw (an https URL) with the same checks as Get but
+// never from or into the cache, for a caller that caches what it made of
+// the body: it returns the body and how long the response may be reused
+// per its cache headers (0: not at all; at most MaxAge).
+func (f *Fetcher) Document(ctx context.Context, raw string) ([]byte, time.Duration, error) {
+	f.init()
+	key, err := cacheKey(raw)
+	if err != nil {
+		return nil, 0, err
+	}
+	return f.fetch(ctx, key, f.Now())
+}
+
+// cacheKey checks raw and returns it without its fragment.
+func cacheKey(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", ErrURL
+	}
+	if err := CheckURL(u); err != nil {
+		return "", err
+	}
+	u.Fragment = ""
+	return u.String(), nil
+}
+
+// fetch GETs key and returns the body and its cache lifetime.
+func (f *Fetcher) fetch(ctx context.Context, key string, now time.Time) ([]byte, time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, f.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, key, nil)
+	if err != nil {
+		return nil, 0, ErrURL
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "sharkauth-fetch/1")
+	resp, err := f.client.Do(req)
+	if err != nil {
+		if errors.Is(err, ErrBlocked) {
+			return nil, 0, ErrBlocked
+		}
+		if errors.Is(err, ErrURL) {
+			return nil, 0, ErrURL
+		}
+		return nil, 0, fmt.Errorf("fetch: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, 0, fmt.Errorf("%w %d", ErrStatus, resp.StatusCode)
+	}
+	if resp.ContentLength > f.MaxBytes {
+		return nil, 0, ErrTooLarge
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, f.MaxBytes+1))
+	if err != nil {
+		return nil, 0, fmt.Errorf("fetch: read: %w", err)
+	}
+	if int64(len(body)) > f.MaxBytes {
+		return nil, 0, ErrTooLarge
+	}
+	return body, f.lifetime(resp.Header, now), nil
 }
 
 // Forget drops raw from the cache (a key set lacking a kid is refetched).

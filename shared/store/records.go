@@ -47,9 +47,19 @@ type Tenant struct {
 	// SoftwarePublishers are the software statement issuers whose keys the
 	// tenant trusts (RFC 7591 §2.3).
 	SoftwarePublishers []SoftwarePublisher `json:"software_publishers,omitempty"`
-	CreatedAt          time.Time           `json:"created_at"`
-	UpdatedAt          time.Time           `json:"updated_at"`
-	Version            int64               `json:"-"`
+	// CIMD says whether the tenant accepts clients identified by a Client ID
+	// Metadata Document URL: nil (never set) means yes. Read it through
+	// CIMDEnabled.
+	CIMD *bool `json:"cimd,omitempty"`
+	// CIMDHosts, when not empty, are the only hosts whose metadata
+	// documents the tenant accepts, and CIMDDenyHosts hosts it never
+	// accepts; an entry is a host name, or "*." and a domain for its
+	// subdomains.
+	CIMDHosts     []string  `json:"cimd_hosts,omitempty"`
+	CIMDDenyHosts []string  `json:"cimd_deny_hosts,omitempty"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
+	Version       int64     `json:"-"`
 }
 
 // DefaultDCRScopes are what a registrant may assign itself on a tenant that
@@ -65,6 +75,10 @@ func (t Tenant) RegistrableScopes() []string {
 	}
 	return slices.Clone(*t.DCRScopes)
 }
+
+// CIMDEnabled reports whether the tenant accepts Client ID Metadata
+// Document clients: on unless the tenant turned it off.
+func (t Tenant) CIMDEnabled() bool { return t.CIMD == nil || *t.CIMD }
 
 // Signing key states.
 const (
