@@ -11,23 +11,11 @@ import (
 	"time"
 
 	"github.com/sharkauth/serverless/shared/fetch"
+	"github.com/sharkauth/serverless/shared/fetch/fetchtest"
 )
 
-// fakeResolver answers from a table and refuses every other name: no
-// lookup leaves the process.
-type fakeResolver map[string][]string
-
-func (r fakeResolver) LookupIPAddr(_ context.Context, host string) ([]net.IPAddr, error) {
-	addrs, ok := r[host]
-	if !ok {
-		return nil, fmt.Errorf("fake resolver: no such host %s", host)
-	}
-	var out []net.IPAddr
-	for _, a := range addrs {
-		out = append(out, net.IPAddr{IP: net.ParseIP(a)})
-	}
-	return out, nil
-}
+// fakeResolver is the test kit's table resolver.
+type fakeResolver = fetchtest.Resolver
 
 // doc is what the test server answers on a path.
 type doc struct {
