@@ -259,6 +259,11 @@ CASES = [
          send=lambda api, ctx, i: api.post("/api/v1/admin/may-act", {"from_id": ctx[0]["id"], "to_id": ctx[1]["id"], "max_hops": 1 + i})),
     Case("may-act revoke", "DELETE /api/v1/admin/may-act/{id}", "may_act.revoked", setup=lambda api: api.grant(), events=one,
          send=lambda api, ctx, i: api.delete(f"/api/v1/admin/may-act/{ctx['id']}"), filters=lambda ctx: {"target_id": ctx["id"]}),
+    # An agent's delegation policies (its may-act grants): identical sets at once make one change.
+    Case("agent policies", "POST /api/v1/agents/{id}/policies", "agent.policies_updated", setup=lambda api: (api.agent(), api.agent()), ok=(200, 409), events=one,
+         send=lambda api, ctx, i: api.post(f"/api/v1/agents/{ctx[0]['id']}/policies", {"policies": [{"delegate_to_id": ctx[1]["id"], "scope": "mcp:read"}]}),
+         filters=lambda ctx: {"target_id": ctx[0]["client_id"]},
+         check=lambda api, ctx, rs: len(api.ok(api.get(f"/api/v1/agents/{ctx[0]['id']}/policies"), 200)["policies"]) == 1),
     # Bulk revocation, signing keys, API keys.
     Case("revoke-by-pattern", "POST /api/v1/admin/oauth/revoke-by-pattern", "oauth.tokens_bulk_revoked", setup=token_ctx,
          send=lambda api, ctx, i: api.post("/api/v1/admin/oauth/revoke-by-pattern", {"client_id_pattern": ctx["client_id"]}),
