@@ -1,9 +1,7 @@
 package token
 
 import (
-	"context"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,24 +9,10 @@ import (
 	"github.com/sharkauth/serverless/shared/tenant"
 )
 
-// markerFault fails every read of a user's cascade marker while armed.
-type markerFault struct {
-	store.Table
-	armed atomic.Bool
-}
-
-func (m *markerFault) Get(ctx context.Context, k store.Key) (store.Item, error) {
-	if m.armed.Load() && strings.Contains(k.PK, "USERREVOKED") {
-		return store.Item{}, store.ErrUnavailable
-	}
-	return m.Table.Get(ctx, k)
-}
-
 // The five-layer decision as the token function applies it: which records
 // it reads for a token, and what a failed read means.
 func TestDecisionReads(t *testing.T) {
-	var fault *markerFault
-	hs := newHarness(t, func(tb store.Table) store.Table { fault = &markerFault{Table: tb}; return fault })
+	hs := newHarness(t, nil)
 	f := &fixtures{hs: hs, p: newProver(t)}
 	acme := tenant.MustID("acme")
 	ctx := t.Context()
@@ -63,8 +47,13 @@ func TestDecisionReads(t *testing.T) {
 		active(t, tok, true)
 	})
 	t.Run("a failed read of the user marker fails closed", func(t *testing.T) {
-		fault.armed.Store(true)
-		defer fault.armed.Store(false)
+		hs.table.RefuseReads(func(partition string) error {
+			if strings.Contains(partition, "USERREVOKED") {
+				return store.ErrUnavailable
+			}
+			return nil
+		})
+		defer hs.table.RefuseReads(nil)
 		code, body := introspect(tok)
 		if code != 503 || strings.Contains(body, `"active":true`) {
 			t.Fatalf("introspection with the marker unreadable: %d %s", code, body)

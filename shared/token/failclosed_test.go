@@ -1,41 +1,30 @@
 package token
 
 import (
-	"context"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/sharkauth/serverless/shared/store"
 	"github.com/sharkauth/serverless/shared/tenant"
 )
 
-// keyReadFault fails every read of the signing-key records while armed.
-type keyReadFault struct {
-	store.Table
-	armed atomic.Bool
-}
-
-func (k *keyReadFault) Query(ctx context.Context, q store.Query) (store.Page, error) {
-	if k.armed.Load() && strings.Contains(q.Partition, "SIGNKEY") {
-		return store.Page{}, store.ErrUnavailable
-	}
-	return k.Table.Query(ctx, q)
-}
-
 // Revocation and introspection fail closed: when the tenant's keys cannot
 // be read, a token is neither reported revoked (a 200 that revoked nothing)
 // nor active; the caller gets 503 with Retry-After and retries.
 func TestRevocationFailsClosedWithoutKeys(t *testing.T) {
-	var fault *keyReadFault
-	hs := newHarness(t, func(tb store.Table) store.Table { fault = &keyReadFault{Table: tb}; return fault })
+	hs := newHarness(t, nil)
 	f := &fixtures{hs: hs, p: newProver(t)}
 	hs.client("acme", store.Client{ClientID: "fc", Scopes: []string{"mcp:read"}, Active: true})
 	tok := f.issueFor(t, "acme", "fc")
 	// A fresh handler: its keyring has not read the key records yet.
 	hs.h = &Handler{Store: hs.tokens, Keys: hs.h.Keys, Now: hs.clock}
 	hs.mux = newMux(hs.h)
-	fault.armed.Store(true)
+	hs.table.RefuseReads(func(partition string) error {
+		if strings.Contains(partition, "SIGNKEY") {
+			return store.ErrUnavailable
+		}
+		return nil
+	})
 	admin := map[string]string{"Authorization": "Bearer " + hs.admin["acme"]}
 	for _, path := range []string{"/oauth/revoke", "/oauth/introspect"} {
 		w := hs.do(call{path: path, form: form("token", tok), headers: admin})
@@ -43,7 +32,7 @@ func TestRevocationFailsClosedWithoutKeys(t *testing.T) {
 			t.Fatalf("%s with the keys unreadable: %d %s", path, w.Code, w.Body)
 		}
 	}
-	fault.armed.Store(false)
+	hs.table.RefuseReads(nil)
 	if rec, err := hs.st.GetToken(t.Context(), tenant.MustID("acme"), claimsOf(t, tok)["jti"].(string)); err != nil || !rec.RevokedAt.IsZero() {
 		t.Fatalf("token record %+v %v", rec, err)
 	}

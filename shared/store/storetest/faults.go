@@ -22,6 +22,28 @@ type Faulty struct {
 	// FailAt): a concurrent change between two calls of one operation.
 	Before   func()
 	BeforeAt int
+	// refuse, when set (RefuseReads), answers the reads of a partition
+	// (a Get's PK, a Query's partition) with its error instead.
+	refuse func(partition string) error
+}
+
+// RefuseReads makes every Get and Query of a partition for which refuse
+// answers an error fail with it (nil refuse reads everything again): an
+// unreadable kind of record, e.g. a user's cascade marker.
+func (f *Faulty) RefuseReads(refuse func(partition string) error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.refuse = refuse
+}
+
+func (f *Faulty) refused(partition string) error {
+	f.mu.Lock()
+	refuse := f.refuse
+	f.mu.Unlock()
+	if refuse == nil {
+		return nil
+	}
+	return refuse(partition)
 }
 
 func (f *Faulty) fault() error {
@@ -68,6 +90,9 @@ func (f *Faulty) Get(ctx context.Context, k store.Key) (store.Item, error) {
 	if err := f.fault(); err != nil {
 		return store.Item{}, err
 	}
+	if err := f.refused(k.PK); err != nil {
+		return store.Item{}, err
+	}
 	return f.Table.Get(ctx, k)
 }
 
@@ -87,6 +112,9 @@ func (f *Faulty) Delete(ctx context.Context, k store.Key, c store.Cond) error {
 
 func (f *Faulty) Query(ctx context.Context, q store.Query) (store.Page, error) {
 	if err := f.fault(); err != nil {
+		return store.Page{}, err
+	}
+	if err := f.refused(q.Partition); err != nil {
 		return store.Page{}, err
 	}
 	return f.Table.Query(ctx, q)
