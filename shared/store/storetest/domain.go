@@ -45,6 +45,7 @@ func RunWith(t *testing.T, newTable TableFactory, opts Options) {
 		{"Tokens", domainTokens},
 		{"ReplayMarks", domainReplay},
 		{"Issuance", domainIssuance},
+		{"Codes", domainCodes},
 		{"AdminKeys", domainAdminKeys},
 		{"Agents", domainAgents},
 		{"MayActGrants", domainGrants},
