@@ -122,6 +122,9 @@ func refreshToken(h *Handler, ctx context.Context, q *request) (decision, error)
 		return decision{}, errGrant("the refresh token was issued to another client")
 	case rt.JKT != "" && (q.proof == nil || q.proof.JKT != rt.JKT):
 		return decision{}, errGrant("the refresh token is bound to a DPoP key: present a proof of it")
+	case revokedBy(rt.AuthTime, c.RevokedBefore):
+		// The client's revoke-all (L2) ends the grants made until then.
+		return decision{}, errGrant("the refresh token was revoked")
 	}
 	if _, err := h.Store.GetFamilyRevocation(ctx, q.tenant.ID, rt.FamilyID); err == nil {
 		return decision{}, errGrant("the refresh token was revoked")
@@ -260,3 +263,6 @@ func openSuccessor(presented string, sealed []byte) (string, bool) {
 	out, err := aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], nil)
 	return string(out), err == nil
 }
+
+// revokedBy: a revocation at at (zero: none) covers what was made at or before it.
+func revokedBy(made, at time.Time) bool { return !at.IsZero() && !made.After(at) }

@@ -334,8 +334,43 @@ func TestUserGrantsCallBudget(t *testing.T) {
 		t.Fatal(w.Body)
 	}
 	refresh := hs.lastCalls
-	t.Logf("authorization_code: %d table calls; refresh_token: %d table calls", code, refresh)
-	if code > 4 || refresh > 5 {
-		t.Errorf("authorization_code %d (budget 4), refresh_token %d (budget 5)", code, refresh)
+	hs.active(t, decode(t, w)["access_token"].(string))
+	introspect := hs.lastCalls
+	t.Logf("authorization_code: %d table calls; refresh_token: %d; introspection of their token: %d", code, refresh, introspect)
+	// code: client, code, user marker, the transaction. refresh: client,
+	// refresh token, family marker, user marker, the transaction.
+	// introspection: token, client, tenant, family marker, user marker.
+	if code > 4 || refresh > 5 || introspect > 5 {
+		t.Errorf("authorization_code %d (budget 4), refresh_token %d (budget 5), introspection %d (budget 5)", code, refresh, introspect)
 	}
+}
+
+// RFC 7009: a client revokes its refresh token, and with it its grant's
+// family; another client may not; the client's revoke-all ends refreshes.
+func TestRefreshRevocation(t *testing.T) {
+	hs := userGrants(t)
+	m := decode(t, hs.do(call{form: form(exchange(hs.code(codeOpts{}))...)}))
+	at, rt := m["access_token"].(string), m["refresh_token"].(string)
+	wantRefusal(t, hs.do(call{path: "/oauth/revoke", form: form("token", rt, "client_id", "web", "client_secret", secret)}), 400, "unauthorized_client", "")
+	if w := hs.do(call{path: "/oauth/revoke", form: form("token", rt, "client_id", "mcp", "token_type_hint", "refresh_token")}); w.Code != 200 {
+		t.Fatalf("revoke: %d %s", w.Code, w.Body)
+	}
+	if hs.active(t, at) {
+		t.Fatal("the access token of a revoked refresh token's grant is active")
+	}
+	wantRefusal(t, hs.do(call{form: form("grant_type", "refresh_token", "client_id", "mcp", "refresh_token", rt)}), 400, "invalid_grant", "revoked")
+	if w := hs.do(call{path: "/oauth/revoke", form: form("token", rt, "client_id", "mcp")}); w.Code != 200 {
+		t.Fatalf("revoking again: %d %s", w.Code, w.Body)
+	}
+
+	m = decode(t, hs.do(call{form: form(exchange(hs.code(codeOpts{}))...)}))
+	hs.now = hs.now.Add(time.Second)
+	if _, err := hs.st.ChangeClient(t.Context(), tenant.MustID("acme"), "mcp", func(c *store.Client) error { c.RevokedBefore = hs.now; return nil },
+		func(c store.Client) store.AuditEvent {
+			return store.AuditEvent{ID: store.NewAuditID(hs.now, store.DefaultAuditShards), Event: audit.AgentTokensRevoked, CreatedAt: hs.now, Metadata: map[string]any{}}
+		}); err != nil {
+		t.Fatal(err)
+	}
+	hs.now = hs.now.Add(time.Second)
+	wantRefusal(t, hs.do(call{form: form("grant_type", "refresh_token", "client_id", "mcp", "refresh_token", m["refresh_token"].(string))}), 400, "invalid_grant", "revoked")
 }
