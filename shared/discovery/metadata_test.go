@@ -21,7 +21,7 @@ func TestDocumentListsWhatIsImplemented(t *testing.T) {
 			if md.TokenEndpoint != iss+"/oauth/token" || md.RevocationEndpoint != iss+"/oauth/revoke" || md.IntrospectionEndpoint != iss+"/oauth/introspect" {
 				t.Fatalf("endpoints %+v", md)
 			}
-			if !slices.Equal(md.GrantTypesSupported, []string{"client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"}) {
+			if !slices.Equal(md.GrantTypesSupported, []string{"client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange", "authorization_code", "refresh_token"}) {
 				t.Fatalf("grants %v", md.GrantTypesSupported)
 			}
 			if !slices.Equal(md.GrantTypesSupported, oauth.Strings(token.GrantTypes())) {

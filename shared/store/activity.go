@@ -26,6 +26,7 @@ const (
 	ReasonPatternRevoked = "pattern_revoked" // L4
 	ReasonTenantDisabled = "tenant_disabled" // L5
 	ReasonKeyRevoked     = "signing_key_revoked"
+	ReasonFamilyRevoked  = "family_revoked" // the user's grant family (code or refresh reuse)
 )
 
 // Activity says whether a token is active now, and if not, why.
@@ -50,6 +51,11 @@ type Revocations struct {
 	// Delegation; a client_id without one counts as a deleted client.
 	Delegation map[string]Party
 	Tenant     Tenant
+	// Family is the revocation marker of the token's family (nil: none or
+	// no family); Subject is the cascade marker of the token's user
+	// (TokenRecord.User; nil: none).
+	Family  *FamilyRevocation
+	Subject *UserRevocation
 }
 
 // Party is one client a delegated token was obtained from or through: the
@@ -75,6 +81,10 @@ func Decide(rec TokenRecord, rv Revocations, now time.Time) Activity {
 		return inactive(ReasonExpired, "")
 	case !rec.RevokedAt.IsZero():
 		return inactive(ReasonRevoked, "")
+	case rec.Family != "" && rv.Family != nil:
+		return inactive(ReasonFamilyRevoked, "")
+	case rec.User != "" && rv.Subject != nil && revokedBy(rec.IssuedAt, rv.Subject.At):
+		return inactive(ReasonUserRevoked, "")
 	}
 	if reason := clientLayers(rec, Party{Client: rv.Client, User: rv.User}, true); reason != "" {
 		return inactive(reason, "")
@@ -183,7 +193,8 @@ func (s *Store) CheckIssuable(ctx context.Context, t tenant.ID, c Client) error 
 // TokenActivity decides whether the token jti is active now (Decide). It
 // reads the token, its client, that client's user cascade marker (when the
 // client has a user) and the tenant: at most four items; a delegated token
-// adds one or two per client of its Delegation. An unknown jti is inactive
+// adds one or two per client of its Delegation; a token of a user's grant
+// adds its family's marker and its user's cascade marker. An unknown jti is inactive
 // with reason "unknown", not an error.
 func (s *Store) TokenActivity(ctx context.Context, t tenant.ID, jti string) (Activity, error) {
 	rec, err := s.GetToken(ctx, t, jti)
@@ -230,6 +241,9 @@ func (s *Store) TokenActivities(ctx context.Context, t tenant.ID, recs []TokenRe
 				rv.Delegation[id] = p
 			}
 		}
+		if err := r.grant(ctx, rec, &rv); err != nil {
+			return nil, err
+		}
 		out[i] = Decide(rec, rv, now)
 	}
 	return out, nil
@@ -241,6 +255,35 @@ type revocationReader struct {
 	t       tenant.ID
 	parties map[string]Party
 	users   map[string]*UserRevocation
+}
+
+// grant reads the family marker and the user cascade marker of a token
+// of a user's grant.
+func (r *revocationReader) grant(ctx context.Context, rec TokenRecord, rv *Revocations) error {
+	if rec.Family != "" {
+		m, err := r.s.GetFamilyRevocation(ctx, r.t, rec.Family)
+		switch {
+		case err == nil:
+			rv.Family = &m
+		case !errors.Is(err, ErrNotFound):
+			return err
+		}
+	}
+	if rec.User != "" {
+		m, ok := r.users[rec.User]
+		if !ok {
+			u, err := r.s.GetUserRevocation(ctx, r.t, rec.User)
+			switch {
+			case err == nil:
+				m = &u
+			case !errors.Is(err, ErrNotFound):
+				return err
+			}
+			r.users[rec.User] = m
+		}
+		rv.Subject = m
+	}
+	return nil
 }
 
 func (r *revocationReader) party(ctx context.Context, clientID string) (Party, error) {

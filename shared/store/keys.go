@@ -39,6 +39,10 @@ import (
 //	initial access token T#<t>#IAT#<sha256>              IAT                T#<t>#IATS / <created>#<id>
 //	  by id              T#<t>#IATID#<id>                 IATID
 //	rate counter shard   T#<t>#RATE#<sha256 of name>      <window start>#<shard>
+//	authorization code   T#<t>#CODE#<sha256>             CODE
+//	used code tombstone  T#<t>#CODEUSED#<sha256>         CODEUSED
+//	refresh token        T#<t>#REFRESH#<sha256>          REFRESH
+//	family revocation    T#<t>#FAMILYREVOKED#<family>    FAMILYREVOKED
 //	may-act grant        T#<t>#MAYACT                     <grant id>         T#<t>#MAYACTFROM#<from id> / <to id>#<grant id>
 
 // ErrNoTenant is returned when a tenant-scoped method is called without one.
@@ -145,4 +149,15 @@ func rateShardKey(s scope, name string, window time.Time, i int) Key {
 // sortableTime renders t as fixed-width unix nanoseconds, so string order is time order.
 func sortableTime(t time.Time) string {
 	return fmt.Sprintf("%019s", strconv.FormatInt(t.UnixNano(), 10))
+}
+
+func codeKey(s scope, hash []byte) Key { return s.key("CODE", hex.EncodeToString(hash), "CODE") }
+func codeUsedKey(s scope, hash []byte) Key {
+	return s.key("CODEUSED", hex.EncodeToString(hash), "CODEUSED")
+}
+func refreshKey(s scope, hash []byte) Key {
+	return s.key("REFRESH", hex.EncodeToString(hash), "REFRESH")
+}
+func familyRevokedKey(s scope, familyID string) Key {
+	return s.key("FAMILYREVOKED", familyID, "FAMILYREVOKED")
 }

@@ -285,6 +285,12 @@ type TokenRecord struct {
 	// ClientID: its subject and every actor of its act chain (DelegationOf).
 	// The token is active only while each of them is (Decide).
 	Delegation []string `json:"delegation,omitempty"`
+	// Family, for a token of a user's grant (authorization_code and its
+	// refreshes), is the grant's family: revoking it (RevokeFamily)
+	// revokes the token. User is the user who granted it (its sub): the
+	// user's cascade or deletion at or after the token's issue revokes it.
+	Family string `json:"family,omitempty"`
+	User   string `json:"user_id,omitempty"`
 }
 
 // ReplayMark is a single-use value (a DPoP proof's jti, a client assertion's

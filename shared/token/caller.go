@@ -46,7 +46,9 @@ func adminBearer(r *http.Request) string {
 // authenticateCaller authenticates revoke/introspect callers (WIRE §5.4): an
 // admin key of this tenant, or client authentication (secret methods: these
 // endpoints record no assertion jti). No caller is 401 invalid_client.
-func (h *Handler) authenticateCaller(ctx context.Context, r *http.Request, f oauth.Form, t tenant.Tenant) (caller, error) {
+// A public client (auth method none) is identified by its client_id only
+// where public is set (revocation of its own tokens, RFC 7009 §2.1).
+func (h *Handler) authenticateCaller(ctx context.Context, r *http.Request, f oauth.Form, t tenant.Tenant, public bool) (caller, error) {
 	if key := adminBearer(r); key != "" {
 		if f.Has("client_secret") || f.Has("client_assertion") {
 			return caller{}, oauth.New(oauth.InvalidRequest, "more than one caller authentication")
@@ -70,7 +72,7 @@ func (h *Handler) authenticateCaller(ctx context.Context, r *http.Request, f oau
 		}
 		return caller{adminKeyID: k.ID}, nil
 	}
-	c, err := h.auth.Authenticate(ctx, r, f, t, oauth.Options{})
+	c, err := h.auth.Authenticate(ctx, r, f, t, oauth.Options{Public: public})
 	if err != nil {
 		return caller{}, err
 	}

@@ -34,6 +34,12 @@ var grants = []grant{
 	{typ: oauth.GrantTokenExchange, unlisted: true, decide: func(h *Handler, ctx context.Context, q *request) (decision, error) {
 		return tokenExchange{h: h}.decide(ctx, q)
 	}},
+	{typ: oauth.GrantAuthorizationCode, admit: publicClients, decide: authorizationCode},
+	// A refresh token is the authorization: a client not listing the
+	// grant still refreshes what it was issued (offline_access). Public
+	// clients refresh too: their refresh tokens rotate on every use and
+	// are bound to their DPoP key when they had one (OAuth 2.1 §4.3.1).
+	{typ: oauth.GrantRefreshToken, admit: publicClients, unlisted: true, decide: refreshToken},
 }
 
 // GrantTypes are the grant types the token endpoint serves

@@ -116,6 +116,9 @@ type decision struct {
 	// nil, or nil from it, leaves the error to the dispatcher.
 	steps   []store.IssueStep
 	refused func(error) error
+	// user and family, for a user's grant: the token record's User and
+	// Family (every revocation layer of the user and the family applies).
+	user, family string
 }
 
 // refreshPart is what a grant decides about the refresh token it issues
@@ -124,7 +127,19 @@ type decision struct {
 // dispatcher mints it and stores only its hash, in the issue's transaction.
 type refreshPart struct {
 	family   string
-	lifetime time.Duration
+	user     string
+	authTime time.Time
+	// scope and resources are the grant's whole (a narrowed access token
+	// leaves its refresh token's scope as it was, RFC 6749 §6).
+	scope     string
+	resources []string
+	// rotate is the refresh token presented (as read), presented its
+	// value: it is rotated into the new one in the issue's transaction.
+	rotate    *store.RefreshToken
+	presented string
+	// again, within the grace of a rotation, is the successor already
+	// made: answered again, nothing written.
+	again string
 }
 
 // token is POST /oauth/token: parse, authenticate the client, validate
@@ -373,11 +388,6 @@ type tokenResponse struct {
 // transaction, then answers.
 func (h *Handler) issue(w http.ResponseWriter, q *request, gt oauth.GrantType, d decision, scope string, aud []string) error {
 	ctx := q.r.Context()
-	if d.refresh != nil {
-		// No grant served yet issues refresh tokens: the first one that
-		// does mints it here and adds its record to the issuance.
-		return oauth.Internal(errors.New("token: refresh tokens are not issued yet"))
-	}
 	c := q.client.Client
 	lt := lifetime(c, q.policy, d.limit)
 	if lt < time.Second {
@@ -416,13 +426,25 @@ func (h *Handler) issue(w http.ResponseWriter, q *request, gt oauth.GrantType, d
 		JTI: claims.ID, ClientID: c.ClientID, AgentID: claims.AgentID, Subject: d.subject,
 		Scope: scope, Audience: aud, JKT: jkt, KID: key.KID(), GrantType: string(gt),
 		IssuedAt: q.now.Truncate(time.Microsecond), ExpiresAt: exp, Delegation: d.delegation,
+		User: d.user, Family: d.family,
+	}
+	steps := d.steps
+	var refresh string
+	if d.refresh != nil {
+		var step store.IssueStep
+		if refresh, step, err = mintRefresh(d.refresh, c, jkt, rec.IssuedAt); err != nil {
+			return oauth.Internal(err)
+		}
+		if step != nil {
+			steps = append(slices.Clone(steps), step)
+		}
 	}
 	md := map[string]any{"scope": scope, "jkt": jkt, "aud": aud, "grant_type": string(gt), "jti": claims.ID}
 	for k, v := range d.metadata {
 		md[k] = v
 	}
 	ev := audit.New(q.r, q.now, d.event, audit.Actor{Type: "client", ID: c.ClientID}, audit.Target{Type: "token", ID: claims.ID}, md)
-	is := store.Issuance{Token: rec, Marks: q.marks, Event: ev, Steps: d.steps}
+	is := store.Issuance{Token: rec, Marks: q.marks, Event: ev, Steps: steps}
 	if err := h.Store.IssueToken(ctx, q.tenant.ID, is); err != nil {
 		if d.refused != nil {
 			if refusal := d.refused(err); refusal != nil {
@@ -437,7 +459,7 @@ func (h *Handler) issue(w http.ResponseWriter, q *request, gt oauth.GrantType, d
 		}
 		return oauth.Internal(err)
 	}
-	resp := tokenResponse{AccessToken: signed, TokenType: oauth.TokenBearer, ExpiresIn: int64(lt / time.Second), Scope: scope}
+	resp := tokenResponse{AccessToken: signed, TokenType: oauth.TokenBearer, ExpiresIn: int64(lt / time.Second), Scope: scope, RefreshToken: refresh}
 	if q.proof != nil {
 		resp.TokenType = oauth.TokenDPoP
 		resp.Cnf = &accesstoken.Confirmation{JKT: jkt}

@@ -42,7 +42,7 @@ func (h *Handler) introspect(w http.ResponseWriter, r *http.Request, t tenant.Te
 	if err != nil {
 		return err
 	}
-	who, err := h.authenticateCaller(ctx, r, f, t)
+	who, err := h.authenticateCaller(ctx, r, f, t, false)
 	if err != nil {
 		return err
 	}

@@ -33,7 +33,7 @@ func TestRefusedRequestSpendsProofAndAssertion(t *testing.T) {
 	}{
 		{name: "invalid_scope", refused: []string{"grant_type", "client_credentials", "client_id", "shark_agent_1", "client_secret", secret, "scope", "admin"}, code: "invalid_scope"},
 		{name: "invalid_target", refused: []string{"grant_type", "client_credentials", "client_id", "narrow", "client_secret", secret, "audience", "https://elsewhere.example"}, code: "invalid_target"},
-		{name: "unauthorized_client (grant registered, not served)", refused: []string{"grant_type", "authorization_code", "client_id", "shark_app_1", "client_secret", secret, "code", "x"}, code: "unauthorized_client"},
+		{name: "unauthorized_client (authorization_code not registered)", refused: []string{"grant_type", "authorization_code", "client_id", "shark_agent_1", "client_secret", secret, "code", "x"}, code: "unauthorized_client"},
 		{name: "unauthorized_client (exchange not registered)", refused: []string{"grant_type", GrantTokenExchange, "client_id", "cconly", "client_secret", secret, "subject_token", subject, "subject_token_type", AccessTokenType}, code: "unauthorized_client"},
 		{name: "unsupported_grant_type", refused: []string{"grant_type", "password", "client_id", "shark_agent_1", "client_secret", secret}, code: "unsupported_grant_type"},
 		{name: "access_denied", refused: []string{"grant_type", GrantTokenExchange, "client_id", "shark_agent_2", "client_secret", secret, "subject_token", subject, "subject_token_type", AccessTokenType}, code: "access_denied"},

@@ -26,6 +26,14 @@ type Store interface {
 	TokenActivity(ctx context.Context, t tenant.ID, jti string) (store.Activity, error)
 	// FindGrants lists the may-act grants from fromID to toID (WIRE §7.7).
 	FindGrants(ctx context.Context, t tenant.ID, fromID, toID string, includeRevoked bool) ([]store.MayActGrant, error)
+	// AuthCodeByHash, RefreshByHash, GetFamilyRevocation, RevokeFamily
+	// and GetUserRevocation serve the user's grants (authorization_code,
+	// refresh_token).
+	AuthCodeByHash(ctx context.Context, t tenant.ID, hash []byte) (store.AuthCode, error)
+	RefreshByHash(ctx context.Context, t tenant.ID, hash []byte) (store.RefreshToken, error)
+	GetFamilyRevocation(ctx context.Context, t tenant.ID, familyID string) (store.FamilyRevocation, error)
+	RevokeFamily(ctx context.Context, t tenant.ID, familyID, reason string, ev store.AuditEvent) error
+	GetUserRevocation(ctx context.Context, t tenant.ID, userID string) (store.UserRevocation, error)
 	// DPoPNonceSecret is the deployment's key for server DPoP nonces.
 	DPoPNonceSecret(ctx context.Context) ([]byte, error)
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -235,15 +236,16 @@ func TestTokenEndpoint(t *testing.T) {
 		{name: "unknown grant", call: func() call {
 			return call{form: with(url.Values{"client_id": {"shark_agent_1"}, "client_secret": {secret}}, "grant_type", "password")}
 		}, status: 400, code: "unsupported_grant_type"},
-		{name: "authorization_code registered but not implemented", call: func() call {
-			return call{form: form("grant_type", "authorization_code", "client_id", "shark_app_1", "client_secret", secret, "code", "x")}
-		}, status: 400, code: "unauthorized_client"},
-		{name: "refresh_token registered but not implemented", call: func() call {
+		{name: "authorization_code with an unknown code", call: func() call {
+			return call{form: form("grant_type", "authorization_code", "client_id", "shark_app_1", "client_secret", secret, "code", "x",
+				"redirect_uri", "https://app.example/cb", "code_verifier", strings.Repeat("v", 43))}
+		}, status: 400, code: "invalid_grant"},
+		{name: "refresh_token with an unknown refresh token", call: func() call {
 			return call{form: form("grant_type", "refresh_token", "client_id", "shark_app_1", "client_secret", secret, "refresh_token", "x")}
-		}, status: 400, code: "unauthorized_client"},
+		}, status: 400, code: "invalid_grant"},
 		{name: "authorization_code not registered", call: func() call {
 			return call{form: form("grant_type", "authorization_code", "client_id", "shark_agent_1", "client_secret", secret)}
-		}, status: 400, code: "unsupported_grant_type"},
+		}, status: 400, code: "unauthorized_client"},
 		{name: "exchange not allowed for the client", call: func() call {
 			return call{form: form("grant_type", GrantTokenExchange, "client_id", "cconly", "client_secret", secret, "subject_token", "x", "subject_token_type", AccessTokenType)}
 		}, status: 400, code: "unauthorized_client"},

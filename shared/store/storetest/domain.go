@@ -42,6 +42,7 @@ func RunWith(t *testing.T, newTable TableFactory, opts Options) {
 		{"Tokens", domainTokens},
 		{"ReplayMarks", domainReplay},
 		{"Issuance", domainIssuance},
+		{"Codes", domainCodes},
 		{"AdminKeys", domainAdminKeys},
 		{"Agents", domainAgents},
 		{"MayActGrants", domainGrants},
