@@ -76,22 +76,33 @@ func TestRegisterRealClientShapes(t *testing.T) {
 			if hasSecret != c.secret || len(doc["redirect_uris"].([]any)) != c.redirects || doc["cursor_extra"] != nil {
 				t.Fatalf("document: %v", doc)
 			}
-			// The token endpoint refuses the grants it does not implement,
-			// and a public client identifies itself by client_id alone but
-			// may use no grant served there.
+			// A public client identifies itself by client_id alone for the
+			// user grants (an unknown code or refresh token is invalid_grant)
+			// and may use no machine grant.
+			redirect := doc["redirect_uris"].([]any)[0].(string)
+			userGrant := url.Values{"code": {"x"}, "refresh_token": {"x"}, "redirect_uri": {redirect}, "code_verifier": {strings.Repeat("v", 43)}}
 			if !c.secret {
-				for _, gt := range []string{"authorization_code", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"} {
-					w := hs.form("", "/oauth/token", url.Values{"grant_type": {gt}, "code": {"x"}, "refresh_token": {"x"}, "client_id": {str(doc, "client_id")}}, "")
+				for _, gt := range []string{"authorization_code", "refresh_token"} {
+					v := url.Values{"grant_type": {gt}, "client_id": {str(doc, "client_id")}}
+					for k, vs := range userGrant {
+						v[k] = vs
+					}
+					wantError(t, hs.form("", "/oauth/token", v, ""), 400, "invalid_grant")
+				}
+				for _, gt := range []string{"client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"} {
+					w := hs.form("", "/oauth/token", url.Values{"grant_type": {gt}, "client_id": {str(doc, "client_id")}}, "")
 					wantError(t, w, 400, "unauthorized_client")
 				}
 			}
 			if c.secret {
 				// A confidential client must authenticate: client_id alone is not enough.
 				wantError(t, hs.form("", "/oauth/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {str(doc, "client_id")}}, ""), 401, "invalid_client")
-				w := hs.form("", "/oauth/token", url.Values{"grant_type": {"authorization_code"}, "code": {"x"},
-					"client_id": {str(doc, "client_id")}, "client_secret": {str(doc, "client_secret")}}, "")
-				wantError(t, w, 400, "unauthorized_client")
-				w = hs.form("", "/oauth/token", url.Values{"grant_type": {"client_credentials"},
+				v := url.Values{"grant_type": {"authorization_code"}, "client_id": {str(doc, "client_id")}, "client_secret": {str(doc, "client_secret")}}
+				for k, vs := range userGrant {
+					v[k] = vs
+				}
+				wantError(t, hs.form("", "/oauth/token", v, ""), 400, "invalid_grant")
+				w := hs.form("", "/oauth/token", url.Values{"grant_type": {"client_credentials"},
 					"client_id": {str(doc, "client_id")}, "client_secret": {str(doc, "client_secret")}}, "")
 				wantError(t, w, 400, "unauthorized_client")
 			}
@@ -121,7 +132,8 @@ func TestPublicClientIdentification(t *testing.T) {
 		code   string
 	}{
 		{"public client with widened grants", url.Values{"grant_type": {"client_credentials"}, "client_id": {widened.ClientID}}, 400, "unauthorized_client"},
-		{"public client, unimplemented grant", url.Values{"grant_type": {"authorization_code"}, "client_id": {str(pub, "client_id")}}, 400, "unauthorized_client"},
+		{"public client, authorization_code with an unknown code", url.Values{"grant_type": {"authorization_code"}, "client_id": {str(pub, "client_id")},
+			"code": {"x"}, "redirect_uri": {pub["redirect_uris"].([]any)[0].(string)}, "code_verifier": {strings.Repeat("v", 43)}}, 400, "invalid_grant"},
 		{"public client, client_credentials", url.Values{"grant_type": {"client_credentials"}, "client_id": {str(pub, "client_id")}}, 400, "unauthorized_client"},
 		{"confidential client without secret", url.Values{"grant_type": {"client_credentials"}, "client_id": {str(conf, "client_id")}}, 401, "invalid_client"},
 		{"unknown client", url.Values{"grant_type": {"client_credentials"}, "client_id": {"shark_dcr_nope"}}, 401, "invalid_client"},
