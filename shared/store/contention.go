@@ -2,8 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"fmt"
-	"math/rand/v2"
 	"time"
 )
 
@@ -31,7 +32,7 @@ func settle(ctx context.Context, attempt int) error {
 	if attempt == 0 {
 		return nil
 	}
-	t := time.NewTimer(time.Duration(1 + rand.Int64N(int64(attempt)*int64(2*time.Millisecond))))
+	t := time.NewTimer(time.Duration(1 + randN(int64(attempt)*int64(2*time.Millisecond))))
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
@@ -39,4 +40,13 @@ func settle(ctx context.Context, attempt int) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// randN is a random number in [0, n) for n > 0, from crypto/rand (the
+// product reads no other randomness; a pause or a shard needs no more than
+// a nearly uniform pick, so the modulo's bias is of no account).
+func randN(n int64) int64 {
+	var b [8]byte
+	rand.Read(b[:]) // crypto/rand.Read never fails
+	return int64(binary.LittleEndian.Uint64(b[:]) % uint64(n))
 }

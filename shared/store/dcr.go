@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -246,7 +245,7 @@ func (s *Store) Hit(ctx context.Context, t tenant.ID, name string, window time.D
 		if total >= limit || len(room) == 0 {
 			return RateDecision{Count: total, RetryAfter: end.Sub(now)}, nil
 		}
-		i := room[rand.IntN(len(room))]
+		i := room[randN(int64(len(room)))]
 		cond := CondAbsent
 		if versions[i] > 0 {
 			cond = CondVersion(versions[i])
