@@ -1,16 +1,11 @@
 package admin_test
 
 import (
-	"bytes"
-	"encoding/json"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/sharkauth/serverless/shared/admin"
-	"github.com/sharkauth/serverless/shared/tenant"
+	"github.com/sharkauth/serverless/shared/tenant/tenanttest"
 )
 
 // adminRoutes are every route of the tenant admin API (admin.API.Register).
@@ -29,47 +24,15 @@ var adminRoutes = []string{
 }
 
 // TestAdminWithoutTenant: every admin route mounted outside the tenant
-// resolver answers one 500 internal_error with the fixed text, from the
-// adapter (the logged cause is tenant.ErrNoTenant), before the key is
+// resolver is answered by the adapter (tenanttest), before the key is
 // checked or anything is read. The API has no store here: the store would
 // refuse the zero tenant too, but with another cause.
 func TestAdminWithoutTenant(t *testing.T) {
-	var log bytes.Buffer
-	prev := slog.Default()
-	slog.SetDefault(slog.New(slog.NewTextHandler(&log, nil)))
-	t.Cleanup(func() { slog.SetDefault(prev) })
 	mux := http.NewServeMux()
 	(&admin.API{}).Register(mux)
+	var reqs []tenanttest.Request
 	for _, route := range adminRoutes {
-		t.Run(route, func(t *testing.T) {
-			log.Reset()
-			method, path, _ := strings.Cut(route, " ")
-			r := httptest.NewRequestWithContext(t.Context(), method, "http://localhost:8080"+path+"?limit=1", strings.NewReader(`{}`))
-			r.Header.Set("Authorization", "Bearer sk_live_somekey")
-			r.Header.Set("Content-Type", "application/json")
-			if _, pattern := mux.Handler(r); pattern == "" {
-				t.Fatalf("no admin route for %s", route)
-			}
-			w := httptest.NewRecorder()
-			func() {
-				defer func() {
-					if p := recover(); p != nil {
-						t.Fatalf("the handler ran without a tenant: %v", p)
-					}
-				}()
-				mux.ServeHTTP(w, r)
-			}()
-			var body map[string]any
-			if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil {
-				t.Fatalf("%d %q: %v", w.Code, w.Body, err)
-			}
-			if w.Code != 500 || len(body) != 2 || body["error"] != "internal_error" || body["message"] != "internal error" {
-				t.Fatalf("%d %v, want 500 internal_error", w.Code, body)
-			}
-			// Answered once, by the adapter: one logged failure, whose cause is the missing tenant.
-			if n := strings.Count(log.String(), "request failed"); n != 1 || !strings.Contains(log.String(), tenant.ErrNoTenant.Error()) {
-				t.Fatalf("want one failure logged with cause %q, got %d: %s", tenant.ErrNoTenant, n, &log)
-			}
-		})
+		reqs = append(reqs, tenanttest.JSON(route+"?limit=1", `{}`))
 	}
+	tenanttest.RefusesWithoutTenant(t, mux, tenanttest.Flat, reqs...)
 }
