@@ -14,6 +14,7 @@ import (
 	"github.com/sharkauth/serverless/shared/audit"
 	"github.com/sharkauth/serverless/shared/httpx"
 	"github.com/sharkauth/serverless/shared/ids"
+	"github.com/sharkauth/serverless/shared/password"
 	"github.com/sharkauth/serverless/shared/store"
 )
 
@@ -139,7 +140,7 @@ func applyUserInput(u *store.User, in userInput) {
 		u.Metadata = map[string]any(*in.Metadata)
 	}
 	if in.Password != nil {
-		u.PasswordHash = hashPassword(*in.Password)
+		u.PasswordHash = password.Hash(*in.Password)
 	}
 }
 
