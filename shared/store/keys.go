@@ -40,6 +40,8 @@ import (
 //	  by id              T#<t>#IATID#<id>                 IATID
 //	rate counter         T#<t>#RATE#<sha256 of name>      <window start>
 //	may-act grant        T#<t>#MAYACT                     <grant id>         T#<t>#MAYACTFROM#<from id> / <to id>#<grant id>
+//	sign-in session      T#<t>#SESSION#<sha256 of cookie> SESSION
+//	consent              T#<t>#CONSENT#<user id>          <sha256 of client_id, redirect_uri>
 
 // ErrNoTenant is returned when a tenant-scoped method is called without one.
 var ErrNoTenant = errors.New("store: no tenant")
@@ -131,6 +133,17 @@ func iatIndexSK(created time.Time, id string) string {
 func rateKey(s scope, name string, window time.Time) Key {
 	h := sha256.Sum256([]byte(name))
 	return Key{PK: s.pkOf("RATE", hex.EncodeToString(h[:])), SK: sortableTime(window)}
+}
+
+func sessionKey(s scope, hash []byte) Key {
+	return s.key("SESSION", hex.EncodeToString(hash), "SESSION")
+}
+func consentPartition(s scope, userID string) string {
+	return s.pkOf("CONSENT", userID)
+}
+func consentKey(s scope, userID, clientID, redirectURI string) Key {
+	h := sha256.Sum256([]byte(clientID + "\x00" + redirectURI))
+	return Key{PK: consentPartition(s, userID), SK: hex.EncodeToString(h[:])}
 }
 
 // sortableTime renders t as fixed-width unix nanoseconds, so string order is time order.
