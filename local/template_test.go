@@ -8,7 +8,7 @@ import (
 )
 
 // deployedFunctions are the functions template.yaml deploys.
-var deployedFunctions = []string{"jwks", "admin", "token", "register", "audit"}
+var deployedFunctions = []string{"jwks", "admin", "token", "register", "audit", "authorize"}
 
 // TestTemplateRoutes loads the real template.yaml: every route must name a
 // known function, every known function must have a route, and the runner

@@ -381,3 +381,24 @@ func TestCodesNotWired(t *testing.T) {
 		wantPage(t, h.consent(consent, "allow"), http.StatusServiceUnavailable, "cannot issue")
 	})
 }
+
+// Every value a page shows is escaped: the request (carried in a hidden
+// field), the login hint, the client's name, scopes and resources.
+func TestPagesEscape(t *testing.T) {
+	engines(t, func(t *testing.T, newTable func(*testing.T, *storetest.Clock) store.Table) {
+		h := newHarness(t, newTable, issuer)
+		evil := `"><script>alert(1)</script>`
+		page := h.get(params("login_hint", evil, "state", evil))
+		wantPage(t, page, http.StatusOK, "Sign in")
+		if strings.Contains(page.Body.String(), "<script") || !strings.Contains(page.Body.String(), "&lt;script&gt;") {
+			t.Fatalf("unescaped value in the page:\n%s", page.Body)
+		}
+		consent := h.login(page, userEmail, userPassword)
+		if strings.Contains(consent.Body.String(), "<script") || !strings.Contains(consent.Body.String(), "Claude &lt;Desktop&gt;") {
+			t.Fatalf("unescaped value in the consent page:\n%s", consent.Body)
+		}
+		if q := location(t, h.consent(consent, "allow"), appRedirect); q.Get("state") != evil {
+			t.Fatalf("state %q did not round-trip through the forms", q.Get("state"))
+		}
+	})
+}

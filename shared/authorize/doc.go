@@ -12,7 +12,7 @@
 // HTML page (never a redirect: RFC 6749 §4.1.2.1); after, they redirect to
 // the client with error, error_description, state and iss.
 //
-// Pages are server-rendered html/template with plain CSS and no script,
+// Pages are server-rendered (every value HTML-escaped), plain CSS, no script,
 // under a strict Content-Security-Policy with frame-ancestors 'none'; every
 // form carries a CSRF token derived from a cookie the page set (the
 // session's, or a pre-session cookie before sign-in), checked in constant

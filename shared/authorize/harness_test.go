@@ -3,6 +3,7 @@ package authorize
 import (
 	"context"
 	"encoding/json"
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -199,9 +200,7 @@ func formValue(t *testing.T, body, name string) string {
 	}
 	rest := body[i+len(`name="`+name+`" value="`):]
 	v := rest[:strings.IndexByte(rest, '"')]
-	// html/template escapes attribute values; undo what a browser would.
-	r := strings.NewReplacer("&amp;", "&", "&#43;", "+", "&#34;", `"`, "&#39;", "'", "&lt;", "<", "&gt;", ">")
-	return r.Replace(v)
+	return html.UnescapeString(v) // what a browser submits
 }
 
 // login posts the login form of page with the given credentials.
