@@ -402,3 +402,25 @@ func TestPagesEscape(t *testing.T) {
 		}
 	})
 }
+
+// An unknown user, and a user without a password, cost a password check
+// (against a dummy hash), so that timing does not tell them from a wrong
+// password.
+func TestUnknownUserCostsACheck(t *testing.T) {
+	engines(t, func(t *testing.T, newTable func(*testing.T, *storetest.Clock) store.Table) {
+		h := newHarness(t, newTable, issuer)
+		calls := 0
+		prev := checkNone
+		checkNone = func(pw string) bool { calls++; return prev(pw) }
+		t.Cleanup(func() { checkNone = prev })
+		page := h.get(params())
+		wantPage(t, h.login(page, "bob@example.com", "x"), http.StatusUnauthorized, "wrong")
+		if calls != 1 {
+			t.Fatalf("an unknown user cost %d dummy checks, want 1", calls)
+		}
+		wantPage(t, h.login(page, userEmail, "x"), http.StatusUnauthorized, "wrong")
+		if calls != 1 {
+			t.Fatal("a wrong password spent a dummy check besides the real one")
+		}
+	})
+}
