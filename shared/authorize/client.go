@@ -59,13 +59,13 @@ type client struct {
 	ID           string
 	Name         string
 	RedirectURIs []string
-	Scopes       []string // nil: the tenant's registrable scopes
+	Scopes       []string // nil (a metadata document without scope): the tenant's registrable scopes; a registered client's own, even none
 	Audiences    []string
 	CodeGrant    bool
 }
 
 func registered(c store.Client) client {
-	return client{ID: c.ClientID, Name: c.Name, RedirectURIs: c.RedirectURIs, Scopes: c.Scopes, Audiences: c.Audiences,
+	return client{ID: c.ClientID, Name: c.Name, RedirectURIs: c.RedirectURIs, Scopes: append([]string{}, c.Scopes...), Audiences: c.Audiences,
 		CodeGrant: slices.Contains(c.GrantTypes, string(oauth.GrantAuthorizationCode))}
 }
 
