@@ -424,3 +424,27 @@ func TestUnknownUserCostsACheck(t *testing.T) {
 		}
 	})
 }
+
+// A session ends with its lifetime; a deactivated client is unknown.
+func TestSessionExpiryAndInactiveClient(t *testing.T) {
+	engines(t, func(t *testing.T, newTable func(*testing.T, *storetest.Clock) store.Table) {
+		h := newHarness(t, newTable, issuer)
+		h.h.SessionTTL = time.Hour
+		h.consent(h.signIn(params()), "allow")
+		if q := location(t, h.get(params()), appRedirect); q.Get("code") == "" {
+			t.Fatalf("signed in: %v", q)
+		}
+		h.clock.Advance(time.Hour + time.Second)
+		wantPage(t, h.get(params()), http.StatusOK, `value="login"`)
+		if q := location(t, h.get(params("prompt", "none")), appRedirect); q.Get("error") != "login_required" {
+			t.Fatalf("expired session, prompt=none: %v", q)
+		}
+
+		ev := store.AuditEvent{ID: store.NewAuditID(h.s.Now(), store.DefaultAuditShards), Event: "agent.deactivated", ActorType: "test", ActorID: "t", Status: "success", Metadata: map[string]any{}, CreatedAt: h.s.Now()}
+		if _, err := h.s.ChangeClient(t.Context(), h.ten.ID, "app", func(c *store.Client) error { c.Active = false; return nil },
+			func(store.Client) store.AuditEvent { return ev }); err != nil {
+			t.Fatal(err)
+		}
+		wantPage(t, h.get(params()), http.StatusBadRequest, "not known")
+	})
+}
