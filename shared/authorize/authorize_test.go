@@ -1,6 +1,9 @@
 package authorize
 
 import (
+	"errors"
+
+	"github.com/sharkauth/serverless/shared/ids"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -324,6 +327,9 @@ func TestCookies(t *testing.T) {
 				h.signIn(params("prompt", "login"))
 				if h.jar[tc.name].Value == ck.Value {
 					t.Fatal("a new sign-in kept the session id")
+				}
+				if _, err := h.s.SessionByHash(t.Context(), h.ten.ID, ids.Hash(ck.Value)); !errors.Is(err, store.ErrNotFound) {
+					t.Fatalf("the previous session outlived a new sign-in: %v", err)
 				}
 			})
 		}

@@ -264,7 +264,34 @@ func (h *Handler) login(c *call, req request) {
 		return
 	}
 	h.setCookie(c, "session", secret, h.sessionTTL())
+	if err := h.endPrevious(c, ses.ID); err != nil {
+		h.fail(c, &pageError{status: 500, msg: "The service failed; try again.", cause: err})
+		return
+	}
 	h.proceed(c, req, user, secret)
+}
+
+// endPrevious ends the session the browser held before signing in again
+// (prompt=login, or another account): one browser, one live session.
+func (h *Handler) endPrevious(c *call, next string) error {
+	old, _ := c.r.Cookie(h.cookieName(c, "session"))
+	if old == nil || old.Value == "" || len(old.Value) > 128 {
+		return nil
+	}
+	hash := ids.Hash(old.Value)
+	ses, err := h.Store.SessionByHash(c.ctx, c.t.ID, hash)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		return err
+	}
+	ev := audit.New(c.r, c.now, EventSignedOut, audit.Actor{Type: "user", ID: ses.UserID}, audit.Target{Type: "user", ID: ses.UserID},
+		map[string]any{"session_id": ses.ID, "replaced_by": next})
+	if err := h.Store.DeleteSession(c.ctx, c.t.ID, hash, ev); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return nil
 }
 
 // consent handles the consent form.
