@@ -2,8 +2,6 @@ package authorize
 
 import (
 	"errors"
-
-	"github.com/sharkauth/serverless/shared/ids"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -12,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sharkauth/serverless/shared/ids"
 	"github.com/sharkauth/serverless/shared/store"
 	"github.com/sharkauth/serverless/shared/store/storetest"
 )
