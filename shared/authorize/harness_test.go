@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/sharkauth/serverless/shared/awstest"
 	"github.com/sharkauth/serverless/shared/ids"
@@ -252,7 +251,6 @@ func (h *harness) signIn(q url.Values) *httptest.ResponseRecorder {
 	return h.login(page, userEmail, userPassword)
 }
 
-var _ = time.Second
 
 func toJSON(v any) string {
 	b, _ := json.Marshal(v)
