@@ -251,7 +251,6 @@ func (h *harness) signIn(q url.Values) *httptest.ResponseRecorder {
 	return h.login(page, userEmail, userPassword)
 }
 
-
 func toJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
