@@ -61,7 +61,7 @@ const (
 )
 
 // functions are the bootstraps under test, by directory name under functions/.
-var functions = []string{"jwks", "admin", "token", "register", "audit"}
+var functions = []string{"jwks", "admin", "token", "register", "audit", "authorize"}
 
 func TestBootstraps(t *testing.T) {
 	rie := rieBinary(t)
@@ -103,8 +103,12 @@ func TestBootstraps(t *testing.T) {
 	auditNoKey := auditFn.coldInvoke(t, get("/api/v1/audit-logs", "ANY /api/v1/audit-logs", nil))
 	auditFn.warm(t, get("/api/v1/audit-logs", "ANY /api/v1/audit-logs", nil))
 
+	authz := startFunction(t, "authorize", rie, host["authorize"], env)
+	authzUnknown := authz.coldInvoke(t, withQuery(get("/oauth/authorize", "ANY /oauth/authorize", nil), "client_id=nope&response_type=code"))
+	authz.warm(t, withQuery(get("/oauth/authorize", "ANY /oauth/authorize", nil), "client_id=nope&response_type=code"))
+
 	// Reported, never asserted.
-	for _, f := range []*function{jwks, admin, tokenFn, reg, auditFn} {
+	for _, f := range []*function{jwks, admin, tokenFn, reg, auditFn, authz} {
 		t.Logf("%-5s bootstrap %s (linux/%s), %s (linux/arm64); cold start (RIE exec → first answered event) %s; "+
 			"first invoke (bootstrap exec, init, event) %s, of which init (exec → first next-event call) %s; warm invoke %s (median of %d)",
 			f.name, megabytes(fileSize(t, host[f.name])), runtime.GOARCH, megabytes(fileSize(t, deployed[f.name])),
@@ -210,6 +214,21 @@ func TestBootstraps(t *testing.T) {
 		if body := auditNoKey.object(t); body["error"] != "unauthorized" || body["message"] != "missing API key" {
 			t.Fatalf("body: %s", auditNoKey.Body)
 		}
+	})
+
+	t.Run("authorize: an unknown client is a page, never a redirect", func(t *testing.T) {
+		r := authzUnknown
+		if r.StatusCode != http.StatusBadRequest || r.header("Location") != "" || !strings.HasPrefix(r.header("Content-Type"), "text/html") ||
+			!strings.Contains(r.Body, "not known") || !strings.Contains(r.header("Content-Security-Policy"), "frame-ancestors 'none'") ||
+			r.header("X-Frame-Options") != "DENY" || r.header("Cache-Control") != "no-store" {
+			t.Fatalf("authorize: %d %v %s", r.StatusCode, r.Headers, r.Body)
+		}
+		out := authz.invoke(t, event("POST", "/oauth/logout", "ANY /oauth/logout", nil, nil, ""))
+		if out.StatusCode != http.StatusOK || !strings.Contains(out.Body, "signed out") || !strings.HasPrefix(out.header("Content-Type"), "text/html") {
+			t.Fatalf("logout without a session: %d %s", out.StatusCode, out.Body)
+		}
+		unknown := authz.invoke(t, get("/t/nope/oauth/authorize", "ANY /t/{tenant}/oauth/authorize", map[string]string{"tenant": "nope"}))
+		unknown.want(t, http.StatusNotFound, "")
 	})
 
 	t.Run("platform without key", func(t *testing.T) {
@@ -722,6 +741,20 @@ func event(method, path, routeKey string, pathParameters, extra map[string]strin
 	b, err := json.Marshal(ev)
 	if err != nil {
 		panic(err) // a map of strings always marshals
+	}
+	return b
+}
+
+// withQuery sets the raw query string of an event.
+func withQuery(ev []byte, rawQuery string) []byte {
+	var m map[string]any
+	if err := json.Unmarshal(ev, &m); err != nil {
+		panic(err)
+	}
+	m["rawQueryString"] = rawQuery
+	b, err := json.Marshal(m)
+	if err != nil {
+		panic(err)
 	}
 	return b
 }

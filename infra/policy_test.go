@@ -66,6 +66,9 @@ func tableGrants(actions ...string) []infra.Grant {
 //     kms:Sign with tenant-tagged keys only.
 //   - register writes clients and audit events (conditional puts) and checks
 //     an initial access token; no Query, no delete, no KMS.
+//   - authorize reads tenants, clients, users, sessions and consents and
+//     writes sessions, consents, codes, rate counters and audit events;
+//     deletes a session at sign-out; no Query, no KMS.
 //   - audit reads (tenants, admin keys for its callers, audit events) and
 //     writes or purges audit items only: every write is conditioned on the
 //     item's partition key (dynamodb:LeadingKeys); no KMS.
@@ -75,10 +78,11 @@ func tableGrants(actions ...string) []infra.Grant {
 //     the deletion of one that was never stored.
 func expected(mode string) map[string][]infra.Grant {
 	e := map[string][]infra.Grant{
-		"JwksFunction":     tableGrants("GetItem", "Query"),
-		"TokenFunction":    tableGrants("GetItem", "Query", "PutItem", "UpdateItem", "ConditionCheckItem"),
-		"RegisterFunction": tableGrants("GetItem", "PutItem", "ConditionCheckItem"),
-		"AdminFunction":    tableGrants("GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"),
+		"JwksFunction":      tableGrants("GetItem", "Query"),
+		"TokenFunction":     tableGrants("GetItem", "Query", "PutItem", "UpdateItem", "ConditionCheckItem"),
+		"RegisterFunction":  tableGrants("GetItem", "PutItem", "ConditionCheckItem"),
+		"AuthorizeFunction": tableGrants("GetItem", "PutItem", "DeleteItem", "ConditionCheckItem"),
+		"AdminFunction":     tableGrants("GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"),
 		"AuditFunction": append(tableGrants("GetItem", "Query"),
 			g("dynamodb:PutItem", table, condAuditItems), g("dynamodb:DeleteItem", table, condAuditItems)),
 	}

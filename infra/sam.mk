@@ -14,7 +14,7 @@ define lambda-artifacts-dir
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: run this target through sam build" >&2; exit 1; }
 endef
 
-.PHONY: build-JwksFunction build-AdminFunction build-TokenFunction build-RegisterFunction build-AuditFunction
+.PHONY: build-JwksFunction build-AdminFunction build-TokenFunction build-RegisterFunction build-AuditFunction build-AuthorizeFunction
 
 build-JwksFunction:
 	$(lambda-artifacts-dir)
@@ -35,3 +35,7 @@ build-RegisterFunction:
 build-AuditFunction:
 	$(lambda-artifacts-dir)
 	$(LAMBDA_GO_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/audit
+
+build-AuthorizeFunction:
+	$(lambda-artifacts-dir)
+	$(LAMBDA_GO_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/authorize

@@ -8,7 +8,7 @@ import (
 )
 
 // deployedFunctions are the functions template.yaml deploys.
-var deployedFunctions = []string{"jwks", "admin", "token", "register", "audit"}
+var deployedFunctions = []string{"jwks", "admin", "token", "register", "audit", "authorize"}
 
 // TestTemplateRoutes loads the real template.yaml: every route must name a
 // known function, every known function must have a route, and the runner
@@ -58,6 +58,13 @@ func checkTemplate(t *testing.T, path string, functions []string) {
 		"POST /platform/v1/tenants/acme/disable": "admin",
 		"GET /":                                  "admin",
 		"GET /dashboard/app.js":                  "admin",
+		"GET /oauth/authorize":                   "authorize",
+		"POST /oauth/authorize":                  "authorize",
+		"POST /oauth/logout":                     "authorize",
+		"GET /t/acme/oauth/authorize":            "authorize",
+		"POST /t/acme/oauth/authorize":           "authorize",
+		"POST /t/acme/oauth/logout":              "authorize",
+		"POST /t/acme/oauth/token":               "token",
 	}
 	rt := h.(*Server).router
 	for req, want := range owner {

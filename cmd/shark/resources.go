@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -376,7 +377,24 @@ func (c *cli) userCommand() *cobra.Command {
 	}
 	revoke.Flags().StringSliceVar(&agents, "agent", nil, "only these agents of the user (repeatable)")
 	revoke.Flags().StringVar(&reason, "reason", "", "why (recorded in the audit log)")
-	return group("user", "Users: create, list, revoke-agents", create, list, revoke)
+	setPassword := &cobra.Command{
+		Use:   "set-password USER_ID",
+		Short: "Set the password a user signs in with (read from SHARK_USER_PASSWORD, never an argument)",
+		Args:  exactArgs("USER_ID"),
+		RunE: c.withAdmin(func(ctx context.Context, a *api, args []string) error {
+			pw := c.getenv("SHARK_USER_PASSWORD")
+			if pw == "" {
+				return errors.New("set SHARK_USER_PASSWORD to the new password")
+			}
+			var x obj
+			raw, err := a.call(ctx, "POST", "/api/v1/users/"+url.PathEscape(args[0])+"/password", nil, obj{"password": pw}, &x)
+			if err != nil || c.asJSON {
+				return c.out(raw, err)
+			}
+			return c.fields("user", str(x["id"]), "email", str(x["email"]), "has password", fmt.Sprint(x["has_password"]))
+		}),
+	}
+	return group("user", "Users: create, list, revoke-agents, set-password", create, list, revoke, setPassword)
 }
 
 // ---- admin keys ----

@@ -14,6 +14,7 @@ import (
 	"github.com/sharkauth/serverless/shared/audit"
 	"github.com/sharkauth/serverless/shared/httpx"
 	"github.com/sharkauth/serverless/shared/ids"
+	"github.com/sharkauth/serverless/shared/password"
 	"github.com/sharkauth/serverless/shared/store"
 )
 
@@ -26,6 +27,40 @@ func (a *API) registerUsers(mux *http.ServeMux, h handle) {
 	mux.Handle("DELETE /api/v1/users/{id}", h(a.deleteUser))
 	mux.Handle("POST /api/v1/users/{id}/revoke-agents", h(a.revokeUserAgents))
 	mux.Handle("GET /api/v1/users/{id}/agents", h(a.userAgents))
+	mux.Handle("POST /api/v1/users/{id}/password", h(a.setUserPassword))
+}
+
+// setUserPassword sets the password a user signs in with at the authorize
+// function (stored as an argon2id hash; the answer and the audit event never
+// carry it).
+func (a *API) setUserPassword(w http.ResponseWriter, r *http.Request, c call) error {
+	cur, err := a.user(c)
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Password *string `json:"password"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if in.Password == nil {
+		return required("password")
+	}
+	if len(*in.Password) < 1 || len(*in.Password) > 1024 {
+		return invalid("password", "must be 1 to 1024 characters")
+	}
+	hash := password.Hash(*in.Password)
+	u, err := a.Store.UpdateUser(c.ctx, c.t, cur.ID, func(u *store.User) error {
+		u.PasswordHash = hash
+		u.UpdatedAt = c.now
+		return nil
+	}, c.event(audit.UserPasswordSet, "user", cur.ID, nil))
+	if err != nil {
+		return storeErr(err, "unknown user")
+	}
+	httpx.WriteJSON(w, http.StatusOK, userView(u))
+	return nil
 }
 
 type userJSON struct {
@@ -139,7 +174,7 @@ func applyUserInput(u *store.User, in userInput) {
 		u.Metadata = map[string]any(*in.Metadata)
 	}
 	if in.Password != nil {
-		u.PasswordHash = hashPassword(*in.Password)
+		u.PasswordHash = password.Hash(*in.Password)
 	}
 }
 

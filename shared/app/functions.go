@@ -10,6 +10,7 @@ import (
 
 	"github.com/sharkauth/serverless/shared/admin"
 	"github.com/sharkauth/serverless/shared/audit"
+	"github.com/sharkauth/serverless/shared/authorize"
 	"github.com/sharkauth/serverless/shared/config"
 	"github.com/sharkauth/serverless/shared/dashboard"
 	"github.com/sharkauth/serverless/shared/discovery"
@@ -24,11 +25,12 @@ import (
 // Functions maps each function name to its constructor; the local runner
 // serves exactly these, on the routes template.yaml gives them.
 var Functions = map[string]func(*Env) http.Handler{
-	"jwks":     Jwks,
-	"admin":    Admin,
-	"token":    Token,
-	"register": Register,
-	"audit":    Audit,
+	"jwks":      Jwks,
+	"admin":     Admin,
+	"token":     Token,
+	"register":  Register,
+	"audit":     Audit,
+	"authorize": Authorize,
 }
 
 // Jwks builds the jwks function: /.well-known documents of every tenant,
@@ -116,6 +118,22 @@ func Audit(e *Env) http.Handler {
 	(&audit.Handler{Store: e.Store, Authenticate: admin.Authenticator(e.Store)}).Register(mux)
 	return httpx.Named("audit", httpx.Stack(httpx.NoStore(e.tenanted(routes(mux, httpx.WriteError))), httpx.WriteError))
 }
+
+// Authorize builds the authorize function: the authorization endpoint of
+// every tenant (/oauth/authorize, its login and consent pages) and
+// /oauth/logout. Its pages are HTML and set their own no-store and CSP
+// headers; errors of the stack around them (unknown tenant, no route) keep
+// the flat JSON shape.
+func Authorize(e *Env) http.Handler {
+	mux := http.NewServeMux()
+	(&authorize.Handler{Store: e.Store, Codes: authCodes(e), Now: e.Now}).Register(mux)
+	return httpx.Named("authorize", httpx.Stack(httpx.NoStore(e.tenanted(routes(mux, httpx.WriteError))), httpx.WriteError))
+}
+
+// authCodes is where the authorize function stores its codes: nil until
+// the store's CreateAuthCode (the token function's code grant) lands, and
+// the function then answers that it cannot issue codes.
+func authCodes(*Env) authorize.Codes { return nil }
 
 // tenanted resolves the request's tenant before h runs; unknown and disabled
 // tenants get the 404 of WIRE §1.

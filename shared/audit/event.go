@@ -28,6 +28,7 @@ const (
 	UserUpdated         = "user.updated"
 	UserDeleted         = "user.deleted"
 	UserAgentsRevoked   = "user.agents_revoked"
+	UserPasswordSet     = "user.password_set"
 	AppCreated          = "app.created"
 	AppUpdated          = "app.updated"
 	AppDeleted          = "app.deleted"

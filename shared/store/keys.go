@@ -44,6 +44,8 @@ import (
 //	refresh token        T#<t>#REFRESH#<sha256>          REFRESH
 //	family revocation    T#<t>#FAMILYREVOKED#<family>    FAMILYREVOKED
 //	may-act grant        T#<t>#MAYACT                     <grant id>         T#<t>#MAYACTFROM#<from id> / <to id>#<grant id>
+//	sign-in session      T#<t>#SESSION#<sha256 of cookie> SESSION
+//	consent              T#<t>#CONSENT#<user id>          <sha256 of client_id, redirect_uri>
 
 // ErrNoTenant is returned when a tenant-scoped method is called without one.
 var ErrNoTenant = errors.New("store: no tenant")
@@ -144,6 +146,17 @@ func rateWindow(s scope, name string, window time.Time) (partition, prefix strin
 func rateShardKey(s scope, name string, window time.Time, i int) Key {
 	pk, prefix := rateWindow(s, name, window)
 	return Key{PK: pk, SK: fmt.Sprintf("%s%02d", prefix, i)}
+}
+
+func sessionKey(s scope, hash []byte) Key {
+	return s.key("SESSION", hex.EncodeToString(hash), "SESSION")
+}
+func consentPartition(s scope, userID string) string {
+	return s.pkOf("CONSENT", userID)
+}
+func consentKey(s scope, userID, clientID, redirectURI string) Key {
+	h := sha256.Sum256([]byte(clientID + "\x00" + redirectURI))
+	return Key{PK: consentPartition(s, userID), SK: hex.EncodeToString(h[:])}
 }
 
 // sortableTime renders t as fixed-width unix nanoseconds, so string order is time order.

@@ -54,6 +54,7 @@ func RunWith(t *testing.T, newTable TableFactory, opts Options) {
 		{"UserCascade", domainCascade},
 		{"DCR", domainDCR},
 		{"AuditTrail", domainAudit},
+		{"Sessions", domainSessions},
 	}
 	for _, tier := range tiers {
 		t.Run(tier.name, func(t *testing.T) {

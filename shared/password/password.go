@@ -1,4 +1,7 @@
-package admin
+// Package password hashes and checks the passwords of a tenant's users:
+// argon2id in the PHC string format. The admin API hashes what an admin
+// sets; the authorize function checks what a person types.
+package password
 
 import (
 	"crypto/rand"
@@ -6,6 +9,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -18,8 +22,8 @@ const (
 	argonKeyLen  = 32
 )
 
-// hashPassword returns the PHC-format argon2id hash of a password.
-func hashPassword(password string) string {
+// Hash returns the PHC-format argon2id hash of a password.
+func Hash(password string) string {
 	salt := make([]byte, 16)
 	rand.Read(salt)
 	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
@@ -27,8 +31,9 @@ func hashPassword(password string) string {
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads, b64(salt), b64(key))
 }
 
-// checkPassword reports whether password matches a hash from hashPassword.
-func checkPassword(password, encoded string) bool {
+// Check reports whether password matches a hash from Hash. A malformed
+// hash, or one with parameters beyond sane bounds, never matches.
+func Check(password, encoded string) bool {
 	parts := strings.Split(encoded, "$")
 	if len(parts) != 6 || parts[1] != "argon2id" {
 		return false
@@ -50,4 +55,15 @@ func checkPassword(password, encoded string) bool {
 	}
 	got := argon2.IDKey([]byte(password), salt, iters, mem, threads, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1
+}
+
+// dummy is a hash of nothing anyone types, with the parameters of Hash.
+var dummy = sync.OnceValue(func() string { return Hash("\x00 no user has this password \x00") })
+
+// CheckNone spends the time of a Check against a user who does not exist, so
+// that "no such user" and "wrong password" take comparable time. It reports
+// false.
+func CheckNone(password string) bool {
+	Check(password, dummy())
+	return false
 }

@@ -1,0 +1,140 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/sharkauth/serverless/shared/tenant"
+)
+
+// Session is a person's sign-in at the authorize function: the cookie's value
+// is the secret, the table keeps only its hash. It expires at ExpiresAt (the
+// table's TTL removes it).
+type Session struct {
+	ID        string    `json:"id"`   // "ses_" + ids.NanoID(): an id, not the secret
+	Hash      []byte    `json:"hash"` // ids.Hash(cookie value): the item is keyed by it
+	UserID    string    `json:"user_id"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// Consent is what a user allowed a client at one redirect URI: these scopes
+// and resources (RFC 8707). A request for a subset needs no new consent.
+type Consent struct {
+	UserID      string    `json:"user_id"`
+	ClientID    string    `json:"client_id"`
+	RedirectURI string    `json:"redirect_uri"`
+	Scopes      []string  `json:"scopes"`
+	Resources   []string  `json:"resources,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// Covers reports whether the consent allows every scope and resource asked.
+func (c Consent) Covers(scopes, resources []string) bool {
+	for _, s := range scopes {
+		if !slices.Contains(c.Scopes, s) {
+			return false
+		}
+	}
+	for _, r := range resources {
+		if !slices.Contains(c.Resources, r) {
+			return false
+		}
+	}
+	return true
+}
+
+// CreateSession stores a new session with its audit event (the sign-in) in
+// one transaction. A session whose hash exists is ErrConflict.
+func (s *Store) CreateSession(ctx context.Context, t tenant.ID, ses Session, ev AuditEvent) error {
+	sc, err := scopeOf(t)
+	if err != nil {
+		return err
+	}
+	if ses.ID == "" || len(ses.Hash) == 0 || ses.UserID == "" || ses.ExpiresAt.IsZero() {
+		return errors.New("store: session without id, hash, user or expiry")
+	}
+	it := Item{Key: sessionKey(sc, ses.Hash), ExpiresAt: ses.ExpiresAt.Unix(), Data: marshal(ses)}
+	return s.transact(ctx, []Write{put(it, CondAbsent), auditWrite(sc, ev)},
+		func(int) string { return "session " + ses.ID + " exists" })
+}
+
+// SessionByHash reads a live session by the hash of its cookie value; an
+// absent or expired one is ErrNotFound.
+func (s *Store) SessionByHash(ctx context.Context, t tenant.ID, hash []byte) (Session, error) {
+	sc, err := scopeOf(t)
+	if err != nil {
+		return Session{}, err
+	}
+	if len(hash) == 0 {
+		return Session{}, ErrNotFound
+	}
+	ses, err := get[Session](ctx, s, sessionKey(sc, hash), nil)
+	if err != nil {
+		return Session{}, err
+	}
+	if !ses.ExpiresAt.After(s.Now()) {
+		return Session{}, ErrNotFound
+	}
+	return ses, nil
+}
+
+// DeleteSession ends a session (sign-out) with its audit event in one
+// transaction. An absent session is ErrNotFound and writes nothing.
+func (s *Store) DeleteSession(ctx context.Context, t tenant.ID, hash []byte, ev AuditEvent) error {
+	sc, err := scopeOf(t)
+	if err != nil {
+		return err
+	}
+	if len(hash) == 0 {
+		return ErrNotFound
+	}
+	err = s.transact(ctx, []Write{del(sessionKey(sc, hash), CondExists), auditWrite(sc, ev)},
+		func(int) string { return "no such session" })
+	if errors.Is(err, ErrConflict) {
+		return ErrNotFound
+	}
+	return err
+}
+
+// GrantConsent stores a user's consent to a client at a redirect URI,
+// replacing the one it had there, with its audit event in one transaction.
+func (s *Store) GrantConsent(ctx context.Context, t tenant.ID, c Consent, ev AuditEvent) error {
+	sc, err := scopeOf(t)
+	if err != nil {
+		return err
+	}
+	if c.UserID == "" || c.ClientID == "" || c.RedirectURI == "" {
+		return errors.New("store: consent without user, client or redirect URI")
+	}
+	it := Item{Key: consentKey(sc, c.UserID, c.ClientID, c.RedirectURI), Data: marshal(c)}
+	return s.transact(ctx, []Write{put(it, CondAlways), auditWrite(sc, ev)}, func(int) string { return "consent" })
+}
+
+// GetConsent reads a user's consent to a client at a redirect URI;
+// ErrNotFound when there is none.
+func (s *Store) GetConsent(ctx context.Context, t tenant.ID, userID, clientID, redirectURI string) (Consent, error) {
+	sc, err := scopeOf(t)
+	if err != nil {
+		return Consent{}, err
+	}
+	if userID == "" || clientID == "" {
+		return Consent{}, ErrNotFound
+	}
+	return get[Consent](ctx, s, consentKey(sc, userID, clientID, redirectURI), nil)
+}
+
+// ListConsents reads every consent of a user (a small partition).
+func (s *Store) ListConsents(ctx context.Context, t tenant.ID, userID string) ([]Consent, error) {
+	sc, err := scopeOf(t)
+	if err != nil {
+		return nil, err
+	}
+	if userID == "" {
+		return nil, nil
+	}
+	return all[Consent](ctx, s, Query{Partition: consentPartition(sc, userID)}, nil)
+}
