@@ -77,7 +77,9 @@ func RefusesWithoutTenant(t *testing.T, mux *http.ServeMux, shape Shape, reqs ..
 }
 
 // JSON is a request of route with a JSON body.
-func JSON(route, body string) Request { return Request{Route: route, Body: body, ContentType: "application/json"} }
+func JSON(route, body string) Request {
+	return Request{Route: route, Body: body, ContentType: "application/json"}
+}
 
 // Form is a request of route with a form body.
 func Form(route, body string) Request {
