@@ -4,26 +4,43 @@ import (
 	"encoding/json"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/sharkauth/serverless/shared/app"
 	"github.com/sharkauth/serverless/shared/app/apptest"
+	"github.com/sharkauth/serverless/shared/ids"
+	"github.com/sharkauth/serverless/shared/store"
+	"github.com/sharkauth/serverless/shared/tenant"
 )
 
-// Until the authorize function is deployed, no tenant's metadata claims
-// Client ID Metadata Document support (issue 22: the lead turns
-// discovery.Features.CIMD on with it).
-func TestMetadataWithoutCIMDUntilAuthorize(t *testing.T) {
+// With the authorize function deployed, a tenant's metadata advertises the
+// authorization endpoint and Client ID Metadata Documents; a tenant that
+// turned CIMD off does not.
+func TestMetadataAdvertisesAuthorizeAndCIMD(t *testing.T) {
 	s := apptest.Serve(t, apptest.Config(t, ""), app.Options{})
-	res, err := http.Get(s.URL + "/.well-known/oauth-authorization-server")
-	if err != nil {
+	get := func(path string) map[string]any {
+		res, err := http.Get(s.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var md map[string]any
+		if res.StatusCode != 200 || json.NewDecoder(res.Body).Decode(&md) != nil {
+			t.Fatalf("metadata: %d", res.StatusCode)
+		}
+		return md
+	}
+	md := get("/.well-known/oauth-authorization-server")
+	if md["client_id_metadata_document_supported"] != true || md["authorization_endpoint"] != s.URL+"/oauth/authorize" {
+		t.Fatalf("metadata: %v", md)
+	}
+	off := false
+	if _, err := s.Env.Store.UpdateTenant(t.Context(), tenant.MustID("default"), func(tn *store.Tenant) error { tn.CIMD = &off; return nil },
+		store.AuditEvent{ID: ids.New("aud_"), Event: "tenant.updated", CreatedAt: time.Now(), Metadata: map[string]any{}}); err != nil {
 		t.Fatal(err)
 	}
-	defer res.Body.Close()
-	var md map[string]any
-	if res.StatusCode != 200 || json.NewDecoder(res.Body).Decode(&md) != nil {
-		t.Fatalf("metadata: %d", res.StatusCode)
-	}
-	if _, ok := md["client_id_metadata_document_supported"]; ok {
-		t.Fatalf("metadata advertises CIMD: %v", md)
+	s.Env.Tenants.Forget()
+	if md := get("/.well-known/oauth-authorization-server"); md["client_id_metadata_document_supported"] != nil || md["authorization_endpoint"] == nil {
+		t.Fatalf("a tenant with CIMD off: %v", md)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/sharkauth/serverless/shared/admin"
 	"github.com/sharkauth/serverless/shared/audit"
 	"github.com/sharkauth/serverless/shared/authorize"
+	"github.com/sharkauth/serverless/shared/cimd"
 	"github.com/sharkauth/serverless/shared/config"
 	"github.com/sharkauth/serverless/shared/dashboard"
 	"github.com/sharkauth/serverless/shared/discovery"
@@ -43,9 +44,7 @@ func Jwks(e *Env) http.Handler {
 
 // features are the parts of the product every deployment serves
 // (template.yaml's functions; local.TestTemplateRoutes keeps them in step).
-// CIMD stays off until the authorize function that accepts metadata document
-// client ids is deployed.
-var features = discovery.Features{Token: true, Register: true}
+var features = discovery.Features{Token: true, Register: true, Authorize: true, CIMD: true}
 
 // Token builds the token function: /oauth/token, /oauth/revoke and
 // /oauth/introspect of every tenant. Server DPoP nonces (off unless a tenant
@@ -126,14 +125,10 @@ func Audit(e *Env) http.Handler {
 // the flat JSON shape.
 func Authorize(e *Env) http.Handler {
 	mux := http.NewServeMux()
-	(&authorize.Handler{Store: e.Store, Codes: authCodes(e), Now: e.Now}).Register(mux)
+	(&authorize.Handler{Store: e.Store, Codes: e.Store, Now: e.Now,
+		CIMD: &cimd.Resolver{Fetcher: newFetcher(e), Now: e.Now}}).Register(mux)
 	return httpx.Named("authorize", httpx.Stack(httpx.NoStore(e.tenanted(routes(mux, httpx.WriteError))), httpx.WriteError))
 }
-
-// authCodes is where the authorize function stores its codes: nil until
-// the store's CreateAuthCode (the token function's code grant) lands, and
-// the function then answers that it cannot issue codes.
-func authCodes(*Env) authorize.Codes { return nil }
 
 // tenanted resolves the request's tenant before h runs; unknown and disabled
 // tenants get the 404 of WIRE §1.

@@ -6,51 +6,25 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"time"
 
+	"github.com/sharkauth/serverless/shared/cimd"
 	"github.com/sharkauth/serverless/shared/oauth"
 	"github.com/sharkauth/serverless/shared/store"
 )
 
 // AuthCode is the authorization code the handler issues, as the store keeps
-// it (the shared contract of issue 22: the same fields as store.AuthCode,
-// which becomes this type at merge).
-type AuthCode struct {
-	ID          string    `json:"id"`
-	Hash        []byte    `json:"hash"`
-	ClientID    string    `json:"client_id"`
-	RedirectURI string    `json:"redirect_uri"`
-	Challenge   string    `json:"code_challenge"`
-	Scope       string    `json:"scope"`
-	Resources   []string  `json:"resources,omitempty"`
-	UserID      string    `json:"user_id"`
-	DPoPJKT     string    `json:"dpop_jkt,omitempty"`
-	CreatedAt   time.Time `json:"created_at"`
-	ExpiresAt   time.Time `json:"expires_at"`
-}
+// it (the token function's authorization_code grant consumes it).
+type AuthCode = store.AuthCode
 
-// CIMDClient is a client described by a Client ID Metadata Document, as a
-// CIMD resolver returns it.
-type CIMDClient struct {
-	ClientID, Name string
-	RedirectURIs   []string
-	AuthMethod     string
-	JWKSURI        string
-	Scope          string
-	LogoURI        string
-}
+// CIMDClient is a client described by a Client ID Metadata Document, as the
+// resolver (shared/cimd) returns it.
+type CIMDClient = cimd.Client
 
-// CIMD resolves a client_id that is an https URL with a path (IsCIMD) to its
-// fetched and checked metadata document.
+// CIMD resolves a client_id that is an https URL with a path
+// (cimd.IsCIMD) to its fetched and checked metadata document:
+// *cimd.Resolver, or a test's fake.
 type CIMD interface {
 	Resolve(ctx context.Context, clientID string) (CIMDClient, error)
-}
-
-// IsCIMD reports whether a client_id names a Client ID Metadata Document:
-// an https URL with a host and a path.
-func IsCIMD(clientID string) bool {
-	u, err := url.Parse(clientID)
-	return err == nil && u.Scheme == "https" && u.Host != "" && u.Path != "" && u.Path != "/"
 }
 
 // client is what the authorization endpoint needs of a client, registered

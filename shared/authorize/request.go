@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sharkauth/serverless/shared/cimd"
 	"github.com/sharkauth/serverless/shared/oauth"
 	"github.com/sharkauth/serverless/shared/store"
 	"github.com/sharkauth/serverless/shared/tenant"
@@ -162,7 +163,7 @@ func (h *Handler) parse(ctx context.Context, t tenant.Tenant, rec store.Tenant, 
 // client finds the client named by clientID: a metadata document (CIMD)
 // or a registered client of the tenant.
 func (h *Handler) client(ctx context.Context, t tenant.Tenant, clientID string) (client, error) {
-	if IsCIMD(clientID) {
+	if cimd.IsCIMD(clientID) {
 		if h.CIMD == nil {
 			return client{}, &pageError{status: 400, msg: "This server does not accept Client ID Metadata Documents (a client_id that is a URL)."}
 		}

@@ -55,6 +55,9 @@ type Features struct {
 	Token bool
 	// Register: /oauth/register (RFC 7591).
 	Register bool
+	// Authorize: /oauth/authorize (RFC 6749 §4.1 with PKCE S256 and RFC
+	// 9207's iss), the authorize function.
+	Authorize bool
 	// CIMD: client ids that are Client ID Metadata Document URLs
 	// (shared/cimd), accepted by the authorize function; off until it is
 	// deployed. A tenant that turned CIMD off does not advertise it.
@@ -108,6 +111,9 @@ type Metadata struct {
 	RevocationEndpointAuthMethodsSupported     []string `json:"revocation_endpoint_auth_methods_supported,omitempty"`
 	IntrospectionEndpointAuthMethodsSupported  []string `json:"introspection_endpoint_auth_methods_supported,omitempty"`
 	DPoPSigningAlgValuesSupported              []string `json:"dpop_signing_alg_values_supported,omitempty"`
+	AuthorizationEndpoint                      string   `json:"authorization_endpoint,omitempty"`
+	CodeChallengeMethodsSupported              []string `json:"code_challenge_methods_supported,omitempty"`
+	AuthorizationResponseISSParameterSupported bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
 	ClientIDMetadataDocumentSupported          bool     `json:"client_id_metadata_document_supported,omitempty"`
 	ServiceDocumentation                       string   `json:"service_documentation,omitempty"`
 }
@@ -118,8 +124,8 @@ func (h *Handler) Document(iss string, rec store.Tenant) Metadata {
 		Issuer:          iss,
 		JWKSURI:         iss + "/.well-known/jwks.json",
 		ScopesSupported: nonNil(rec.Scopes),
-		// RFC 8414 requires the member; there is no authorization endpoint
-		// yet, so no response type is supported.
+		// RFC 8414 requires the member: without an authorization
+		// endpoint no response type is supported.
 		ResponseTypesSupported: []string{},
 		ServiceDocumentation:   h.DocsURL,
 	}
@@ -136,6 +142,12 @@ func (h *Handler) Document(iss string, rec store.Tenant) Metadata {
 	}
 	if h.Features.Register {
 		md.RegistrationEndpoint = iss + "/oauth/register"
+	}
+	if h.Features.Authorize {
+		md.AuthorizationEndpoint = iss + "/oauth/authorize"
+		md.ResponseTypesSupported = []string{string(oauth.ResponseCode)}
+		md.CodeChallengeMethodsSupported = []string{string(oauth.ChallengeS256)}
+		md.AuthorizationResponseISSParameterSupported = true
 	}
 	md.ClientIDMetadataDocumentSupported = h.Features.CIMD && rec.CIMDEnabled()
 	return md

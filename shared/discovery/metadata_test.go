@@ -27,7 +27,7 @@ func TestDocumentListsWhatIsImplemented(t *testing.T) {
 			if !slices.Equal(md.GrantTypesSupported, oauth.Strings(token.GrantTypes())) {
 				t.Fatalf("grants %v, the dispatcher serves %v", md.GrantTypesSupported, token.GrantTypes())
 			}
-			if !slices.Equal(md.TokenEndpointAuthMethodsSupported, []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}) {
+			if !slices.Equal(md.TokenEndpointAuthMethodsSupported, []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "none"}) {
 				t.Fatalf("token auth %v", md.TokenEndpointAuthMethodsSupported)
 			}
 			for _, m := range [][]string{md.RevocationEndpointAuthMethodsSupported, md.IntrospectionEndpointAuthMethodsSupported} {

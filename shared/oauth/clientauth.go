@@ -318,10 +318,12 @@ func candidates(set jose.JSONWebKeySet, kid string) []jose.JSONWebKey {
 }
 
 // TokenAuthMethods are the client authentication methods of the token
-// endpoint; RevocationAuthMethods those of revocation and introspection,
+// endpoint ("none": a public client, for the grants that admit one, the
+// authorization_code and refresh_token grants); RevocationAuthMethods those
+// of revocation and introspection,
 // which record no assertion jti and so accept no private_key_jwt (an admin
 // key of the tenant is accepted there too, as a Bearer header).
 var (
-	TokenAuthMethods      = []AuthMethod{SecretBasic, SecretPost, PrivateKeyJWT}
+	TokenAuthMethods      = []AuthMethod{SecretBasic, SecretPost, PrivateKeyJWT, AuthNone}
 	RevocationAuthMethods = []AuthMethod{SecretBasic, SecretPost}
 )
