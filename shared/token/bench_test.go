@@ -260,3 +260,27 @@ func BenchmarkES256Verify(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkTokenAuthorizationCode is a public MCP client exchanging a code
+// with its PKCE verifier (a user's grant: the code consumed and a refresh
+// token written in the token's one transaction).
+func BenchmarkTokenAuthorizationCode(b *testing.B) {
+	hs := userGrants(b)
+	benchHandler(b, hs, newProver(b), floor{sign: true}, func(int) *http.Request {
+		return postForm(form(exchange(hs.code(codeOpts{}))...), "")
+	})
+}
+
+// BenchmarkTokenRefresh is a refresh: the presented token rotated, its
+// successor and a new access token in one transaction.
+func BenchmarkTokenRefresh(b *testing.B) {
+	hs := userGrants(b)
+	benchHandler(b, hs, newProver(b), floor{sign: true}, func(int) *http.Request {
+		w := hs.do(call{form: form(exchange(hs.code(codeOpts{}))...)})
+		if w.Code != 200 {
+			b.Fatalf("code: %d %s", w.Code, w.Body)
+		}
+		rt := strings.Split(strings.Split(w.Body.String(), `"refresh_token":"`)[1], `"`)[0]
+		return postForm(form("grant_type", "refresh_token", "client_id", "mcp", "refresh_token", rt), "")
+	})
+}

@@ -28,7 +28,7 @@ func challengeOf(v string) string {
 // userGrants is the harness with a public MCP client ("mcp") allowed
 // authorization_code and refresh_token, a confidential one ("web") and the
 // user usr_ada.
-func userGrants(t *testing.T) *harness {
+func userGrants(t testing.TB) *harness {
 	hs := newHarness(t, nil)
 	for _, tn := range []string{"acme", "beta"} {
 		hs.client(tn, store.Client{ClientID: "mcp", Kind: store.KindDCR, AuthMethod: "none", SecretHash: []byte{}, Active: true,
