@@ -52,16 +52,16 @@ func (st consentStep) refused(i int) error {
 }
 
 // RevokeConsent deletes the user's consent consentID with its audit event
-// (consent.revoked) and the revocation markers of every grant family issued
+// (consent.revoked, made by event from the consent) and the revocation markers of every grant family issued
 // under it, in one transaction (a consent with very many families has the
 // rest marked in further ones). An absent consent is ErrNotFound and
 // writes nothing. It answers the consent revoked.
-func (s *Store) RevokeConsent(ctx context.Context, t tenant.ID, userID, consentID string, ev AuditEvent) (Consent, error) {
+func (s *Store) RevokeConsent(ctx context.Context, t tenant.ID, userID, consentID string, event func(Consent) AuditEvent) (Consent, error) {
 	sc, err := scopeOf(t)
 	if err != nil {
 		return Consent{}, err
 	}
-	if userID == "" || consentID == "" || ev.CreatedAt.IsZero() {
+	if userID == "" || consentID == "" {
 		return Consent{}, ErrNotFound
 	}
 	list, err := s.ListConsents(ctx, t, userID)
@@ -76,6 +76,10 @@ func (s *Store) RevokeConsent(ctx context.Context, t tenant.ID, userID, consentI
 	}
 	if c == nil {
 		return Consent{}, ErrNotFound
+	}
+	ev := event(*c)
+	if ev.CreatedAt.IsZero() {
+		return Consent{}, errors.New("store: consent revocation without time")
 	}
 	ck := consentKey(sc, c.UserID, c.ClientID, c.RedirectURI)
 	fams, err := all[consentFamily](ctx, s, Query{Partition: consentFamilyPartition(sc, ck)}, nil)

@@ -33,7 +33,7 @@ func TestConsentRevocationEndsItsFamilies(t *testing.T) {
 	}
 	hs.now = hs.now.Add(time.Second)
 	ev := store.AuditEvent{ID: store.NewAuditID(hs.now, store.DefaultAuditShards), Event: "consent.revoked", CreatedAt: hs.now, Metadata: map[string]any{}}
-	if _, err := hs.st.RevokeConsent(t.Context(), acme, "usr_ada", cons[0].ID, ev); err != nil {
+	if _, err := hs.st.RevokeConsent(t.Context(), acme, "usr_ada", cons[0].ID, func(store.Consent) store.AuditEvent { return ev }); err != nil {
 		t.Fatal(err)
 	}
 	for _, at := range []string{first["access_token"].(string), second["access_token"].(string), rotated["access_token"].(string)} {

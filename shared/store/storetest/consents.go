@@ -75,12 +75,12 @@ func consentRevocation(t *testing.T, e *env) {
 	}
 
 	ev := auditEvent(e.s.Now(), store.DefaultAuditShards, "consent.revoked", "usr_1", cons.ID)
-	_, err = e.s.RevokeConsent(ctx, b.id, "usr_1", cons.ID, ev)
+	_, err = e.s.RevokeConsent(ctx, b.id, "usr_1", cons.ID, func(store.Consent) store.AuditEvent { return ev })
 	wantErr(t, "revoking another tenant's consent", err, store.ErrNotFound)
 	if _, err := e.s.GetAuditEvent(ctx, b.id, ev.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("a refused revocation wrote its event: %v", err)
 	}
-	got, err := e.s.RevokeConsent(ctx, a.id, "usr_1", cons.ID, ev)
+	got, err := e.s.RevokeConsent(ctx, a.id, "usr_1", cons.ID, func(store.Consent) store.AuditEvent { return ev })
 	if err != nil || got.ID != cons.ID || got.RedirectURI != cb {
 		t.Fatalf("RevokeConsent: %+v, %v", got, err)
 	}
@@ -104,9 +104,9 @@ func consentRevocation(t *testing.T, e *env) {
 	_, err = issue(a.id, cb)
 	wantErr(t, "an issue under the revoked consent", err, store.ErrConsentRevoked)
 	again := auditEvent(e.s.Now(), store.DefaultAuditShards, "consent.revoked", "usr_1", cons.ID)
-	_, err = e.s.RevokeConsent(ctx, a.id, "usr_1", cons.ID, again)
+	_, err = e.s.RevokeConsent(ctx, a.id, "usr_1", cons.ID, func(store.Consent) store.AuditEvent { return again })
 	wantErr(t, "revoking it again", err, store.ErrNotFound)
-	_, err = e.s.RevokeConsent(ctx, a.id, "usr_2", cons.ID, again)
+	_, err = e.s.RevokeConsent(ctx, a.id, "usr_2", cons.ID, func(store.Consent) store.AuditEvent { return again })
 	wantErr(t, "revoking it as another user's", err, store.ErrNotFound)
 	if _, err := e.s.GetAuditEvent(ctx, a.id, again.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("a refused revocation wrote its event: %v", err)
