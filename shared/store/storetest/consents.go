@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -110,5 +111,47 @@ func consentRevocation(t *testing.T, e *env) {
 	wantErr(t, "revoking it as another user's", err, store.ErrNotFound)
 	if _, err := e.s.GetAuditEvent(ctx, a.id, again.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("a refused revocation wrote its event: %v", err)
+	}
+
+	// Parallel revocations of one consent: one revokes it, the others find
+	// nothing (and write no event).
+	for round := range 5 {
+		racing := grant(a.id, cb)
+		const n = 8
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		errs := make([]error, n)
+		evs := make([]store.AuditEvent, n)
+		for i := range n {
+			evs[i] = auditEvent(e.s.Now(), store.DefaultAuditShards, "consent.revoked", "usr_1", racing.ID)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				_, errs[i] = e.s.RevokeConsent(ctx, a.id, "usr_1", racing.ID, func(store.Consent) store.AuditEvent { return evs[i] })
+			}()
+		}
+		close(start)
+		wg.Wait()
+		won := 0
+		for i, err := range errs {
+			_, evErr := e.s.GetAuditEvent(ctx, a.id, evs[i].ID)
+			switch {
+			case err == nil:
+				won++
+				if evErr != nil {
+					t.Fatalf("round %d: the revocation's event: %v", round, evErr)
+				}
+			case errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrUnavailable):
+				if evErr == nil {
+					t.Fatalf("round %d: a refused revocation wrote its event", round)
+				}
+			default:
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		if won != 1 {
+			t.Fatalf("round %d: %d parallel revocations of one consent succeeded", round, won)
+		}
 	}
 }
