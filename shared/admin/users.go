@@ -28,6 +28,7 @@ func (a *API) registerUsers(mux *http.ServeMux, h handle) {
 	mux.Handle("POST /api/v1/users/{id}/revoke-agents", h(a.revokeUserAgents))
 	mux.Handle("GET /api/v1/users/{id}/agents", h(a.userAgents))
 	mux.Handle("POST /api/v1/users/{id}/password", h(a.setUserPassword))
+	a.registerConsents(mux, h)
 }
 
 // setUserPassword sets the password a user signs in with at the authorize
@@ -363,7 +364,13 @@ func (a *API) revokeUserAgents(w http.ResponseWriter, r *http.Request, c call) e
 	if _, err := a.Store.FinishUserRevocation(c.ctx, c.t, userID); err != nil {
 		return storeErr(err, "")
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"revoked_agent_ids": revoked, "revoked_consent_count": 0, "audit_event_id": ev.ID})
+	// Every agent of the user: its consents too (the SDK's contract), so
+	// the next authorization asks the user again.
+	consents, err := a.revokeAllConsents(c, userID)
+	if err != nil {
+		return err
+	}
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"revoked_agent_ids": revoked, "revoked_consent_count": consents, "audit_event_id": ev.ID})
 	return nil
 }
 
@@ -398,7 +405,14 @@ func (a *API) userAgents(w http.ResponseWriter, r *http.Request, c call) error {
 	}
 	data := []agentJSON{}
 	total := 0
-	if filter != "authorized" { // consents do not exist here: no agent is authorized by a user
+	if filter == "authorized" {
+		all, err := a.authorizedAgents(c, userID)
+		if err != nil {
+			return err
+		}
+		total = len(all)
+		data = all[min(offset, len(all)):min(offset+limit, len(all))]
+	} else {
 		agents, n, err := a.Store.ListAgents(c.ctx, c.t, store.AgentFilter{CreatedBy: userID, Limit: limit, Offset: offset})
 		if err != nil {
 			return storeErr(err, "")

@@ -13,4 +13,9 @@ const (
 	// RefreshReuseDetected: a rotated refresh token was presented after the
 	// grace; its family was revoked.
 	RefreshReuseDetected = "oauth.refresh_reuse_detected"
+	// ConsentGranted: a user allowed a client at a redirect URI.
+	ConsentGranted = "consent.granted"
+	// ConsentRevoked: a user's consent was revoked (admin API, or the
+	// user's revoke-agents); every grant family issued under it with it.
+	ConsentRevoked = "consent.revoked"
 )

@@ -318,10 +318,13 @@ func (h *Handler) consent(c *call, req request) {
 		h.fail(c, &pageError{status: 500, msg: "The service failed; try again.", cause: err})
 		return
 	}
-	next := store.Consent{UserID: user.ID, ClientID: req.client.ID, RedirectURI: req.redirectURI,
+	next := store.Consent{ID: prev.ID, UserID: user.ID, ClientID: req.client.ID, RedirectURI: req.redirectURI,
 		Scopes: union(prev.Scopes, req.scopes), Resources: union(prev.Resources, req.resources), CreatedAt: prev.CreatedAt, UpdatedAt: c.now}
 	if next.CreatedAt.IsZero() {
 		next.CreatedAt = c.now
+	}
+	if next.ID == "" {
+		next.ID = ids.New("cns_")
 	}
 	ev := audit.New(c.r, c.now, EventConsent, audit.Actor{Type: "user", ID: user.ID}, audit.Target{Type: "client", ID: req.client.ID},
 		map[string]any{"redirect_uri": req.redirectURI, "scopes": req.scopes, "resources": req.resources})

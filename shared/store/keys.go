@@ -46,6 +46,7 @@ import (
 //	may-act grant        T#<t>#MAYACT                     <grant id>         T#<t>#MAYACTFROM#<from id> / <to id>#<grant id>
 //	sign-in session      T#<t>#SESSION#<sha256 of cookie> SESSION
 //	consent              T#<t>#CONSENT#<user id>          <sha256 of client_id, redirect_uri>
+//	consent's family     T#<t>#CONSENTFAM#<user id>#<consent sk> <family id>
 
 // ErrNoTenant is returned when a tenant-scoped method is called without one.
 var ErrNoTenant = errors.New("store: no tenant")
@@ -157,6 +158,15 @@ func consentPartition(s scope, userID string) string {
 func consentKey(s scope, userID, clientID, redirectURI string) Key {
 	h := sha256.Sum256([]byte(clientID + "\x00" + redirectURI))
 	return Key{PK: consentPartition(s, userID), SK: hex.EncodeToString(h[:])}
+}
+
+// consentFamilyPartition holds the grant families issued under the consent
+// whose key is ck (JoinConsent, RevokeConsent).
+func consentFamilyPartition(s scope, ck Key) string {
+	return s.pkOf("CONSENTFAM", strings.TrimPrefix(ck.PK, consentPartition(s, ""))+"#"+ck.SK)
+}
+func consentFamilyKey(s scope, ck Key, familyID string) Key {
+	return Key{PK: consentFamilyPartition(s, ck), SK: familyID}
 }
 
 // sortableTime renders t as fixed-width unix nanoseconds, so string order is time order.

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/sharkauth/serverless/shared/ids"
 	"github.com/sharkauth/serverless/shared/tenant"
 )
 
@@ -23,6 +24,9 @@ type Session struct {
 // Consent is what a user allowed a client at one redirect URI: these scopes
 // and resources (RFC 8707). A request for a subset needs no new consent.
 type Consent struct {
+	// ID names the consent in the admin API ("cns_" + ids.NanoID()); it is
+	// kept when the consent is granted again at the same place.
+	ID          string    `json:"id"`
 	UserID      string    `json:"user_id"`
 	ClientID    string    `json:"client_id"`
 	RedirectURI string    `json:"redirect_uri"`
@@ -109,6 +113,9 @@ func (s *Store) GrantConsent(ctx context.Context, t tenant.ID, c Consent, ev Aud
 	}
 	if c.UserID == "" || c.ClientID == "" || c.RedirectURI == "" {
 		return errors.New("store: consent without user, client or redirect URI")
+	}
+	if c.ID == "" {
+		c.ID = ids.New("cns_")
 	}
 	it := Item{Key: consentKey(sc, c.UserID, c.ClientID, c.RedirectURI), Data: marshal(c)}
 	return s.transact(ctx, []Write{put(it, CondAlways), auditWrite(sc, ev)}, func(int) string { return "consent" })

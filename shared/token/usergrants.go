@@ -86,10 +86,17 @@ func authorizationCode(h *Handler, ctx context.Context, q *request) (decision, e
 	d.metadata = map[string]any{"code_id": code.ID, "family": family}
 	// The access token's jti is not known here: the tombstone names the
 	// family, which is what a replay revokes.
-	d.steps = []store.IssueStep{store.ConsumeAuthCode(code, store.CodeUse{FamilyID: family, UsedAt: q.now})}
+	// The family joins the consent the code was issued under (user x
+	// client x redirect URI): revoking the consent revokes the family, and
+	// a code whose consent was revoked meanwhile is refused.
+	d.steps = []store.IssueStep{store.ConsumeAuthCode(code, store.CodeUse{FamilyID: family, UsedAt: q.now}),
+		store.JoinConsent(code.UserID, code.ClientID, code.RedirectURI, family)}
 	d.refused = func(err error) error {
-		if errors.Is(err, store.ErrCodeUsed) {
+		switch {
+		case errors.Is(err, store.ErrCodeUsed):
 			return errGrant("the authorization code was already used")
+		case errors.Is(err, store.ErrConsentRevoked):
+			return errGrant("the user's consent was revoked")
 		}
 		return nil
 	}

@@ -59,6 +59,12 @@ func (hs *harness) code(o codeOpts) string {
 	c := store.AuthCode{ID: ids.New("code_"), Hash: ids.Hash(val), ClientID: o.client, RedirectURI: redirect, Challenge: challengeOf(verifier),
 		Scope: o.scope, Resources: []string{resource}, UserID: "usr_ada", DPoPJKT: o.jkt, CreatedAt: hs.now, ExpiresAt: hs.now.Add(60 * time.Second)}
 	ev := store.AuditEvent{ID: store.NewAuditID(hs.now, store.DefaultAuditShards), Event: audit.CodeIssued, CreatedAt: hs.now, Metadata: map[string]any{}}
+	cons := store.Consent{UserID: "usr_ada", ClientID: o.client, RedirectURI: redirect, Scopes: strings.Fields(o.scope), Resources: []string{resource},
+		CreatedAt: hs.now, UpdatedAt: hs.now}
+	cev := store.AuditEvent{ID: store.NewAuditID(hs.now, store.DefaultAuditShards), Event: "consent.granted", CreatedAt: hs.now, Metadata: map[string]any{}}
+	if err := hs.st.GrantConsent(hs.t.Context(), tenant.MustID(o.tenant), cons, cev); err != nil {
+		hs.t.Fatal(err)
+	}
 	if err := hs.st.CreateAuthCode(hs.t.Context(), tenant.MustID(o.tenant), c, ev); err != nil {
 		hs.t.Fatal(err)
 	}

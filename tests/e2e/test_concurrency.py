@@ -124,6 +124,21 @@ class API:
                                                          "email": ctx["email"], "password": "burst password 1"}, timeout=60, allow_redirects=False)
         return b, r
 
+    def consented(self):
+        """A person who signed in, allowed their client and whose code was exchanged: the consent's id and the access token."""
+        ctx = self.person()
+        b, page = self.sign_in(ctx)
+        r = b.post(self.url + "/oauth/authorize", data={"step": "consent", "csrf": field(page.text, "csrf"), "request": field(page.text, "request"),
+                                                         "decision": "allow"}, timeout=60, allow_redirects=False)
+        assert r.status_code in (302, 303), r.text
+        code = re.search(r"[?&]code=([^&]+)", r.headers["Location"]).group(1)
+        t = requests.post(self.url + "/oauth/token", data={"grant_type": "authorization_code", "client_id": ctx["client_id"], "code": code,
+                                                           "redirect_uri": "http://127.0.0.1:7777/cb",
+                                                           "code_verifier": "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"}, timeout=60)
+        assert t.status_code == 200, t.text
+        consents = self.ok(self.get(f"/api/v1/users/{ctx['id']}/consents"), 200)["data"]
+        return {**ctx, "consent_id": consents[0]["id"], "token": t.json()["access_token"]}
+
     def iat(self):
         return self.ok(self.post("/api/v1/admin/initial-access-tokens", {"single_use": False}), 201)
 
@@ -286,6 +301,11 @@ CASES = [
          ok=(200,), events=one, filters=lambda ctx: {"actor_id": ctx["id"]},
          send=lambda api, ctx, i: requests.post(api.url + "/oauth/logout", data={"csrf": field(ctx["browser"][1].text, "csrf")},
                                                 cookies=ctx["browser"][0].cookies, timeout=60)),
+    # A user's consent: parallel revocations of one consent revoke it (and its grant) once.
+    Case("user consent revoke", "DELETE /api/v1/users/{id}/consents/{consent_id}", "consent.revoked", setup=lambda api: api.consented(),
+         ok=(204, 404), events=one, filters=lambda ctx: {"target_id": ctx["consent_id"]},
+         send=lambda api, ctx, i: api.delete(f"/api/v1/users/{ctx['id']}/consents/{ctx['consent_id']}"),
+         check=lambda api, ctx, rs: check_revoked(api, ctx, rs) or api.ok(api.get(f"/api/v1/users/{ctx['id']}/consents"), 200)["data"] == []),
     # Applications.
     Case("app create", "POST /api/v1/admin/apps", "app.created", send=lambda api, ctx, i: api.post("/api/v1/admin/apps", {"name": f"app-{i}"})),
     Case("app update", "PATCH /api/v1/admin/apps/{id}", "app.updated", setup=lambda api: api.app(),

@@ -136,6 +136,7 @@ func domainSessions(t *testing.T, e *env) {
 			t.Fatalf("another tenant's grant changed this one's consent: %v", got.Scopes)
 		}
 	})
+	t.Run("consent revocation ends its families", func(t *testing.T) { consentRevocation(t, e) })
 	t.Run("no tenant", func(t *testing.T) {
 		_, err := e.s.SessionByHash(ctx, tenant.ID{}, []byte("x"))
 		if !errors.Is(err, store.ErrNoTenant) {
