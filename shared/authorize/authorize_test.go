@@ -2,6 +2,7 @@ package authorize
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -352,6 +353,24 @@ func TestThrottle(t *testing.T) {
 		wantPage(t, h.login(page, "dave@example.com", "wrong"), http.StatusTooManyRequests, "Too many")
 		h.clock.Advance(2 * time.Minute)
 		wantPage(t, h.login(page, userEmail, userPassword), http.StatusOK, "Allow access?")
+	})
+}
+
+// A client walking the addresses of its IPv6 /64 is one address to the
+// sign-in throttle.
+func TestThrottleCountsAnIPv6Slash64Once(t *testing.T) {
+	engines(t, func(t *testing.T, newTable func(*testing.T, *storetest.Clock) store.Table) {
+		h := newHarness(t, newTable, issuer)
+		h.h.Limits = Limits{PerAccount: 100, PerAddress: 3, Window: time.Minute}
+		page := h.get(params())
+		for i, addr := range []string{"[2001:db8:1:2::1]:5000", "[2001:db8:1:2::2]:5000", "[2001:db8:1:2:ffff::9]:5000"} {
+			h.addr = addr
+			wantPage(t, h.login(page, fmt.Sprintf("walker%d@example.com", i), "wrong"), http.StatusUnauthorized, "wrong")
+		}
+		h.addr = "[2001:db8:1:2:abcd::7]:5000"
+		wantPage(t, h.login(page, "walker9@example.com", "wrong"), http.StatusTooManyRequests, "Too many")
+		h.addr = "[2001:db8:1:3::1]:5000" // another /64
+		wantPage(t, h.login(page, "walker9@example.com", "wrong"), http.StatusUnauthorized, "wrong")
 	})
 }
 

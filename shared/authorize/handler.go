@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -214,7 +213,7 @@ func (h *Handler) login(c *call, req request) {
 		return
 	}
 	l := h.limits()
-	for _, name := range []string{"signin-account:" + strings.ToLower(email), "signin-address:" + sourceAddress(c.r)} {
+	for _, name := range []string{"signin-account:" + strings.ToLower(email), "signin-address:" + httpx.AddressKey(httpx.ClientAddress(c.r))} {
 		limit := l.PerAccount
 		if strings.HasPrefix(name, "signin-address:") {
 			limit = l.PerAddress
@@ -575,13 +574,6 @@ func checkCSRF(cookieValue, token string) bool {
 		return false
 	}
 	return subtle.ConstantTimeCompare([]byte(csrfToken(cookieValue)), []byte(token)) == 1
-}
-
-func sourceAddress(r *http.Request) string {
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		return host
-	}
-	return r.RemoteAddr
 }
 
 func clientName(c client) string {

@@ -87,6 +87,7 @@ type harness struct {
 	user   store.User
 	client store.Client
 	jar    map[string]*http.Cookie
+	addr   string // the client's RemoteAddr ("" is 192.0.2.7:5000)
 }
 
 // newHarness is a tenant "acme" with issuer issuer, a public client "app"
@@ -165,6 +166,9 @@ func (h *harness) do(method, path string, form url.Values, query string) *httpte
 	}
 	r := httptest.NewRequestWithContext(h.t.Context(), method, target, body)
 	r.RemoteAddr = "192.0.2.7:5000"
+	if h.addr != "" {
+		r.RemoteAddr = h.addr
+	}
 	if form != nil {
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}

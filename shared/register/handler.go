@@ -7,9 +7,7 @@ import (
 	"io"
 	"maps"
 	"mime"
-	"net"
 	"net/http"
-	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -113,30 +111,6 @@ func (h *Handler) current(r *http.Request, t tenant.Tenant) (store.Tenant, error
 	return rec, nil
 }
 
-// SourceAddress is the request's client address (API Gateway's sourceIp,
-// which the adapter puts in RemoteAddr).
-func SourceAddress(r *http.Request) string {
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		return host
-	}
-	return r.RemoteAddr
-}
-
-// rateKey is the counter name of a source address: an IPv4 address, or the
-// /64 of an IPv6 one (a single host usually holds a whole /64).
-func rateKey(addr string) string {
-	ip, err := netip.ParseAddr(addr)
-	if err != nil {
-		return addr
-	}
-	ip = ip.Unmap()
-	if ip.Is6() {
-		p, _ := ip.Prefix(64)
-		return p.String()
-	}
-	return ip.String()
-}
-
 // rateLimit counts this registration per source address, then per tenant
 // (so one address over its limit does not use up the tenant's).
 func (h *Handler) rateLimit(r *http.Request, t tenant.Tenant) error {
@@ -144,7 +118,7 @@ func (h *Handler) rateLimit(r *http.Request, t tenant.Tenant) error {
 	for _, c := range []struct {
 		name  string
 		limit int
-	}{{"dcr|addr|" + rateKey(SourceAddress(r)), l.PerAddress}, {"dcr|tenant", l.PerTenant}} {
+	}{{"dcr|addr|" + httpx.AddressKey(httpx.ClientAddress(r)), l.PerAddress}, {"dcr|tenant", l.PerTenant}} {
 		d, err := h.Store.Hit(r.Context(), t.ID, c.name, l.Window, c.limit)
 		if err != nil {
 			return oauth.Internal(err)

@@ -523,20 +523,3 @@ func TestRateLimits(t *testing.T) {
 		t.Fatalf("next window: %d %s", w.Code, w.Body)
 	}
 }
-
-func TestRateKey(t *testing.T) {
-	cases := []struct{ in, want string }{
-		{"198.51.100.7", "198.51.100.7"},
-		{"::ffff:198.51.100.7", "198.51.100.7"},
-		{"2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"},
-		{"2001:db8:1:2:ffff::1", "2001:db8:1:2::/64"},
-		{"not-an-ip", "not-an-ip"},
-	}
-	for _, c := range cases {
-		t.Run(c.in, func(t *testing.T) {
-			if got := rateKey(c.in); got != c.want {
-				t.Fatalf("got %q", got)
-			}
-		})
-	}
-}
