@@ -5,32 +5,17 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/rsa"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/sharkauth/serverless/shared/keys/keystest"
 )
 
-var (
-	rsaOnce          sync.Once
-	rsa1024, rsa2048 *rsa.PrivateKey
-)
-
-// rsaKeys generates the test's RSA keys once per run (2048 bits is slow).
-func rsaKeys(t testing.TB) (weak, strong *rsa.PrivateKey) {
-	t.Helper()
-	rsaOnce.Do(func() {
-		rsa1024, _ = rsa.GenerateKey(rand.Reader, 1024)
-		rsa2048, _ = rsa.GenerateKey(rand.Reader, 2048)
-	})
-	if rsa1024 == nil || rsa2048 == nil {
-		t.Fatal("rsa keys")
-	}
-	return rsa1024, rsa2048
-}
+// rsaKeys are the test kit's weak and strong RSA keys.
+var rsaKeys = keystest.RSAKeys
 
 func jwkJSON(t testing.TB, key any, extra map[string]any) string {
 	t.Helper()

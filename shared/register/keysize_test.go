@@ -1,12 +1,10 @@
 package register
 
 import (
-	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,26 +12,13 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/sharkauth/serverless/shared/ids"
+	"github.com/sharkauth/serverless/shared/keys/keystest"
 	"github.com/sharkauth/serverless/shared/store"
 	"github.com/sharkauth/serverless/shared/tenant"
 )
 
-var (
-	rsaOnce          sync.Once
-	rsa1024, rsa2048 *rsa.PrivateKey
-)
-
-func rsaKeys(t testing.TB) (weak, strong *rsa.PrivateKey) {
-	t.Helper()
-	rsaOnce.Do(func() {
-		rsa1024, _ = rsa.GenerateKey(rand.Reader, 1024)
-		rsa2048, _ = rsa.GenerateKey(rand.Reader, 2048)
-	})
-	if rsa1024 == nil || rsa2048 == nil {
-		t.Fatal("rsa keys")
-	}
-	return rsa1024, rsa2048
-}
+// rsaKeys are the test kit's weak and strong RSA keys.
+var rsaKeys = keystest.RSAKeys
 
 func rsaJWKS(k *rsa.PrivateKey, kid string) string {
 	b, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &k.PublicKey, KeyID: kid, Algorithm: "RS256", Use: "sig"}}})
