@@ -27,6 +27,7 @@ help: ## List the targets
 
 .PHONY: run
 run: ## Build and start the local stack (ADDR, DATA, PUBLIC_URL may be set)
+	@echo "building shark (the first build takes about a minute)"
 	go build -o bin/shark ./cmd/shark
 	ADDR='$(ADDR)' DATA='$(DATA)' PUBLIC_URL='$(PUBLIC_URL)' ./bin/shark serve
 

@@ -20,6 +20,7 @@ import (
 
 	"github.com/sharkauth/serverless/shared/dpop"
 	"github.com/sharkauth/serverless/shared/oauth"
+	"github.com/spf13/cobra"
 )
 
 // Bounds of `shark load`: it is a benchmark for loopback only, never a tool
@@ -32,7 +33,7 @@ const (
 
 // load runs a bounded client_credentials load against a token endpoint on
 // loopback and reports tokens/s and latency percentiles.
-func load(ctx context.Context, args []string) error {
+func loadCommand() *cobra.Command {
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
 	target := fs.String("url", "http://127.0.0.1:8080/oauth/token", "token endpoint (loopback only)")
 	clientID := fs.String("client-id", "", "client_id")
@@ -48,49 +49,48 @@ func load(ctx context.Context, args []string) error {
 	report := fs.Duration("every", 0, "print tokens/s every interval (soak runs)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the load generator to this file")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	u, err := url.Parse(*target)
-	if err != nil || u.Scheme != "http" && u.Scheme != "https" {
-		return fmt.Errorf("-url %q is not an http(s) URL", *target)
-	}
-	if err := requireLoopback(ctx, u.Hostname()); err != nil {
-		return err
-	}
-	if *path != "" {
-		u.Path, u.RawQuery = *path, ""
-	}
-	switch {
-	case *conns < 1 || *conns > maxLoadConns:
-		return fmt.Errorf("-c must be 1 to %d", maxLoadConns)
-	case *duration <= 0 || *duration > maxLoadDuration:
-		return fmt.Errorf("-d must be positive and at most %s", maxLoadDuration)
-	case *requests < 0 || *requests > maxLoadRequests:
-		return fmt.Errorf("-n must be 0 to %d", maxLoadRequests)
-	case *path == "" && (*clientID == "" || *secret == ""):
-		return errors.New("-client-id and -client-secret are required for token load")
-	case *auth != "basic" && *auth != "post":
-		return errors.New("-auth must be basic or post")
-	}
-	cfg := loadConfig{url: u.String(), clientID: *clientID, secret: *secret, basic: *auth == "basic",
-		dpop: *dpop && *path == "", scope: *scope, audience: *audience, get: *path != ""}
-	if *cpuProfile != "" {
-		stop, err := startCPUProfile(*cpuProfile)
+	return flagSetCommand(fs, func(ctx context.Context) error {
+		u, err := url.Parse(*target)
+		if err != nil || u.Scheme != "http" && u.Scheme != "https" {
+			return fmt.Errorf("-url %q is not an http(s) URL", *target)
+		}
+		if err := requireLoopback(ctx, u.Hostname()); err != nil {
+			return err
+		}
+		if *path != "" {
+			u.Path, u.RawQuery = *path, ""
+		}
+		switch {
+		case *conns < 1 || *conns > maxLoadConns:
+			return fmt.Errorf("-c must be 1 to %d", maxLoadConns)
+		case *duration <= 0 || *duration > maxLoadDuration:
+			return fmt.Errorf("-d must be positive and at most %s", maxLoadDuration)
+		case *requests < 0 || *requests > maxLoadRequests:
+			return fmt.Errorf("-n must be 0 to %d", maxLoadRequests)
+		case *path == "" && (*clientID == "" || *secret == ""):
+			return errors.New("-client-id and -client-secret are required for token load")
+		case *auth != "basic" && *auth != "post":
+			return errors.New("-auth must be basic or post")
+		}
+		cfg := loadConfig{url: u.String(), clientID: *clientID, secret: *secret, basic: *auth == "basic",
+			dpop: *dpop && *path == "", scope: *scope, audience: *audience, get: *path != ""}
+		if *cpuProfile != "" {
+			stop, err := startCPUProfile(*cpuProfile)
+			if err != nil {
+				return err
+			}
+			defer stop()
+		}
+		res, err := runLoad(ctx, cfg, *conns, *duration, *requests, *report)
 		if err != nil {
 			return err
 		}
-		defer stop()
-	}
-	res, err := runLoad(ctx, cfg, *conns, *duration, *requests, *report)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		return json.NewEncoder(os.Stdout).Encode(res)
-	}
-	fmt.Println(res)
-	return nil
+		if *asJSON {
+			return json.NewEncoder(os.Stdout).Encode(res)
+		}
+		fmt.Println(res)
+		return nil
+	})
 }
 
 // requireLoopback refuses any target that is not this machine's loopback.

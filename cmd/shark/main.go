@@ -41,6 +41,7 @@ func (e usageError) Unwrap() error { return e.err }
 // run executes one command line and returns the process's exit status: 0,
 // 1 when the command failed, 2 when the command line is wrong.
 func run(ctx context.Context, args []string, c *cli) int {
+	args = legacyDashes(args)
 	root := newRoot(c)
 	root.SetArgs(args)
 	root.SetOut(c.stdout)
@@ -61,7 +62,7 @@ func run(ctx context.Context, args []string, c *cli) int {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.As(err, new(usageError)), strings.HasPrefix(err.Error(), "required flag"):
-		fmt.Fprintf(c.stderr, "shark %s: %v\n%s", cmd.Name(), err, cmd.UsageString())
+		fmt.Fprintf(c.stderr, "%s: %v\n%s", cmd.CommandPath(), err, cmd.UsageString())
 		return 2
 	default:
 		fmt.Fprintln(c.stderr, "shark:", err)
@@ -90,10 +91,10 @@ files of its data directory (--data, env DATA, default ./.data).`,
 	c.addFlags(root)
 	root.AddGroup(&cobra.Group{ID: "stack", Title: "Stack commands:"}, &cobra.Group{ID: "api", Title: "API commands:"})
 	for _, cmd := range []*cobra.Command{
-		flagCommand("serve", "Run the local stack (every function on one address)", serve),
-		flagCommand("bootstrap", "Create a platform key (and a root tenant) on a deployed stack", bootstrap),
-		flagCommand("load", "A bounded load test of a token endpoint on loopback (make bench)", load),
-		flagCommand("recover-key", "Mint a new admin (or platform) key from the local data dir when the first-boot key was lost (stop shark serve first)", recoverKey),
+		describe(serveCommand(), "serve", "Run the local stack (every function on one address)", serveLong),
+		describe(bootstrapCommand(), "bootstrap", "Create a platform key (and a root tenant) on a deployed stack", bootstrapLong),
+		describe(loadCommand(), "load", "A bounded load test of a token endpoint on loopback (make bench)", loadLong),
+		describe(recoverKeyCommand(), "recover-key", "Mint a new admin (or platform) key from the local data dir when the first-boot key was lost (stop shark serve first)", recoverLong),
 	} {
 		cmd.GroupID = "stack"
 		root.AddCommand(cmd)
@@ -108,24 +109,47 @@ files of its data directory (--data, env DATA, default ./.data).`,
 	return root
 }
 
-// flagCommand wraps a command that parses its own flags with the standard
-// flag package (serve, bootstrap, load, recover-key keep their single-dash
-// flags and behaviour): cobra passes the arguments through untouched, and
-// `shark help <name>` prints the command's own flag usage.
-func flagCommand(name, short string, fn func(context.Context, []string) error) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:                name + " [flags]",
-		Short:              short,
-		DisableFlagParsing: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return fn(cmd.Context(), args)
-		},
-	}
-	cmd.SetHelpFunc(func(cmd *cobra.Command, _ []string) {
-		fmt.Fprintf(cmd.OutOrStdout(), "%s\n\n", short)
-		fn(context.Background(), []string{"-h"})
-	})
+// flagSetCommand makes a cobra command of a command whose flags are
+// declared on a standard flag.FlagSet (serve, bootstrap, load, recover-key):
+// cobra parses them (pflag reads the same flag.Values), so help, usage
+// errors and the error path are those of every other command. The
+// single-dash spelling these commands always accepted (-addr) still works:
+// run rewrites it (legacyDashes).
+func flagSetCommand(fs *flag.FlagSet, fn func(ctx context.Context) error) *cobra.Command {
+	cmd := &cobra.Command{Args: noArgs, RunE: func(cmd *cobra.Command, _ []string) error { return fn(cmd.Context()) }}
+	cmd.Flags().AddGoFlagSet(fs)
 	return cmd
+}
+
+// describe names a flag-set command and gives it its help text.
+func describe(cmd *cobra.Command, name, short, long string) *cobra.Command {
+	cmd.Use = name + " [flags]"
+	cmd.Short = short
+	cmd.Long = short + ".\n\n" + long
+	return cmd
+}
+
+// legacyCommands take single-dash long flags (-addr), as their standard
+// flag parser did.
+var legacyCommands = map[string]bool{"serve": true, "bootstrap": true, "load": true, "recover-key": true}
+
+// legacyDashes rewrites -name and -name=value to --name for the commands
+// that took single-dash long flags; one-letter flags (load's -c, -d, -n)
+// are shorthands already.
+func legacyDashes(args []string) []string {
+	if len(args) == 0 || !legacyCommands[args[0]] {
+		return args
+	}
+	out := append([]string{}, args...)
+	for i, a := range out[1:] {
+		if a == "--" {
+			break
+		}
+		if len(a) > 2 && a[0] == '-' && a[1] != '-' {
+			out[i+1] = "-" + a
+		}
+	}
+	return out
 }
 
 // exactArgs is cobra.ExactArgs with a usage error and names for the

@@ -11,13 +11,14 @@ import (
 	"github.com/sharkauth/serverless/shared/config"
 	"github.com/sharkauth/serverless/shared/store"
 	"github.com/sharkauth/serverless/shared/tenant"
+	"github.com/spf13/cobra"
 )
 
 // recoverKey mints a new admin key for a tenant (or, with --platform, a new
 // platform key) straight from the local data dir: the way back when the keys
 // printed at first boot were lost. It needs the data file to itself, so
 // `shark serve` must be stopped. Existing keys keep working.
-func recoverKey(ctx context.Context, args []string) error {
+func recoverKeyCommand() *cobra.Command {
 	fs := flag.NewFlagSet("recover-key", flag.ContinueOnError)
 	data := fs.String("data", envOr("DATA", "./.data"), "data directory of the local stack (env DATA)")
 	tenantID := fs.String("tenant", "default", "tenant that gets a new admin key")
@@ -26,43 +27,42 @@ func recoverKey(ctx context.Context, args []string) error {
 	endpoint := fs.String("endpoint", "", "AWS endpoint for --store dynamodb or --keys envelope|kms")
 	table := fs.String("table", "sharkauth", "DynamoDB table for --store dynamodb")
 	keyMode := fs.String("keys", "local", "key mode: local, envelope or kms")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	id, err := tenant.ParseID(*tenantID)
-	if err != nil {
-		return fmt.Errorf("--tenant: %w", err)
-	}
-	if *storeKind == config.StoreEmbedded {
-		if _, err := os.Stat(*data); err != nil {
-			return fmt.Errorf("no local stack in %s: %w", *data, err)
+	return flagSetCommand(fs, func(ctx context.Context) error {
+		id, err := tenant.ParseID(*tenantID)
+		if err != nil {
+			return fmt.Errorf("--tenant: %w", err)
 		}
-	}
-	cfg := config.Config{
-		RootTenant: tenant.MustID("default"), Store: *storeKind, DataDir: *data, TableName: *table,
-		Endpoint: *endpoint, Region: envOr("AWS_REGION", "us-east-1"), KeyMode: *keyMode,
-		KMSKeyID: os.Getenv("KMS_KEY_ID"), TenantCacheTTL: time.Second, LogLevel: "warn",
-	}
-	env, err := openEnv(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer env.Close()
-	if *platform {
-		key, err := env.NewPlatformKey(ctx)
+		if *storeKind == config.StoreEmbedded {
+			if _, err := os.Stat(*data); err != nil {
+				return fmt.Errorf("no local stack in %s: %w", *data, err)
+			}
+		}
+		cfg := config.Config{
+			RootTenant: tenant.MustID("default"), Store: *storeKind, DataDir: *data, TableName: *table,
+			Endpoint: *endpoint, Region: envOr("AWS_REGION", "us-east-1"), KeyMode: *keyMode,
+			KMSKeyID: os.Getenv("KMS_KEY_ID"), TenantCacheTTL: time.Second, LogLevel: "warn",
+		}
+		env, err := openEnv(ctx, cfg)
 		if err != nil {
 			return err
 		}
-		fmt.Printf("platform key: %s\n(shown once: store it now)\n", key)
+		defer env.Close()
+		if *platform {
+			key, err := env.NewPlatformKey(ctx)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("platform key: %s\n(shown once: store it now)\n", key)
+			return nil
+		}
+		key, err := env.MintAdminKey(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("tenant %s does not exist in %s", id, *data)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Printf("admin key (tenant %s): %s\n(shown once: store it now)\n", id, key)
 		return nil
-	}
-	key, err := env.MintAdminKey(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("tenant %s does not exist in %s", id, *data)
-	}
-	if err != nil {
-		return err
-	}
-	fmt.Printf("admin key (tenant %s): %s\n(shown once: store it now)\n", id, key)
-	return nil
+	})
 }

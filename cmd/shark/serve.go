@@ -21,6 +21,7 @@ import (
 	"github.com/sharkauth/serverless/shared/httpx"
 	"github.com/sharkauth/serverless/shared/lambdax"
 	"github.com/sharkauth/serverless/shared/tenant"
+	"github.com/spf13/cobra"
 
 	serverless "github.com/sharkauth/serverless"
 	"github.com/sharkauth/serverless/local"
@@ -28,7 +29,7 @@ import (
 
 // serve runs every function of template.yaml on one address through the same
 // constructors and Lambda adapter as the deployed stack.
-func serve(ctx context.Context, args []string) error {
+func serveCommand() *cobra.Command {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	addr := fs.String("addr", envOr("ADDR", "127.0.0.1:8080"), "listen address (env ADDR)")
 	data := fs.String("data", envOr("DATA", "./.data"), "data directory: database, master key, first-boot keys (env DATA)")
@@ -45,114 +46,114 @@ func serve(ctx context.Context, args []string) error {
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the runner, from start to shutdown, to this file (for `go tool pprof`)")
 	memProfile := fs.String("memprofile", "", "write a heap profile of the runner at shutdown, before the store closes, to this file (for `go tool pprof`)")
 	bootstraps := fs.String("bootstraps", "", "for --lambda: directory of the built bootstraps, reused when present (a test session builds them once); default: rebuilt under the data directory")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if *lambdaMode && (*storeKind != config.StoreDynamoDB || *endpoint == "") {
-		return errors.New("serve --lambda: the bootstraps run in their own processes and share only the table: use --store dynamodb --endpoint URL (moto's server)")
-	}
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return err
-	}
-	if *cpuProfile != "" {
-		stop, err := startCPUProfile(*cpuProfile)
+	return flagSetCommand(fs, func(ctx context.Context) error {
+		if *lambdaMode && (*storeKind != config.StoreDynamoDB || *endpoint == "") {
+			return errors.New("serve --lambda: the bootstraps run in their own processes and share only the table: use --store dynamodb --endpoint URL (moto's server)")
+		}
+		ln, err := net.Listen("tcp", *addr)
 		if err != nil {
 			return err
 		}
-		defer stop()
-	}
-	shown := *publicURL
-	if shown == "" {
-		_, port, _ := net.SplitHostPort(ln.Addr().String())
-		shown = "http://localhost:" + port
-	}
-	cfg := config.Config{
-		PublicURL: *publicURL, AnyHost: *publicURL == "", RootTenant: tenant.MustID("default"),
-		Store: *storeKind, DataDir: *data, TableName: *table, Endpoint: *endpoint, Region: envOr("AWS_REGION", "us-east-1"),
-		KeyMode: *keyMode, KMSKeyID: *kmsKey, TenantCacheTTL: 2 * time.Second,
-		DocsURL: "https://github.com/sharkauth/serverless#readme", LogLevel: envOr("LOG_LEVEL", "info"),
-	}
-	// Logs (one access-log line per request) are written in batches.
-	logs := httpx.NewBufferedWriter(os.Stderr, 200*time.Millisecond)
-	defer logs.Close()
-	if err := prepareEmulator(ctx, &cfg); err != nil {
-		return err
-	}
-	env, err := app.NewEnv(ctx, cfg, app.Options{LogOutput: logs})
-	if err != nil {
-		return err
-	}
-	defer env.Close()
-	if *memProfile != "" {
-		defer writeHeapProfile(*memProfile, os.Stderr) // before env.Close: what the store holds counts
-	}
-
-	routes, err := local.ParseRoutes("template.yaml", serverless.Template)
-	if *templatePath != "" {
-		routes, err = local.LoadRoutes(*templatePath)
-	}
-	if err != nil {
-		return err
-	}
-	// The first boot's keys are written and printed before they are stored:
-	// a key is never stored unseen (app.Env.BootWith).
-	if _, err := env.BootWith(ctx, func(b *app.FirstBoot) error { return writeFirstBoot(cfg.DataDir, shown, b) }); err != nil {
-		return err
-	}
-	var handler http.Handler
-	if *lambdaMode {
-		fns, err := startBootstraps(ctx, cfg, *rie, *src, *bootstraps, logs)
-		if err != nil {
-			return err
-		}
-		defer func() {
-			for _, f := range fns {
-				f.Stop()
+		if *cpuProfile != "" {
+			stop, err := startCPUProfile(*cpuProfile)
+			if err != nil {
+				return err
 			}
-		}()
-		invokers := map[string]lambdax.HandlerFunc{}
-		for _, f := range fns {
-			invokers[f.Name] = f.Invoke
+			defer stop()
 		}
-		if handler, err = local.NewInvokerHandler(routes, invokers); err != nil {
+		shown := *publicURL
+		if shown == "" {
+			_, port, _ := net.SplitHostPort(ln.Addr().String())
+			shown = "http://localhost:" + port
+		}
+		cfg := config.Config{
+			PublicURL: *publicURL, AnyHost: *publicURL == "", RootTenant: tenant.MustID("default"),
+			Store: *storeKind, DataDir: *data, TableName: *table, Endpoint: *endpoint, Region: envOr("AWS_REGION", "us-east-1"),
+			KeyMode: *keyMode, KMSKeyID: *kmsKey, TenantCacheTTL: 2 * time.Second,
+			DocsURL: "https://github.com/sharkauth/serverless#readme", LogLevel: envOr("LOG_LEVEL", "info"),
+		}
+		// Logs (one access-log line per request) are written in batches.
+		logs := httpx.NewBufferedWriter(os.Stderr, 200*time.Millisecond)
+		defer logs.Close()
+		if err := prepareEmulator(ctx, &cfg); err != nil {
 			return err
 		}
-	} else {
-		functions := map[string]http.Handler{}
-		for name, build := range app.Functions {
-			functions[name] = build(env)
-		}
-		if handler, err = local.NewHandler(routes, functions); err != nil {
+		env, err := app.NewEnv(ctx, cfg, app.Options{LogOutput: logs})
+		if err != nil {
 			return err
 		}
-	}
-	srv := &http.Server{
-		Handler: handler, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: local.MaxHeaderBytes,
-		// What Go's server refuses before any handler runs (a malformed
-		// request line or escape, oversized headers) is answered by Go in
-		// plain text; its own log lines go to the JSON log.
-		ErrorLog: slog.NewLogLogger(env.Log.Handler(), slog.LevelWarn),
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	via := "in-process handlers"
-	if *lambdaMode {
-		via = "the Lambda bootstraps under aws-lambda-rie"
-	}
-	fmt.Printf("SharkAuth local stack on %s (store %s, keys %s, data %s, %s)\n", shown, cfg.Store, cfg.KeyMode, cfg.DataDir, via)
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	fmt.Println("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+		defer env.Close()
+		if *memProfile != "" {
+			defer writeHeapProfile(*memProfile, os.Stderr) // before env.Close: what the store holds counts
+		}
+
+		routes, err := local.ParseRoutes("template.yaml", serverless.Template)
+		if *templatePath != "" {
+			routes, err = local.LoadRoutes(*templatePath)
+		}
+		if err != nil {
+			return err
+		}
+		// The first boot's keys are written and printed before they are stored:
+		// a key is never stored unseen (app.Env.BootWith).
+		if _, err := env.BootWith(ctx, func(b *app.FirstBoot) error { return writeFirstBoot(cfg.DataDir, shown, b) }); err != nil {
+			return err
+		}
+		var handler http.Handler
+		if *lambdaMode {
+			fns, err := startBootstraps(ctx, cfg, *rie, *src, *bootstraps, logs)
+			if err != nil {
+				return err
+			}
+			defer func() {
+				for _, f := range fns {
+					f.Stop()
+				}
+			}()
+			invokers := map[string]lambdax.HandlerFunc{}
+			for _, f := range fns {
+				invokers[f.Name] = f.Invoke
+			}
+			if handler, err = local.NewInvokerHandler(routes, invokers); err != nil {
+				return err
+			}
+		} else {
+			functions := map[string]http.Handler{}
+			for name, build := range app.Functions {
+				functions[name] = build(env)
+			}
+			if handler, err = local.NewHandler(routes, functions); err != nil {
+				return err
+			}
+		}
+		srv := &http.Server{
+			Handler: handler, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: local.MaxHeaderBytes,
+			// What Go's server refuses before any handler runs (a malformed
+			// request line or escape, oversized headers) is answered by Go in
+			// plain text; its own log lines go to the JSON log.
+			ErrorLog: slog.NewLogLogger(env.Log.Handler(), slog.LevelWarn),
+		}
+		errc := make(chan error, 1)
+		go func() { errc <- srv.Serve(ln) }()
+		via := "in-process handlers"
+		if *lambdaMode {
+			via = "the Lambda bootstraps under aws-lambda-rie"
+		}
+		fmt.Printf("SharkAuth local stack on %s (store %s, keys %s, data %s, %s)\n", shown, cfg.Store, cfg.KeyMode, cfg.DataDir, via)
+		fmt.Printf("dashboard: %s/ (sign in with an admin key)\n", shown)
+		select {
+		case err := <-errc:
+			return err
+		case <-ctx.Done():
+		}
+		fmt.Println("shutting down")
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
 }
 
 // startCPUProfile profiles the process into path until the returned stop is
@@ -214,20 +215,6 @@ func writeSecretFile(path, key string) error {
 		return err
 	}
 	return os.Chmod(path, 0o600)
-}
-
-// parseFlags parses a command's flags: -h prints the usage and is not an
-// error (flag.ErrHelp, which main turns into exit 0); arguments left over are
-// an error with the usage.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
-	}
-	return nil
 }
 
 func envOr(name, def string) string {

@@ -1,0 +1,47 @@
+package main
+
+// The long help of the stack commands: what each does and the environment
+// it reads (flags win over the environment).
+
+const serveLong = `Serves every function of template.yaml (token, register, jwks, admin, audit,
+authorize) on one address through the same constructors and Lambda adapter
+as the deployed stack. The first boot writes the admin and platform keys to
+the data directory (admin.key.firstboot, platform.key.firstboot, mode 0600)
+and prints them once.
+
+Environment:
+  ADDR        listen address (default 127.0.0.1:8080)
+  DATA        data directory (default ./.data)
+  PUBLIC_URL  external base URL; unset, issuers follow each request's Host
+  LOG_LEVEL   debug, info (default), warn or error; warn drops the
+              per-request access log
+  KMS_KEY_ID  KMS key that wraps data keys (--keys envelope)
+  AWS_REGION  region for --store dynamodb / --keys envelope|kms (default us-east-1)
+  SHARK_RIE   aws-lambda-rie binary for --lambda`
+
+const bootstrapLong = `A deployed stack has no first boot: run this once with the operator's AWS
+credentials against the stack's table and KMS key (the stack's outputs
+TableName and KeyWrappingKeyArn). It prints a platform key and, with
+--root-tenant, the root tenant's first admin key, once each. It needs
+dynamodb:PutItem, GetItem, Query and TransactWriteItems on the table, and
+kms:GenerateDataKey and kms:Decrypt on the key (docs/deploy.md).
+
+Environment:
+  TABLE_NAME  the stack's table (--table)
+  KEY_MODE    envelope (default) or kms (--keys)
+  KMS_KEY_ID  the stack's wrapping key (--kms-key-id)
+  AWS_REGION  region (--region)`
+
+const loadLong = `A benchmark for loopback only: client_credentials (or GET --path) requests
+from -c keep-alive connections for -d or -n requests, then tokens/s and
+latency percentiles. It refuses any host that is not loopback.`
+
+const recoverLong = `The way back when the first-boot keys were lost: mints a new admin key for
+a tenant (or, with --platform, a platform key) straight from the data
+directory. Stop shark serve first (the data file is opened exclusively).
+Existing keys keep working.
+
+Environment:
+  DATA        data directory (default ./.data)
+  KMS_KEY_ID  KMS key for --keys envelope
+  AWS_REGION  region for --store dynamodb (default us-east-1)`
