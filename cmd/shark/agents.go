@@ -2,14 +2,18 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/url"
+	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
 
-// ---- agents ----
-
+// agentCommand: the admin API's agents (shared/admin/agents.go).
 func (c *cli) agentCommand() *cobra.Command {
 	var name, appID, description, createdBy string
 	var scopes []string
@@ -20,6 +24,17 @@ func (c *cli) agentCommand() *cobra.Command {
 		RunE: c.withAdmin(func(ctx context.Context, a *api, _ []string) error {
 			body := obj{"name": name, "scopes": splitList(scopes)}
 			if appID != "" {
+				// The API takes any metadata.app_id: a typo would file the
+				// agent under no application.
+				ok, _, err := exists(ctx, a, "/api/v1/admin/apps/"+url.PathEscape(appID))
+				if err != nil {
+					return err
+				}
+				if !ok {
+					if err := c.warn("application %s does not exist (shark app list): the agent is filed under an unknown app_id", appID); err != nil {
+						return err
+					}
+				}
 				body["metadata"] = obj{"app_id": appID}
 			}
 			if description != "" {
@@ -64,6 +79,9 @@ func (c *cli) agentCommand() *cobra.Command {
 			if err != nil || c.asJSON {
 				return c.out(raw, err)
 			}
+			if len(l.Data) == 0 {
+				return c.empty("agents")
+			}
 			rows := [][]string{}
 			for _, x := range l.Data {
 				meta, _ := x["metadata"].(obj)
@@ -101,8 +119,15 @@ func (c *cli) agentCommand() *cobra.Command {
 		}),
 	}
 	revoke := &cobra.Command{
-		Use: "revoke AGENT", Short: "Deactivate an agent and revoke all its tokens", Args: exactArgs("AGENT"),
+		Use: "revoke AGENT", Short: "Deactivate an agent and revoke all its tokens (asks first; --yes for scripts)", Args: exactArgs("AGENT"),
 		RunE: c.withAdmin(func(ctx context.Context, a *api, args []string) error {
+			var x obj
+			if _, err := a.call(ctx, "GET", "/api/v1/agents/"+url.PathEscape(args[0]), nil, nil, &x); err != nil {
+				return err
+			}
+			if err := c.confirm("Revoke " + named("agent", args[0], x) + ": it is deactivated and every token it holds introspects inactive."); err != nil {
+				return err
+			}
 			if _, err := a.do(ctx, "DELETE", "/api/v1/agents/"+url.PathEscape(args[0]), nil, nil); err != nil {
 				return err
 			}
@@ -129,6 +154,9 @@ func (c *cli) agentCommand() *cobra.Command {
 			if err != nil || c.asJSON {
 				return c.out(raw, err)
 			}
+			if len(l.Data) == 0 {
+				return c.empty("tokens")
+			}
 			rows := [][]string{}
 			for _, x := range l.Data {
 				rows = append(rows, []string{str(x["jti"]), str(x["scope"]), str(x["audience"]), str(x["jkt"]), when(x["created_at"]), when(x["expires_at"]), tokenState(x)})
@@ -147,6 +175,111 @@ func (c *cli) agentCommand() *cobra.Command {
 			return c.fields("revoked tokens", str(x["revoked_count"]), "audit event", str(x["audit_event_id"]))
 		}),
 	}
-	return group("agent", "Agents: create, list, get, revoke, rotate-secret, tokens, revoke-tokens, audit",
-		create, list, get, revoke, rotate, tokens, revokeTokens, c.agentAuditCommand())
+	return group("agent", "Agents: create, list, get, update, revoke, rotate-secret, rotate-dpop-key, tokens, revoke-tokens, audit",
+		create, list, get, c.agentUpdateCommand(), revoke, rotate, c.agentRotateDPoPCommand(), tokens, revokeTokens, c.agentAuditCommand())
+}
+
+func (c *cli) agentUpdateCommand() *cobra.Command {
+	var name, description string
+	var scopes, audiences, redirects []string
+	var lifetime int
+	cmd := &cobra.Command{
+		Use: "update AGENT [--name N] [--scopes a,b] [--audience URL]... [--redirect-uri URI]...", Short: "Change an agent (only the flags given)", Args: exactArgs("AGENT"),
+		Example: `  shark agent update agent_... --scopes mcp:read --audience https://mcp.example.com`,
+		RunE: c.withAdmin(func(ctx context.Context, a *api, args []string) error {
+			body := obj{}
+			if c.changed("name") {
+				body["name"] = name
+			}
+			if c.changed("description") {
+				body["description"] = description
+			}
+			if c.changed("scopes") {
+				body["scopes"] = splitList(scopes)
+			}
+			if c.changed("audience") {
+				body["audiences"] = splitList(audiences)
+			}
+			if c.changed("redirect-uri") {
+				body["redirect_uris"] = splitList(redirects)
+			}
+			if c.changed("token-lifetime") {
+				body["token_lifetime"] = lifetime
+			}
+			if len(body) == 0 {
+				return usageError{errors.New("nothing to update: pass at least one of --name, --description, --scopes, --audience, --redirect-uri, --token-lifetime")}
+			}
+			var x obj
+			raw, err := a.call(ctx, "PATCH", "/api/v1/agents/"+url.PathEscape(args[0]), nil, body, &x)
+			if err != nil || c.asJSON {
+				return c.out(raw, err)
+			}
+			return c.fields("id", str(x["id"]), "client id", str(x["client_id"]), "name", str(x["name"]), "scopes", str(x["scopes"]),
+				"audiences", str(x["audiences"]), "redirect uris", str(x["redirect_uris"]), "token lifetime", str(x["token_lifetime"]), "updated", when(x["updated_at"]))
+		}),
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&name, "name", "", "new name")
+	fl.StringVar(&description, "description", "", "new description")
+	fl.StringSliceVar(&scopes, "scopes", nil, "the scopes (comma separated or repeated; replaces the list)")
+	fl.StringSliceVar(&audiences, "audience", nil, "the audiences (resources) its tokens may be for (repeatable; replaces the list)")
+	fl.StringSliceVar(&redirects, "redirect-uri", nil, "the redirect URIs (repeatable; replaces the list)")
+	fl.IntVar(&lifetime, "token-lifetime", 0, "access token lifetime in seconds")
+	return cmd
+}
+
+// agentRotateDPoPCommand registers a new DPoP key for an agent.
+func (c *cli) agentRotateDPoPCommand() *cobra.Command {
+	var jwkFile, reason string
+	cmd := &cobra.Command{
+		Use: "rotate-dpop-key AGENT --jwk FILE", Short: "Bind an agent to a new DPoP public key (asks first; --yes for scripts)", Args: exactArgs("AGENT"),
+		Long: `Register a new DPoP public key (a JWK file, "-" for stdin) for an agent. Every token
+issued so far is revoked. Afterwards the agent is pinned to this one key: its
+token requests must carry proofs from it, so running several instances each
+with a fresh keypair stops working for this agent (give each instance its own
+agent instead).`,
+		RunE: c.withAdmin(func(ctx context.Context, a *api, args []string) error {
+			var raw []byte
+			var err error
+			if jwkFile == "-" {
+				raw, err = io.ReadAll(io.LimitReader(c.stdin, 1<<16))
+			} else {
+				raw, err = os.ReadFile(jwkFile)
+			}
+			if err != nil {
+				return fmt.Errorf("--jwk: %w", err)
+			}
+			var jwk obj
+			if err := json.Unmarshal(raw, &jwk); err != nil {
+				return usageError{fmt.Errorf("--jwk: not a JWK (JSON object): %v", err)}
+			}
+			var x obj
+			if _, err := a.call(ctx, "GET", "/api/v1/agents/"+url.PathEscape(args[0]), nil, nil, &x); err != nil {
+				return err
+			}
+			if err := c.confirm("Rotate the DPoP key of " + named("agent", args[0], x) + ": its tokens are revoked and it is pinned to this one key;\nevery instance must then sign its proofs with it (a fresh keypair per instance fails)."); err != nil {
+				return err
+			}
+			body := obj{"new_public_jwk": jwk}
+			if reason != "" {
+				body["reason"] = reason
+			}
+			var out obj
+			resp, err := a.call(ctx, "POST", "/api/v1/agents/"+url.PathEscape(args[0])+"/rotate-dpop-key", nil, body, &out)
+			if err != nil || c.asJSON {
+				return c.out(resp, err)
+			}
+			pairs := []string{"agent", args[0]}
+			for _, k := range []string{"new_jkt", "old_jkt", "revoked_token_count", "audit_event_id"} {
+				if v, ok := out[k]; ok {
+					pairs = append(pairs, strings.ReplaceAll(k, "_", " "), str(v))
+				}
+			}
+			return c.fields(pairs...)
+		}),
+	}
+	cmd.Flags().StringVar(&jwkFile, "jwk", "", "file holding the new public JWK (\"-\": stdin)")
+	cmd.Flags().StringVar(&reason, "reason", "", "why (recorded in the audit log)")
+	cmd.MarkFlagRequired("jwk")
+	return cmd
 }

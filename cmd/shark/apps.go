@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"net/url"
 
 	"github.com/spf13/cobra"
 )
 
-// ---- applications ----
-
+// appCommand: the admin API's applications (shared/admin/apps.go).
 func (c *cli) appCommand() *cobra.Command {
 	var name, description, mode string
 	var redirects []string
@@ -50,6 +50,9 @@ func (c *cli) appCommand() *cobra.Command {
 			if err != nil || c.asJSON {
 				return c.out(raw, err)
 			}
+			if len(l.Data) == 0 {
+				return c.empty("applications")
+			}
 			rows := [][]string{}
 			for _, x := range l.Data {
 				rows = append(rows, []string{str(x["id"]), str(x["name"]), str(x["client_id"]), when(x["created_at"])})
@@ -73,9 +76,17 @@ func (c *cli) appCommand() *cobra.Command {
 		}),
 	}
 	del := &cobra.Command{
-		Use: "delete APP_ID", Short: "Delete an application", Args: exactArgs("APP_ID"),
+		Use: "delete APP_ID", Short: "Delete an application (asks first; --yes for scripts)", Args: exactArgs("APP_ID"),
 		RunE: c.withAdmin(func(ctx context.Context, a *api, args []string) error {
-			if _, err := a.do(ctx, "DELETE", "/api/v1/admin/apps/"+url.PathEscape(args[0]), nil, nil); err != nil {
+			path := "/api/v1/admin/apps/" + url.PathEscape(args[0])
+			var x obj
+			if _, err := a.call(ctx, "GET", path, nil, nil, &x); err != nil {
+				return err
+			}
+			if err := c.confirm("Delete " + named("application", args[0], x) + ". Its client secret stops working."); err != nil {
+				return err
+			}
+			if _, err := a.do(ctx, "DELETE", path, nil, nil); err != nil {
 				return err
 			}
 			return c.done(obj{"deleted": args[0]}, "deleted application "+args[0])
@@ -93,5 +104,50 @@ func (c *cli) appCommand() *cobra.Command {
 			return nil
 		}),
 	}
-	return group("app", "Applications: create, list, get, delete, rotate-secret", create, list, get, del, rotate)
+	return group("app", "Applications: create, list, get, update, delete, rotate-secret", create, list, get, c.appUpdateCommand(), del, rotate)
+}
+
+func (c *cli) appUpdateCommand() *cobra.Command {
+	var name, description, mode string
+	var redirects, scopes []string
+	cmd := &cobra.Command{
+		Use: "update APP_ID [--name N] [--description D] [--redirect-uri URI]... [--scopes a,b]", Short: "Change an application (only the flags given)", Args: exactArgs("APP_ID"),
+		Example: `  shark app update app_... --name "billing backend" --redirect-uri https://app.example.com/cb`,
+		RunE: c.withAdmin(func(ctx context.Context, a *api, args []string) error {
+			body := obj{}
+			f := func(n string) bool { return c.changed(n) }
+			if f("name") {
+				body["name"] = name
+			}
+			if f("description") {
+				body["description"] = description
+			}
+			if f("integration-mode") {
+				body["integration_mode"] = mode
+			}
+			if f("redirect-uri") {
+				body["redirect_uris"] = splitList(redirects)
+			}
+			if f("scopes") {
+				body["scopes"] = splitList(scopes)
+			}
+			if len(body) == 0 {
+				return usageError{errors.New("nothing to update: pass at least one of --name, --description, --integration-mode, --redirect-uri, --scopes")}
+			}
+			var x obj
+			raw, err := a.call(ctx, "PATCH", "/api/v1/admin/apps/"+url.PathEscape(args[0]), nil, body, &x)
+			if err != nil || c.asJSON {
+				return c.out(raw, err)
+			}
+			return c.fields("id", str(x["id"]), "name", str(x["name"]), "client id", str(x["client_id"]), "description", str(x["description"]),
+				"redirect uris", str(x["redirect_uris"]), "scopes", str(x["scopes"]), "updated", when(x["updated_at"]))
+		}),
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&name, "name", "", "new name")
+	fl.StringVar(&description, "description", "", "new description")
+	fl.StringVar(&mode, "integration-mode", "", "integration mode")
+	fl.StringSliceVar(&redirects, "redirect-uri", nil, "the redirect URIs (repeatable; replaces the list; \"\" for none)")
+	fl.StringSliceVar(&scopes, "scopes", nil, "the scopes (comma separated or repeated; replaces the list)")
+	return cmd
 }

@@ -26,9 +26,9 @@ func (f *auditFilter) flags(cmd *cobra.Command, until, paging bool) {
 	fl.StringSliceVar(&f.events, "event", nil, "only these events, e.g. agent.created,oauth.token_issued (repeatable)")
 	fl.StringVar(&f.actor, "actor", "", "only events by this actor (an agent's id or client_id matches both)")
 	fl.StringVar(&f.target, "target", "", "only events about this target")
-	fl.StringVar(&f.since, "since", "", "only events at or after this time (RFC 3339)")
+	fl.StringVar(&f.since, "since", "", "only events at or after this time (RFC 3339, or a date: 2026-01-01 is 00:00Z)")
 	if until {
-		fl.StringVar(&f.until, "until", "", "only events at or before this time (RFC 3339)")
+		fl.StringVar(&f.until, "until", "", "only events at or before this time (RFC 3339, or a date: 2026-01-01 is 00:00Z)")
 	}
 	if paging {
 		fl.StringVar(&f.cursor, "cursor", "", "the next_cursor of the previous page")
@@ -40,7 +40,7 @@ func (f *auditFilter) query() url.Values {
 	if ev := splitList(f.events); len(ev) > 0 {
 		q.Set("event", joinComma(ev))
 	}
-	for k, v := range map[string]string{"actor_id": f.actor, "target_id": f.target, "since": f.since, "until": f.until, "cursor": f.cursor} {
+	for k, v := range map[string]string{"actor_id": f.actor, "target_id": f.target, "since": dateTime(f.since), "until": dateTime(f.until), "cursor": f.cursor} {
 		if v != "" {
 			q.Set(k, v)
 		}
@@ -178,11 +178,20 @@ func (c *cli) tail(ctx context.Context, a *api, f auditFilter, interval time.Dur
 		return nil
 	}
 	var first list
-	if f.limit > 0 {
-		q := f.query()
-		if _, err := a.call(ctx, "GET", "/api/v1/audit-logs", q, nil, &first); err != nil {
-			return err
+	q := f.query()
+	if f.limit <= 0 {
+		// No backlog: the newest event only marks where following starts.
+		q.Set("limit", "1")
+	}
+	if _, err := a.call(ctx, "GET", "/api/v1/audit-logs", q, nil, &first); err != nil {
+		return err
+	}
+	if f.limit <= 0 {
+		for _, e := range first.Data {
+			seen[str(e["id"])] = true
+			newest = str(e["created_at"])
 		}
+		first.Data = nil
 	}
 	if !c.asJSON {
 		fmt.Fprintln(c.stderr, "following the audit log; Ctrl-C stops")

@@ -28,9 +28,15 @@ type cli struct {
 	client         *http.Client
 	// after paces `audit tail` (time.After when nil); tests step it.
 	after func(time.Duration) <-chan time.Time
+	// stdin and terminal answer confirmations: a destructive command asks
+	// on a terminal and refuses without one unless --yes (tests fake both).
+	stdin    io.Reader
+	terminal bool
+	// cmd is the running API command (its flags: changed).
+	cmd *cobra.Command
 
 	url, tenant, adminKey, platformKey, data string
-	asJSON                                   bool
+	asJSON, yes, strict                      bool
 }
 
 const defaultURL = "http://localhost:8080"
@@ -42,7 +48,9 @@ func (c *cli) addFlags(root *cobra.Command) {
 	f.StringVar(&c.adminKey, "admin-key", "", "tenant admin key sk_live_... (env SHARK_ADMIN_KEY; default <data>/admin.key.firstboot for the root tenant)")
 	f.StringVar(&c.platformKey, "platform-key", "", "platform key sk_platform_... (env SHARK_PLATFORM_KEY; default <data>/platform.key.firstboot)")
 	f.StringVar(&c.data, "data", "", "data directory of a local stack, for its first-boot keys (env DATA; default ./.data)")
-	f.BoolVar(&c.asJSON, "json", false, "print the server's JSON instead of tables")
+	f.BoolVar(&c.asJSON, "json", false, "print the server's JSON instead of tables (errors as {\"error\",\"message\"} on stderr)")
+	f.BoolVarP(&c.yes, "yes", "y", false, "do a destructive command without asking (scripts; without a terminal it is required)")
+	f.BoolVar(&c.strict, "strict", false, "exit non-zero on warnings (a user or application that does not exist)")
 }
 
 func (c *cli) env(name string) string {
@@ -59,7 +67,10 @@ func (c *cli) baseURL() (string, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return "", usageError{fmt.Errorf("--url %q is not an http(s) URL", raw)}
 	}
-	return strings.TrimSuffix(raw, "/"), nil
+	if u.RawQuery != "" || u.Fragment != "" {
+		return "", usageError{fmt.Errorf("--url %q: the stack's base URL has no query or fragment (e.g. %s, or <ApiUrl>/t/<tenant> on AWS)", raw, defaultURL)}
+	}
+	return strings.TrimRight(raw, "/"), nil
 }
 
 // issuerURL is the tenant's base: the stack's URL, plus /t/{tenant} for a
@@ -110,7 +121,11 @@ func (c *cli) admin() (*api, error) {
 	} else if key, err = c.key(c.adminKey, "SHARK_ADMIN_KEY", "admin.key.firstboot", "admin key"); err != nil {
 		return nil, err
 	}
-	return &api{base: base, key: key, http: c.httpClient()}, nil
+	if err := keyKind(key, "admin"); err != nil {
+		return nil, err
+	}
+	root, _ := c.baseURL()
+	return &api{base: base, key: key, root: root, http: c.httpClient()}, nil
 }
 
 // platform is a client of the platform API.
@@ -123,7 +138,10 @@ func (c *cli) platform() (*api, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &api{base: base, key: key, http: c.httpClient()}, nil
+	if err := keyKind(key, "platform"); err != nil {
+		return nil, err
+	}
+	return &api{base: base, key: key, root: base, http: c.httpClient()}, nil
 }
 
 func (c *cli) httpClient() *http.Client {
@@ -136,6 +154,7 @@ func (c *cli) httpClient() *http.Client {
 // api calls one of the stack's JSON APIs with a bearer key.
 type api struct {
 	base, key string
+	root      string // the stack's URL, for messages
 	http      *http.Client
 }
 
@@ -182,7 +201,7 @@ func (a *api) do(ctx context.Context, method, path string, query url.Values, bod
 	}
 	resp, err := a.http.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, transportError(a.root, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
@@ -192,6 +211,11 @@ func (a *api) do(ctx context.Context, method, path string, query url.Values, bod
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		e := &apiError{Status: resp.StatusCode}
 		json.Unmarshal(raw, e)
+		// API Gateway's (or any other server's) 404, or the local runner's
+		// "no route": the base URL is not the stack's.
+		if e.Status == http.StatusNotFound && (e.Code == "" || strings.HasPrefix(e.Message, "no route for ")) {
+			return nil, wrongURLError{a.base, path}
+		}
 		return nil, e
 	}
 	return raw, nil

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -18,6 +19,7 @@ func (c *cli) withAdmin(fn func(ctx context.Context, a *api, args []string) erro
 		if err != nil {
 			return err
 		}
+		c.cmd = cmd
 		return fn(cmd.Context(), a, args)
 	}
 }
@@ -28,8 +30,14 @@ func (c *cli) withPlatform(fn func(ctx context.Context, a *api, args []string) e
 		if err != nil {
 			return err
 		}
+		c.cmd = cmd
 		return fn(cmd.Context(), a, args)
 	}
+}
+
+// changed reports whether the running command's flag was given.
+func (c *cli) changed(name string) bool {
+	return c.cmd != nil && c.cmd.Flags().Changed(name)
 }
 
 func group(use, short string, children ...*cobra.Command) *cobra.Command {
@@ -105,4 +113,14 @@ func tokenState(x obj) string {
 		return "revoked (" + str(x["revoked_reason"]) + ")"
 	}
 	return "expired"
+}
+
+// dateTime reads a time flag: RFC 3339 as given, or a bare date
+// (2026-01-01) as its midnight UTC. Anything else goes to the server, which
+// says what is wrong with it.
+func dateTime(v string) string {
+	if t, err := time.Parse(time.DateOnly, v); err == nil {
+		return t.UTC().Format(time.RFC3339)
+	}
+	return v
 }

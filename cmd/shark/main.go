@@ -26,7 +26,11 @@ func main() {
 	// SIGINT and SIGTERM end a command gracefully (serve drains its server,
 	// audit tail stops following).
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], &cli{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv})
+	c := &cli{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, stdin: os.Stdin}
+	if fi, err := os.Stdin.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+		c.terminal = true
+	}
+	code := run(ctx, os.Args[1:], c)
 	stop()
 	os.Exit(code)
 }
@@ -61,11 +65,20 @@ func run(ctx context.Context, args []string, c *cli) int {
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return 0
+	case err == errSilent:
+		return 1
+	case errors.As(err, new(confirmError)):
+		c.printError(err)
+		return 2
 	case errors.As(err, new(usageError)), strings.HasPrefix(err.Error(), "required flag"):
+		if c.asJSON {
+			c.printError(usageError{fmt.Errorf("%s: %w", cmd.CommandPath(), err)})
+			return 2
+		}
 		fmt.Fprintf(c.stderr, "%s: %v\n%s", cmd.CommandPath(), err, cmd.UsageString())
 		return 2
 	default:
-		fmt.Fprintln(c.stderr, "shark:", err)
+		c.printError(err)
 		return 1
 	}
 }
@@ -99,9 +112,10 @@ files of its data directory (--data, env DATA, default ./.data).`,
 		cmd.GroupID = "stack"
 		root.AddCommand(cmd)
 	}
+	root.AddCommand(c.versionCommand())
 	for _, cmd := range []*cobra.Command{
 		c.appCommand(), c.agentCommand(), c.userCommand(), c.keyCommand(), c.signingKeyCommand(),
-		c.tenantCommand(), c.auditCommand(), c.tokenCommand(),
+		c.tenantCommand(), c.auditCommand(), c.tokenCommand(), c.debugCommand(), c.whoamiCommand(), c.healthCommand(),
 	} {
 		cmd.GroupID = "api"
 		root.AddCommand(cmd)

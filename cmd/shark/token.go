@@ -50,6 +50,7 @@ The token itself is printed only with --show-token or --json.`,
 	f.StringVar(&secret, "client-secret", "", "the agent's secret (env SHARK_CLIENT_SECRET)")
 	f.StringVar(&scope, "scope", "", "space-separated scopes to request")
 	f.StringVar(&audience, "resource", "", "the resource (RFC 8707) the token is for")
+	f.StringVar(&audience, "audience", "", "the same as --resource (the token's aud)")
 	f.BoolVar(&showToken, "show-token", false, "also print the access token")
 	cmd.MarkFlagRequired("client-id")
 	return cmd
@@ -135,6 +136,15 @@ func (c *cli) token(ctx context.Context, issuer, clientID, secret, scope, resour
 	c.fields("token type", ans.TokenType, "expires in", fmt.Sprintf("%ds", ans.ExpiresIn), "scope", ans.Scope,
 		"signature", sig, "key id", str(header["kid"]), "DPoP-bound", bound)
 	fmt.Fprintln(c.stdout, "claims:")
+	c.claimFields(claims)
+	if show {
+		fmt.Fprintf(c.stdout, "access token: %s\n", ans.AccessToken)
+	}
+	return nil
+}
+
+// claimFields prints a JWT's claims, sorted, times also in RFC 3339.
+func (c *cli) claimFields(claims map[string]any) {
 	names := make([]string, 0, len(claims))
 	for k := range claims {
 		names = append(names, k)
@@ -149,10 +159,6 @@ func (c *cli) token(ctx context.Context, issuer, clientID, secret, scope, resour
 		pairs = append(pairs, "  "+k, v)
 	}
 	c.fields(pairs...)
-	if show {
-		fmt.Fprintf(c.stdout, "access token: %s\n", ans.AccessToken)
-	}
-	return nil
 }
 
 // inspect decodes a JWT access token and verifies it against the issuer's
@@ -169,7 +175,7 @@ func (c *cli) inspect(ctx context.Context, issuer, token string) (header, claims
 			json.Unmarshal(b, into)
 		}
 	}
-	jws, err := jose.ParseSigned(token, []jose.SignatureAlgorithm{jose.ES256})
+	jws, err := jose.ParseSigned(token, []jose.SignatureAlgorithm{jose.ES256, jose.RS256})
 	if err != nil {
 		return header, claims, "unparseable JWS"
 	}
