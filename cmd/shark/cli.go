@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -70,8 +71,21 @@ func (c *cli) baseURL() (string, error) {
 	if u.RawQuery != "" || u.Fragment != "" {
 		return "", usageError{fmt.Errorf("--url %q: the stack's base URL has no query or fragment (e.g. %s, or <ApiUrl>/t/<tenant> on AWS)", raw, defaultURL)}
 	}
-	return strings.TrimRight(raw, "/"), nil
+	base := strings.TrimRight(raw, "/")
+	// A tenant's URL (<ApiUrl>/t/acme, what a deployed stack without a
+	// RootTenant is reached on) is the stack's URL plus --tenant acme: the
+	// platform API and /healthz live at the stack's URL.
+	if m := tenantURL.FindStringSubmatch(base); m != nil {
+		if c.tenant != "" && c.tenant != m[2] {
+			return "", usageError{fmt.Errorf("--url %s names tenant %s but --tenant is %s", base, m[2], c.tenant)}
+		}
+		c.tenant = m[2]
+		base = m[1]
+	}
+	return base, nil
 }
+
+var tenantURL = regexp.MustCompile(`^(.*)/t/([^/]+)$`)
 
 // issuerURL is the tenant's base: the stack's URL, plus /t/{tenant} for a
 // path tenant.

@@ -20,16 +20,18 @@ Environment:
   SHARK_RIE   aws-lambda-rie binary for --lambda`
 
 const bootstrapLong = `A deployed stack has no first boot: run this once with the operator's AWS
-credentials against the stack's table and KMS key (the stack's outputs
-TableName and KeyWrappingKeyArn). It prints a platform key and, with
---root-tenant, the root tenant's first admin key, once each. It needs
-dynamodb:PutItem, GetItem, Query and TransactWriteItems on the table, and
-kms:GenerateDataKey and kms:Decrypt on the key (docs/deploy.md).
+credentials against the stack's table (output TableName) and, in envelope
+key mode, its wrapping key (output WrappingKeyArn). It prints a platform key
+and, with --root-tenant, that tenant's first admin key, once each, and what
+SHARK_URL is. The credentials need dynamodb:GetItem, PutItem, UpdateItem,
+ConditionCheckItem and Query on the table and its index, and
+kms:GenerateDataKey on the wrapping key (envelope) or kms:CreateKey,
+TagResource and GetPublicKey (kms mode): docs/deploy.md.
 
 Environment:
   TABLE_NAME  the stack's table (--table)
   KEY_MODE    envelope (default) or kms (--keys)
-  KMS_KEY_ID  the stack's wrapping key (--kms-key-id)
+  KMS_KEY_ID  the stack's wrapping key, envelope mode (--kms-key-id)
   AWS_REGION  region (--region)`
 
 const loadLong = `A benchmark for loopback only: client_credentials (or GET --path) requests

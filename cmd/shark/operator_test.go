@@ -376,3 +376,19 @@ func TestTailWithoutBacklog(t *testing.T) {
 func contextWithCancel(t *testing.T) (context.Context, context.CancelFunc) {
 	return context.WithCancel(t.Context())
 }
+
+// TestTenantURL: SHARK_URL may be a tenant's URL (<ApiUrl>/t/<tenant>, a
+// deployed stack without a RootTenant): admin commands use that tenant,
+// platform commands and health the stack's URL.
+func TestTenantURL(t *testing.T) {
+	s := newStack(t)
+	r := s.shark(t, s.env(), "tenant", "create", "acme", "--json")
+	key := mustJSON(t, r.stdout)["admin_key"].(string)
+	env := s.env("SHARK_URL", s.url+"/t/acme/", "SHARK_ADMIN_KEY", key)
+	want(t, s.shark(t, env, "app", "create", "--name", "acme-app"), 0, []string{"acme-app"}, nil)
+	want(t, s.shark(t, env, "app", "list"), 0, []string{"acme-app"}, nil)
+	want(t, s.shark(t, s.env(), "app", "list"), 0, []string{"no applications"}, nil) // not the root tenant's
+	want(t, s.shark(t, env, "tenant", "list"), 0, []string{"acme", "default"}, nil)
+	want(t, s.shark(t, env, "health"), 0, []string{"ok    tenant        resolved: " + s.url + "/t/acme"}, nil)
+	want(t, s.shark(t, env, "app", "list", "--tenant", "other"), 2, nil, []string{"names tenant acme but --tenant is other"})
+}
