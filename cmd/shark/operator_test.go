@@ -392,3 +392,24 @@ func TestTenantURL(t *testing.T) {
 	want(t, s.shark(t, env, "health"), 0, []string{"ok    tenant        resolved: " + s.url + "/t/acme"}, nil)
 	want(t, s.shark(t, env, "app", "list", "--tenant", "other"), 2, nil, []string{"names tenant acme but --tenant is other"})
 }
+
+// TestQuickstart runs the README's six-line quickstart (app, user, agent
+// created by the user, token for an audience, the user's agents revoked)
+// as written, with the ids each line prints fed to the next.
+func TestQuickstart(t *testing.T) {
+	s := newStack(t)
+	env := s.env()
+	r := s.shark(t, env, "tenant", "update", "default", "--default-audience", "https://mcp.example.com/mcp")
+	want(t, r, 0, nil, nil)
+	appID := field(t, s.shark(t, env, "app", "create", "--name", "my-saas-backend").stdout, "application")
+	userID := field(t, s.shark(t, env, "user", "create", "--email", "alice@example.com").stdout, "user")
+	r = s.shark(t, env, "agent", "create", "--app", appID, "--name", "alice-agent", "--created-by", userID, "--scopes", "mcp:read")
+	want(t, r, 0, []string{"shown once"}, nil)
+	clientID, secret := field(t, r.stdout, "client id"), field(t, r.stdout, "client secret")
+	r = s.shark(t, s.env("SHARK_CLIENT_SECRET", secret), "token", "--client-id", clientID)
+	want(t, r, 0, []string{"valid (tenant JWKS)", "https://mcp.example.com/mcp", "mcp:read"}, nil)
+	r = s.shark(t, env, "user", "revoke-agents", userID, "--reason", "cancelled", "--yes")
+	want(t, r, 0, []string{"revoked agents:", "1 "}, nil)
+	r = s.shark(t, env, "agent", "tokens", clientID)
+	want(t, r, 0, []string{"revoked ("}, nil)
+}

@@ -26,7 +26,7 @@ func (c *cli) signingKeyCommand() *cobra.Command {
 				// A retired key stays in the JWKS (PUBLISHED yes) until no token
 				// it signed can still be valid (PUBLISHED UNTIL).
 				rows = append(rows, []string{str(x["kid"]), str(x["state"]), str(x["alg"]), str(x["published"]), when(x["created_at"]), when(x["activated_at"]),
-					when(first(str(x["current_after"]))), when(x["retired_at"]), when(x["publish_until"])})
+					when(x["current_after"]), when(x["retired_at"]), when(x["publish_until"])})
 			}
 			return c.table([]string{"KID", "STATE", "ALG", "PUBLISHED", "CREATED", "ACTIVATED", "CURRENT AFTER", "RETIRED", "PUBLISHED UNTIL"}, rows)
 		}),
