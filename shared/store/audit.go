@@ -423,11 +423,11 @@ func (s *Store) auditIterator(ctx context.Context, t tenant.ID, f AuditFilter, b
 	}
 	top := s.Now().Add(24 * time.Hour) // events stamped a little ahead of this clock
 	q := Query{Desc: true, Limit: chunk, From: sortableTime(floor)}
-	if !f.To.IsZero() {
+	// A bound at or past top bounds nothing (and a time past 2262 has no
+	// sortable form).
+	if !f.To.IsZero() && f.To.Before(top) {
 		q.To = sortableTime(f.To.Add(time.Nanosecond))
-		if f.To.Before(top) {
-			top = f.To
-		}
+		top = f.To
 	}
 	if before != "" && (q.To == "" || before < q.To) {
 		q.To = before

@@ -190,6 +190,10 @@ func domainAudit(t *testing.T, e *env) {
 			{"from is inclusive", store.AuditFilter{From: now.Add(time.Second)}, []int{5}},
 			{"to is inclusive", store.AuditFilter{To: now.Add(-time.Second), Events: []string{"user.deleted"}}, []int{6}},
 			{"from after to", store.AuditFilter{From: now, To: now.Add(-time.Hour)}, nil},
+			// Past year 2262 a time has no int64 Unix nanoseconds: a bound there
+			// (shark audit list --until 2999-01-01) bounds nothing.
+			{"to beyond 2262", store.AuditFilter{To: time.Date(2999, 1, 1, 0, 0, 0, 0, time.UTC), Events: []string{"user.deleted"}}, []int{5, 6}},
+			{"from before 1678", store.AuditFilter{From: time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC), Events: []string{"user.deleted"}}, []int{5, 6}},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
