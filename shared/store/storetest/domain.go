@@ -56,6 +56,7 @@ func RunWith(t *testing.T, newTable TableFactory, opts Options) {
 		{"AuditTrail", domainAudit},
 		{"Sessions", domainSessions},
 		{"ResourceServers", domainResourceServers},
+		{"UseMarks", domainUseMarks},
 	}
 	for _, tier := range tiers {
 		t.Run(tier.name, func(t *testing.T) {

@@ -79,6 +79,17 @@ func domainIsolation(t *testing.T, e *env) {
 			_, err := e.s.ChangeClient(ctx, id, ca.ClientID, func(c *store.Client) error { c.Name = "hijacked"; return nil }, func(store.Client) store.AuditEvent { return ev })
 			return err
 		}},
+		{"UseMarks", func(id tenant.ID) error {
+			// A mark A used is fresh in B: B's use is no replay.
+			m := store.ReplayMark{Kind: "assertion", Value: "iso-used-in-a", Until: now.Add(time.Minute)}
+			if err := e.s.UseMarks(ctx, a.id, []store.ReplayMark{m}); err != nil && !errors.Is(err, store.ErrReplay) {
+				return err
+			}
+			if err := e.s.UseMarks(ctx, id, []store.ReplayMark{m}); err != nil {
+				return err
+			}
+			return store.ErrNotFound
+		}},
 		{"GetResourceServer", func(id tenant.ID) error { _, err := e.s.GetResourceServer(ctx, id, rsA.ClientID); return err }},
 		{"ListResourceServers", func(id tenant.ID) error {
 			cs, err := e.s.ListResourceServers(ctx, id)

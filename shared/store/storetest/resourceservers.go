@@ -137,3 +137,26 @@ func rsEvent(at time.Time, name, target string) store.AuditEvent {
 	ev.ID = store.NewAuditID(at, 1)
 	return ev
 }
+
+// domainUseMarks checks UseMarks: a fresh mark is recorded, a used one is
+// ErrReplay and records nothing else, in its tenant only.
+func domainUseMarks(t *testing.T, e *env) {
+	ctx := t.Context()
+	a := e.create(t, "tenant-a")
+	b := e.create(t, "tenant-b")
+	until := e.s.Now().Add(time.Minute)
+	m1 := store.ReplayMark{Kind: "assertion", Value: "c|1", Until: until}
+	m2 := store.ReplayMark{Kind: "assertion", Value: "c|2", Until: until}
+	if err := e.s.UseMarks(ctx, a.id, []store.ReplayMark{m1}); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, "the same mark again", e.s.UseMarks(ctx, a.id, []store.ReplayMark{m1}), store.ErrReplay)
+	wantErr(t, "a used mark with a fresh one", e.s.UseMarks(ctx, a.id, []store.ReplayMark{m2, m1}), store.ErrReplay)
+	if err := e.s.UseMarks(ctx, a.id, []store.ReplayMark{m2}); err != nil {
+		t.Fatalf("the fresh mark of a refused call was recorded: %v", err)
+	}
+	if err := e.s.UseMarks(ctx, b.id, []store.ReplayMark{m1}); err != nil {
+		t.Fatalf("tenant A's mark is used in tenant B: %v", err)
+	}
+	wantErr(t, "without a tenant", e.s.UseMarks(ctx, tenant.ID{}, []store.ReplayMark{m1}), store.ErrNoTenant)
+}
