@@ -17,6 +17,11 @@ import (
 // pattern revocation does not deactivate it (ClientsMatching skips it).
 const KindResourceServer ClientKind = "resource_server"
 
+// ScopeIntrospect is the admin key scope that allows introspection of any
+// token of the tenant and nothing else (an APIKey with it and without "*"
+// is KeyNotAdmin: the token function admits it at introspection only).
+const ScopeIntrospect = "introspect"
+
 // ErrNotResourceServer is a resource server write whose client is of another kind.
 var ErrNotResourceServer = errors.New("store: not a resource server")
 

@@ -28,7 +28,7 @@ type caller struct {
 
 // IntrospectScope is the admin key scope that allows introspection of any
 // token of the tenant, and nothing else.
-const IntrospectScope = "introspect"
+const IntrospectScope = store.ScopeIntrospect
 
 // resourceServer reports whether the caller is a resource server.
 func (c caller) resourceServer() bool {
