@@ -100,7 +100,7 @@ files of its data directory (--data, env DATA, default ./.data).`,
 	}
 	for _, cmd := range []*cobra.Command{
 		c.appCommand(), c.agentCommand(), c.userCommand(), c.keyCommand(), c.signingKeyCommand(),
-		c.tenantCommand(), c.auditCommand(), c.tokenCommand(),
+		c.tenantCommand(), c.auditCommand(), c.tokenCommand(), c.resourceServerCommand(),
 	} {
 		cmd.GroupID = "api"
 		root.AddCommand(cmd)
