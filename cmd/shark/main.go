@@ -115,7 +115,7 @@ files of its data directory (--data, env DATA, default ./.data).`,
 	root.AddCommand(c.versionCommand())
 	for _, cmd := range []*cobra.Command{
 		c.appCommand(), c.agentCommand(), c.userCommand(), c.keyCommand(), c.signingKeyCommand(),
-		c.tenantCommand(), c.auditCommand(), c.tokenCommand(), c.debugCommand(), c.whoamiCommand(), c.healthCommand(),
+		c.tenantCommand(), c.auditCommand(), c.tokenCommand(), c.debugCommand(), c.whoamiCommand(), c.healthCommand(), c.resourceServerCommand(),
 	} {
 		cmd.GroupID = "api"
 		root.AddCommand(cmd)

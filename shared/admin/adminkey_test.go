@@ -8,7 +8,7 @@ import (
 
 func TestAdminKeyAuthentication(t *testing.T) {
 	h := newHarness(t)
-	limited := h.do("POST", "/api/v1/api-keys", h.key, map[string]any{"name": "reader", "scopes": []string{"agents:read"}})
+	limited := h.do("POST", "/api/v1/api-keys", h.key, map[string]any{"name": "reader", "scopes": []string{"introspect"}})
 	limited.want(201, "", "")
 	expiring := h.do("POST", "/api/v1/api-keys", h.key, map[string]any{"name": "short", "expires_at": h.clock.Now().Add(time.Minute).Format(time.RFC3339)})
 	expiring.want(201, "", "")

@@ -315,7 +315,7 @@ func (a *API) agent(c call) (store.Client, error) {
 	if errors.Is(err, store.ErrNotFound) {
 		ag, err = a.Store.GetClient(c.ctx, c.t, id)
 	}
-	if err == nil && ag.Kind == store.KindApp {
+	if err == nil && !ag.Kind.IsAgent() { // an application or a resource server
 		err = store.ErrNotFound
 	}
 	return ag, storeErr(err, "unknown agent")

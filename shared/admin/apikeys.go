@@ -3,6 +3,8 @@ package admin
 import (
 	"errors"
 	"net/http"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/sharkauth/serverless/shared/audit"
@@ -18,6 +20,11 @@ func (a *API) registerAPIKeys(mux *http.ServeMux, h handle) {
 	mux.Handle("DELETE /api/v1/api-keys/{id}", h(a.revokeAPIKey))
 	mux.Handle("POST /api/v1/api-keys/{id}/rotate", h(a.rotateAPIKey))
 }
+
+// apiKeyScopes is the allow-list of admin key scopes: "*" (the admin API
+// and every token endpoint caller right) and "introspect" (introspection of
+// any token of the tenant, nothing else).
+var apiKeyScopes = []string{"*", store.ScopeIntrospect}
 
 // errLastAdminKey answers the revocation of the last active "*" key.
 var errLastAdminKey = &httpx.Error{Status: http.StatusConflict, Code: "last_admin_key", Message: "this is the tenant's last active admin key with scope *; create another first"}
@@ -70,6 +77,11 @@ func (a *API) createAPIKey(w http.ResponseWriter, r *http.Request, c call) error
 	if in.Scopes != nil {
 		if len(*in.Scopes) == 0 {
 			return invalid("scopes", "must not be empty")
+		}
+		for i, sc := range *in.Scopes {
+			if !slices.Contains(apiKeyScopes, sc) {
+				return invalid("scopes["+strconv.Itoa(i)+"]", "names the unknown scope "+strconv.Quote(sc)+": a key's scopes are * (the admin API) and introspect (POST /oauth/introspect only)")
+			}
 		}
 		scopes = *in.Scopes
 	}

@@ -49,7 +49,7 @@ func TestAPIKeys(t *testing.T) {
 	h.do("GET", "/api/v1/api-keys", rot.str("key"), nil).want(401, "unauthorized", "")
 	h.lastEvent(root, "api_key.revoked")
 	// The last "*" key cannot go; a limited key does not count.
-	h.do("POST", "/api/v1/api-keys", h.key, map[string]any{"name": "limited", "scopes": []string{"agents:read"}}).want(201, "", "")
+	h.do("POST", "/api/v1/api-keys", h.key, map[string]any{"name": "limited", "scopes": []string{"introspect"}}).want(201, "", "")
 	first := h.do("GET", "/api/v1/api-keys", h.key, nil).list("data")
 	var firstID string
 	for _, x := range first {

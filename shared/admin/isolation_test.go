@@ -46,6 +46,16 @@ func TestTenantIsolation(t *testing.T) {
 			notFound = append(notFound, r)
 		}
 	}
+	bRS := h.do("POST", "/t/bravo/api/v1/resource-servers", h.bravoKey, map[string]any{"name": "b-rs", "resources": []string{"https://b.example.com"}})
+	bRS.want(201, "", "")
+	for _, id := range []string{bRS.str("id"), bRS.str("client_id")} {
+		for _, r := range []route{
+			{"GET", "/api/v1/resource-servers/" + id}, {"PATCH", "/api/v1/resource-servers/" + id}, {"DELETE", "/api/v1/resource-servers/" + id},
+			{"POST", "/api/v1/resource-servers/" + id + "/rotate-secret"},
+		} {
+			notFound = append(notFound, r)
+		}
+	}
 	uid, kid, gid := bu["id"].(string), bKey.str("id"), bGrant.str("id")
 	notFound = append(notFound,
 		route{"GET", "/api/v1/users/" + uid}, route{"PATCH", "/api/v1/users/" + uid}, route{"DELETE", "/api/v1/users/" + uid},

@@ -83,7 +83,7 @@ func (a *API) writePolicies(w http.ResponseWriter, c call, ag store.Client, gran
 	list := make([]policyJSON, 0, len(grants))
 	for _, g := range grants {
 		p := policyJSON{AgentID: g.ToID, Scope: strings.Join(g.Scopes, " "), Scopes: nonNil(g.Scopes), MaxHops: g.MaxHops, ExpiresAt: timeJSON(g.ExpiresAt)}
-		if to, err := a.Store.GetClient(c.ctx, c.t, g.ToID); err == nil && to.Kind != store.KindApp {
+		if to, err := a.Store.GetClient(c.ctx, c.t, g.ToID); err == nil && to.Kind.IsAgent() {
 			p.AgentID, p.ClientID = to.ID, &to.ClientID
 		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return storeErr(err, "")
@@ -236,7 +236,7 @@ func (a *API) policyTarget(c call, ag store.Client, at, name string, live []stor
 		to, err = a.Store.GetClient(c.ctx, c.t, name)
 	}
 	switch {
-	case err == nil && to.Kind != store.KindApp:
+	case err == nil && to.Kind.IsAgent():
 		if to.ClientID == ag.ClientID {
 			return "", invalid(at+".agent_id", "names the agent itself")
 		}

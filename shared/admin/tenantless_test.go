@@ -21,6 +21,8 @@ var adminRoutes = []string{
 	"GET /api/v1/admin/signing-keys", "POST /api/v1/admin/signing-keys/rotate",
 	"POST /api/v1/admin/users", "POST /api/v1/users", "GET /api/v1/users", "GET /api/v1/users/x", "PATCH /api/v1/users/x",
 	"DELETE /api/v1/users/x", "POST /api/v1/users/x/revoke-agents", "GET /api/v1/users/x/agents",
+	"POST /api/v1/resource-servers", "GET /api/v1/resource-servers", "GET /api/v1/resource-servers/x",
+	"PATCH /api/v1/resource-servers/x", "DELETE /api/v1/resource-servers/x", "POST /api/v1/resource-servers/x/rotate-secret",
 }
 
 // TestAdminWithoutTenant: every admin route mounted outside the tenant

@@ -179,7 +179,7 @@ func (h *Handler) client(ctx context.Context, t tenant.Tenant, clientID string) 
 		return client{}, &pageError{status: 400, msg: "The application is not known here."}
 	case err != nil:
 		return client{}, &pageError{status: 500, msg: "The service failed; try again.", cause: err}
-	case !c.Active:
+	case !c.Active, c.Kind == store.KindResourceServer: // a resource server is never issued a token
 		return client{}, &pageError{status: 400, msg: "The application is not known here."}
 	}
 	return registered(c), nil

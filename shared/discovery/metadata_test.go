@@ -31,7 +31,7 @@ func TestDocumentListsWhatIsImplemented(t *testing.T) {
 				t.Fatalf("token auth %v", md.TokenEndpointAuthMethodsSupported)
 			}
 			for _, m := range [][]string{md.RevocationEndpointAuthMethodsSupported, md.IntrospectionEndpointAuthMethodsSupported} {
-				if slices.Contains(m, "private_key_jwt") || !slices.Contains(m, "client_secret_basic") {
+				if !slices.Equal(m, []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}) {
 					t.Fatalf("revocation/introspection auth %v", m)
 				}
 			}

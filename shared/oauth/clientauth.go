@@ -320,10 +320,11 @@ func candidates(set jose.JSONWebKeySet, kid string) []jose.JSONWebKey {
 // TokenAuthMethods are the client authentication methods of the token
 // endpoint ("none": a public client, for the grants that admit one, the
 // authorization_code and refresh_token grants); RevocationAuthMethods those
-// of revocation and introspection,
-// which record no assertion jti and so accept no private_key_jwt (an admin
-// key of the tenant is accepted there too, as a Bearer header).
+// of revocation and introspection, which record an assertion's jti as used
+// (store.UseMarks) so that a resource server may authenticate with
+// private_key_jwt (an admin key of the tenant is accepted there too, as a
+// Bearer header).
 var (
 	TokenAuthMethods      = []AuthMethod{SecretBasic, SecretPost, PrivateKeyJWT, AuthNone}
-	RevocationAuthMethods = []AuthMethod{SecretBasic, SecretPost}
+	RevocationAuthMethods = []AuthMethod{SecretBasic, SecretPost, PrivateKeyJWT}
 )

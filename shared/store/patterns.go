@@ -38,7 +38,8 @@ func (s *Store) ClientsMatching(ctx context.Context, t tenant.ID, pattern string
 	if err != nil {
 		return nil, err
 	}
-	return slices.DeleteFunc(clients, func(c Client) bool { return !MatchPattern(pattern, c.ClientID) }), nil
+	// A resource server holds no tokens: a pattern revocation never deactivates it.
+	return slices.DeleteFunc(clients, func(c Client) bool { return c.Kind == KindResourceServer || !MatchPattern(pattern, c.ClientID) }), nil
 }
 
 // AllClients reads every client of a tenant, newest first.

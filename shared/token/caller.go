@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/sharkauth/serverless/shared/audit"
@@ -14,10 +15,42 @@ import (
 )
 
 // caller is who calls revoke or introspect: the tenant's admin (an admin key
-// with scope *) or a client, which may only touch its own tokens.
+// with scope *), an admin key with scope introspect (which may only read
+// token state), a resource server (which may only read the state of the
+// tokens meant for one of its resources) or a client, which may only touch
+// its own tokens.
 type caller struct {
 	adminKeyID string
-	client     *store.Client
+	// readOnly: an admin key with scope introspect and not *.
+	readOnly bool
+	client   *store.Client
+}
+
+// IntrospectScope is the admin key scope that allows introspection of any
+// token of the tenant, and nothing else.
+const IntrospectScope = store.ScopeIntrospect
+
+// resourceServer reports whether the caller is a resource server.
+func (c caller) resourceServer() bool {
+	return c.client != nil && c.client.Kind == store.KindResourceServer
+}
+
+// mayRevoke reports whether the caller may revoke at all: not a read-only
+// key, not a resource server (it reads token state, RFC 7662; revoking
+// others' tokens is the tenant admin's).
+func (c caller) mayRevoke() bool { return !c.readOnly && !c.resourceServer() }
+
+// sees reports whether the caller may learn the state of token rec: the
+// admin and an introspect key see every token of the tenant, a resource
+// server those whose aud names one of its resources, a client its own.
+func (c caller) sees(rec store.TokenRecord) bool {
+	switch {
+	case c.client == nil:
+		return true
+	case c.resourceServer():
+		return slices.ContainsFunc(rec.Audience, func(aud string) bool { return slices.Contains(c.client.Audiences, aud) })
+	}
+	return c.client.ClientID == rec.ClientID
 }
 
 func (c caller) actor() audit.Actor {
@@ -27,7 +60,8 @@ func (c caller) actor() audit.Actor {
 	return audit.Actor{Type: "admin_key", ID: c.adminKeyID}
 }
 
-// owns reports whether the caller may see or revoke a token of clientID.
+// owns reports whether the caller may revoke a token of clientID (a
+// caller that may not revoke at all is refused before: mayRevoke).
 func (c caller) owns(clientID string) bool {
 	return c.client == nil || c.client.ClientID == clientID
 }
@@ -63,16 +97,32 @@ func (h *Handler) authenticateCaller(ctx context.Context, r *http.Request, f oau
 		case err != nil:
 			return caller{}, oauth.Internal(err)
 		}
+		readOnly := false
 		switch k.Check(key, h.Now()) {
 		case store.KeyValid:
 		case store.KeyNotAdmin:
-			return caller{}, oauth.New(oauth.AccessDenied, "the API key lacks scope *")
+			if !slices.Contains(k.Scopes, IntrospectScope) {
+				return caller{}, oauth.New(oauth.AccessDenied, "the API key lacks scope * (or introspect, to introspect)")
+			}
+			readOnly = true
 		default: // a mismatched, revoked or expired key says no more than an unknown one
 			return caller{}, refused
 		}
-		return caller{adminKeyID: k.ID}, nil
+		return caller{adminKeyID: k.ID, readOnly: readOnly}, nil
 	}
-	c, err := h.auth.Authenticate(ctx, r, f, t, oauth.Options{Public: public})
+	c, err := h.auth.Authenticate(ctx, r, f, t, oauth.Options{Public: public, Assertions: true})
+	if len(c.Marks) > 0 {
+		// A client assertion is single-use (RFC 7523 §3): used once here
+		// when it authenticates, spent when refused after its signature.
+		if err != nil {
+			return caller{}, h.spend(ctx, t, c.Marks, err)
+		}
+		if uerr := h.Store.UseMarks(ctx, t.ID, c.Marks); errors.Is(uerr, store.ErrReplay) {
+			return caller{}, oauth.New(oauth.InvalidClient, "the client assertion was used already")
+		} else if uerr != nil {
+			return caller{}, oauth.Internal(uerr)
+		}
+	}
 	if err != nil {
 		return caller{}, err
 	}

@@ -169,6 +169,9 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request, t tenant.Tenant)
 	if err != nil {
 		return h.spend(ctx, t, client.Marks, err)
 	}
+	if client.Client.Kind == store.KindResourceServer {
+		return h.spend(ctx, t, client.Marks, oauth.New(oauth.UnauthorizedClient, "a resource server is never issued tokens"))
+	}
 	g, known := grantOf(gt)
 	switch {
 	case known:

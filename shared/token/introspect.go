@@ -33,8 +33,9 @@ var inactive = map[string]bool{"active": false}
 // introspect is POST /oauth/introspect (RFC 7662, WIRE §5.4). Whether a
 // token is active is decided ONLY by the store's TokenActivity (all five
 // revocation layers, revoked signing keys, expiry); the signature check
-// just finds the jti. Anything not active, and any token of another client
-// when a client asks, is exactly {"active":false}.
+// just finds the jti. Anything not active, and any token the caller may not
+// see (caller.sees: another client's, or for a resource server one whose aud
+// names none of its resources), is exactly {"active":false}.
 func (h *Handler) introspect(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {
 	h.init()
 	ctx := r.Context()
@@ -63,7 +64,7 @@ func (h *Handler) introspect(w http.ResponseWriter, r *http.Request, t tenant.Te
 		return oauth.Internal(err)
 	}
 	rec := act.Token
-	if !act.Active || rec.JTI != p.Claims.ID || !who.owns(rec.ClientID) {
+	if !act.Active || rec.JTI != p.Claims.ID || !who.sees(rec) {
 		oauth.WriteJSON(w, http.StatusOK, inactive)
 		return nil
 	}

@@ -29,6 +29,14 @@ func (h *Handler) revoke(w http.ResponseWriter, r *http.Request, t tenant.Tenant
 	if err != nil {
 		return err
 	}
+	switch {
+	case who.readOnly:
+		return oauth.New(oauth.AccessDenied, "the API key lacks scope *: scope introspect only introspects")
+	case who.resourceServer():
+		// A resource server reads token state; it revokes nothing (RFC 7009
+		// §2.2.1: the client is not authorized to revoke the token).
+		return oauth.New(oauth.UnauthorizedClient, "a resource server may not revoke tokens")
+	}
 	raw := f.Get("token")
 	if raw == "" {
 		return oauth.New(oauth.InvalidRequest, "token is required")

@@ -99,6 +99,12 @@ func TestRevokeAndIntrospect(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// private_key_jwt is accepted at introspection: the assertion's jti is
+	// used there, so the same assertion again is refused.
+	usedAssertion := f.assertion(t, "jwtc", "x")
+	if w := hs.do(call{path: "/oauth/introspect", form: form("token", bound, "client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", "client_assertion", usedAssertion)}); w.Code != 200 || w.Body.String() != `{"active":false}`+"\n" {
+		t.Fatalf("private_key_jwt at introspect: %d %q", w.Code, w.Body)
+	}
 	errorCases := []struct {
 		name    string
 		path    string
@@ -120,7 +126,7 @@ func TestRevokeAndIntrospect(t *testing.T) {
 		{name: "expired admin key at introspect", path: "/oauth/introspect", form: form("token", bound), headers: map[string]string{"Authorization": "Bearer " + expiredKey}, status: 401, code: "invalid_client"},
 		{name: "expired admin key at revoke", path: "/oauth/revoke", form: form("token", bound), headers: map[string]string{"Authorization": "Bearer " + expiredKey}, status: 401, code: "invalid_client"},
 		{name: "missing token", path: "/oauth/introspect", form: map[string][]string{}, headers: admin, status: 400, code: "invalid_request"},
-		{name: "private_key_jwt not accepted here", path: "/oauth/introspect", form: form("token", bound, "client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", "client_assertion", f.assertion(t, "jwtc", "x")), status: 401, code: "invalid_client"},
+		{name: "replayed client assertion", path: "/oauth/introspect", form: form("token", bound, "client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", "client_assertion", usedAssertion), status: 401, code: "invalid_client"},
 	}
 	for _, tc := range errorCases {
 		t.Run(tc.name, func(t *testing.T) {

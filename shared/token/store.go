@@ -21,6 +21,9 @@ type Store interface {
 	IssueToken(ctx context.Context, t tenant.ID, is store.Issuance) error
 	// SpendMarks records the replay marks of a refused request.
 	SpendMarks(ctx context.Context, t tenant.ID, marks []store.ReplayMark) error
+	// UseMarks records the replay marks of a client assertion at
+	// revocation or introspection, refusing a used one (store.ErrReplay).
+	UseMarks(ctx context.Context, t tenant.ID, marks []store.ReplayMark) error
 	GetToken(ctx context.Context, t tenant.ID, jti string) (store.TokenRecord, error)
 	RevokeToken(ctx context.Context, t tenant.ID, jti string, ev store.AuditEvent) error
 	TokenActivity(ctx context.Context, t tenant.ID, jti string) (store.Activity, error)

@@ -193,6 +193,22 @@ def check_one_rotated_secret(api, ctx, rs, client_id=None):
     assert not works(api, cid, ctx["client_secret"]), "the secret before the rotations still works"
 
 
+def resource_server(api):
+    return api.ok(api.post("/api/v1/resource-servers", {"name": "burst-rs", "resources": ["https://burst.example.com"]}), 201)
+
+
+def rs_works(api, client_id, secret):
+    """Whether a resource server's secret authenticates (introspection of anything answers 200)."""
+    return requests.post(api.url + "/oauth/introspect", data={"token": "x"}, auth=(client_id, secret), timeout=60).status_code == 200
+
+
+def check_one_rotated_rs_secret(api, ctx, rs):
+    secrets = [r.json()["client_secret"] for r in successes(rs)]
+    working = [s for s in secrets if rs_works(api, ctx["client_id"], s)]
+    assert len(working) == 1, f"{len(working)} of {len(secrets)} rotated resource server secrets work"
+    assert not rs_works(api, ctx["client_id"], ctx["client_secret"]), "the secret before the rotations still works"
+
+
 def check_one_rat(api, ctx, rs):
     rats = [r.json()["registration_access_token"] for r in successes(rs)]
     working = [t for t in rats if api.get(f"/oauth/register/{ctx['client_id']}", headers={"Authorization": f"Bearer {t}"}).status_code == 200]
@@ -315,6 +331,17 @@ CASES = [
     Case("app secret rotation", "POST /api/v1/admin/apps/{id}/rotate-secret", "app.secret_rotated", setup=lambda api: api.app(),
          send=lambda api, ctx, i: api.post(f"/api/v1/admin/apps/{ctx['id']}/rotate-secret"), filters=lambda ctx: {"target_id": ctx["id"]},
          check=lambda api, ctx, rs: check_one_rotated_secret(api, ctx, rs)),
+    # Resource servers (issue 24).
+    Case("resource server create", "POST /api/v1/resource-servers", "resource_server.created",
+         send=lambda api, ctx, i: api.post("/api/v1/resource-servers", {"name": f"rs-{i}", "resources": ["https://burst.example.com"]})),
+    Case("resource server update", "PATCH /api/v1/resource-servers/{id}", "resource_server.updated", setup=resource_server,
+         send=lambda api, ctx, i: api.patch(f"/api/v1/resource-servers/{ctx['id']}", {"name": f"rs-{i}"}), filters=lambda ctx: {"target_id": ctx["id"]}),
+    Case("resource server delete", "DELETE /api/v1/resource-servers/{id}", "resource_server.deleted", setup=resource_server, ok=(204, 404), events=one,
+         send=lambda api, ctx, i: api.delete(f"/api/v1/resource-servers/{ctx['id']}"), filters=lambda ctx: {"target_id": ctx["id"]},
+         check=lambda api, ctx, rs: not rs_works(api, ctx["client_id"], ctx["client_secret"])),
+    Case("resource server secret rotation", "POST /api/v1/resource-servers/{id}/rotate-secret", "resource_server.secret_rotated", setup=resource_server,
+         send=lambda api, ctx, i: api.post(f"/api/v1/resource-servers/{ctx['id']}/rotate-secret"), filters=lambda ctx: {"target_id": ctx["id"]},
+         check=check_one_rotated_rs_secret),
     # May-act grants.
     Case("may-act create", "POST /api/v1/admin/may-act", "may_act.granted", setup=lambda api: (api.agent(), api.agent()),
          send=lambda api, ctx, i: api.post("/api/v1/admin/may-act", {"from_id": ctx[0]["id"], "to_id": ctx[1]["id"], "max_hops": 1 + i})),

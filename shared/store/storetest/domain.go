@@ -55,6 +55,8 @@ func RunWith(t *testing.T, newTable TableFactory, opts Options) {
 		{"DCR", domainDCR},
 		{"AuditTrail", domainAudit},
 		{"Sessions", domainSessions},
+		{"ResourceServers", domainResourceServers},
+		{"UseMarks", domainUseMarks},
 	}
 	for _, tier := range tiers {
 		t.Run(tier.name, func(t *testing.T) {

@@ -23,6 +23,7 @@ func domainIsolation(t *testing.T, e *env) {
 	ua := e.user(t, a.id, "a@example.com")
 	agentA := e.agentOf(t, a.id, "a-owned", ua.ID)
 	tokA := e.token(t, a.id, ca, time.Hour, "")
+	rsA := e.resourceServer(t, a.id, "a-rs", "https://a.example.com")
 	grantA := store.MayActGrant{ID: ids.New("mag_"), FromID: ca.ID, ToID: agentA.ID, CreatedAt: e.s.Now()}
 	if err := e.s.CreateGrant(ctx, a.id, grantA, event(e.s.Now(), "may_act.granted", grantA.ID)); err != nil {
 		t.Fatal(err)
@@ -78,6 +79,27 @@ func domainIsolation(t *testing.T, e *env) {
 			_, err := e.s.ChangeClient(ctx, id, ca.ClientID, func(c *store.Client) error { c.Name = "hijacked"; return nil }, func(store.Client) store.AuditEvent { return ev })
 			return err
 		}},
+		{"UseMarks", func(id tenant.ID) error {
+			// A mark A used is fresh in B: B's use is no replay.
+			m := store.ReplayMark{Kind: "assertion", Value: "iso-used-in-a", Until: now.Add(time.Minute)}
+			if err := e.s.UseMarks(ctx, a.id, []store.ReplayMark{m}); err != nil && !errors.Is(err, store.ErrReplay) {
+				return err
+			}
+			if err := e.s.UseMarks(ctx, id, []store.ReplayMark{m}); err != nil {
+				return err
+			}
+			return store.ErrNotFound
+		}},
+		{"GetResourceServer", func(id tenant.ID) error { _, err := e.s.GetResourceServer(ctx, id, rsA.ClientID); return err }},
+		{"ListResourceServers", func(id tenant.ID) error {
+			cs, err := e.s.ListResourceServers(ctx, id)
+			return notListed(err, len(cs), func(i int) bool { return cs[i].ClientID == rsA.ClientID && cs[i].Name == rsA.Name })
+		}},
+		{"ChangeResourceServer", func(id tenant.ID) error {
+			_, err := e.s.ChangeResourceServer(ctx, id, rsA.ID, func(c *store.Client) error { c.Name = "hijacked"; return nil }, func(store.Client) store.AuditEvent { return ev })
+			return err
+		}},
+		{"DeleteResourceServer", func(id tenant.ID) error { return e.s.DeleteResourceServer(ctx, id, rsA.ClientID, ev) }},
 		{"DeactivateClients", func(id tenant.ID) error {
 			err := e.s.DeactivateClients(ctx, id, []store.Client{ca}, event(now, "agent.deactivated", "x"))
 			if got, _ := e.s.GetClient(ctx, a.id, ca.ClientID); !got.Active {
@@ -296,6 +318,18 @@ func domainIsolation(t *testing.T, e *env) {
 			}
 			if got, _ := e.s.GetClient(ctx, a.id, ca.ClientID); got.Name != "a-agent" {
 				return errors.New("tenant B's create changed tenant A's client")
+			}
+			return store.ErrNotFound
+		}},
+		{"CreateResourceServer", func(id tenant.ID) error {
+			// The same ids in tenant B are another resource server.
+			c := rsA
+			c.Name = "b"
+			if err := e.s.CreateResourceServer(ctx, id, c, ev); err != nil {
+				return err
+			}
+			if got, _ := e.s.GetResourceServer(ctx, a.id, rsA.ID); got.Name != rsA.Name {
+				return errors.New("tenant B's create changed tenant A's resource server")
 			}
 			return store.ErrNotFound
 		}},
