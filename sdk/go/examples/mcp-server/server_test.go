@@ -69,7 +69,11 @@ func sign(t *testing.T, key any, opts *jose.SignerOptions, claims any) string {
 }
 
 func (is *issuer) token(t *testing.T, now time.Time, aud, scope, jkt string) string {
-	c := map[string]any{"iss": is.url, "sub": "agent-client", "aud": []string{aud}, "exp": now.Add(15 * time.Minute).Unix(),
+	return is.tokenFor(t, "agent-client", now, aud, scope, jkt)
+}
+
+func (is *issuer) tokenFor(t *testing.T, sub string, now time.Time, aud, scope, jkt string) string {
+	c := map[string]any{"iss": is.url, "sub": sub, "aud": []string{aud}, "exp": now.Add(15 * time.Minute).Unix(),
 		"iat": now.Unix(), "nbf": now.Unix(), "jti": "t-" + now.String(), "client_id": "agent-client", "scope": scope,
 		"agent_id": "agent_42", "act": map[string]any{"sub": "orchestrator"}}
 	if jkt != "" {
@@ -184,6 +188,46 @@ func TestMCPServerWithTheGoSDKClient(t *testing.T) {
 	bare := mcp.NewClient(&mcp.Implementation{Name: "test-client", Version: "1"}, nil)
 	if _, err := bare.Connect(t.Context(), &mcp.StreamableClientTransport{Endpoint: resourceURL}, nil); err == nil {
 		t.Fatal("a client without a token connected")
+	}
+}
+
+// A session belongs to the caller that opened it: another caller's valid
+// token with its Mcp-Session-Id is refused (mcpauth binds the go-sdk session
+// to subject and client).
+func TestMCPSessionBoundToItsCaller(t *testing.T) {
+	now := time.Date(2026, 12, 1, 6, 0, 0, 0, time.UTC)
+	is := newIssuer(t)
+	resourceURL, _, ts := startServer(t, is, now)
+	owner := is.tokenFor(t, "agent-client", now, resourceURL, "mcp:read", "")
+	other := is.tokenFor(t, "someone-else", now, resourceURL, "mcp:read", "")
+	post := func(token, session, body string) *http.Response {
+		req, _ := http.NewRequestWithContext(t.Context(), "POST", resourceURL, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		req.Header.Set("Authorization", "Bearer "+token)
+		if session != "" {
+			req.Header.Set("Mcp-Session-Id", session)
+		}
+		res, err := ts.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.ReadAll(res.Body)
+		res.Body.Close()
+		return res
+	}
+	res := post(owner, "", `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}`)
+	session := res.Header.Get("Mcp-Session-Id")
+	if res.StatusCode != 200 || session == "" {
+		t.Fatalf("initialize: %d, session %q", res.StatusCode, session)
+	}
+	post(owner, session, `{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+	list := `{"jsonrpc":"2.0","id":2,"method":"tools/list"}`
+	if res := post(other, session, list); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("another caller's token on the session: %d", res.StatusCode)
+	}
+	if res := post(owner, session, list); res.StatusCode != 200 {
+		t.Fatalf("the owner: %d", res.StatusCode)
 	}
 }
 
