@@ -39,7 +39,7 @@ RIE         := $(CURDIR)/bin/aws-lambda-rie
 export SHARK_RIE ?= $(RIE)
 
 .PHONY: deps
-deps: $(VENV)/.installed chromium interop-deps ## Install what the tests need (Python virtualenv, Go modules, aws-lambda-rie, chromium, tests/interop node modules)
+deps: $(VENV)/.installed chromium interop-deps mcp-deps ## Install what the tests need (Python virtualenv, Go modules, aws-lambda-rie, chromium, tests/interop and tests/mcp node modules)
 	go mod download
 	test -x $(RIE) && go version -m $(RIE) | grep -F '$(RIE_MODULE)	$(RIE_VERSION)' >/dev/null || \
 		GOBIN=$(CURDIR)/bin go install $(RIE_MODULE)/cmd/aws-lambda-rie@$(RIE_VERSION)
@@ -64,6 +64,15 @@ tests/interop/node_modules/.installed: tests/interop/package.json tests/interop/
 	cd tests/interop && npm ci --prefer-offline --no-audit --no-fund
 	touch $@
 # --- end tests/interop ---
+
+# --- tests/mcp (Node: the official MCP TypeScript SDK's client, tests/e2e/test_mcp_clients.py) ---
+.PHONY: mcp-deps
+mcp-deps: tests/mcp/node_modules/.installed
+tests/mcp/node_modules/.installed: tests/mcp/package.json tests/mcp/package-lock.json
+	@command -v npm >/dev/null || { echo "node and npm are required (tests/mcp)" >&2; exit 1; }
+	cd tests/mcp && npm ci --prefer-offline --no-audit --no-fund
+	touch $@
+# --- end tests/mcp ---
 
 $(VENV)/.installed: tests/requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required" >&2; exit 1; }

@@ -266,6 +266,15 @@ func startBootstraps(ctx context.Context, cfg config.Config, rie, src, bootstrap
 		"LOG_LEVEL=" + cfg.LogLevel,
 		"AWS_LAMBDA_FUNCTION_TIMEOUT=10",
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256",
+		// The functions' clients run on this machine, as with the
+		// in-process runner: their jwks_uri and metadata documents may be
+		// on loopback, served with this machine's trust settings.
+		config.EnvFetchLoopback + "=true",
+	}
+	for _, name := range []string{"SSL_CERT_FILE", "SSL_CERT_DIR"} {
+		if v := os.Getenv(name); v != "" {
+			env = append(env, name+"="+v)
+		}
 	}
 	// As the in-process runner: --public-url fixes the URL; without it the
 	// issuer follows the Host each client used (SHARK_ANY_HOST).

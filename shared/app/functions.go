@@ -49,9 +49,12 @@ var features = discovery.Features{Token: true, Register: true, Authorize: true, 
 // Token builds the token function: /oauth/token, /oauth/revoke and
 // /oauth/introspect of every tenant. Server DPoP nonces (off unless a tenant
 // turns them on) use the deployment's shared nonce key from the store.
+// Metadata document clients (CIMD) are resolved as the authorize function
+// resolves them, to exchange their codes and refresh.
 func Token(e *Env) http.Handler {
 	mux := http.NewServeMux()
-	(&token.Handler{Store: e.Store, Keys: e.Keys, Now: e.Now, RemoteKeys: RemoteKeys(e)}).Register(mux)
+	(&token.Handler{Store: e.Store, Keys: e.Keys, Now: e.Now, RemoteKeys: RemoteKeys(e),
+		CIMD: &cimd.Resolver{Fetcher: newFetcher(e), Now: e.Now}}).Register(mux)
 	return httpx.Named("token", httpx.Stack(httpx.NoStore(e.tenantedOAuth(routes(mux, oauth.WriteError))), oauth.WriteError))
 }
 
@@ -63,11 +66,12 @@ func Register(e *Env) http.Handler {
 	return httpx.Named("register", httpx.Stack(registrationCORS(httpx.NoStore(e.tenantedOAuth(routes(mux, oauth.WriteError)))), oauth.WriteError))
 }
 
-// newFetcher is the SSRF-safe fetcher of client-controlled URLs (jwks_uri).
-// A local deployment (embedded store) may fetch from loopback, where its
-// clients run; no deployment fetches from any other private address.
+// newFetcher is the SSRF-safe fetcher of client-controlled URLs (jwks_uri,
+// client metadata documents). A local deployment (embedded store, or the
+// local runner's bootstraps: FetchLoopback) may fetch from loopback, where
+// its clients run; no deployment fetches from any other private address.
 func newFetcher(e *Env) *fetch.Fetcher {
-	return &fetch.Fetcher{AllowLoopback: e.Config.Store == config.StoreEmbedded, Now: e.Now}
+	return &fetch.Fetcher{AllowLoopback: e.Config.Store == config.StoreEmbedded || e.Config.FetchLoopback, Now: e.Now}
 }
 
 // RemoteKeys is the key source of private_key_jwt clients registered with

@@ -30,6 +30,13 @@ type Config struct {
 	// not a tenant's the deployment's own, so issuers follow the Host the
 	// client used. On AWS only API Gateway's domain names are.
 	AnyHost bool
+	// FetchLoopback lets the SSRF-safe fetcher of client-controlled URLs
+	// (jwks_uri, client metadata documents) reach loopback addresses, as
+	// the embedded engine's local deployment always may: set only by the
+	// local runner for the bootstraps it runs on this machine (`shark serve
+	// --lambda`), whose clients run here too; never by the template (on
+	// Lambda, loopback is the runtime API's).
+	FetchLoopback bool
 	// RootTenant is the tenant served at the root (no /t/{tenant}); zero: none.
 	RootTenant tenant.ID
 	// Store is the engine: embedded (bbolt file in DataDir) or dynamodb.
@@ -76,6 +83,8 @@ const (
 	// EnvAnyHost ("true") is AnyHost: set only by the local runner for the
 	// bootstraps it runs (`shark serve --lambda`), never by the template.
 	EnvAnyHost = "SHARK_ANY_HOST"
+	// EnvFetchLoopback ("true") is FetchLoopback: local runner only, too.
+	EnvFetchLoopback = "SHARK_FETCH_LOOPBACK"
 )
 
 // FromEnv reads the configuration through getenv (os.Getenv in production) and
@@ -114,6 +123,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		c.AnyHost = true
 	default:
 		return c, fmt.Errorf("config: %s must be true or false", EnvAnyHost)
+	}
+	switch v := getenv(EnvFetchLoopback); v {
+	case "", "false":
+	case "true":
+		c.FetchLoopback = true
+	default:
+		return c, fmt.Errorf("config: %s must be true or false", EnvFetchLoopback)
 	}
 	if v := getenv(EnvAuditRetentionDays); v != "" {
 		n, err := strconv.Atoi(v)

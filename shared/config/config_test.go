@@ -28,6 +28,12 @@ func TestFromEnv(t *testing.T) {
 	if c, err := FromEnv(env(map[string]string{EnvTableName: "t", EnvKMSKeyID: "k"})); err != nil || c.AnyHost {
 		t.Fatalf("any host is off unless set: %+v %v", c, err)
 	}
+	if c, err := FromEnv(env(map[string]string{EnvTableName: "t", EnvKMSKeyID: "k", EnvFetchLoopback: "true"})); err != nil || !c.FetchLoopback {
+		t.Fatalf("fetch loopback: %+v %v", c, err)
+	}
+	if c, err := FromEnv(env(map[string]string{EnvTableName: "t", EnvKMSKeyID: "k"})); err != nil || c.FetchLoopback {
+		t.Fatalf("fetch loopback is off unless set: %+v %v", c, err)
+	}
 	bad := []struct {
 		name string
 		env  map[string]string
@@ -45,6 +51,7 @@ func TestFromEnv(t *testing.T) {
 		{"audit retention too long", map[string]string{EnvTableName: "t", EnvKMSKeyID: "k", EnvAuditRetentionDays: "3651"}, EnvAuditRetentionDays},
 		{"audit retention negative", map[string]string{EnvTableName: "t", EnvKMSKeyID: "k", EnvAuditRetentionDays: "-1"}, EnvAuditRetentionDays},
 		{"any host not a boolean", map[string]string{EnvTableName: "t", EnvKMSKeyID: "k", EnvAnyHost: "yes"}, EnvAnyHost},
+		{"fetch loopback not a boolean", map[string]string{EnvTableName: "t", EnvKMSKeyID: "k", EnvFetchLoopback: "1"}, EnvFetchLoopback},
 		{"bad log level", map[string]string{EnvPublicURL: "https://a.b", EnvTableName: "t", EnvKMSKeyID: "k", EnvLogLevel: "loud"}, EnvLogLevel},
 	}
 	for _, c := range bad {

@@ -41,6 +41,12 @@ type Authenticator struct {
 	// a rotated set can be fetched again; nil: such clients cannot use
 	// private_key_jwt.
 	RemoteKeys func(ctx context.Context, uri, kid string) (json.RawMessage, error)
+	// Described resolves a client that is not registered but described by
+	// a metadata document (CIMD: its client_id is the document's URL).
+	// ok false: clientID is not such a client. A described client is
+	// identified as a public client like a registered one (auth method
+	// none); err refuses it. nil: no described clients.
+	Described func(ctx context.Context, clientID string) (c store.Client, ok bool, err error)
 }
 
 // Authenticated is a client that proved who it is.
@@ -171,6 +177,17 @@ func (a *Authenticator) secret(ctx context.Context, t tenant.ID, clientID, secre
 // client registered with auth method none, holding no secret and no keys,
 // is public; any other client must authenticate.
 func (a *Authenticator) public(ctx context.Context, t tenant.Tenant, clientID string) (Authenticated, error) {
+	if a.Described != nil {
+		c, ok, err := a.Described(ctx, clientID)
+		switch {
+		case err != nil:
+			return Authenticated{}, err
+		case ok && (AuthMethod(c.AuthMethod) != AuthNone || !c.Active):
+			return Authenticated{}, New(InvalidClient, "client authentication is required")
+		case ok:
+			return Authenticated{Client: c, Method: AuthNone}, nil
+		}
+	}
 	c, err := a.Clients.GetClient(ctx, t.ID, clientID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):

@@ -36,6 +36,10 @@ type Handler struct {
 	// RemoteKeys fetches the keys of private_key_jwt clients registered
 	// with a jwks_uri (register.KeySource over the SSRF-safe fetcher).
 	RemoteKeys func(ctx context.Context, uri, kid string) (json.RawMessage, error)
+	// CIMD resolves clients whose client_id is a metadata document URL
+	// (the authorize function issued their codes through the same
+	// resolution): *cimd.Resolver; nil: such clients are unknown here.
+	CIMD CIMD
 
 	nonceMu sync.Mutex
 	once    sync.Once
@@ -49,7 +53,7 @@ func (h *Handler) init() {
 		if h.Now == nil {
 			h.Now = time.Now
 		}
-		h.auth = &oauth.Authenticator{Clients: h.Store, Now: h.Now, RemoteKeys: h.RemoteKeys}
+		h.auth = &oauth.Authenticator{Clients: h.Store, Now: h.Now, RemoteKeys: h.RemoteKeys, Described: h.described}
 		h.ring = &accesstoken.Keyring{Source: h.Store, Cache: h.Keys, Now: h.Now}
 		h.proofs = dpop.Validator{Now: h.Now, Window: h.DPoPWindow}
 	})

@@ -1,11 +1,12 @@
-// Command mcp-server is a tiny MCP-style HTTP server protected by the
-// resource package: POST {resource path} answers JSON-RPC 2.0 initialize,
-// tools/list and tools/call (tool "whoami") with the caller's verified
-// claims; GET on any other path answers {"path","caller"} (what the
-// integration guides call, e.g. GET {resource}/resource); the RFC 9728
-// protected-resource metadata is served at its well-known location and
-// GET /healthz answers without authentication. It lives in the sdk/go module, so it builds against
-// this version of the package.
+// Command mcp-server is an MCP server built on the official Go MCP SDK
+// (github.com/modelcontextprotocol/go-sdk) and protected by a SharkAuth
+// tenant with one line, mcpauth.Require(verifier): the streamable HTTP
+// transport at the resource's path serves the tool "whoami" (the caller's
+// verified claims); GET on any other path answers {"path","caller"} (what
+// the integration guides call, e.g. GET {resource}/resource); the RFC 9728
+// protected-resource metadata is served at its well-known location (a 401
+// points at it) and GET /healthz answers without authentication. It lives
+// in the sdk/go module, so it builds against this version of the packages.
 //
 // Configuration (flags, or the environment when a flag is not given):
 //

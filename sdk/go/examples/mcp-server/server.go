@@ -1,20 +1,25 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/sharkauth/serverless/sdk/go/mcpauth"
 	"github.com/sharkauth/serverless/sdk/go/resource"
 )
 
-const maxBody = 1 << 20
-
-// newServer serves, behind the middleware, the MCP endpoint (POST at the
-// resource's path) and a plain "who am I" JSON answer for GET on any other
-// path (what the integration guides call: GET {resource}/resource); and,
-// without authentication, the protected-resource metadata and /healthz.
+// newServer serves, behind mcpauth.Require, the MCP endpoint at the
+// resource's path (the official go-sdk's streamable HTTP transport: POST,
+// GET with Accept text/event-stream, DELETE) and a plain "who am I" JSON
+// answer for GET on any other path (what the integration guides call: GET
+// {resource}/resource); and, without authentication, the RFC 9728
+// protected-resource metadata and /healthz.
 func newServer(v *resource.Verifier, resourceURL string) (http.Handler, error) {
 	u, err := url.Parse(resourceURL)
 	if err != nil {
@@ -24,14 +29,31 @@ func newServer(v *resource.Verifier, resourceURL string) (http.Handler, error) {
 	if path == "" {
 		path = "/"
 	}
+	srv := mcp.NewServer(&mcp.Implementation{Name: "sharkauth-example-mcp", Version: "0.2.0"}, nil)
+	mcp.AddTool(srv, &mcp.Tool{
+		Name:        "whoami",
+		Description: "Returns the verified identity of the caller (subject, client, agent, scopes, delegation chain).",
+	}, whoami)
+	protected := mcpauth.Require(v)(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, nil))
+	who := v.Middleware(http.HandlerFunc(serveWhoAmI))
+
 	mux := http.NewServeMux()
 	mux.Handle("GET "+v.MetadataPath(), v.MetadataHandler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
 	})
-	mux.Handle("POST "+path, v.Middleware(http.HandlerFunc(serveMCP)))
-	mux.Handle("GET /", v.Middleware(http.HandlerFunc(serveWhoAmI)))
+	mux.Handle("POST "+path, protected)
+	mux.Handle("DELETE "+path, protected)
+	mux.Handle("GET /", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The MCP client's server-to-client stream on the endpoint itself;
+		// every other GET is the plain answer.
+		if r.URL.Path == path && strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+			protected.ServeHTTP(w, r)
+			return
+		}
+		who.ServeHTTP(w, r)
+	}))
 	return mux, nil
 }
 
@@ -47,97 +69,37 @@ func serveWhoAmI(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(map[string]any{"path": r.URL.Path, "caller": callerOf(claims)})
 }
 
-type rpcRequest struct {
-	JSONRPC string          `json:"jsonrpc"`
-	ID      json.RawMessage `json:"id"`
-	Method  string          `json:"method"`
-	Params  json.RawMessage `json:"params"`
-}
-
-type rpcError struct {
-	Code    int    `json:"code"`
-	Message string `json:"message"`
-}
-
-type rpcResponse struct {
-	JSONRPC string          `json:"jsonrpc"`
-	ID      json.RawMessage `json:"id"`
-	Result  any             `json:"result,omitempty"`
-	Error   *rpcError       `json:"error,omitempty"`
-}
-
-// caller is what the tools report about the verified caller.
+// caller is what the tool reports about the verified caller.
 type caller struct {
-	Subject  string           `json:"sub"`
-	ClientID string           `json:"client_id"`
-	AgentID  string           `json:"agent_id,omitempty"`
-	Scopes   []string         `json:"scopes"`
-	Scheme   string           `json:"scheme"`
-	JKT      string           `json:"jkt,omitempty"`
-	Actors   []resource.Actor `json:"act,omitempty"`
+	Subject  string   `json:"sub"`
+	ClientID string   `json:"client_id"`
+	AgentID  string   `json:"agent_id,omitempty"`
+	Scopes   []string `json:"scopes"`
+	Scheme   string   `json:"scheme"`
+	JKT      string   `json:"jkt,omitempty"`
+	Actors   []actor  `json:"act,omitempty"`
+}
+
+// actor is one link of the delegation chain, current actor first (flat, so
+// that the tool's output schema is not recursive).
+type actor struct {
+	Subject string `json:"sub"`
+	JKT     string `json:"jkt,omitempty"`
 }
 
 func callerOf(c *resource.Claims) caller {
-	return caller{Subject: c.Subject, ClientID: c.ClientID, AgentID: c.AgentID, Scopes: c.Scopes(),
-		Scheme: c.Scheme, JKT: c.JKT, Actors: c.ActorChain()}
+	out := caller{Subject: c.Subject, ClientID: c.ClientID, AgentID: c.AgentID, Scopes: c.Scopes(), Scheme: c.Scheme, JKT: c.JKT}
+	for _, a := range c.ActorChain() {
+		out.Actors = append(out.Actors, actor{Subject: a.Subject, JKT: a.JKT})
+	}
+	return out
 }
 
-var whoami = map[string]any{
-	"name":        "whoami",
-	"description": "Returns the verified identity of the caller (subject, client, agent, scopes, delegation chain).",
-	"inputSchema": map[string]any{"type": "object", "properties": map[string]any{}},
-}
-
-func serveMCP(w http.ResponseWriter, r *http.Request) {
-	claims, ok := resource.ClaimsFrom(r.Context())
+// whoami is the tool: the claims mcpauth.Require verified for this request.
+func whoami(_ context.Context, req *mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, caller, error) {
+	c, ok := mcpauth.Claims(req.Extra.TokenInfo)
 	if !ok {
-		w.WriteHeader(http.StatusUnauthorized)
-		return
+		return nil, caller{}, errors.New("no verified caller")
 	}
-	var req rpcRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
-	if err := dec.Decode(&req); err != nil || req.JSONRPC != "2.0" || req.Method == "" {
-		status := http.StatusBadRequest
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			status = http.StatusRequestEntityTooLarge
-		}
-		writeRPC(w, status, rpcResponse{JSONRPC: "2.0", ID: json.RawMessage("null"), Error: &rpcError{-32700, "parse error or invalid request"}})
-		return
-	}
-	if req.ID == nil {
-		req.ID = json.RawMessage("null")
-	}
-	resp := rpcResponse{JSONRPC: "2.0", ID: req.ID}
-	who := callerOf(claims)
-	switch req.Method {
-	case "initialize":
-		resp.Result = map[string]any{
-			"protocolVersion": "2025-06-18",
-			"serverInfo":      map[string]any{"name": "sharkauth-example-mcp", "version": "0.1.0"},
-			"capabilities":    map[string]any{"tools": map[string]any{}},
-		}
-	case "tools/list":
-		resp.Result = map[string]any{"tools": []any{whoami}, "_meta": map[string]any{"caller": who}}
-	case "tools/call":
-		var p struct {
-			Name string `json:"name"`
-		}
-		if err := json.Unmarshal(req.Params, &p); err != nil || p.Name != "whoami" {
-			resp.Error = &rpcError{-32602, "unknown tool"}
-			break
-		}
-		text, _ := json.Marshal(who)
-		resp.Result = map[string]any{"content": []any{map[string]any{"type": "text", "text": string(text)}}, "structuredContent": who}
-	default:
-		resp.Error = &rpcError{-32601, "method not found"}
-	}
-	writeRPC(w, http.StatusOK, resp)
-}
-
-func writeRPC(w http.ResponseWriter, status int, resp rpcResponse) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(resp)
+	return nil, callerOf(c), nil
 }

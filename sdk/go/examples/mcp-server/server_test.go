@@ -16,6 +16,7 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/sharkauth/serverless/sdk/go/resource"
 )
@@ -68,7 +69,11 @@ func sign(t *testing.T, key any, opts *jose.SignerOptions, claims any) string {
 }
 
 func (is *issuer) token(t *testing.T, now time.Time, aud, scope, jkt string) string {
-	c := map[string]any{"iss": is.url, "sub": "agent-client", "aud": []string{aud}, "exp": now.Add(15 * time.Minute).Unix(),
+	return is.tokenFor(t, "agent-client", now, aud, scope, jkt)
+}
+
+func (is *issuer) tokenFor(t *testing.T, sub string, now time.Time, aud, scope, jkt string) string {
+	c := map[string]any{"iss": is.url, "sub": sub, "aud": []string{aud}, "exp": now.Add(15 * time.Minute).Unix(),
 		"iat": now.Unix(), "nbf": now.Unix(), "jti": "t-" + now.String(), "client_id": "agent-client", "scope": scope,
 		"agent_id": "agent_42", "act": map[string]any{"sub": "orchestrator"}}
 	if jkt != "" {
@@ -103,9 +108,24 @@ func (a agentKey) proof(t *testing.T, htm, htu, token string, now time.Time) str
 		"ath": base64.RawURLEncoding.EncodeToString(sum[:])})
 }
 
-func TestMCPServer(t *testing.T) {
-	now := time.Date(2026, 12, 1, 6, 0, 0, 0, time.UTC)
-	is := newIssuer(t)
+// dpopTransport signs a DPoP proof for every request the go-sdk client
+// sends (the proof names the request's method and URL).
+type dpopTransport struct {
+	t     *testing.T
+	key   agentKey
+	token string
+	now   time.Time
+}
+
+func (d dpopTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "DPoP "+d.token)
+	r.Header.Set("DPoP", d.key.proof(d.t, r.Method, r.URL.String(), d.token, d.now))
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func startServer(t *testing.T, is *issuer, now time.Time) (string, *resource.Verifier, *httptest.Server) {
+	t.Helper()
 	ts := httptest.NewUnstartedServer(nil)
 	resourceURL := "http://" + ts.Listener.Addr().String() + "/mcp"
 	cfg, _, err := parseConfig([]string{"-issuer", is.url, "-resource", resourceURL}, func(string) string { return "" }, io.Discard)
@@ -124,43 +144,126 @@ func TestMCPServer(t *testing.T) {
 	ts.Config.Handler = h
 	ts.Start()
 	t.Cleanup(ts.Close)
+	return resourceURL, v, ts
+}
+
+// The official go-sdk client, holding a DPoP-bound token, initializes a
+// session, lists the tools and calls whoami, which reports the verified caller.
+func TestMCPServerWithTheGoSDKClient(t *testing.T) {
+	now := time.Date(2026, 12, 1, 6, 0, 0, 0, time.UTC)
+	is := newIssuer(t)
+	resourceURL, _, _ := startServer(t, is, now)
+	agent := newAgentKey(t)
+	bound := is.token(t, now, resourceURL, "mcp:read", agent.jkt)
+
+	client := mcp.NewClient(&mcp.Implementation{Name: "test-client", Version: "1"}, nil)
+	session, err := client.Connect(t.Context(), &mcp.StreamableClientTransport{Endpoint: resourceURL,
+		HTTPClient: &http.Client{Transport: dpopTransport{t: t, key: agent, token: bound, now: now}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer session.Close()
+	tools, err := session.ListTools(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tools.Tools) != 1 || tools.Tools[0].Name != "whoami" {
+		t.Fatalf("tools %+v", tools.Tools)
+	}
+	res, err := session.CallTool(t.Context(), &mcp.CallToolParams{Name: "whoami"})
+	if err != nil || res.IsError {
+		t.Fatalf("call %v %+v", err, res)
+	}
+	b, _ := json.Marshal(res.StructuredContent)
+	var who caller
+	if err := json.Unmarshal(b, &who); err != nil {
+		t.Fatal(err)
+	}
+	if who.Subject != "agent-client" || who.AgentID != "agent_42" || who.JKT != agent.jkt ||
+		who.Scheme != "DPoP" || len(who.Actors) != 1 || who.Actors[0].Subject != "orchestrator" {
+		t.Fatalf("caller %+v", who)
+	}
+
+	// A token without a DPoP proof gets no session.
+	bare := mcp.NewClient(&mcp.Implementation{Name: "test-client", Version: "1"}, nil)
+	if _, err := bare.Connect(t.Context(), &mcp.StreamableClientTransport{Endpoint: resourceURL}, nil); err == nil {
+		t.Fatal("a client without a token connected")
+	}
+}
+
+// A session belongs to the caller that opened it: another caller's valid
+// token with its Mcp-Session-Id is refused (mcpauth binds the go-sdk session
+// to subject and client).
+func TestMCPSessionBoundToItsCaller(t *testing.T) {
+	now := time.Date(2026, 12, 1, 6, 0, 0, 0, time.UTC)
+	is := newIssuer(t)
+	resourceURL, _, ts := startServer(t, is, now)
+	owner := is.tokenFor(t, "agent-client", now, resourceURL, "mcp:read", "")
+	other := is.tokenFor(t, "someone-else", now, resourceURL, "mcp:read", "")
+	post := func(token, session, body string) *http.Response {
+		req, _ := http.NewRequestWithContext(t.Context(), "POST", resourceURL, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		req.Header.Set("Authorization", "Bearer "+token)
+		if session != "" {
+			req.Header.Set("Mcp-Session-Id", session)
+		}
+		res, err := ts.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.ReadAll(res.Body)
+		res.Body.Close()
+		return res
+	}
+	res := post(owner, "", `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}`)
+	session := res.Header.Get("Mcp-Session-Id")
+	if res.StatusCode != 200 || session == "" {
+		t.Fatalf("initialize: %d, session %q", res.StatusCode, session)
+	}
+	post(owner, session, `{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+	list := `{"jsonrpc":"2.0","id":2,"method":"tools/list"}`
+	if res := post(other, session, list); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("another caller's token on the session: %d", res.StatusCode)
+	}
+	if res := post(owner, session, list); res.StatusCode != 200 {
+		t.Fatalf("the owner: %d", res.StatusCode)
+	}
+}
+
+func TestMCPServer(t *testing.T) {
+	now := time.Date(2026, 12, 1, 6, 0, 0, 0, time.UTC)
+	is := newIssuer(t)
+	resourceURL, v, ts := startServer(t, is, now)
 
 	agent := newAgentKey(t)
 	bound := is.token(t, now, resourceURL, "mcp:read", agent.jkt)
-	rpc := func(method string) string {
-		return `{"jsonrpc":"2.0","id":7,"method":"` + method + `","params":{"name":"whoami"}}`
-	}
+	initialize := `{"jsonrpc":"2.0","id":7,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}`
 	cases := []struct {
-		name     string
-		method   string
-		body     string
-		authz    string
-		dpop     func() string
-		status   int
-		wantErr  string // error in the WWW-Authenticate challenge
-		rpcError int
-		caller   bool   // the result reports the caller
-		url      string // path instead of the resource URL
-		whoami   bool   // a GET answer with the caller
+		name    string
+		method  string
+		body    string
+		authz   string
+		dpop    func() string
+		status  int
+		wantErr string // error in the WWW-Authenticate challenge
+		url     string // path instead of the resource URL
+		whoami  bool   // a GET answer with the caller
 	}{
-		{name: "tools/list with a DPoP-bound token", method: "POST", body: rpc("tools/list"), authz: "DPoP " + bound,
-			dpop: func() string { return agent.proof(t, "POST", resourceURL, bound, now) }, status: 200, caller: true},
-		{name: "tools/call whoami", method: "POST", body: rpc("tools/call"), authz: "DPoP " + bound,
-			dpop: func() string { return agent.proof(t, "POST", resourceURL, bound, now) }, status: 200, caller: true},
-		{name: "initialize", method: "POST", body: rpc("initialize"), authz: "DPoP " + bound,
+		{name: "initialize with a DPoP-bound token", method: "POST", body: initialize, authz: "DPoP " + bound,
 			dpop: func() string { return agent.proof(t, "POST", resourceURL, bound, now) }, status: 200},
-		{name: "unknown JSON-RPC method", method: "POST", body: rpc("resources/list"), authz: "DPoP " + bound,
-			dpop: func() string { return agent.proof(t, "POST", resourceURL, bound, now) }, status: 200, rpcError: -32601},
-		{name: "malformed JSON-RPC", method: "POST", body: `{"jsonrpc":`, authz: "DPoP " + bound,
-			dpop: func() string { return agent.proof(t, "POST", resourceURL, bound, now) }, status: 400, rpcError: -32700},
-		{name: "no token", method: "POST", body: rpc("tools/list"), status: 401},
-		{name: "stolen bound token as Bearer", method: "POST", body: rpc("tools/list"), authz: "Bearer " + bound, status: 401, wantErr: "invalid_token"},
-		{name: "stolen bound token with the thief's key", method: "POST", body: rpc("tools/list"), authz: "DPoP " + bound,
+		{name: "no token", method: "POST", body: initialize, status: 401},
+		{name: "stolen bound token as Bearer", method: "POST", body: initialize, authz: "Bearer " + bound, status: 401, wantErr: "invalid_token"},
+		{name: "stolen bound token with the thief's key", method: "POST", body: initialize, authz: "DPoP " + bound,
 			dpop: func() string { return newAgentKey(t).proof(t, "POST", resourceURL, bound, now) }, status: 401, wantErr: "invalid_token"},
-		{name: "token for another MCP server", method: "POST", body: rpc("tools/list"),
+		{name: "token for another MCP server", method: "POST", body: initialize,
 			authz: "Bearer " + is.token(t, now, "http://127.0.0.1:1/mcp", "mcp:read", ""), status: 401, wantErr: "invalid_token"},
-		{name: "token without mcp:read", method: "POST", body: rpc("tools/list"),
+		{name: "expired token", method: "POST", body: initialize,
+			authz: "Bearer " + is.token(t, now.Add(-time.Hour), resourceURL, "mcp:read", ""), status: 401, wantErr: "invalid_token"},
+		{name: "token without mcp:read", method: "POST", body: initialize,
 			authz: "Bearer " + is.token(t, now, resourceURL, "mcp:write", ""), status: 403, wantErr: "insufficient_scope"},
+		{name: "event stream without a token", method: "GET", status: 401},
+		{name: "session delete without a token", method: "DELETE", status: 401},
 		{name: "GET /resource as in the guides", method: "GET", url: "/resource", authz: "DPoP " + bound,
 			dpop: func() string {
 				return agent.proof(t, "GET", strings.TrimSuffix(resourceURL, "/mcp")+"/resource", bound, now)
@@ -170,7 +273,6 @@ func TestMCPServer(t *testing.T) {
 				return agent.proof(t, "POST", strings.TrimSuffix(resourceURL, "/mcp")+"/resource", bound, now)
 			}, status: 401, wantErr: "invalid_dpop_proof"},
 		{name: "GET /resource without a token", method: "GET", url: "/resource", status: 401},
-		{name: "DELETE on the MCP endpoint", method: "DELETE", authz: "DPoP " + bound, status: 405},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -182,6 +284,8 @@ func TestMCPServer(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Accept", "application/json, text/event-stream")
 			if c.authz != "" {
 				req.Header.Set("Authorization", c.authz)
 			}
@@ -207,9 +311,6 @@ func TestMCPServer(t *testing.T) {
 				}
 				return
 			}
-			if c.status == 405 {
-				return
-			}
 			if c.whoami {
 				var got struct {
 					Path   string `json:"path"`
@@ -220,37 +321,8 @@ func TestMCPServer(t *testing.T) {
 				}
 				return
 			}
-			var resp struct {
-				ID     int `json:"id"`
-				Result struct {
-					Meta struct {
-						Caller *caller `json:"caller"`
-					} `json:"_meta"`
-					Structured *caller `json:"structuredContent"`
-				} `json:"result"`
-				Error *rpcError `json:"error"`
-			}
-			if err := json.Unmarshal(body, &resp); err != nil {
-				t.Fatalf("%v: %s", err, body)
-			}
-			if c.rpcError != 0 {
-				if resp.Error == nil || resp.Error.Code != c.rpcError {
-					t.Fatalf("rpc error %+v, want %d", resp.Error, c.rpcError)
-				}
-				return
-			}
-			if resp.ID != 7 || resp.Error != nil {
-				t.Fatalf("response %s", body)
-			}
-			if c.caller {
-				who := resp.Result.Meta.Caller
-				if who == nil {
-					who = resp.Result.Structured
-				}
-				if who == nil || who.Subject != "agent-client" || who.AgentID != "agent_42" || who.JKT != agent.jkt ||
-					who.Scheme != "DPoP" || len(who.Actors) != 1 || who.Actors[0].Subject != "orchestrator" {
-					t.Fatalf("caller %+v", who)
-				}
+			if !strings.Contains(string(body), `"serverInfo":{"name":"sharkauth-example-mcp"`) {
+				t.Fatalf("initialize answered %s", body)
 			}
 		})
 	}
