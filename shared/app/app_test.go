@@ -133,9 +133,10 @@ func TestFirstBootJWKSAndMetadata(t *testing.T) {
 			}
 		}
 	}
-	// Not an OpenID Provider: no ID tokens, no authorization endpoint.
-	if oidc := s.do(s.jwks, "GET", "/.well-known/openid-configuration", "", ""); oidc.status != 404 {
-		t.Fatalf("openid-configuration: %d %s", oidc.status, oidc.raw)
+	// With the authorize function deployed, MCP clients find the same
+	// metadata under openid-configuration too.
+	if oidc := s.do(s.jwks, "GET", "/.well-known/openid-configuration", "", ""); oidc.status != 200 || oidc.raw != md.raw {
+		t.Fatalf("openid-configuration: %d %s, want the RFC 8414 document %s", oidc.status, oidc.raw, md.raw)
 	}
 
 	// A restart keeps the data: same kid, no second first boot.

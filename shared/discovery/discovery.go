@@ -65,9 +65,12 @@ type Features struct {
 }
 
 // Handler serves the /.well-known documents of the request's tenant: the JWKS
-// and RFC 8414 metadata. openid-configuration is not served: we issue no ID
-// tokens and have no authorization or userinfo endpoint, so no document could
-// be a complete OpenID Provider configuration.
+// and RFC 8414 metadata. Where the authorize function is deployed the same
+// metadata is also served as openid-configuration, because MCP clients look
+// for an authorization server's metadata at either name (the MCP
+// authorization spec asks clients to try both); it describes an OAuth server
+// that issues no ID tokens (response_types_supported is ["code"]). Without an
+// authorization endpoint the name is not served at all.
 type Handler struct {
 	Store *store.Store
 	Now   func() time.Time
@@ -81,6 +84,9 @@ type Handler struct {
 func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET /.well-known/jwks.json", httpx.Handle(tenant.Handle(h.jwks)))
 	mux.Handle("GET /.well-known/oauth-authorization-server", httpx.Handle(tenant.Handle(h.metadata)))
+	if h.Features.Authorize {
+		mux.Handle("GET /.well-known/openid-configuration", httpx.Handle(tenant.Handle(h.metadata)))
+	}
 }
 
 func (h *Handler) jwks(w http.ResponseWriter, r *http.Request, t tenant.Tenant) error {

@@ -69,8 +69,11 @@ def test_metadata_of_root_and_path_tenants(stack):
     assert acme_kid != root_kid
     for path in ("/.well-known/oauth-authorization-server/t/acme", "/t/acme/.well-known/oauth-authorization-server"):
         assert requests.get(stack.url + path).json()["issuer"] == f"{stack.url}/t/acme"
-    # Not an OpenID Provider (no ID tokens): the document is not served.
-    assert requests.get(f"{stack.url}/.well-known/openid-configuration/t/acme").status_code == 404
+    # MCP clients look at either name: the same document (path-inserted and under the issuer).
+    for path in ("/.well-known/openid-configuration/t/acme", "/t/acme/.well-known/openid-configuration"):
+        oidc = requests.get(stack.url + path)
+        assert oidc.status_code == 200, path
+        assert oidc.json() == requests.get(f"{stack.url}/.well-known/oauth-authorization-server/t/acme").json()
 
 
 def test_platform_errors(stack):
