@@ -117,10 +117,12 @@ func (s *Store) DeleteClient(ctx context.Context, t tenant.ID, clientID string, 
 	if err != nil {
 		return err
 	}
+	now := s.Now()
 	writes := []Write{
 		del(clientKey(sc, clientID), CondVersion(c.Version)),
 		del(clientIDKey(sc, c.ID), CondAlways),
 		auditWrite(sc, ev),
+		feedWrite(sc, now, FeedEntry{Kind: FeedClient, ClientID: clientID, Before: floorSeconds(now), BeforeMS: now.UnixMilli()}),
 	}
 	if c.CreatedBy != "" {
 		writes = append(writes, del(userAgentKey(sc, c.CreatedBy, c.ClientID), CondAlways))

@@ -55,6 +55,7 @@ func RunWith(t *testing.T, newTable TableFactory, opts Options) {
 		{"DCR", domainDCR},
 		{"AuditTrail", domainAudit},
 		{"Sessions", domainSessions},
+		{"RevocationFeed", domainFeed},
 	}
 	for _, tier := range tiers {
 		t.Run(tier.name, func(t *testing.T) {
