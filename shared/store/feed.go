@@ -21,11 +21,11 @@ import (
 //
 //	kind     fields            a token is revoked when
 //	token    jti, exp          its jti is jti (L1)
-//	client   client_id, before client_id or any act.sub is client_id and iat <= before
+//	client   client_id, before client_id, sub or any act.sub is client_id and iat <= before
 //	                           (revoke-all, deactivation, deletion, DPoP key change: L2;
 //	                           a user's cascade deactivates each agent, one item each: L3)
 //	user     sub, before       sub is the user and iat <= before (L3: the user's own grants)
-//	pattern  pattern, before   client_id or any act.sub matches the glob and iat <= before (L4)
+//	pattern  pattern, before   client_id, sub or any act.sub matches the glob and iat <= before (L4)
 //	tenant   disabled, before  iat <= before (L5); disabled: every token
 //	key      kid               the JWS header's kid is kid (emergency rotation)
 //	family   fam               its fam claim is fam (a user's grant family)

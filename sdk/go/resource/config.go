@@ -220,7 +220,7 @@ func New(cfg Config) (*Verifier, error) {
 		}
 	}
 	if cfg.Feed != nil {
-		if v.feed, err = newFeedPoller(&v.cfg); err != nil {
+		if v.feed, err = newFeedPoller(&v.cfg, v.jwks); err != nil {
 			return nil, err
 		}
 	}

@@ -177,7 +177,9 @@ func (s *revocationSet) revoked(c *Claims, kid string) bool {
 	if t, ok := s.subjects[c.Subject]; covers(t, ok) {
 		return true
 	}
-	parties := append([]string{c.ClientID}, actorSubjects(c.Actor)...)
+	// The token's client, its subject (a delegated token's subject is
+	// the client it was obtained from) and every actor of its chain.
+	parties := append([]string{c.ClientID, c.Subject}, actorSubjects(c.Actor)...)
 	for _, id := range parties {
 		if t, ok := s.clients[id]; covers(t, ok) {
 			return true
@@ -239,6 +241,7 @@ func issuedMillis(c *Claims) int64 {
 // feedPoller keeps a revocationSet up to date from the feed.
 type feedPoller struct {
 	cfg      *Config
+	jwks     *jwksCache
 	feed     Feed
 	endpoint string
 
@@ -256,7 +259,7 @@ type feedPoller struct {
 	wake     chan struct{} // tests: poll now
 }
 
-func newFeedPoller(cfg *Config) (*feedPoller, error) {
+func newFeedPoller(cfg *Config, jwks *jwksCache) (*feedPoller, error) {
 	f := *cfg.Feed
 	if f.Endpoint == "" {
 		f.Endpoint = cfg.Issuer + "/oauth/revocations"
@@ -280,7 +283,7 @@ func newFeedPoller(cfg *Config) (*feedPoller, error) {
 	if f.MaxEntries <= 0 {
 		f.MaxEntries = DefaultFeedMaxEntries
 	}
-	p := &feedPoller{cfg: cfg, feed: f, endpoint: f.Endpoint, set: newRevocationSet(), done: make(chan struct{}), wake: make(chan struct{}, 1)}
+	p := &feedPoller{cfg: cfg, jwks: jwks, feed: f, endpoint: f.Endpoint, set: newRevocationSet(), done: make(chan struct{}), wake: make(chan struct{}, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
 	p.stop = cancel
 	go p.run(ctx)
@@ -394,6 +397,11 @@ func (p *feedPoller) page(ctx context.Context) (bool, error) {
 	defer p.mu.Unlock()
 	p.set.forget(now.Unix())
 	for _, e := range body.Revocations {
+		if _, known := p.set.kids[e.KID]; e.Kind == "key" && !known {
+			// A key retired in an emergency: its successor's tokens
+			// follow at once; fetch the JWKS on the next unknown kid.
+			p.jwks.keysChanged()
+		}
 		p.set.add(e)
 	}
 	p.full = p.set.len() > p.feed.MaxEntries

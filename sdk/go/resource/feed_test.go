@@ -139,6 +139,11 @@ func TestFeedRefusesEachLayer(t *testing.T) {
 		}, func(now time.Time, _ map[string]any) map[string]any {
 			return map[string]any{"kind": "client", "client_id": "actor-0", "before": now.Unix()}
 		}},
+		{"the subject of a delegated token (L2)", func(c map[string]any) {
+			c["sub"], c["client_id"], c["act"] = "subject-client", "actor-1", map[string]any{"sub": "actor-1"}
+		}, func(now time.Time, _ map[string]any) map[string]any {
+			return map[string]any{"kind": "client", "client_id": "subject-client", "before": now.Unix()}
+		}},
 		{"a user's own grants (L3)", func(c map[string]any) { c["sub"] = "usr_1" }, func(now time.Time, _ map[string]any) map[string]any {
 			return map[string]any{"kind": "user", "sub": "usr_1", "before": now.Unix(), "before_ms": now.UnixMilli()}
 		}},
@@ -222,6 +227,29 @@ func TestFeedPrecisionAndTenantState(t *testing.T) {
 	}
 	if got := e.do(request("POST", testResource, "Bearer "+late, "")).Code; got != 401 {
 		t.Fatalf("before the re-enable: %d", got)
+	}
+}
+
+func TestFeedKeyRetirementRefetchesTheJWKS(t *testing.T) {
+	e, f := feedEnv(t, nil)
+	old := e.token(nil)
+	if w := e.do(request("POST", testResource, "Bearer "+old, "")); w.Code != 200 {
+		t.Fatalf("old key: %d", w.Code)
+	}
+	fresh := newSigningKey(t, "kid-fresh")
+	e.is.setKeys(e.key, fresh)
+	f.add(map[string]any{"kind": "key", "kid": "kid-current"})
+	pollNow(t, e)
+	hits := e.is.jwksHits.Load()
+	tok := signToken(t, fresh, e.is.claims(e.clock.Now(), testResource), nil)
+	if w := e.do(request("POST", testResource, "Bearer "+tok, "")); w.Code != 200 {
+		t.Fatalf("a token of the new key within the refetch interval: %d %s", w.Code, w.Body)
+	}
+	if e.is.jwksHits.Load() != hits+1 {
+		t.Fatal("the JWKS was not fetched again")
+	}
+	if w := e.do(request("POST", testResource, "Bearer "+old, "")); w.Code != 401 {
+		t.Fatalf("the retired key's token: %d", w.Code)
 	}
 }
 

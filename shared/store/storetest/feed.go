@@ -15,7 +15,9 @@ import (
 // client_id and the act chain's subs, sub, the issue time in milliseconds
 // (the jti's prefix), the header's kid, and fam.
 func feedView(rec store.TokenRecord) (jti string, clients []string, sub string, iat int64, kid, fam string) {
-	return rec.JTI, append([]string{rec.ClientID}, rec.Delegation...), rec.Subject, rec.IssuedAt.UnixMilli(), rec.KID, rec.Family
+	// A delegated token names its subject's client in sub and its actors
+	// in act (Delegation is sub's client and the clients sub depends on).
+	return rec.JTI, append([]string{rec.ClientID, rec.Subject}, rec.Delegation...), rec.Subject, rec.IssuedAt.UnixMilli(), rec.KID, rec.Family
 }
 
 // feedRevokes applies feed entries to a token as a verifier would, from its
