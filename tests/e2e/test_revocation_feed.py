@@ -211,3 +211,54 @@ def test_a_disabled_tenant_and_a_retired_signing_key(module_stack, feedcheck_bin
         assert rs.stats()["introspect"] == 0
     finally:
         rs.stop()
+
+
+def user_grant(stack, who, resource):
+    """A person signs in and consents (test_consents' flow) for the resource: the token
+    response of the authorization code, whose access token carries its grant family (fam)."""
+    import urllib.parse
+    from test_consents import CHALLENGE, REDIRECT, VERIFIER, field
+    b = requests.Session()
+    q = {"response_type": "code", "client_id": who["client_id"], "redirect_uri": REDIRECT, "scope": "mcp:read",
+         "state": "s", "code_challenge": CHALLENGE, "code_challenge_method": "S256", "resource": resource}
+    page = b.get(stack.url + "/oauth/authorize", params=q, timeout=60, allow_redirects=False)
+    assert page.status_code == 200, page.text
+    page = b.post(stack.url + "/oauth/authorize", data={"step": "login", "csrf": field(page.text, "csrf"), "request": field(page.text, "request"),
+                                                        "email": who["email"], "password": "a good password"}, timeout=60, allow_redirects=False)
+    assert page.status_code == 200 and 'value="allow"' in page.text, page.text
+    r = b.post(stack.url + "/oauth/authorize", data={"step": "consent", "csrf": field(page.text, "csrf"), "request": field(page.text, "request"),
+                                                     "decision": "allow"}, timeout=60, allow_redirects=False)
+    assert r.status_code in (302, 303), r.text
+    code = urllib.parse.parse_qs(urllib.parse.urlparse(r.headers["Location"]).query)["code"][0]
+    t = requests.post(stack.url + "/oauth/token", data={"grant_type": "authorization_code", "client_id": who["client_id"], "code": code,
+                                                       "redirect_uri": REDIRECT, "code_verifier": VERIFIER, "resource": resource}, timeout=60)
+    assert t.status_code == 200, t.text
+    return t.json()
+
+
+# A user's own grants: revoking the consent revokes the grant's family (fam); revoking the
+# user's agents also revokes the user's grants (sub = the user).
+USER_LAYERS = {
+    "consent revoked (its grant family)": lambda s, h, who: requests.delete(
+        s.url + f"/api/v1/users/{who['id']}/consents/" + requests.get(
+            s.url + f"/api/v1/users/{who['id']}/consents", headers=h, timeout=60).json()["data"][0]["id"],
+        headers=h, timeout=60).raise_for_status(),
+    "L3 the user's grants": lambda s, h, who: Client(base_url=s.url, token=s.key("admin")).users.revoke_agents(who["id"]),
+}
+
+
+@pytest.mark.parametrize("layer", list(USER_LAYERS))
+def test_a_users_grant_is_refused_within_the_poll_interval(module_stack, feed, layer):
+    from test_consents import person
+    s, (t, rs) = module_stack, feed
+    who, other = person(s), person(s)
+    tok, kept = user_grant(s, who, t.aud), user_grant(s, other, t.aud)
+    claims = jwt.decode(tok["access_token"], options={"verify_signature": False})
+    assert claims["sub"] == who["id"] and claims["fam"], claims
+    assert rs.accepts(tok["access_token"]) and rs.accepts(kept["access_token"])
+    USER_LAYERS[layer](s, t.h, who)
+    took = rs.refused_within(tok["access_token"])
+    assert took is not None, f"{layer}: still accepted after {BOUND} s"
+    print(f"{layer}: refused after {took:.2f} s")
+    assert rs.status(kept["access_token"]) == 200
+    assert rs.stats()["introspect"] == 0
