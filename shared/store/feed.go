@@ -176,8 +176,8 @@ func tenantFeed(sc scope, cur, next Tenant, now time.Time) []Write {
 }
 
 // Feed reads the tenant's revocation feed after cursor ("" from the start
-// of what is kept), at most limit items (0 or more than MaxFeedPage:
-// MaxFeedPage). A cursor is sealed and bound to the tenant; another
+// of what is kept), at most limit items and, but for one item of a batch,
+// at most limit entries (0 or more than MaxFeedPage: MaxFeedPage). A cursor is sealed and bound to the tenant; another
 // tenant's or a tampered one is ErrBadCursor.
 func (s *Store) Feed(ctx context.Context, t tenant.ID, cursor string, limit int) (FeedPage, error) {
 	sc, err := scopeOf(t)
@@ -213,6 +213,12 @@ func (s *Store) Feed(ctx context.Context, t tenant.ID, cursor string, limit int)
 		rec, err := unmarshal[feedRecord](it, nil)
 		if err != nil {
 			return FeedPage{}, err
+		}
+		if len(out.Entries) > 0 && len(out.Entries)+len(rec.Entries) > limit {
+			// An item of a batch (a deactivation of many clients) would
+			// take the page past limit entries: it starts the next page.
+			out.More = true
+			break
 		}
 		for _, e := range rec.Entries {
 			if e.Expires >= now.Unix() {

@@ -373,6 +373,7 @@ func (p *feedPoller) page(ctx context.Context) (bool, error) {
 		p.mu.Lock()
 		p.gone, p.lastOK = true, p.cfg.Now()
 		p.mu.Unlock()
+		p.cfg.Logger.Warn("resource: the revocation feed answers 404: every token is refused (a disabled or deleted tenant, or a wrong Feed.Endpoint)")
 		return false, nil
 	case resp.StatusCode == http.StatusBadRequest && cursor != "":
 		// A cursor the server no longer accepts (its key rotated):

@@ -243,6 +243,36 @@ func domainFeed(t *testing.T, e *env) {
 		}
 	})
 
+	t.Run("a page holds at most limit entries but for one batch", func(t *testing.T) {
+		fx := e.create(t, "feedbatch")
+		var cs []store.Client
+		for i := range 6 {
+			cs = append(cs, e.agentOf(t, fx.id, "a"+string(rune('0'+i)), ""))
+		}
+		rec := e.token(t, fx.id, cs[0], time.Hour, "")
+		if err := e.s.RevokeToken(ctx, fx.id, rec.JTI, event(e.s.Now(), "oauth.token_revoked", rec.JTI)); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Advance(time.Millisecond)
+		// One deactivation of six clients: one item of six entries.
+		if err := e.s.DeactivateClients(ctx, fx.id, cs, event(e.s.Now(), "agent.deactivated", "six")); err != nil {
+			t.Fatal(err)
+		}
+		p, err := e.s.Feed(ctx, fx.id, "", 4)
+		if err != nil || len(p.Entries) != 1 || !p.More {
+			t.Fatalf("first page: %+v %v", p, err)
+		}
+		p, err = e.s.Feed(ctx, fx.id, p.Next, 4)
+		if err != nil || len(p.Entries) != 6 || p.More {
+			t.Fatalf("the batch's page: %+v %v", p, err)
+		}
+		for _, c := range cs {
+			if !slices.ContainsFunc(p.Entries, func(en store.FeedEntry) bool { return en.Kind == store.FeedClient && en.ClientID == c.ClientID }) {
+				t.Fatalf("no entry for %s: %+v", c.ClientID, p.Entries)
+			}
+		}
+	})
+
 	t.Run("a change that revokes nothing writes no item", func(t *testing.T) {
 		fx := e.create(t, "feedquiet")
 		c := e.agentOf(t, fx.id, "agent", "")
