@@ -209,6 +209,17 @@ func actorSubjects(a *Actor) []string {
 // sortable is the alphabet of SharkAuth's time-ordered ids.
 const sortable = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
 
+// sortableValue maps a byte to its value in sortable (-1: not in it).
+var sortableValue = func() (t [256]int8) {
+	for i := range t {
+		t[i] = -1
+	}
+	for i := range len(sortable) {
+		t[sortable[i]] = int8(i)
+	}
+	return t
+}()
+
 // issuedMillis is when the token was issued, in milliseconds: from its jti
 // when it is a SharkAuth time-ordered id (24 characters, the first 8 the
 // issue time in milliseconds) that agrees with iat, else the start of its
@@ -220,17 +231,11 @@ func issuedMillis(c *Claims) int64 {
 	}
 	var ms int64
 	for i := range 8 {
-		d := int64(-1)
-		for j := 0; j < len(sortable); j++ {
-			if sortable[j] == c.ID[i] {
-				d = int64(j)
-				break
-			}
-		}
+		d := sortableValue[c.ID[i]]
 		if d < 0 {
 			return iat
 		}
-		ms = ms<<6 | d
+		ms = ms<<6 | int64(d)
 	}
 	if ms < iat || ms >= iat+1000 {
 		return iat
