@@ -141,6 +141,9 @@ bench: deps ## Run the benchmarks (record results in BENCHMARKS.md); on moto: th
 	infra/moto.sh go test -run '^$$' -bench . -benchmem -count 3 ./...
 	@echo "== table and KMS calls per token, each key mode (counting wrappers) =="
 	@infra/moto.sh go test -count 1 -run 'TestCallBudget$$' -v ./shared/token/ | grep -E 'table calls|^(ok|FAIL|---)'
+	@echo "== revocation feed: DynamoDB read units per poll (from item sizes); the SDK's set for 100,000 revocations =="
+	@go test -count 1 -run 'TestFeedReadUnits$$' -v ./shared/store/ | grep -E 'read units|item bytes|^(ok|FAIL|---)'
+	cd sdk/go && go test -run '^$$' -bench 'BenchmarkFeed' -benchmem ./resource/
 	go build -o bin/shark ./cmd/shark
 	infra/loadbench.sh
 	LOADBENCH_STORE=dynamodb LOADBENCH_SECONDS=5 LOADBENCH_SOAK=0 infra/moto.sh infra/loadbench.sh

@@ -112,6 +112,9 @@ type Claims struct {
 	Cnf       *Confirmation `json:"cnf,omitempty"`
 	AgentID   string        `json:"agent_id,omitempty"`
 	Act       *Actor        `json:"act,omitempty"`
+	// Family is the grant family of a token of a user's grant: the
+	// revocation feed revokes a family by it (issue 24).
+	Family string `json:"fam,omitempty"`
 	// MayAct is read from subject tokens; we never issue it.
 	MayAct *MayAct `json:"may_act,omitempty"`
 }

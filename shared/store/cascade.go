@@ -31,7 +31,7 @@ func (s *Store) RevokeUserAgents(ctx context.Context, t tenant.ID, userID, reaso
 		return UserRevocation{}, errors.New("store: cascade without user or time")
 	}
 	mark := UserRevocation{UserID: userID, At: ev.CreatedAt, Reason: reason, EventID: ev.ID}
-	err = s.transact(ctx, []Write{put(Item{Key: userRevokedKey(sc, userID), Data: marshal(mark)}, CondAlways), auditWrite(sc, ev)},
+	err = s.transact(ctx, []Write{put(Item{Key: userRevokedKey(sc, userID), Data: marshal(mark)}, CondAlways), auditWrite(sc, ev), userFeed(sc, s.Now(), mark)},
 		func(int) string { return "audit event exists" })
 	if err != nil {
 		return UserRevocation{}, err
@@ -94,10 +94,13 @@ func (s *Store) deactivate(ctx context.Context, t tenant.ID, clients []Client, a
 	}
 	for attempt := 0; ; attempt++ {
 		var writes []Write
+		var entries []FeedEntry
+		now := s.Now()
 		for _, c := range clients {
 			if !c.Active && !c.RevokedBefore.Before(at) {
 				continue
 			}
+			cur := c
 			c.Active = false
 			// Deactivation also ends RFC 7592 self-management: a
 			// registration access token never works again.
@@ -107,6 +110,13 @@ func (s *Store) deactivate(ctx context.Context, t tenant.ID, clients []Client, a
 			}
 			c.UpdatedAt = at
 			writes = append(writes, put(clientItem(sc, c), CondVersion(c.Version)))
+			if e, ok := clientEntry(cur, c, now); ok {
+				entries = append(entries, e)
+			}
+		}
+		if len(entries) > 0 {
+			// One feed item for the batch (each client's entry in it).
+			writes = append(writes, feedWrite(sc, now, entries...))
 		}
 		if ev.ID != "" {
 			writes = append(writes, auditWrite(sc, ev))
@@ -148,8 +158,8 @@ func (s *Store) deactivate(ctx context.Context, t tenant.ID, clients []Client, a
 // inactive with all their tokens issued until ev's time revoked, and writes ev,
 // in one transaction.
 func (s *Store) DeactivateClients(ctx context.Context, t tenant.ID, clients []Client, ev AuditEvent) error {
-	if len(clients) >= MaxTransactItems {
-		return fmt.Errorf("store: at most %d clients in one change", MaxTransactItems-1)
+	if len(clients) >= MaxTransactItems-1 {
+		return fmt.Errorf("store: at most %d clients in one change", MaxTransactItems-2)
 	}
 	if ev.ID == "" || ev.CreatedAt.IsZero() {
 		return errors.New("store: deactivation without an audit event")

@@ -89,7 +89,10 @@ func (s *Store) ListClients(ctx context.Context, t tenant.ID, pr PageRequest) (L
 
 // UpdateClient writes c over the stored client if it is still at c.Version,
 // with its audit event. A stale version is ErrConflict; an absent client is
-// ErrConflict too (it was deleted since it was read).
+// ErrConflict too (it was deleted since it was read). It writes no
+// revocation feed item (it does not read what c replaces): a change that
+// revokes (a deactivation, a revoke-all, a DPoP key) goes through
+// ChangeClient or DeactivateClients, which do.
 func (s *Store) UpdateClient(ctx context.Context, t tenant.ID, c Client, ev AuditEvent) (Client, error) {
 	sc, err := scopeOf(t)
 	if err != nil {
@@ -117,10 +120,12 @@ func (s *Store) DeleteClient(ctx context.Context, t tenant.ID, clientID string, 
 	if err != nil {
 		return err
 	}
+	now := s.Now()
 	writes := []Write{
 		del(clientKey(sc, clientID), CondVersion(c.Version)),
 		del(clientIDKey(sc, c.ID), CondAlways),
 		auditWrite(sc, ev),
+		feedWrite(sc, now, FeedEntry{Kind: FeedClient, ClientID: clientID, Before: floorSeconds(now), BeforeMS: now.UnixMilli()}),
 	}
 	if c.CreatedBy != "" {
 		writes = append(writes, del(userAgentKey(sc, c.CreatedBy, c.ClientID), CondAlways))

@@ -22,8 +22,9 @@ type consentFamily struct {
 }
 
 // maxFamiliesPerTx bounds the family markers one transaction writes (with
-// their index deletions: two writes each, under the 100-item limit).
-const maxFamiliesPerTx = 45
+// their index deletions and feed items: three writes each, under the
+// 100-item limit).
+const maxFamiliesPerTx = 30
 
 // JoinConsent is the step that ties a new grant family to the consent it
 // was issued under (user x client x redirect URI): the consent must still
@@ -115,10 +116,12 @@ func (s *Store) RevokeConsent(ctx context.Context, t tenant.ID, userID, consentI
 // item's deletion.
 func (s *Store) familyMarks(sc scope, ck Key, fams []consentFamily, ev AuditEvent) []Write {
 	var ws []Write
+	now := s.Now()
 	for _, f := range fams {
 		mark := FamilyRevocation{FamilyID: f.FamilyID, At: ev.CreatedAt, Reason: "consent_revoked", EventID: ev.ID}
 		ws = append(ws, put(Item{Key: familyRevokedKey(sc, f.FamilyID), Data: marshal(mark)}, CondAlways),
-			del(consentFamilyKey(sc, ck, f.FamilyID), CondAlways))
+			del(consentFamilyKey(sc, ck, f.FamilyID), CondAlways),
+			feedWrite(sc, now, FeedEntry{Kind: FeedFamily, Family: f.FamilyID}))
 	}
 	return ws
 }

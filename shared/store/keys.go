@@ -47,6 +47,7 @@ import (
 //	sign-in session      T#<t>#SESSION#<sha256 of cookie> SESSION
 //	consent              T#<t>#CONSENT#<user id>          <sha256 of client_id, redirect_uri>
 //	consent's family     T#<t>#CONSENTFAM#<user id>#<consent sk> <family id>
+//	revocation feed item T#<t>#FEED                       <unix nanos>#<kind>#<digest>
 
 // ErrNoTenant is returned when a tenant-scoped method is called without one.
 var ErrNoTenant = errors.New("store: no tenant")
@@ -105,6 +106,16 @@ func clientTokensSK(iat time.Time, jti string) string {
 func replayKey(s scope, kind, value string) Key {
 	h := sha256.Sum256([]byte(value))
 	return s.key("REPLAY", kind+"#"+hex.EncodeToString(h[:]), "REPLAY")
+}
+func feedPartition(s scope) string { return s.pk("FEED") }
+func feedSK(at time.Time, suffix string) string {
+	if suffix == "" {
+		return sortableTime(at)
+	}
+	return sortableTime(at) + "#" + suffix
+}
+func feedKey(s scope, at time.Time, suffix string) Key {
+	return Key{PK: feedPartition(s), SK: feedSK(at, suffix)}
 }
 func mayActPartition(s scope) string                { return s.pk("MAYACT") }
 func mayActKey(s scope, id string) Key              { return Key{PK: mayActPartition(s), SK: id} }

@@ -132,7 +132,8 @@ func (s *Store) RevokeFamily(ctx context.Context, t tenant.ID, familyID, reason 
 		return errors.New("store: family revocation without family or time")
 	}
 	mark := FamilyRevocation{FamilyID: familyID, At: ev.CreatedAt, Reason: reason, EventID: ev.ID}
-	err = s.transact(ctx, []Write{put(Item{Key: familyRevokedKey(sc, familyID), Data: marshal(mark)}, CondAbsent), auditWrite(sc, ev)},
+	err = s.transact(ctx, []Write{put(Item{Key: familyRevokedKey(sc, familyID), Data: marshal(mark)}, CondAbsent), auditWrite(sc, ev),
+		feedWrite(sc, s.Now(), FeedEntry{Kind: FeedFamily, Family: familyID})},
 		func(int) string { return "family revoked" })
 	if errors.Is(err, ErrConflict) {
 		// Revoked already: keep the first marker, record this event.

@@ -156,6 +156,9 @@ func (s *Store) addSigningKey(ctx context.Context, t tenant.ID, fresh SigningKey
 			tn.RevokedKIDs = append(tn.RevokedKIDs, dropped...)
 			tn.UpdatedAt = now
 			writes = append(writes, put(tenantItem(sc, tn), CondVersion(tn.Version)))
+			for _, kid := range dropped {
+				writes = append(writes, feedWrite(sc, now, FeedEntry{Kind: FeedKey, KID: kid}))
+			}
 		default:
 			fresh.State, fresh.ActivatedAt = KeyNext, time.Time{}
 		}

@@ -125,6 +125,7 @@ func (s *Store) UpdateTenant(ctx context.Context, id tenant.ID, mutate func(*Ten
 			writes = append(writes, del(hostKey(h), CondAlways))
 		}
 		writes = append(writes, auditWrite(sc, ev))
+		writes = append(writes, tenantFeed(sc, cur, next, s.Now())...)
 		err = s.table.Transact(ctx, writes)
 		if err == nil {
 			next.Version = cur.Version + 1

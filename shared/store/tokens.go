@@ -149,7 +149,8 @@ func (s *Store) RevokeToken(ctx context.Context, t tenant.ID, jti string, ev Aud
 		if rec.RevokedAt.IsZero() {
 			rec.RevokedAt = s.Now()
 		}
-		err = s.table.Transact(ctx, []Write{put(tokenItem(sc, rec), CondVersion(rec.Version)), auditWrite(sc, ev)})
+		err = s.table.Transact(ctx, []Write{put(tokenItem(sc, rec), CondVersion(rec.Version)), auditWrite(sc, ev),
+			feedWrite(sc, s.Now(), FeedEntry{Kind: FeedToken, JTI: rec.JTI, Expires: expirySeconds(rec.ExpiresAt)})})
 		var canceled *TxCanceled
 		if errors.As(err, &canceled) && canceled.Index == 0 || errors.Is(err, ErrTxConflict) {
 			continue // changed or expired since read: read again

@@ -162,6 +162,7 @@ func (s *Store) DeleteUser(ctx context.Context, t tenant.ID, id, reason string, 
 			del(emailKey(sc, u.Email), CondAlways),
 			put(Item{Key: userRevokedKey(sc, id), Data: marshal(mark)}, CondAlways),
 			auditWrite(sc, ev),
+			userFeed(sc, s.Now(), mark),
 		})
 		var canceled *TxCanceled
 		switch {

@@ -5,18 +5,23 @@ import (
 	"testing"
 
 	"github.com/sharkauth/serverless/shared/cimd"
+	"github.com/sharkauth/serverless/shared/oauth"
+	"github.com/sharkauth/serverless/shared/store"
 )
 
-// fakeCIMD resolves the documents it holds; any other client id is refused
-// as the resolver refuses a document it cannot use.
+// fakeCIMD resolves the documents it holds; any other document URL is
+// refused as the resolver refuses a document it cannot use.
 type fakeCIMD map[string]cimd.Client
 
-func (f fakeCIMD) Resolve(_ context.Context, clientID string) (cimd.Client, error) {
+func (f fakeCIMD) Described(_ context.Context, clientID string) (store.Client, bool, error) {
+	if !cimd.IsCIMD(clientID) {
+		return store.Client{}, false, nil
+	}
 	c, ok := f[clientID]
 	if !ok {
-		return cimd.Client{}, &cimd.Error{Kind: cimd.ErrFetch, Description: "no such document"}
+		return store.Client{}, true, oauth.New(oauth.InvalidClient, "the client metadata document could not be used")
 	}
-	return c, nil
+	return cimd.StoreClient(c), true, nil
 }
 
 const (

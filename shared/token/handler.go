@@ -65,6 +65,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("POST /oauth/token", oauth.Handle(tenant.Handle(h.token)))
 	mux.Handle("POST /oauth/revoke", oauth.Handle(tenant.Handle(h.revoke)))
 	mux.Handle("POST /oauth/introspect", oauth.Handle(tenant.Handle(h.introspect)))
+	mux.Handle("GET /oauth/revocations", oauth.Handle(tenant.Handle(h.revocations)))
 }
 
 // request is one token request after the shared phases that precede the grant.
@@ -406,6 +407,7 @@ func (h *Handler) issue(w http.ResponseWriter, q *request, gt oauth.GrantType, d
 		Issuer: q.tenant.Issuer, Subject: d.subject, Audience: aud,
 		IssuedAt: now.Unix(), NotBefore: now.Unix(), Expiry: exp.Unix(),
 		ID: ids.TimeID(q.now), ClientID: c.ClientID, Scope: scope, Act: d.act,
+		Family: d.family,
 	}
 	if c.Kind.IsAgent() {
 		claims.AgentID = c.ID

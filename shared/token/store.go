@@ -37,6 +37,8 @@ type Store interface {
 	GetFamilyRevocation(ctx context.Context, t tenant.ID, familyID string) (store.FamilyRevocation, error)
 	RevokeFamily(ctx context.Context, t tenant.ID, familyID, reason string, ev store.AuditEvent) error
 	GetUserRevocation(ctx context.Context, t tenant.ID, userID string) (store.UserRevocation, error)
+	// Feed reads the tenant's revocation feed (GET /oauth/revocations).
+	Feed(ctx context.Context, t tenant.ID, cursor string, limit int) (store.FeedPage, error)
 	// DPoPNonceSecret is the deployment's key for server DPoP nonces.
 	DPoPNonceSecret(ctx context.Context) ([]byte, error)
 }

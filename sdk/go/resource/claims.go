@@ -27,6 +27,9 @@ type Claims struct {
 	// JKT is the RFC 7638 thumbprint of the DPoP key the token is bound to
 	// (cnf.jkt), empty for bearer tokens.
 	JKT string
+	// KeyID is the kid of the key that signed the token; Family is the
+	// SharkAuth grant family (fam) of a token of a user's grant.
+	KeyID, Family string
 	// Actor is the delegation chain (RFC 8693 act), nil when none.
 	Actor *Actor
 	// Scheme is how the token was presented: SchemeBearer or SchemeDPoP.
@@ -101,6 +104,7 @@ type wireClaims struct {
 	AgentID  string       `json:"agent_id"`
 	Cnf      *cnf         `json:"cnf"`
 	Act      *wireActor   `json:"act"`
+	Fam      string       `json:"fam"`
 }
 
 // audience is a JWT aud: a string or an array of strings.

@@ -77,6 +77,10 @@ type Config struct {
 	// Introspection, when set, also asks the authorization server about
 	// every token (RFC 7662), for immediate revocation.
 	Introspection *Introspection
+	// Feed, when set, polls the issuer's revocation feed in the background
+	// and refuses the tokens it revoked (within about Feed.Interval),
+	// without a call per request. Call Close to stop it.
+	Feed *Feed
 	// HTTPClient for JWKS and introspection; default a client with a 10 s
 	// timeout.
 	HTTPClient *http.Client
@@ -99,6 +103,7 @@ type Verifier struct {
 	jwks         *jwksCache
 	replay       *replayCache
 	introspector *introspector
+	feed         *feedPoller
 	log          *slog.Logger
 }
 
@@ -211,6 +216,11 @@ func New(cfg Config) (*Verifier, error) {
 	v.replay = newReplayCache(cfg.ReplayCacheSize)
 	if cfg.Introspection != nil {
 		if v.introspector, err = newIntrospector(&v.cfg); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Feed != nil {
+		if v.feed, err = newFeedPoller(&v.cfg, v.jwks); err != nil {
 			return nil, err
 		}
 	}

@@ -107,6 +107,15 @@ func (c *jwksCache) key(ctx context.Context, kid string) (*jose.JSONWebKey, erro
 	}
 }
 
+// keysChanged lets the next lookup fetch the JWKS at once, whatever the
+// refetch interval: the revocation feed said a signing key was retired in
+// an emergency, so tokens signed by a new key are coming.
+func (c *jwksCache) keysChanged() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lastFetch, c.expires = time.Time{}, time.Time{}
+}
+
 // download fetches and filters the JWKS: only public signing keys with a
 // kid and, when they name one, an allowed alg.
 func (c *jwksCache) download(ctx context.Context) (map[string]*jose.JSONWebKey, time.Duration, error) {

@@ -39,6 +39,11 @@ func (v *Verifier) verify(r *http.Request, scopes []string) (*Claims, *Error) {
 			return nil, e
 		}
 	}
+	if v.feed != nil {
+		if e := v.feed.check(claims, claims.KeyID); e != nil {
+			return nil, e
+		}
+	}
 	if v.introspector != nil {
 		active, err := v.introspector.active(r.Context(), token, claims.Expiry)
 		if err != nil {

@@ -125,6 +125,7 @@ func (v *Verifier) verifyToken(ctx context.Context, scheme, token string) (*Clai
 		Expiry: w.Exp.time(), IssuedAt: w.Iat.time(), NotBefore: w.Nbf.time(),
 		ID: w.Jti, ClientID: w.ClientID, Scope: w.Scope, AgentID: w.AgentID,
 		Actor: act, Scheme: scheme, Raw: json.RawMessage(payload),
+		KeyID: kid, Family: w.Fam,
 	}
 	if w.Cnf != nil {
 		if w.Cnf.JKT == "" {

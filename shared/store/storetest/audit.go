@@ -405,7 +405,7 @@ func domainAudit(t *testing.T, e *env) {
 		e := e.sub()
 		fx := e.create(t, "aud-big")
 		var cs []store.Client
-		for i := range store.MaxTransactItems - 1 {
+		for i := range store.MaxTransactItems - 2 { // with the audit event and the feed item
 			cs = append(cs, e.client(t, fx.id, fmt.Sprint("c", i)))
 		}
 		ev := auditEvent(e.s.Now(), 8, "oauth.tokens_bulk_revoked", "admin", "pattern-*")

@@ -31,6 +31,7 @@ var checkedElsewhere = map[string]string{
 	"RefreshByHash":            "Codes: isolation: another tenant sees none of it",
 	"RevokeFamily":             "Codes: isolation: another tenant sees none of it",
 	"GetFamilyRevocation":      "Codes: isolation: another tenant sees none of it",
+	"Feed":                     "RevocationFeed: incremental, bound to its tenant, and forgotten after the longest token",
 }
 
 // isolationCoverage fails for every exported *store.Store method that takes

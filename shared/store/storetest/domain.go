@@ -57,6 +57,7 @@ func RunWith(t *testing.T, newTable TableFactory, opts Options) {
 		{"Sessions", domainSessions},
 		{"ResourceServers", domainResourceServers},
 		{"UseMarks", domainUseMarks},
+		{"RevocationFeed", domainFeed},
 	}
 	for _, tier := range tiers {
 		t.Run(tier.name, func(t *testing.T) {
