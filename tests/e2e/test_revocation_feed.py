@@ -30,12 +30,17 @@ def feedcheck_bin():
 
 
 class FeedRS:
-    """A feedcheck resource server for one tenant, reading its feed with the admin key."""
+    """A feedcheck resource server for one tenant, registered with it (shark resource
+    create) and reading the feed with its own least-privilege credential, not an admin key."""
 
     def __init__(self, issuer, admin_key):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ, SHARK_FEED_ADMIN_KEY=admin_key)
+        reg = requests.post(f"{issuer}/api/v1/resource-servers", headers={"Authorization": f"Bearer {admin_key}"},
+                            json={"name": f"feedcheck {self.port}", "resources": [self.url]})
+        assert reg.status_code == 201, reg.text
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SHARK_FEED_")}
+        env.update(SHARK_FEED_CLIENT_ID=reg.json()["client_id"], SHARK_FEED_CLIENT_SECRET=reg.json()["client_secret"])
         self.proc = subprocess.Popen([str(FEEDCHECK), "-issuer", issuer, "-resource", self.url,
                                       "-listen", f"127.0.0.1:{self.port}", "-interval", f"{INTERVAL}s"],
                                      env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
