@@ -46,11 +46,7 @@ func TestSweepDeletesExpiredItems(t *testing.T) {
 	if err != nil || n != 6001 {
 		t.Fatalf("swept %d: %v", n, err)
 	}
-	var items, gsi int
-	tab.db.View(func(tx *bolt.Tx) error {
-		items, gsi = tx.Bucket(bucketItems).Stats().KeyN, tx.Bucket(bucketGSI1).Stats().KeyN
-		return nil
-	})
+	items, gsi := countKeys(t, tab, spaceItems), countKeys(t, tab, spaceGSI1)
 	if items != 6002 || gsi != 6002 {
 		t.Fatalf("%d items and %d index entries left, want 6002 and 6002", items, gsi)
 	}
@@ -68,11 +64,27 @@ func TestSweepDeletesExpiredItems(t *testing.T) {
 // expiryEntries counts the expiry index's entries.
 func expiryEntries(t *testing.T, tab *Table) int {
 	t.Helper()
-	var n int
-	tab.db.View(func(tx *bolt.Tx) error {
-		n = tx.Bucket(bucketExpiry).Stats().KeyN
+	return countKeys(t, tab, spaceExpiry)
+}
+
+// countKeys counts the keys of one space.
+func countKeys(t *testing.T, tab *Table, sp space) int {
+	t.Helper()
+	n := 0
+	err := tab.kv.View(func(r kvReader) error {
+		c, err := r.Iter(sp)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		for ok := c.First(); ok; ok = c.Next() {
+			n++
+		}
 		return nil
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return n
 }
 
@@ -131,7 +143,7 @@ func TestOpenIndexesTheExpiryOfAnOlderFile(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := tab.db.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket(bucketExpiry) }); err != nil {
+	if err := tab.kv.(*boltKV).db.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket(bucketExpiry) }); err != nil {
 		t.Fatal(err)
 	}
 	tab.Close()
