@@ -23,11 +23,35 @@ func openAt(t *testing.T, path string, now *time.Time) *Table {
 	return tab
 }
 
+// openPebbleAt is openAt on the Pebble binding, in the directory dir.
+func openPebbleAt(t *testing.T, dir string, now *time.Time) *Table {
+	t.Helper()
+	p, err := openPebble(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab := newTable(p, func() time.Time { return *now }, time.Hour, time.Hour)
+	t.Cleanup(func() { tab.Close() })
+	return tab
+}
+
+// bothBindings runs f on a fresh table of each binding whose clock reads *now.
+func bothBindings(t *testing.T, f func(t *testing.T, open func(now *time.Time) *Table)) {
+	t.Run("bbolt", func(t *testing.T) {
+		f(t, func(now *time.Time) *Table { return openAt(t, filepath.Join(t.TempDir(), "s.db"), now) })
+	})
+	t.Run("pebble", func(t *testing.T) {
+		f(t, func(now *time.Time) *Table { return openPebbleAt(t, filepath.Join(t.TempDir(), "p"), now) })
+	})
+}
+
 // Expired items leave the file (as DynamoDB's TTL removes them), index
 // entries with them; live and never-expiring items stay.
-func TestSweepDeletesExpiredItems(t *testing.T) {
+func TestSweepDeletesExpiredItems(t *testing.T) { bothBindings(t, sweepDeletesExpiredItems) }
+
+func sweepDeletesExpiredItems(t *testing.T, open func(*time.Time) *Table) {
 	now := time.Unix(1_800_000_000, 0)
-	tab := openAt(t, filepath.Join(t.TempDir(), "s.db"), &now)
+	tab := open(&now)
 	ctx := t.Context()
 	put := func(sk string, exp int64) {
 		it := store.Item{Key: store.Key{PK: "T#a#X", SK: sk}, GSI1PK: "T#a#G", GSI1SK: sk, ExpiresAt: exp, Data: []byte("{}")}
@@ -91,9 +115,11 @@ func countKeys(t *testing.T, tab *Table, sp space) int {
 // The sweep reads only the expiry index, so the index must follow every
 // write: an item given a later expiry, or none, is not swept at its old
 // expiry; a deleted item leaves no entry behind.
-func TestSweepFollowsRewrittenExpiry(t *testing.T) {
+func TestSweepFollowsRewrittenExpiry(t *testing.T) { bothBindings(t, sweepFollowsRewrittenExpiry) }
+
+func sweepFollowsRewrittenExpiry(t *testing.T, open func(*time.Time) *Table) {
 	now := time.Unix(1_800_000_000, 0)
-	tab := openAt(t, filepath.Join(t.TempDir(), "s.db"), &now)
+	tab := open(&now)
 	ctx := t.Context()
 	key := func(sk string) store.Key { return store.Key{PK: "T#a#X", SK: sk} }
 	put := func(sk string, exp int64) {
