@@ -68,19 +68,59 @@ func benchEngine() string {
 }
 
 func benchTable(b *testing.B) *embedded.Table {
+	tb, _ := benchTableDir(b)
+	return tb
+}
+
+// benchTableDir is benchTable and the directory that holds its files.
+func benchTableDir(b *testing.B) (*embedded.Table, string) {
 	b.Helper()
 	for _, bd := range bindings {
 		if bd.name == benchEngine() {
-			tb, err := bd.open(b.TempDir(), storetest.NewClock().Now)
+			dir := b.TempDir()
+			tb, err := bd.open(dir, storetest.NewClock().Now)
 			if err != nil {
 				b.Fatal(err)
 			}
 			b.Cleanup(func() { tb.Close() })
-			return tb
+			return tb, dir
 		}
 	}
 	b.Fatalf("no binding %q", benchEngine())
-	return nil
+	return nil, ""
+}
+
+// writeBytes is how many bytes this process has caused to be written to
+// storage (/proc/self/io write_bytes; -1 where it cannot be read).
+func writeBytes() int64 {
+	raw, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return -1
+	}
+	for line := range strings.Lines(string(raw)) {
+		if v, ok := strings.CutPrefix(line, "write_bytes:"); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err == nil {
+				return n
+			}
+		}
+	}
+	return -1
+}
+
+// dirBytes is the size of the files under dir.
+func dirBytes(b *testing.B, dir string) int64 {
+	var n int64
+	err := filepath.Walk(dir, func(_ string, fi os.FileInfo, err error) error {
+		if err == nil && !fi.IsDir() {
+			n += fi.Size()
+		}
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return n
 }
 
 // BenchmarkTransact3 is a token issuance's write: DPoP jti, token record and
