@@ -159,7 +159,9 @@ func (e *Env) openTable(cfg config.Config, awsCfg aws.Config) (store.Table, erro
 		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("app: data dir: %w", err)
 		}
-		t, err := embedded.Open(filepath.Join(cfg.DataDir, "shark.db"), e.Now)
+		// The engine the data directory holds, Pebble for a new one
+		// (embedded.OpenDir); `shark serve --engine` chooses explicitly.
+		t, _, err := embedded.OpenDir(cfg.DataDir, "", e.Now)
 		if err != nil {
 			return nil, err
 		}

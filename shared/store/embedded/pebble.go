@@ -39,6 +39,11 @@ func OpenPebble(dir string, now func() time.Time) (*Table, error) {
 }
 
 func openPebble(dir string) (*pebbleKV, error) {
+	// Private to the user, as the bbolt file is: Pebble creates its files
+	// with the process's default mode.
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("embedded: %w", err)
+	}
 	db, err := pebble.Open(dir, &pebble.Options{
 		FormatMajorVersion: pebble.FormatNewest,
 		Logger:             pebbleLogger{},
