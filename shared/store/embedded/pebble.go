@@ -7,6 +7,7 @@ import (
 	"log"
 	"os"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -25,7 +26,10 @@ import (
 // applied before it. Writers are answered only after it (commit.go). A
 // crash before the sync loses only writes no one was told succeeded.
 
-type pebbleKV struct{ db *pebble.DB }
+type pebbleKV struct {
+	db    *pebble.DB
+	syncs atomic.Int64 // how many syncs the syncer asked for (tests)
+}
 
 // OpenPebble opens (creating if needed) a Pebble store in the directory dir.
 // now is the clock that decides expiry. It fails when another process holds
@@ -131,7 +135,10 @@ func (p *pebbleKV) Apply(fn func(w kvWriter) error) (func() error, error) {
 }
 
 // sync makes durable everything applied before it (one log record, synced).
-func (p *pebbleKV) sync() error { return p.db.LogData(nil, pebble.Sync) }
+func (p *pebbleKV) sync() error {
+	p.syncs.Add(1)
+	return p.db.LogData(nil, pebble.Sync)
+}
 
 func (p *pebbleKV) Maintain() {}
 

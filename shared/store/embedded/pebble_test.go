@@ -75,3 +75,39 @@ func TestPebbleReclaimsTheSpaceOfExpiredItems(t *testing.T) {
 	}
 	t.Logf("tables %d bytes before the sweep, %d after (directory %d)", full, after, dirBytes(t, dir))
 }
+
+// Concurrent writers share syncs: the syncer makes every group applied
+// before it durable with one, so 8 writers need far fewer syncs than writes,
+// and each writer returns only after a sync that covers its write.
+func TestPebbleWritersShareSyncs(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	tab := openPebbleAt(t, filepath.Join(t.TempDir(), "p"), &now)
+	p := tab.kv.(*pebbleKV)
+	const writers, each = 8, 100
+	errs := make(chan error, writers)
+	for w := range writers {
+		go func() {
+			for i := range each {
+				_, err := tab.Put(t.Context(), store.Item{Key: store.Key{PK: "T#a#X", SK: fmt.Sprintf("%d-%d", w, i)}}, store.CondAbsent)
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range writers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := countKeys(t, tab, spaceItems); n != writers*each {
+		t.Fatalf("%d items, want %d", n, writers*each)
+	}
+	syncs := p.syncs.Load()
+	t.Logf("%d writes, %d syncs", writers*each, syncs)
+	if syncs == 0 || syncs > writers*each/2 {
+		t.Fatalf("%d syncs for %d writes from %d writers", syncs, writers*each, writers)
+	}
+}
