@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	_ "github.com/sharkauth/serverless/shared/app/localstore" // the embedded store for every command
 	"github.com/sharkauth/serverless/shared/config"
 	"github.com/sharkauth/serverless/shared/store/embedded"
 )
