@@ -52,18 +52,24 @@ const sweepChunk = 500
 // are tombstones; compaction then reclaims the space.)
 func (t *Table) Sweep() (int, error) {
 	total := 0
+	var from []byte
 	for {
-		n, more, err := t.sweep(sweepChunk)
+		n, next, err := t.sweep(sweepChunk, from)
 		total += n
-		if err != nil || !more {
+		if err != nil || next == nil {
 			return total, err
 		}
+		from = next
 	}
 }
 
-// sweep deletes up to limit of the items whose expiry has passed and says
-// whether more may remain.
-func (t *Table) sweep(limit int) (int, bool, error) {
+// sweep deletes up to limit of the items whose expiry has passed, reading
+// the expiry index from the key from (nil: its start), and returns where the
+// next chunk starts, nil when no more may remain. Each chunk starts after
+// the last one's entries: in Pebble the entries a chunk deleted are
+// tombstones until compaction, which the next chunk would otherwise read
+// again (an entry written meanwhile before from waits for the next sweep).
+func (t *Table) sweep(limit int, from []byte) (int, []byte, error) {
 	now := t.nowUnix()
 	var entries [][]byte
 	err := t.kv.View(func(r kvReader) error {
@@ -72,7 +78,11 @@ func (t *Table) sweep(limit int) (int, bool, error) {
 			return err
 		}
 		defer c.Close()
-		for ok := c.First(); ok && len(entries) < limit; ok = c.Next() {
+		ok := c.First()
+		if from != nil {
+			ok = c.SeekGE(from)
+		}
+		for ; ok && len(entries) < limit; ok = c.Next() {
 			k := c.Key()
 			if int64(binary.BigEndian.Uint64(k[:8])) > now {
 				break
@@ -83,7 +93,7 @@ func (t *Table) sweep(limit int) (int, bool, error) {
 	})
 	t.kv.Maintain() // what the read mapped in is not the process's working set
 	if err != nil || len(entries) == 0 {
-		return 0, false, err
+		return 0, nil, err
 	}
 	deleted := 0
 	err = t.write(func(w kvWriter) (error, error) {
@@ -114,5 +124,9 @@ func (t *Table) sweep(limit int) (int, bool, error) {
 		}
 		return nil, nil
 	})
-	return deleted, len(entries) == limit, err
+	if err != nil || len(entries) < limit {
+		return deleted, nil, err
+	}
+	last := entries[len(entries)-1]
+	return deleted, append(last[:len(last):len(last)], 0), nil // the least key after last
 }
