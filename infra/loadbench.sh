@@ -82,6 +82,6 @@ if [[ "$soak" != 0 ]]; then
 	echo "runner RSS after the warm-up: $(rss)"
 	soak_load $((soak - warm))
 	echo "runner RSS after the soak: $(rss)"
-	echo "data file: $(( $(stat -c %s "$data/shark.db") >> 20 )) MB"
+	echo "data directory store: $(du -sm "$data/pebble" "$data/shark.db" 2>/dev/null | cut -f1 | paste -sd+ | bc) MB"
 fi
 n5=$(grep -c "\"status\":5" "$data/serve.log" || true); echo "5xx answers in the runner log: $n5"; [[ "$n5" == 0 ]] || grep -m3 -E "\"status\":5|\"level\":\"ERROR\"" "$data/serve.log"

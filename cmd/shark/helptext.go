@@ -13,6 +13,8 @@ Environment:
   ADDR        listen address (default 127.0.0.1:8080)
   DATA        data directory (default ./.data)
   PUBLIC_URL  external base URL; unset, issuers follow each request's Host
+  SHARK_ENGINE  embedded engine, pebble or bbolt (--engine); default: the
+              one the data directory holds, pebble for a new one
   LOG_LEVEL   debug, info (default), warn or error; warn drops the
               per-request access log
   KMS_KEY_ID  KMS key that wraps data keys (--keys envelope)

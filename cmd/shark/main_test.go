@@ -60,6 +60,9 @@ func TestCommandLine(t *testing.T) {
 		{"audit tail --help", 0, "--interval"},
 		{"agent list stray", 2, `unexpected argument "stray"`},
 		{"agent frobnicate", 2, `unknown command "frobnicate"`},
+		{"serve -h", 0, "-engine"},
+		{"serve -addr 127.0.0.1:0 -engine leveldb", 1, "bbolt or pebble"},
+		{"serve -addr 127.0.0.1:0 -store dynamodb -engine bbolt", 1, "does not apply to --store dynamodb"},
 	}
 	for _, c := range cases {
 		t.Run(c.args, func(t *testing.T) {

@@ -35,6 +35,7 @@ func serveCommand() *cobra.Command {
 	data := fs.String("data", envOr("DATA", "./.data"), "data directory: database, master key, first-boot keys (env DATA)")
 	publicURL := fs.String("public-url", os.Getenv("PUBLIC_URL"), "external base URL (env PUBLIC_URL); unset, issuers follow the scheme and Host each client used")
 	storeKind := fs.String("store", config.StoreEmbedded, "storage engine: embedded or dynamodb")
+	engine := fs.String("engine", os.Getenv("SHARK_ENGINE"), "embedded engine: pebble or bbolt (env SHARK_ENGINE); default: the one the data directory holds, pebble for a new one")
 	endpoint := fs.String("endpoint", "", "AWS endpoint for --store dynamodb or --keys envelope|kms (e.g. moto's server)")
 	table := fs.String("table", "sharkauth", "DynamoDB table for --store dynamodb")
 	keyMode := fs.String("keys", "local", "key mode: local, envelope or kms")
@@ -78,7 +79,16 @@ func serveCommand() *cobra.Command {
 		if err := prepareEmulator(ctx, &cfg); err != nil {
 			return err
 		}
-		env, err := app.NewEnv(ctx, cfg, app.Options{LogOutput: logs})
+		opts := app.Options{LogOutput: logs}
+		tbl, storeShown, err := openLocalTable(cfg, *engine, time.Now)
+		if err != nil {
+			return err
+		}
+		if tbl != nil {
+			defer tbl.Close() // after env.Close (deferred later, run first)
+			opts.Table = tbl
+		}
+		env, err := app.NewEnv(ctx, cfg, opts)
 		if err != nil {
 			return err
 		}
@@ -139,7 +149,7 @@ func serveCommand() *cobra.Command {
 		if *lambdaMode {
 			via = "the Lambda bootstraps under aws-lambda-rie"
 		}
-		fmt.Printf("SharkAuth local stack on %s (store %s, keys %s, data %s, %s)\n", shown, cfg.Store, cfg.KeyMode, cfg.DataDir, via)
+		fmt.Printf("SharkAuth local stack on %s (store %s, keys %s, data %s, %s)\n", shown, storeShown, cfg.KeyMode, cfg.DataDir, via)
 		fmt.Printf("dashboard: %s/ (sign in with an admin key)\n", shown)
 		select {
 		case err := <-errc:

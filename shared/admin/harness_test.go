@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sharkauth/serverless/shared/app"
+	_ "github.com/sharkauth/serverless/shared/app/localstore" // the embedded store
 	"github.com/sharkauth/serverless/shared/config"
 	"github.com/sharkauth/serverless/shared/ids"
 	"github.com/sharkauth/serverless/shared/store"

@@ -21,7 +21,6 @@ import (
 	"github.com/sharkauth/serverless/shared/keys"
 	"github.com/sharkauth/serverless/shared/store"
 	"github.com/sharkauth/serverless/shared/store/dynamodb"
-	"github.com/sharkauth/serverless/shared/store/embedded"
 	"github.com/sharkauth/serverless/shared/tenant"
 )
 
@@ -51,6 +50,12 @@ type Options struct {
 	// KMS replaces the KMS client of the envelope and kms key modes.
 	KMS keys.KMSAPI
 }
+
+// OpenEmbedded opens the embedded store of a data directory for NewEnv when
+// the configuration asks for it and Options.Table is not given. Package
+// shared/app/localstore sets it; the local runner and the tests import that
+// package, the Lambda bootstraps do not, so they link no embedded engine.
+var OpenEmbedded func(dataDir string, now func() time.Time) (table store.Table, closeTable func() error, err error)
 
 // NewEnv builds the environment. It makes no network call: cold starts stay
 // cheap, and the first request pays for what it uses.
@@ -159,11 +164,14 @@ func (e *Env) openTable(cfg config.Config, awsCfg aws.Config) (store.Table, erro
 		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("app: data dir: %w", err)
 		}
-		t, err := embedded.Open(filepath.Join(cfg.DataDir, "shark.db"), e.Now)
+		if OpenEmbedded == nil {
+			return nil, errors.New("app: this program does not link the embedded store (import shared/app/localstore, or pass Options.Table)")
+		}
+		t, closeTable, err := OpenEmbedded(cfg.DataDir, e.Now)
 		if err != nil {
 			return nil, err
 		}
-		e.closers = append(e.closers, t.Close)
+		e.closers = append(e.closers, closeTable)
 		return t, nil
 	default:
 		return dynamodb.New(awsdynamodb.NewFromConfig(awsCfg), cfg.TableName, e.Now), nil

@@ -462,7 +462,7 @@ func TestDataFilesArePrivate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer env.Close()
-	for path, want := range map[string]os.FileMode{dir: 0o700, filepath.Join(dir, "shark.db"): 0o600, filepath.Join(dir, "master.key"): 0o600} {
+	for path, want := range map[string]os.FileMode{dir: 0o700, filepath.Join(dir, "pebble"): 0o700, filepath.Join(dir, "master.key"): 0o600} {
 		fi, err := os.Stat(path)
 		if err != nil {
 			t.Fatal(err)

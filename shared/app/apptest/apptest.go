@@ -10,6 +10,7 @@ import (
 	serverless "github.com/sharkauth/serverless"
 	"github.com/sharkauth/serverless/local"
 	"github.com/sharkauth/serverless/shared/app"
+	_ "github.com/sharkauth/serverless/shared/app/localstore" // the embedded store
 	"github.com/sharkauth/serverless/shared/config"
 	"github.com/sharkauth/serverless/shared/tenant"
 )

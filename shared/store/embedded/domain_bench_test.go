@@ -17,8 +17,15 @@ import (
 // agents holding a token.
 func benchStore(b *testing.B) (*store.Store, *embedded.Table, tenant.ID, store.Client, string) {
 	b.Helper()
+	s, tb, id, c, jti, _ := benchStoreDir(b)
+	return s, tb, id, c, jti
+}
+
+// benchStoreDir is benchStore and the directory of its files.
+func benchStoreDir(b *testing.B) (*store.Store, *embedded.Table, tenant.ID, store.Client, string, string) {
+	b.Helper()
 	clock := storetest.NewClock()
-	tb := benchTable(b)
+	tb, dir := benchTableDir(b)
 	s := store.New(tb, clock.Now)
 	id := tenant.MustID("bench")
 	now := s.Now()
@@ -47,7 +54,7 @@ func benchStore(b *testing.B) (*store.Store, *embedded.Table, tenant.ID, store.C
 	if err := s.IssueToken(b.Context(), id, store.Issuance{Token: rec, Event: ev("oauth.token_issued")}); err != nil {
 		b.Fatal(err)
 	}
-	return s, tb, id, c, rec.JTI
+	return s, tb, id, c, rec.JTI, dir
 }
 
 // BenchmarkTokenActivity is introspection's decision over the five layers:
@@ -77,12 +84,16 @@ func BenchmarkCheckIssuable(b *testing.B) {
 // BenchmarkIssueToken is a DPoP token's write through the domain store: the
 // proof's replay mark, the token record and its audit event in one
 // transaction, from 8 concurrent writers. pages/token is how many pages of
-// the file the group commits wrote per token: what each fsync must flush.
+// the file the group commits wrote per token (bbolt): what each fsync must
+// flush; written-B/token is what the process wrote to disk per token
+// (compactions included), dir-B/token the size of the data directory at the
+// end over the tokens issued.
 func BenchmarkIssueToken(b *testing.B) {
-	s, tb, id, c, _ := benchStore(b)
+	s, tb, id, c, _, dir := benchStoreDir(b)
 	now := s.Now()
 	var n atomic.Int64
 	pages := tb.PagesWritten()
+	written := writeBytes()
 	b.ReportAllocs()
 	b.SetParallelism(4)
 	b.RunParallel(func(pb *testing.PB) {
@@ -96,4 +107,8 @@ func BenchmarkIssueToken(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(tb.PagesWritten()-pages)/float64(b.N), "pages/token")
+	if written >= 0 {
+		b.ReportMetric(float64(writeBytes()-written)/float64(b.N), "written-B/token")
+	}
+	b.ReportMetric(float64(dirBytes(b, dir))/float64(b.N), "dir-B/token")
 }

@@ -2,44 +2,125 @@ package embedded_test
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/sharkauth/serverless/shared/store"
 	"github.com/sharkauth/serverless/shared/store/embedded"
 	"github.com/sharkauth/serverless/shared/store/storetest"
 )
 
-func newTable(t *testing.T, clock *storetest.Clock) store.Table {
-	t.Helper()
-	tb, err := embedded.Open(filepath.Join(t.TempDir(), "shark.db"), clock.Now)
-	if err != nil {
-		t.Fatal(err)
+// bindings open a table in an empty directory, one per key-value binding.
+var bindings = []struct {
+	name string
+	open func(dir string, now func() time.Time) (*embedded.Table, error)
+}{
+	{"bbolt", func(dir string, now func() time.Time) (*embedded.Table, error) {
+		return embedded.Open(filepath.Join(dir, "shark.db"), now)
+	}},
+	{"pebble", func(dir string, now func() time.Time) (*embedded.Table, error) {
+		return embedded.OpenPebble(filepath.Join(dir, "pebble"), now)
+	}},
+}
+
+// eachBinding runs f once per binding, with a constructor of that binding's tables.
+func eachBinding(t *testing.T, f func(t *testing.T, newTable func(*testing.T, *storetest.Clock) store.Table)) {
+	for _, bd := range bindings {
+		t.Run(bd.name, func(t *testing.T) {
+			f(t, func(t *testing.T, clock *storetest.Clock) store.Table {
+				t.Helper()
+				tb, err := bd.open(t.TempDir(), clock.Now)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { tb.Close() })
+				return tb
+			})
+		})
 	}
-	t.Cleanup(func() { tb.Close() })
-	return tb
 }
 
 func TestConformanceTable(t *testing.T) {
-	storetest.RunTable(t, newTable)
+	eachBinding(t, func(t *testing.T, newTable func(*testing.T, *storetest.Clock) store.Table) {
+		storetest.RunTable(t, newTable)
+	})
 }
 
 func TestConformanceStore(t *testing.T) {
-	storetest.Run(t, newTable)
+	eachBinding(t, func(t *testing.T, newTable func(*testing.T, *storetest.Clock) store.Table) {
+		storetest.Run(t, newTable)
+	})
+}
+
+// benchEngine is the binding the benchmarks run on: SHARK_BENCH_ENGINE=pebble
+// or bbolt (the default).
+func benchEngine() string {
+	if e := os.Getenv("SHARK_BENCH_ENGINE"); e != "" {
+		return e
+	}
+	return "bbolt"
 }
 
 func benchTable(b *testing.B) *embedded.Table {
+	tb, _ := benchTableDir(b)
+	return tb
+}
+
+// benchTableDir is benchTable and the directory that holds its files.
+func benchTableDir(b *testing.B) (*embedded.Table, string) {
 	b.Helper()
-	tb, err := embedded.Open(filepath.Join(b.TempDir(), "bench.db"), storetest.NewClock().Now)
+	for _, bd := range bindings {
+		if bd.name == benchEngine() {
+			dir := b.TempDir()
+			tb, err := bd.open(dir, storetest.NewClock().Now)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { tb.Close() })
+			return tb, dir
+		}
+	}
+	b.Fatalf("no binding %q", benchEngine())
+	return nil, ""
+}
+
+// writeBytes is how many bytes this process has caused to be written to
+// storage (/proc/self/io write_bytes; -1 where it cannot be read).
+func writeBytes() int64 {
+	raw, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return -1
+	}
+	for line := range strings.Lines(string(raw)) {
+		if v, ok := strings.CutPrefix(line, "write_bytes:"); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err == nil {
+				return n
+			}
+		}
+	}
+	return -1
+}
+
+// dirBytes is the size of the files under dir.
+func dirBytes(b *testing.B, dir string) int64 {
+	var n int64
+	err := filepath.Walk(dir, func(_ string, fi os.FileInfo, err error) error {
+		if err == nil && !fi.IsDir() {
+			n += fi.Size()
+		}
+		return err
+	})
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { tb.Close() })
-	return tb
+	return n
 }
 
 // BenchmarkTransact3 is a token issuance's write: DPoP jti, token record and
@@ -81,15 +162,19 @@ func BenchmarkGet(b *testing.B) {
 }
 
 func TestOpenLockedFile(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "shark.db")
-	first, err := embedded.Open(path, storetest.NewClock().Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer first.Close()
-	_, err = embedded.Open(path, storetest.NewClock().Now)
-	if err == nil || !strings.Contains(err.Error(), "locked by another process") {
-		t.Fatalf("second open of a held file: %v", err)
+	for _, bd := range bindings {
+		t.Run(bd.name, func(t *testing.T) {
+			dir := t.TempDir()
+			first, err := bd.open(dir, storetest.NewClock().Now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer first.Close()
+			_, err = bd.open(dir, storetest.NewClock().Now)
+			if err == nil || !strings.Contains(err.Error(), "locked by another process") {
+				t.Fatalf("second open of a held store: %v", err)
+			}
+		})
 	}
 }
 
@@ -97,7 +182,12 @@ func TestOpenLockedFile(t *testing.T) {
 // disturb each other; a failed condition in the batch neither undoes nor
 // duplicates the others' writes.
 func TestBatchedWritesWithFailures(t *testing.T) {
-	tb := newTable(t, storetest.NewClock())
+	eachBinding(t, func(t *testing.T, newTable func(*testing.T, *storetest.Clock) store.Table) {
+		batchedWritesWithFailures(t, newTable(t, storetest.NewClock()))
+	})
+}
+
+func batchedWritesWithFailures(t *testing.T, tb store.Table) {
 	ctx := t.Context()
 	for i := range 20 {
 		if _, err := tb.Put(ctx, store.Item{Key: store.Key{PK: "T#a#X", SK: "taken-" + strconv.Itoa(i)}}, store.CondAlways); err != nil {

@@ -62,7 +62,7 @@ func TestSweepLeavesTheFileOutOfTheResidentSet(t *testing.T) {
 	}
 	before := rssFileKB(t)
 	var read int
-	tab.db.View(func(tx *bolt.Tx) error { // every page read through the map
+	tab.kv.(*boltKV).db.View(func(tx *bolt.Tx) error { // every page read through the map
 		return tx.Bucket(bucketItems).ForEach(func(k, v []byte) error { read += len(v); return nil })
 	})
 	touched := rssFileKB(t)

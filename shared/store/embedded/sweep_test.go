@@ -23,11 +23,35 @@ func openAt(t *testing.T, path string, now *time.Time) *Table {
 	return tab
 }
 
+// openPebbleAt is openAt on the Pebble binding, in the directory dir.
+func openPebbleAt(t *testing.T, dir string, now *time.Time) *Table {
+	t.Helper()
+	p, err := openPebble(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab := newTable(p, func() time.Time { return *now }, time.Hour, time.Hour)
+	t.Cleanup(func() { tab.Close() })
+	return tab
+}
+
+// bothBindings runs f on a fresh table of each binding whose clock reads *now.
+func bothBindings(t *testing.T, f func(t *testing.T, open func(now *time.Time) *Table)) {
+	t.Run("bbolt", func(t *testing.T) {
+		f(t, func(now *time.Time) *Table { return openAt(t, filepath.Join(t.TempDir(), "s.db"), now) })
+	})
+	t.Run("pebble", func(t *testing.T) {
+		f(t, func(now *time.Time) *Table { return openPebbleAt(t, filepath.Join(t.TempDir(), "p"), now) })
+	})
+}
+
 // Expired items leave the file (as DynamoDB's TTL removes them), index
 // entries with them; live and never-expiring items stay.
-func TestSweepDeletesExpiredItems(t *testing.T) {
+func TestSweepDeletesExpiredItems(t *testing.T) { bothBindings(t, sweepDeletesExpiredItems) }
+
+func sweepDeletesExpiredItems(t *testing.T, open func(*time.Time) *Table) {
 	now := time.Unix(1_800_000_000, 0)
-	tab := openAt(t, filepath.Join(t.TempDir(), "s.db"), &now)
+	tab := open(&now)
 	ctx := t.Context()
 	put := func(sk string, exp int64) {
 		it := store.Item{Key: store.Key{PK: "T#a#X", SK: sk}, GSI1PK: "T#a#G", GSI1SK: sk, ExpiresAt: exp, Data: []byte("{}")}
@@ -46,11 +70,7 @@ func TestSweepDeletesExpiredItems(t *testing.T) {
 	if err != nil || n != 6001 {
 		t.Fatalf("swept %d: %v", n, err)
 	}
-	var items, gsi int
-	tab.db.View(func(tx *bolt.Tx) error {
-		items, gsi = tx.Bucket(bucketItems).Stats().KeyN, tx.Bucket(bucketGSI1).Stats().KeyN
-		return nil
-	})
+	items, gsi := countKeys(t, tab, spaceItems), countKeys(t, tab, spaceGSI1)
 	if items != 6002 || gsi != 6002 {
 		t.Fatalf("%d items and %d index entries left, want 6002 and 6002", items, gsi)
 	}
@@ -68,20 +88,38 @@ func TestSweepDeletesExpiredItems(t *testing.T) {
 // expiryEntries counts the expiry index's entries.
 func expiryEntries(t *testing.T, tab *Table) int {
 	t.Helper()
-	var n int
-	tab.db.View(func(tx *bolt.Tx) error {
-		n = tx.Bucket(bucketExpiry).Stats().KeyN
+	return countKeys(t, tab, spaceExpiry)
+}
+
+// countKeys counts the keys of one space.
+func countKeys(t *testing.T, tab *Table, sp space) int {
+	t.Helper()
+	n := 0
+	err := tab.kv.View(func(r kvReader) error {
+		c, err := r.Iter(sp)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		for ok := c.First(); ok; ok = c.Next() {
+			n++
+		}
 		return nil
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return n
 }
 
 // The sweep reads only the expiry index, so the index must follow every
 // write: an item given a later expiry, or none, is not swept at its old
 // expiry; a deleted item leaves no entry behind.
-func TestSweepFollowsRewrittenExpiry(t *testing.T) {
+func TestSweepFollowsRewrittenExpiry(t *testing.T) { bothBindings(t, sweepFollowsRewrittenExpiry) }
+
+func sweepFollowsRewrittenExpiry(t *testing.T, open func(*time.Time) *Table) {
 	now := time.Unix(1_800_000_000, 0)
-	tab := openAt(t, filepath.Join(t.TempDir(), "s.db"), &now)
+	tab := open(&now)
 	ctx := t.Context()
 	key := func(sk string) store.Key { return store.Key{PK: "T#a#X", SK: sk} }
 	put := func(sk string, exp int64) {
@@ -131,7 +169,7 @@ func TestOpenIndexesTheExpiryOfAnOlderFile(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := tab.db.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket(bucketExpiry) }); err != nil {
+	if err := tab.kv.(*boltKV).db.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket(bucketExpiry) }); err != nil {
 		t.Fatal(err)
 	}
 	tab.Close()

@@ -1,0 +1,134 @@
+package embedded
+
+import "errors"
+
+// maxGroup bounds how many writes share one commit.
+const maxGroup = 512
+
+// pending is one write waiting for its group's commit.
+type pending struct {
+	fn      func(w kvWriter) (outcome, failure error)
+	outcome error
+	result  chan error
+}
+
+// synced is a group applied but not yet durable.
+type synced struct {
+	group   []*pending
+	durable func() error
+}
+
+// ErrClosed is returned by writes after Close.
+var ErrClosed = errors.New("embedded: table closed")
+
+// Group commit: writers queue their work; one committer applies everything
+// queued in one batch (so checks and writes are serialised), then the next
+// group. A binding that syncs inside Apply (bbolt) makes the next group
+// gather while it syncs; one that returns a durable wait (Pebble) hands the
+// group to the syncer, which answers every group applied meanwhile after one
+// shared sync, while the committer already applies the next. Either way a
+// writer is answered only once its write is on disk, and a lone writer
+// never waits for a timer.
+
+// write runs fn in a shared (group-committed) batch. fn returns its outcome
+// for the caller separately from a failure that must roll the batch back: a
+// failed condition writes nothing, so it is an outcome and does not undo, or
+// re-run, the other writes of its group. fn may run more than once (alone,
+// after a failure of its group) and must only have effects through w and
+// what it returns.
+func (t *Table) write(fn func(w kvWriter) (outcome, failure error)) error {
+	p := &pending{fn: fn, result: make(chan error, 1)}
+	t.mu.RLock()
+	if t.closed {
+		t.mu.RUnlock()
+		return ErrClosed
+	}
+	t.queue <- p
+	t.mu.RUnlock()
+	return <-p.result
+}
+
+// commitLoop commits queued writes in groups until the queue is closed.
+func (t *Table) commitLoop() {
+	defer close(t.syncq)
+	group := make([]*pending, 0, maxGroup)
+	for first := range t.queue {
+		group = append(group[:0], first)
+	gather:
+		for len(group) < maxGroup {
+			select {
+			case p, ok := <-t.queue:
+				if !ok {
+					break gather
+				}
+				group = append(group, p)
+			default:
+				break gather
+			}
+		}
+		t.commit(group)
+	}
+}
+
+// commit applies a group in one batch. A failure (not a failed condition,
+// which writes nothing and is an outcome) discards the batch; then each
+// write runs alone, so one writer's failure never undoes another's.
+func (t *Table) commit(group []*pending) {
+	durable, err := t.kv.Apply(func(w kvWriter) error {
+		for _, p := range group {
+			var failure error
+			p.outcome, failure = p.fn(w)
+			if failure != nil {
+				return failure
+			}
+		}
+		return nil
+	})
+	if err != nil && len(group) > 1 {
+		for _, p := range group {
+			t.commit([]*pending{p})
+		}
+		return
+	}
+	if err != nil || durable == nil {
+		answer(group, err)
+		return
+	}
+	t.syncq <- synced{group: append([]*pending(nil), group...), durable: durable}
+}
+
+// syncLoop makes applied groups durable: one sync covers every group
+// applied before it, so it answers all those queued meanwhile.
+func (t *Table) syncLoop() {
+	defer close(t.done)
+	var batch []synced
+	for first := range t.syncq {
+		batch = append(batch[:0], first)
+	gather:
+		for {
+			select {
+			case s, ok := <-t.syncq:
+				if !ok {
+					break gather
+				}
+				batch = append(batch, s)
+			default:
+				break gather
+			}
+		}
+		err := batch[len(batch)-1].durable()
+		for _, s := range batch {
+			answer(s.group, err)
+		}
+	}
+}
+
+func answer(group []*pending, err error) {
+	for _, p := range group {
+		if err != nil {
+			p.result <- err
+		} else {
+			p.result <- p.outcome
+		}
+	}
+}

@@ -1,0 +1,397 @@
+package embedded
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/sharkauth/serverless/shared/store"
+)
+
+// Table is a store.Table over an ordered key-value store (kv.go): a bbolt
+// file or a Pebble directory. It is safe for concurrent use; one committer
+// applies every write, so conditional writes and transactions are isolated.
+type Table struct {
+	kv  kv
+	now func() time.Time
+
+	mu     sync.RWMutex // held for reading to enqueue, for writing to close
+	closed bool
+	queue  chan *pending
+	syncq  chan synced
+	done   chan struct{}
+
+	stopSweep chan struct{}
+	swept     chan struct{}
+	stopOnce  sync.Once
+}
+
+var _ store.Table = (*Table)(nil)
+
+// Open opens (creating if needed) the bbolt file at path. now is the clock
+// that decides expiry. Open fails when another process holds the file.
+func Open(path string, now func() time.Time) (*Table, error) {
+	return open(path, now, sweepEvery, releaseEvery)
+}
+
+// open is Open with the periods of the background sweep and release.
+func open(path string, now func() time.Time, sweep, release time.Duration) (*Table, error) {
+	b, err := openBolt(path)
+	if err != nil {
+		return nil, err
+	}
+	return newTable(b, now, sweep, release), nil
+}
+
+func newTable(k kv, now func() time.Time, sweep, maintain time.Duration) *Table {
+	t := &Table{kv: k, now: now, queue: make(chan *pending, maxGroup), syncq: make(chan synced, 64),
+		done: make(chan struct{}), stopSweep: make(chan struct{}), swept: make(chan struct{})}
+	go t.commitLoop()
+	go t.syncLoop()
+	go t.sweepLoop(sweep, maintain)
+	return t
+}
+
+// Close finishes the queued writes and closes the store.
+func (t *Table) Close() error {
+	t.stopOnce.Do(func() { close(t.stopSweep) })
+	<-t.swept
+	t.mu.Lock()
+	if !t.closed {
+		t.closed = true
+		close(t.queue)
+	}
+	t.mu.Unlock()
+	<-t.done
+	return t.kv.Close()
+}
+
+func (t *Table) nowUnix() int64 { return t.now().Unix() }
+
+// Get implements store.Table.
+func (t *Table) Get(ctx context.Context, key store.Key) (store.Item, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Item{}, err
+	}
+	var it store.Item
+	err := t.kv.View(func(r kvReader) error {
+		var err error
+		it, err = live(r, key, t.nowUnix())
+		return err
+	})
+	return it, err
+}
+
+// live reads the live item at key or returns store.ErrNotFound.
+func live(r kvReader, key store.Key, now int64) (store.Item, error) {
+	v, err := r.Get(spaceItems, itemKey(key))
+	if err != nil {
+		return store.Item{}, err
+	}
+	if v == nil {
+		return store.Item{}, store.ErrNotFound
+	}
+	it, err := decode(v)
+	if err != nil {
+		return store.Item{}, err
+	}
+	if !it.Live(now) {
+		return store.Item{}, store.ErrNotFound
+	}
+	return it, nil
+}
+
+// check evaluates cond against the live item at key; it returns the live item's
+// version (0 when absent).
+func check(r kvReader, key store.Key, cond store.Cond, now int64) (int64, error) {
+	cur, err := live(r, key, now)
+	exists := err == nil
+	if err != nil && err != store.ErrNotFound {
+		return 0, err
+	}
+	ok := true
+	switch cond.Kind {
+	case store.Always:
+	case store.IfAbsent:
+		ok = !exists
+	case store.IfExists:
+		ok = exists
+	case store.IfVersion:
+		ok = exists && cur.Version == cond.Version
+	default:
+		return 0, fmt.Errorf("embedded: unknown condition %d", cond.Kind)
+	}
+	if !ok {
+		return 0, store.ErrConditionFailed
+	}
+	return cur.Version, nil
+}
+
+func put(w kvWriter, it store.Item, prevVersion int64) error {
+	k := itemKey(it.Key)
+	old, err := w.Get(spaceItems, k)
+	if err != nil {
+		return err
+	}
+	if old != nil {
+		if err := unindex(w, old); err != nil {
+			return err
+		}
+	}
+	it.Version = prevVersion + 1
+	if err := w.Set(spaceItems, k, encode(it)); err != nil {
+		return err
+	}
+	if it.ExpiresAt != 0 {
+		if err := w.Set(spaceExpiry, expiryKey(it), nil); err != nil {
+			return err
+		}
+	}
+	if it.GSI1PK != "" {
+		return w.Set(spaceGSI1, gsiKey(it), nil)
+	}
+	return nil
+}
+
+func del(w kvWriter, key store.Key) error {
+	k := itemKey(key)
+	old, err := w.Get(spaceItems, k)
+	if err != nil || old == nil {
+		return err
+	}
+	if err := unindex(w, old); err != nil {
+		return err
+	}
+	return w.Delete(spaceItems, k)
+}
+
+// unindex removes a stored item's entries from the GSI and the expiry index.
+func unindex(w kvWriter, stored []byte) error {
+	o, err := decode(stored)
+	if err != nil {
+		return err
+	}
+	if o.GSI1PK != "" {
+		if err := w.Delete(spaceGSI1, gsiKey(o)); err != nil {
+			return err
+		}
+	}
+	if o.ExpiresAt != 0 {
+		return w.Delete(spaceExpiry, expiryKey(o))
+	}
+	return nil
+}
+
+// Put implements store.Table.
+func (t *Table) Put(ctx context.Context, it store.Item, cond store.Cond) (int64, error) {
+	if err := store.ValidateItem(it); err != nil {
+		return 0, err
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	var version int64
+	err := t.write(func(w kvWriter) (error, error) {
+		prev, err := check(w, it.Key, cond, t.nowUnix())
+		if err == store.ErrConditionFailed {
+			return err, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		version = prev + 1
+		return nil, put(w, it, prev)
+	})
+	return version, err
+}
+
+// Delete implements store.Table.
+func (t *Table) Delete(ctx context.Context, key store.Key, cond store.Cond) error {
+	if key.PK == "" || key.SK == "" {
+		return fmt.Errorf("embedded: delete with an empty key")
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return t.write(func(w kvWriter) (error, error) {
+		_, err := check(w, key, cond, t.nowUnix())
+		if err == store.ErrConditionFailed {
+			return err, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return nil, del(w, key)
+	})
+}
+
+// Transact implements store.Table: every condition is checked before anything is
+// written, inside one batch.
+func (t *Table) Transact(ctx context.Context, writes []store.Write) error {
+	if err := store.ValidateWrites(writes); err != nil {
+		return err
+	}
+	for _, w := range writes {
+		if w.Op == store.OpPut {
+			if err := store.ValidateItem(w.Item); err != nil {
+				return err
+			}
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return t.write(func(kw kvWriter) (error, error) {
+		now := t.nowUnix()
+		prev := make([]int64, len(writes))
+		for i, w := range writes {
+			v, err := check(kw, w.Target(), w.Cond, now)
+			if err == store.ErrConditionFailed {
+				return &store.TxCanceled{Index: i}, nil
+			}
+			if err != nil {
+				return nil, err
+			}
+			prev[i] = v
+		}
+		for i, w := range writes {
+			var err error
+			switch w.Op {
+			case store.OpPut:
+				err = put(kw, w.Item, prev[i])
+			case store.OpDelete:
+				err = del(kw, w.Key)
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		return nil, nil
+	})
+}
+
+// Query implements store.Table.
+func (t *Table) Query(ctx context.Context, q store.Query) (store.Page, error) {
+	if err := q.Validate(); err != nil {
+		return store.Page{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return store.Page{}, err
+	}
+	kr := q.SortRange()
+	if kr.Empty {
+		return store.Page{}, nil
+	}
+	lo, hi := kr.Lo, ""
+	if kr.HasHi {
+		hi = kr.Hi
+	}
+	limit := q.EffectiveLimit()
+	var page store.Page
+	err := t.kv.View(func(r kvReader) error {
+		now := t.nowUnix()
+		sp := spaceItems
+		if q.Index == store.GSI1 {
+			sp = spaceGSI1
+		}
+		p := partKey(q.Partition)
+		inRange := func(k []byte) bool {
+			if !bytes.HasPrefix(k, p) {
+				return false
+			}
+			rest := k[len(p):]
+			if string(rest) < lo {
+				return false
+			}
+			return hi == "" || string(rest) < hi
+		}
+		c, err := r.Iter(sp)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		var last store.Item
+		for ok := first(c, q, p, lo, hi); ok && inRange(c.Key()); ok = step(c, q.Desc) {
+			raw := c.Value()
+			if q.Index == store.GSI1 {
+				k := c.Key()
+				if raw, err = r.Get(spaceItems, k[len(p)+bytes.IndexByte(k[len(p):], 0)+1:]); err != nil {
+					return err
+				}
+			}
+			if raw == nil {
+				continue
+			}
+			it, err := decode(raw)
+			if err != nil {
+				return err
+			}
+			if !it.Live(now) {
+				continue
+			}
+			if len(page.Items) == limit {
+				page.Next = &store.Position{PK: last.PK, SK: last.SK, GSI1SK: last.GSI1SK}
+				return nil
+			}
+			page.Items = append(page.Items, it)
+			last = it
+		}
+		return nil
+	})
+	return page, err
+}
+
+// first positions the iterator on the first candidate of a query.
+func first(c kvIter, q store.Query, p []byte, lo, hi string) bool {
+	var seek []byte
+	switch {
+	case q.After != nil:
+		seek = append([]byte(nil), p...)
+		if q.Index == store.GSI1 {
+			seek = append(seek, q.After.GSI1SK...)
+			seek = append(seek, 0)
+			seek = append(seek, itemKey(store.Key{PK: q.After.PK, SK: q.After.SK})...)
+		} else {
+			seek = append(seek, q.After.SK...)
+		}
+		if q.Desc {
+			return c.SeekLT(seek)
+		}
+		ok := c.SeekGE(seek)
+		if ok && bytes.Equal(c.Key(), seek) {
+			return c.Next() // resume after the item, not on it
+		}
+		return ok
+	case !q.Desc:
+		return c.SeekGE(append(append([]byte(nil), p...), lo...))
+	case hi != "":
+		return c.SeekLT(append(append([]byte(nil), p...), hi...))
+	default:
+		end, ok := prefixAfter(p)
+		if !ok {
+			return c.Last()
+		}
+		return c.SeekLT(end)
+	}
+}
+
+func step(c kvIter, desc bool) bool {
+	if desc {
+		return c.Prev()
+	}
+	return c.Next()
+}
+
+// prefixAfter returns the smallest key greater than every key starting with p.
+func prefixAfter(p []byte) ([]byte, bool) {
+	b := append([]byte(nil), p...)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < 0xFF {
+			b[i]++
+			return b[:i+1], true
+		}
+	}
+	return nil, false
+}
