@@ -34,6 +34,7 @@ type Store interface {
 	GetFamilyRevocation(ctx context.Context, t tenant.ID, familyID string) (store.FamilyRevocation, error)
 	RevokeFamily(ctx context.Context, t tenant.ID, familyID, reason string, ev store.AuditEvent) error
 	GetUserRevocation(ctx context.Context, t tenant.ID, userID string) (store.UserRevocation, error)
+	UserMarkOf(ctx context.Context, t tenant.ID, userID string) (int64, error)
 	// DPoPNonceSecret is the deployment's key for server DPoP nonces.
 	DPoPNonceSecret(ctx context.Context) ([]byte, error)
 }
