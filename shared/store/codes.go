@@ -30,6 +30,15 @@ type AuthCode struct {
 	DPoPJKT     string    `json:"dpop_jkt,omitempty"` // RFC 9449 §10
 	CreatedAt   time.Time `json:"created_at"`
 	ExpiresAt   time.Time `json:"expires_at"`
+	// ConsentID and UserMark are set by CreateAuthCode (a caller's values
+	// are ignored): the consent the code is issued under and the version
+	// of the user's cascade marker then (0: none). The exchange checks
+	// both in its transaction (JoinCodeConsent, UserUnrevoked): a code
+	// dies with its consent, even one granted again since, and with a
+	// cascade of its user. A code stored without them (before they
+	// existed) is checked by the consent's place and a marker read.
+	ConsentID string `json:"consent_id,omitempty"`
+	UserMark  *int64 `json:"user_mark,omitempty"`
 }
 
 // CodeUse is the tombstone of a used code: what its one use issued, so
@@ -57,9 +66,14 @@ func (e *CodeUsedError) Error() string { return ErrCodeUsed.Error() }
 func (e *CodeUsedError) Is(target error) bool { return target == ErrNotFound || target == ErrCodeUsed }
 
 // CreateAuthCode stores an authorization code with its audit event
-// (oauth.code_issued) in one transaction. The item expires with the code;
-// a code living longer than MaxCodeLifetime, or without id, hash, client,
-// redirect URI, challenge or user, is refused; a taken hash is ErrConflict.
+// (oauth.code_issued) in one transaction. The code is bound to the user's
+// consent to the client at its redirect URI, as it stands (its version is
+// a condition of the write, and the consent's live item is written with
+// the code), and to the user's cascade marker as it stands: both are read
+// here (ConsentID, UserMark). Without a consent it is ErrConsentRevoked.
+// The item expires with the code; a code living longer than
+// MaxCodeLifetime, or without id, hash, client, redirect URI, challenge or
+// user, is refused; a taken hash is ErrConflict.
 func (s *Store) CreateAuthCode(ctx context.Context, t tenant.ID, c AuthCode, ev AuditEvent) error {
 	sc, err := scopeOf(t)
 	if err != nil {
@@ -71,9 +85,40 @@ func (s *Store) CreateAuthCode(ctx context.Context, t tenant.ID, c AuthCode, ev 
 	case c.CreatedAt.IsZero() || !c.ExpiresAt.After(c.CreatedAt) || c.ExpiresAt.Sub(c.CreatedAt) > MaxCodeLifetime:
 		return fmt.Errorf("store: an authorization code lives at most %s", MaxCodeLifetime)
 	}
-	it := Item{Key: codeKey(sc, c.Hash), ExpiresAt: expirySeconds(c.ExpiresAt), Data: marshal(c)}
-	return s.transact(ctx, []Write{put(it, CondAbsent), auditWrite(sc, ev)},
-		func(int) string { return "authorization code exists" })
+	for attempt := range attempts {
+		if err := settle(ctx, attempt); err != nil {
+			return err
+		}
+		cons, err := s.GetConsent(ctx, t, c.UserID, c.ClientID, c.RedirectURI)
+		if errors.Is(err, ErrNotFound) {
+			return ErrConsentRevoked
+		}
+		if err != nil {
+			return err
+		}
+		mark, err := s.userMark(ctx, sc, c.UserID)
+		if err != nil {
+			return err
+		}
+		c.ConsentID, c.UserMark = cons.ID, &mark
+		ck := consentKey(sc, c.UserID, c.ClientID, c.RedirectURI)
+		it := Item{Key: codeKey(sc, c.Hash), ExpiresAt: expirySeconds(c.ExpiresAt), Data: marshal(c)}
+		err = s.table.Transact(ctx, []Write{
+			{Op: OpCheck, Key: ck, Cond: CondVersion(cons.Version)},
+			put(consentLive(sc, cons.ID), CondAlways),
+			put(it, CondAbsent), auditWrite(sc, ev)})
+		var canceled *TxCanceled
+		switch {
+		case err == nil:
+			return nil
+		case errors.As(err, &canceled) && canceled.Index == 0, errors.Is(err, ErrTxConflict):
+			continue // the consent changed since read (or was revoked): read again
+		case errors.As(err, &canceled):
+			return fmt.Errorf("%w: authorization code exists", ErrConflict)
+		}
+		return err
+	}
+	return contended("consent changed concurrently")
 }
 
 // AuthCodeByHash reads the unused, unexpired code whose value hashes to

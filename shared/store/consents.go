@@ -31,10 +31,10 @@ const maxFamiliesPerTx = 30
 // be there (a revoked one refuses the issue with ErrConsentRevoked) and
 // the family is indexed under it.
 func JoinConsent(userID, clientID, redirectURI, familyID string) IssueStep {
-	return consentStep{userID, clientID, redirectURI, familyID}
+	return consentStep{user: userID, client: clientID, redirect: redirectURI, family: familyID}
 }
 
-type consentStep struct{ user, client, redirect, family string }
+type consentStep struct{ user, client, redirect, family, id string }
 
 func (st consentStep) writes(sc scope) ([]Write, error) {
 	if st.user == "" || st.client == "" || st.redirect == "" || st.family == "" {
@@ -42,7 +42,12 @@ func (st consentStep) writes(sc scope) ([]Write, error) {
 	}
 	ck := consentKey(sc, st.user, st.client, st.redirect)
 	idx := Item{Key: consentFamilyKey(sc, ck, st.family), Data: marshal(consentFamily{FamilyID: st.family})}
-	return []Write{{Op: OpCheck, Key: ck, Cond: CondExists}, put(idx, CondAbsent)}, nil
+	live := Write{Op: OpCheck, Key: ck, Cond: CondExists}
+	if st.id != "" {
+		// This consent, not merely one at its place (JoinCodeConsent).
+		live.Key = consentLiveKey(sc, st.id)
+	}
+	return []Write{live, put(idx, CondAbsent)}, nil
 }
 
 func (st consentStep) refused(i int) error {
@@ -88,7 +93,7 @@ func (s *Store) RevokeConsent(ctx context.Context, t tenant.ID, userID, consentI
 		return Consent{}, err
 	}
 	first := fams[:min(len(fams), maxFamiliesPerTx)]
-	ws := []Write{del(ck, CondExists), auditWrite(sc, ev)}
+	ws := []Write{del(ck, CondExists), auditWrite(sc, ev), del(consentLiveKey(sc, c.ID), CondAlways)}
 	ws = append(ws, s.familyMarks(sc, ck, first, ev)...)
 	err = s.transact(ctx, ws, func(int) string { return "no such consent" })
 	if errors.Is(err, ErrConflict) {

@@ -48,6 +48,7 @@ import (
 //	consent              T#<t>#CONSENT#<user id>          <sha256 of client_id, redirect_uri>
 //	consent's family     T#<t>#CONSENTFAM#<user id>#<consent sk> <family id>
 //	revocation feed item T#<t>#FEED                       <unix nanos>#<kind>#<digest>
+//	consent live (by id) T#<t>#CONSENTLIVE#<consent id>   CONSENTLIVE
 
 // ErrNoTenant is returned when a tenant-scoped method is called without one.
 var ErrNoTenant = errors.New("store: no tenant")
@@ -175,6 +176,11 @@ func consentKey(s scope, userID, clientID, redirectURI string) Key {
 // whose key is ck (JoinConsent, RevokeConsent).
 func consentFamilyPartition(s scope, ck Key) string {
 	return s.pkOf("CONSENTFAM", strings.TrimPrefix(ck.PK, consentPartition(s, ""))+"#"+ck.SK)
+}
+
+// consentLiveKey exists while the consent consentID does (grantlive.go).
+func consentLiveKey(s scope, consentID string) Key {
+	return s.key("CONSENTLIVE", consentID, "CONSENTLIVE")
 }
 func consentFamilyKey(s scope, ck Key, familyID string) Key {
 	return Key{PK: consentFamilyPartition(s, ck), SK: familyID}

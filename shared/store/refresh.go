@@ -27,7 +27,11 @@ type RefreshToken struct {
 	JKT       string   `json:"jkt,omitempty"` // the DPoP key it is bound to (RFC 9449 §5)
 	// AuthTime is when the user authorized the grant (the code's creation):
 	// a user cascade at or after it ends the family.
-	AuthTime  time.Time `json:"auth_time"`
+	AuthTime time.Time `json:"auth_time"`
+	// UserMark is the version of the user's cascade marker then (0: none;
+	// nil: a token stored before it was kept): a rotation checks it did
+	// not move (UserUnrevoked) instead of reading the marker.
+	UserMark  *int64    `json:"user_mark,omitempty"`
 	IssuedAt  time.Time `json:"iat"`
 	ExpiresAt time.Time `json:"exp"`
 	// UsedAt is when it was rotated (zero: unused). Successor is its

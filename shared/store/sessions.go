@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -34,7 +35,10 @@ type Consent struct {
 	Resources   []string  `json:"resources,omitempty"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
+	Version     int64     `json:"-"`
 }
+
+func setConsentVersion(c *Consent, v int64) { c.Version = v }
 
 // Covers reports whether the consent allows every scope and resource asked.
 func (c Consent) Covers(scopes, resources []string) bool {
@@ -106,6 +110,10 @@ func (s *Store) DeleteSession(ctx context.Context, t tenant.ID, hash []byte, ev 
 
 // GrantConsent stores a user's consent to a client at a redirect URI,
 // replacing the one it had there, with its audit event in one transaction.
+// The consent's id is the store's: a consent granted again at the same
+// place keeps the id it has (and its creation time); a new one gets a new
+// id, never one of a consent revoked before (c.ID is ignored): the codes
+// issued under a revoked consent stay dead (JoinCodeConsent).
 func (s *Store) GrantConsent(ctx context.Context, t tenant.ID, c Consent, ev AuditEvent) error {
 	sc, err := scopeOf(t)
 	if err != nil {
@@ -114,11 +122,37 @@ func (s *Store) GrantConsent(ctx context.Context, t tenant.ID, c Consent, ev Aud
 	if c.UserID == "" || c.ClientID == "" || c.RedirectURI == "" {
 		return errors.New("store: consent without user, client or redirect URI")
 	}
-	if c.ID == "" {
-		c.ID = ids.New("cns_")
+	for attempt := range attempts {
+		if err := settle(ctx, attempt); err != nil {
+			return err
+		}
+		cond := CondAbsent
+		prev, err := s.GetConsent(ctx, t, c.UserID, c.ClientID, c.RedirectURI)
+		switch {
+		case err == nil:
+			c.ID, cond = prev.ID, CondVersion(prev.Version)
+			if !prev.CreatedAt.IsZero() {
+				c.CreatedAt = prev.CreatedAt
+			}
+		case errors.Is(err, ErrNotFound):
+			c.ID = ids.New("cns_")
+		default:
+			return err
+		}
+		it := Item{Key: consentKey(sc, c.UserID, c.ClientID, c.RedirectURI), Data: marshal(c)}
+		err = s.table.Transact(ctx, []Write{put(it, cond), put(consentLive(sc, c.ID), CondAlways), auditWrite(sc, ev)})
+		var canceled *TxCanceled
+		switch {
+		case err == nil:
+			return nil
+		case errors.As(err, &canceled) && canceled.Index == 0, errors.Is(err, ErrTxConflict):
+			continue // granted or revoked meanwhile: read again
+		case errors.As(err, &canceled):
+			return fmt.Errorf("%w: audit event exists", ErrConflict)
+		}
+		return err
 	}
-	it := Item{Key: consentKey(sc, c.UserID, c.ClientID, c.RedirectURI), Data: marshal(c)}
-	return s.transact(ctx, []Write{put(it, CondAlways), auditWrite(sc, ev)}, func(int) string { return "consent" })
+	return contended("consent changed concurrently")
 }
 
 // GetConsent reads a user's consent to a client at a redirect URI;
@@ -131,7 +165,7 @@ func (s *Store) GetConsent(ctx context.Context, t tenant.ID, userID, clientID, r
 	if userID == "" || clientID == "" {
 		return Consent{}, ErrNotFound
 	}
-	return get[Consent](ctx, s, consentKey(sc, userID, clientID, redirectURI), nil)
+	return get(ctx, s, consentKey(sc, userID, clientID, redirectURI), setConsentVersion)
 }
 
 // ListConsents reads every consent of a user (a small partition).

@@ -57,3 +57,36 @@ func TestConsentRevocationEndsItsFamilies(t *testing.T) {
 		t.Fatalf("after a new consent: %d %s", w.Code, w.Body)
 	}
 }
+
+// A code dies with the consent it was issued under: revoked, then granted
+// again at the same place, the consent is a new one, and a code issued
+// before the revocation (still within its life) is refused, with nothing
+// issued; a code issued under the new consent works.
+func TestCodeDiesWithItsConsent(t *testing.T) {
+	hs := userGrants(t)
+	acme := tenant.MustID("acme")
+	pending := hs.code(codeOpts{})
+	cons, err := hs.st.ListConsents(t.Context(), acme, "usr_ada")
+	if err != nil || len(cons) != 1 {
+		t.Fatalf("consents %+v, %v", cons, err)
+	}
+	hs.now = hs.now.Add(time.Second)
+	ev := store.AuditEvent{ID: store.NewAuditID(hs.now, store.DefaultAuditShards), Event: "consent.revoked", CreatedAt: hs.now, Metadata: map[string]any{}}
+	if _, err := hs.st.RevokeConsent(t.Context(), acme, "usr_ada", cons[0].ID, func(store.Consent) store.AuditEvent { return ev }); err != nil {
+		t.Fatal(err)
+	}
+	hs.now = hs.now.Add(time.Second)
+	fresh := hs.code(codeOpts{}) // grants the consent again
+	again, err := hs.st.ListConsents(t.Context(), acme, "usr_ada")
+	if err != nil || len(again) != 1 || again[0].ID == cons[0].ID {
+		t.Fatalf("the consent granted again %+v (revoked %s), %v", again, cons[0].ID, err)
+	}
+	issued := hs.events(t, "oauth.token_issued")
+	wantRefusal(t, hs.do(call{form: form(exchange(pending)...)}), 400, "invalid_grant", "consent was revoked")
+	if n := hs.events(t, "oauth.token_issued"); n != issued {
+		t.Fatalf("a refused exchange issued a token (%d events, %d before)", n, issued)
+	}
+	if w := hs.do(call{form: form(exchange(fresh)...)}); w.Code != 200 {
+		t.Fatalf("a code of the new consent: %d %s", w.Code, w.Body)
+	}
+}

@@ -134,6 +134,9 @@ type refreshPart struct {
 	family   string
 	user     string
 	authTime time.Time
+	// userMark is the user's cascade marker version when the grant was
+	// authorized (nil: a token stored before it was kept).
+	userMark *int64
 	// scope and resources are the grant's whole (a narrowed access token
 	// leaves its refresh token's scope as it was, RFC 6749 §6).
 	scope     string

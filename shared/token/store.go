@@ -39,6 +39,7 @@ type Store interface {
 	GetUserRevocation(ctx context.Context, t tenant.ID, userID string) (store.UserRevocation, error)
 	// Feed reads the tenant's revocation feed (GET /oauth/revocations).
 	Feed(ctx context.Context, t tenant.ID, cursor string, limit int) (store.FeedPage, error)
+	UserMarkOf(ctx context.Context, t tenant.ID, userID string) (int64, error)
 	// DPoPNonceSecret is the deployment's key for server DPoP nonces.
 	DPoPNonceSecret(ctx context.Context) ([]byte, error)
 }

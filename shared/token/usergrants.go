@@ -77,8 +77,9 @@ func authorizationCode(h *Handler, ctx context.Context, q *request) (decision, e
 	case code.DPoPJKT != "" && (q.proof == nil || q.proof.JKT != code.DPoPJKT):
 		return decision{}, errGrant("the authorization code is bound to a DPoP key: present a proof of it")
 	}
-	if err := h.userLive(ctx, q.tenant.ID, code.UserID, code.CreatedAt); err != nil {
-		return decision{}, err
+	if code.UserMark == nil || code.ConsentID == "" {
+		// Not one CreateAuthCode bound to its consent and user's marker.
+		return decision{}, errGrant("the authorization code is invalid or expired")
 	}
 	family := ids.New("fam_")
 	d := userDecision(q, code.UserID, family, strings.Fields(code.Scope), code.Resources)
@@ -87,21 +88,26 @@ func authorizationCode(h *Handler, ctx context.Context, q *request) (decision, e
 	// The access token's jti is not known here: the tombstone names the
 	// family, which is what a replay revokes.
 	// The family joins the consent the code was issued under (user x
-	// client x redirect URI): revoking the consent revokes the family, and
-	// a code whose consent was revoked meanwhile is refused.
+	// client x redirect URI, that consent and not one granted again
+	// since): revoking the consent revokes the family, and a code whose
+	// consent was revoked meanwhile is refused. A cascade of the user
+	// since the code was issued refuses it too. Both are conditions of
+	// the transaction, not reads before it.
 	d.steps = []store.IssueStep{store.ConsumeAuthCode(code, store.CodeUse{FamilyID: family, UsedAt: q.now}),
-		store.JoinConsent(code.UserID, code.ClientID, code.RedirectURI, family)}
+		store.JoinCodeConsent(code, family), store.UserUnrevoked(code.UserID, *code.UserMark)}
 	d.refused = func(err error) error {
 		switch {
 		case errors.Is(err, store.ErrCodeUsed):
 			return errGrant("the authorization code was already used")
 		case errors.Is(err, store.ErrConsentRevoked):
 			return errGrant("the user's consent was revoked")
+		case errors.Is(err, store.ErrUserRevoked):
+			return errGrant("the user's authorization was revoked")
 		}
 		return nil
 	}
 	if allowsGrant(c, oauth.GrantRefreshToken) || slices.Contains(strings.Fields(code.Scope), ScopeOfflineAccess) {
-		d.refresh = &refreshPart{family: family, user: code.UserID, authTime: code.CreatedAt, scope: code.Scope, resources: code.Resources}
+		d.refresh = &refreshPart{family: family, user: code.UserID, authTime: code.CreatedAt, userMark: code.UserMark, scope: code.Scope, resources: code.Resources}
 	}
 	return d, nil
 }
@@ -133,15 +139,20 @@ func refreshToken(h *Handler, ctx context.Context, q *request) (decision, error)
 		// The client's revoke-all (L2) ends the grants made until then.
 		return decision{}, errGrant("the refresh token was revoked")
 	}
-	if _, err := h.Store.GetFamilyRevocation(ctx, q.tenant.ID, rt.FamilyID); err == nil {
-		return decision{}, errGrant("the refresh token was revoked")
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return decision{}, oauth.Internal(err)
+	mark := rt.UserMark
+	if mark == nil {
+		// A token stored before the marker's version was kept: the marker
+		// is read, its time checked, and its version kept from now on.
+		if err := h.userLive(ctx, q.tenant.ID, rt.UserID, rt.AuthTime); err != nil {
+			return decision{}, err
+		}
+		v, err := h.Store.UserMarkOf(ctx, q.tenant.ID, rt.UserID)
+		if err != nil {
+			return decision{}, oauth.Internal(err)
+		}
+		mark = &v
 	}
-	if err := h.userLive(ctx, q.tenant.ID, rt.UserID, rt.AuthTime); err != nil {
-		return decision{}, err
-	}
-	part := &refreshPart{family: rt.FamilyID, user: rt.UserID, authTime: rt.AuthTime, scope: rt.Scope, resources: rt.Resources}
+	part := &refreshPart{family: rt.FamilyID, user: rt.UserID, authTime: rt.AuthTime, userMark: mark, scope: rt.Scope, resources: rt.Resources}
 	if !rt.UsedAt.IsZero() {
 		successor, ok := openSuccessor(val, rt.Successor)
 		if !ok || q.now.Sub(rt.UsedAt) > store.RefreshGrace {
@@ -160,7 +171,17 @@ func refreshToken(h *Handler, ctx context.Context, q *request) (decision, error)
 	d.event = audit.RefreshRotated
 	d.metadata = map[string]any{"family": rt.FamilyID, "grace_reuse": part.again != ""}
 	d.refresh = part
+	// The family's revocation (a reuse, a consent revoked, the client's
+	// revocation of it) and a cascade of the user since the grant are
+	// conditions of the transaction, not reads before it.
+	d.steps = []store.IssueStep{store.FamilyLive(rt.FamilyID), store.UserUnrevoked(rt.UserID, *mark)}
 	d.refused = func(err error) error {
+		switch {
+		case errors.Is(err, store.ErrFamilyRevoked):
+			return errGrant("the refresh token was revoked")
+		case errors.Is(err, store.ErrUserRevoked):
+			return errGrant("the user's authorization was revoked")
+		}
 		if errors.Is(err, store.ErrRefreshRotated) {
 			// Another request rotated it between our read and our write:
 			// a retry (within the grace) gets that request's successor.
@@ -227,7 +248,7 @@ func mintRefresh(p *refreshPart, c store.Client, jkt string, now time.Time) (str
 	}
 	val := ids.NewKey(refreshPrefix)
 	next := store.RefreshToken{Hash: ids.Hash(val), FamilyID: p.family, ClientID: c.ClientID, UserID: p.user,
-		Scope: p.scope, Resources: p.resources, JKT: jkt, AuthTime: p.authTime,
+		Scope: p.scope, Resources: p.resources, JKT: jkt, AuthTime: p.authTime, UserMark: p.userMark,
 		IssuedAt: now, ExpiresAt: now.Add(RefreshLifetime)}
 	if p.rotate == nil {
 		return val, store.NewRefresh(next), nil

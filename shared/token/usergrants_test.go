@@ -343,12 +343,13 @@ func TestUserGrantsCallBudget(t *testing.T) {
 	hs.active(t, decode(t, w)["access_token"].(string))
 	introspect := hs.lastCalls
 	t.Logf("authorization_code: %d table calls; refresh_token: %d; introspection of their token: %d", code, refresh, introspect)
-	// code: client, code, user marker, the transaction. refresh: client,
-	// refresh token, family marker, user marker, the transaction.
+	// code: client, code, the transaction (the user's cascade marker and
+	// the consent are conditions of it). refresh: client, refresh token,
+	// the transaction (the family and user markers are conditions of it).
 	// introspection: the admin key, token, client, tenant, family marker,
 	// user marker (a client_credentials token's stops at 4).
-	if code > 4 || refresh > 5 || introspect > 6 {
-		t.Errorf("authorization_code %d (budget 4), refresh_token %d (budget 5), introspection %d (budget 6)", code, refresh, introspect)
+	if code > 3 || refresh > 3 || introspect > 6 {
+		t.Errorf("authorization_code %d (budget 3), refresh_token %d (budget 3), introspection %d (budget 6)", code, refresh, introspect)
 	}
 }
 
@@ -380,4 +381,42 @@ func TestRefreshRevocation(t *testing.T) {
 	}
 	hs.now = hs.now.Add(time.Second)
 	wantRefusal(t, hs.do(call{form: form("grant_type", "refresh_token", "client_id", "mcp", "refresh_token", m["refresh_token"].(string))}), 400, "invalid_grant", "revoked")
+}
+
+// A refresh token stored before the user's marker version was kept on it
+// (UserMark nil) still rotates, checked by reading the marker, and its
+// successor keeps the version from then on; a cascade since its grant
+// refuses it.
+func TestLegacyRefreshTokenWithoutUserMark(t *testing.T) {
+	hs := userGrants(t)
+	acme := tenant.MustID("acme")
+	legacy := func() string {
+		val := ids.NewKey(refreshPrefix)
+		rec := store.TokenRecord{JTI: ids.NanoID(), ClientID: "mcp", Subject: "usr_ada", User: "usr_ada", Family: ids.New("fam_"),
+			IssuedAt: hs.now, ExpiresAt: hs.now.Add(time.Hour), GrantType: "authorization_code"}
+		rt := store.RefreshToken{Hash: ids.Hash(val), FamilyID: rec.Family, ClientID: "mcp", UserID: "usr_ada", Scope: "mcp:read",
+			AuthTime: hs.now, IssuedAt: hs.now, ExpiresAt: hs.now.Add(RefreshLifetime)}
+		ev := store.AuditEvent{ID: store.NewAuditID(hs.now, store.DefaultAuditShards), Event: "oauth.token_issued", CreatedAt: hs.now, Metadata: map[string]any{}}
+		if err := hs.st.IssueToken(t.Context(), acme, store.Issuance{Token: rec, Event: ev, Steps: []store.IssueStep{store.NewRefresh(rt)}}); err != nil {
+			t.Fatal(err)
+		}
+		return val
+	}
+	old, doomed := legacy(), legacy()
+	hs.now = hs.now.Add(time.Second)
+	w := hs.do(call{form: form("grant_type", "refresh_token", "client_id", "mcp", "refresh_token", old)})
+	if w.Code != 200 {
+		t.Fatalf("a legacy refresh token: %d %s", w.Code, w.Body)
+	}
+	next := decode(t, w)["refresh_token"].(string)
+	if rt, err := hs.st.RefreshByHash(t.Context(), acme, ids.Hash(next)); err != nil || rt.UserMark == nil || *rt.UserMark != 0 {
+		t.Fatalf("the successor of a legacy refresh token: %+v, %v", rt, err)
+	}
+	ev := store.AuditEvent{ID: store.NewAuditID(hs.now, store.DefaultAuditShards), Event: audit.UserAgentsRevoked, CreatedAt: hs.now, Metadata: map[string]any{}}
+	if _, err := hs.st.RevokeUserAgents(t.Context(), acme, "usr_ada", "", ev); err != nil {
+		t.Fatal(err)
+	}
+	hs.now = hs.now.Add(time.Second)
+	wantRefusal(t, hs.do(call{form: form("grant_type", "refresh_token", "client_id", "mcp", "refresh_token", doomed)}), 400, "invalid_grant", "user")
+	wantRefusal(t, hs.do(call{form: form("grant_type", "refresh_token", "client_id", "mcp", "refresh_token", next)}), 400, "invalid_grant", "user")
 }

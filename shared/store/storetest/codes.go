@@ -27,6 +27,10 @@ func domainCodes(t *testing.T, e *env) {
 		code := store.AuthCode{ID: ids.New("code_"), Hash: ids.Hash(val), ClientID: c.ClientID, RedirectURI: "https://app.test/cb",
 			Challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", Scope: "mcp:read", Resources: []string{"https://mcp.test"},
 			UserID: "usr_1", DPoPJKT: "jkt1", CreatedAt: now, ExpiresAt: now.Add(store.MaxCodeLifetime)}
+		cons := store.Consent{UserID: "usr_1", ClientID: c.ClientID, RedirectURI: code.RedirectURI, Scopes: []string{"mcp:read"}, CreatedAt: now, UpdatedAt: now}
+		if err := e.s.GrantConsent(ctx, id, cons, auditEvent(now, store.DefaultAuditShards, "consent.granted", "usr_1", c.ClientID)); err != nil {
+			t.Fatal(err)
+		}
 		ev := auditEvent(now, store.DefaultAuditShards, "oauth.code_issued", "usr_1", code.ID)
 		if err := e.s.CreateAuthCode(ctx, id, code, ev); err != nil {
 			t.Fatalf("CreateAuthCode: %v", err)
@@ -231,4 +235,6 @@ func domainCodes(t *testing.T, e *env) {
 			wantErr(t, "no tenant", f, store.ErrNoTenant)
 		}
 	})
+
+	t.Run("conditions of a user's grant in the token's transaction", func(t *testing.T) { grantConditions(t, e) })
 }
