@@ -397,6 +397,21 @@ func TestLogoutAndDeletedUser(t *testing.T) {
 	})
 }
 
+// A consent revoked between its page and the code (the store refuses the
+// code) is the user's refusal as far as the client can tell: a redirect
+// with access_denied and iss, never a 500 page.
+func TestConsentRevokedBeforeTheCode(t *testing.T) {
+	engines(t, func(t *testing.T, newTable func(*testing.T, *storetest.Clock) store.Table) {
+		h := newHarness(t, newTable, issuer)
+		h.codes.refuse = store.ErrConsentRevoked
+		consent := h.signIn(params())
+		q := location(t, h.consent(consent, "allow"), appRedirect)
+		if q.Get("error") != "access_denied" || q.Get("iss") != issuer || q.Get("state") != "xyz" || q.Get("code") != "" {
+			t.Fatalf("revoked consent: %v", q)
+		}
+	})
+}
+
 func TestCodesNotWired(t *testing.T) {
 	engines(t, func(t *testing.T, newTable func(*testing.T, *storetest.Clock) store.Table) {
 		h := newHarness(t, newTable, issuer)

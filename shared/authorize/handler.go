@@ -367,7 +367,12 @@ func (h *Handler) issue(c *call, req request, user store.User) {
 		DPoPJKT: req.dpopJKT, CreatedAt: c.now, ExpiresAt: c.now.Add(CodeTTL)}
 	ev := audit.New(c.r, c.now, EventCodeIssued, audit.Actor{Type: "user", ID: user.ID}, audit.Target{Type: "client", ID: req.client.ID},
 		map[string]any{"code_id": ac.ID, "scope": ac.Scope, "resources": req.resources})
-	if err := h.Codes.CreateAuthCode(c.ctx, c.t.ID, ac, ev); err != nil {
+	switch err := h.Codes.CreateAuthCode(c.ctx, c.t.ID, ac, ev); {
+	case errors.Is(err, store.ErrConsentRevoked):
+		// Revoked since its page (by the admin API, in that instant).
+		h.redirectError(c, req, refuse("access_denied", "the consent was revoked"))
+		return
+	case err != nil:
 		h.fail(c, &pageError{status: 500, msg: "The service failed; try again.", cause: err})
 		return
 	}

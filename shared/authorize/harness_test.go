@@ -49,9 +49,14 @@ type fakeCodes struct {
 	mu    sync.Mutex
 	codes []AuthCode
 	store *store.Store
+	// refuse, when set, is the store's answer instead of a code.
+	refuse error
 }
 
 func (f *fakeCodes) CreateAuthCode(ctx context.Context, t tenant.ID, c AuthCode, ev store.AuditEvent) error {
+	if f.refuse != nil {
+		return f.refuse
+	}
 	f.mu.Lock()
 	f.codes = append(f.codes, c)
 	f.mu.Unlock()
