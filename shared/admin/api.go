@@ -37,6 +37,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerAPIKeys(mux, h)
 	a.registerGrants(mux, h)
 	a.registerSigningKeys(mux, h)
+	a.registerOwnTenant(mux, h)
 	mux.Handle("POST /api/v1/admin/oauth/revoke-by-pattern", h(a.revokeByPattern))
 }
 

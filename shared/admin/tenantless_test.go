@@ -18,7 +18,7 @@ var adminRoutes = []string{
 	"POST /api/v1/admin/apps", "GET /api/v1/admin/apps", "GET /api/v1/admin/apps/x", "PATCH /api/v1/admin/apps/x",
 	"DELETE /api/v1/admin/apps/x", "POST /api/v1/admin/apps/x/rotate-secret",
 	"POST /api/v1/admin/may-act", "GET /api/v1/admin/may-act", "GET /api/v1/admin/may-act/x", "DELETE /api/v1/admin/may-act/x",
-	"GET /api/v1/admin/signing-keys", "POST /api/v1/admin/signing-keys/rotate",
+	"GET /api/v1/admin/signing-keys", "POST /api/v1/admin/signing-keys/rotate", "GET /api/v1/admin/tenant",
 	"POST /api/v1/admin/users", "POST /api/v1/users", "GET /api/v1/users", "GET /api/v1/users/x", "PATCH /api/v1/users/x",
 	"DELETE /api/v1/users/x", "POST /api/v1/users/x/revoke-agents", "GET /api/v1/users/x/agents",
 }
