@@ -123,14 +123,23 @@
     return new Promise((resolve) => {
       let answered = false;
       const d = $("dialog");
-      const done = (v) => { if (!answered) { answered = true; d.close(); resolve(v); } };
+      // A close event queued by the dialog's previous use may arrive after
+      // this one opened it: only a close that left the dialog shut answers.
+      const onClose = () => { if (!d.open) done(false); };
+      const done = (v) => {
+        if (answered) return;
+        answered = true;
+        d.removeEventListener("close", onClose);
+        d.close();
+        resolve(v);
+      };
       openDialog(title, (body) => {
         body.append(el("p", {}, text),
           el("div", { class: "actions" },
             el("button", { type: "button", class: "danger", text: action, onclick: () => done(true) }),
             el("button", { type: "button", text: "Cancel", onclick: () => done(false) })));
       });
-      d.addEventListener("close", () => done(false), { once: true });
+      d.addEventListener("close", onClose);
     });
   }
 
@@ -151,14 +160,14 @@
     }
   }
 
-  async function api(method, path, body, key) {
+  async function api(method, path, body, key, untenanted) {
     const headers = { Authorization: "Bearer " + (key || session.key), Accept: "application/json" };
     const init = { method, headers, credentials: "omit", cache: "no-store", referrerPolicy: "no-referrer" };
     if (body !== undefined) {
       headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
     }
-    const resp = await fetch(base() + path, init);
+    const resp = await fetch((untenanted ? "" : base()) + path, init);
     const text = await resp.text();
     let data = null;
     if (text) {
@@ -235,10 +244,16 @@
 
   // ---------- router ----------
 
-  const pages = { welcome: welcomePage, apps: appsPage, agents: agentsPage, agent: agentPage, users: usersPage, audit: auditPage, keys: keysPage };
+  const pages = {
+    welcome: welcomePage, apps: appsPage, app: appPage, agents: agentsPage, agent: agentPage, users: usersPage, user: userPage,
+    audit: auditPage, keys: keysPage, "api-keys": apiKeysPage, settings: settingsPage,
+  };
+  // A list page's detail: #/agents/ID is the agent page, and so on.
+  const details = { agents: "agent", apps: "app", users: "user" };
 
   function route() {
     stopTail();
+    if ($("dialog").open) $("dialog").close(); // a dialog belongs to the page it was opened on
     if (!session.key) {
       showSignIn();
       return;
@@ -248,10 +263,11 @@
     $("tenant-label").textContent = session.tenant ? "tenant " + session.tenant : "";
     const parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
     let name = parts[0] || "agents";
-    if (name === "agents" && parts[1]) name = "agent";
+    const list = name;
+    if (details[name] && parts[1]) name = details[name];
     if (!pages[name]) name = "agents";
     for (const a of document.querySelectorAll("nav a")) {
-      const cur = a.dataset.page === name || (name === "agent" && a.dataset.page === "agents");
+      const cur = a.dataset.page === name || (details[list] === name && a.dataset.page === list);
       if (cur) a.setAttribute("aria-current", "page");
       else a.removeAttribute("aria-current");
     }
@@ -264,8 +280,17 @@
       page.append(el("p", { class: "error", role: "alert", text: "Could not load this page: " + ((e && e.message) || e) }));
     });
   }
+  // A message belongs to the page it was shown on; navigate carries one
+  // to the page it opens (e.g. "User deleted." on the users list).
+  let carried = null;
+  function navigate(hash, message) {
+    carried = message;
+    location.hash = hash;
+  }
   window.addEventListener("hashchange", () => {
-    $("status").hidden = true; // a message belongs to the page it was shown on
+    $("status").hidden = true;
+    if (carried) status(carried);
+    carried = null;
     route();
   });
 
@@ -311,7 +336,7 @@
     async function render() {
       const apps = await listApps();
       clear(list).append(table(["Name", "Application ID", "Client ID", "Created", ""], apps.map((a) => el("tr", {},
-        el("td", { text: a.name }), el("td", {}, code(a.id)), el("td", {}, code(a.client_id)), el("td", { text: when(a.created_at) }),
+        el("td", {}, el("a", { href: "#/apps/" + encodeURIComponent(a.id), text: a.name })), el("td", {}, code(a.id)), el("td", {}, code(a.client_id)), el("td", { text: when(a.created_at) }),
         el("td", {}, el("button", {
           type: "button", class: "danger", text: "Delete", "aria-label": "Delete application " + a.name,
           onclick: async () => {
@@ -466,6 +491,8 @@
       const err = el("p", { class: "error", role: "alert", hidden: true });
       const form = el("form", { novalidate: true },
         el("p", { text: "Tokens bound to the old key (or all tokens, when none was registered) are revoked; new tokens must use the new key." }),
+        el("p", { class: "note" }, el("strong", { text: "This pins the agent to one key. " }),
+          "After the rotation every token request of this agent must be signed with this key: a fresh keypair per agent instance (as the guides suggest) is then refused. Share this one keypair between the agent's instances, or do not register a key."),
         field("New public key (JWK)", jwk), field("Reason", reason), err,
         el("div", { class: "actions" }, el("button", { type: "submit", class: "primary", text: "Rotate key" }), el("button", { type: "button", text: "Cancel", onclick: close })));
       form.addEventListener("submit", async (ev) => {
@@ -505,18 +532,10 @@
     async function render() {
       const r = await api("GET", "/api/v1/users" + q({ limit: 200 }));
       clear(list).append(table(["Email", "Name", "User ID", "Created", ""], (r.data || []).map((u) => el("tr", {},
-        el("td", { text: u.email }), el("td", { text: u.name || "–" }), el("td", {}, code(u.id)), el("td", { class: "hide-narrow", text: when(u.created_at) }),
+        el("td", {}, el("a", { href: "#/users/" + encodeURIComponent(u.id), text: u.email })), el("td", { text: u.name || "–" }), el("td", {}, code(u.id)), el("td", { class: "hide-narrow", text: when(u.created_at) }),
         el("td", {}, el("button", {
           type: "button", class: "danger", text: "Revoke agents", "aria-label": "Revoke all agents of " + u.email,
-          onclick: async () => {
-            if (!(await confirmDialog("Revoke agents", ["Deactivate every agent ", el("strong", { text: u.email }), " created and revoke all their tokens?"], "Revoke agents"))) return;
-            try {
-              const res = await api("POST", "/api/v1/users/" + encodeURIComponent(u.id) + "/revoke-agents", { reason: "revoked from the dashboard" });
-              const ids = res.revoked_agent_ids || [];
-              clear(result).append(el("div", { class: "card" }, el("h2", { text: "Agents revoked" }),
-                fields([["User", u.email], ["Revoked agents", ids.length ? el("ul", {}, ids.map((i) => el("li", {}, code(i)))) : "none"], ["Audit event", code(res.audit_event_id || "–")]])));
-            } catch (e) { failed(e); }
-          },
+          onclick: () => revokeUserAgents(u, render),
         })))), { empty: "No users yet.", caption: "Users" }));
     }
     await render();
@@ -601,11 +620,19 @@
 
   async function keysPage(page) {
     const list = el("div", {});
+    let keys = [];
     const rotate = (mode) => async () => {
-      const text = mode === "emergency"
+      const pending = keys.find((k) => k.state === "next");
+      let text = mode === "emergency"
         ? "Emergency: the new key is current at once, the old key leaves the JWKS at once and its tokens introspect inactive."
         : "Scheduled: the new key is published as next and becomes current once resource servers' JWKS caches have it.";
-      if (!(await confirmDialog("Rotate signing key", text, mode === "emergency" ? "Rotate now" : "Rotate"))) return;
+      let action = mode === "emergency" ? "Rotate now" : "Rotate";
+      if (pending && mode === "scheduled") {
+        text = ["Key ", code(pending.kid), " is already pending (next; it becomes current after ", when(pending.current_after),
+          "). A second scheduled rotation replaces it: the pending key is dropped before it becomes current and the new one waits the full JWKS cache lifetime again."];
+        action = "Replace pending key";
+      }
+      if (!(await confirmDialog("Rotate signing key", text, action))) return;
       try {
         const r = await api("POST", "/api/v1/admin/signing-keys/rotate", { mode });
         status("New key " + r.kid + " (" + r.state + ").");
@@ -619,23 +646,286 @@
       list);
     async function render() {
       const r = await api("GET", "/api/v1/admin/signing-keys");
+      keys = r.data || [];
       const tone = { current: "on", next: "neutral", retired: "neutral" };
-      clear(list).append(table(["Key id", "State", "Algorithm", "Published", "Created", "Activated", "Retired"], (r.data || []).map((k) => el("tr", {},
+      // Every key is listed, retired ones too: a retired key stays in the
+      // JWKS until publish_until (tokens it signed still verify).
+      const inJWKS = (k) => !k.published ? "no" : k.state === "retired" && k.publish_until ? "until " + when(k.publish_until)
+        : k.state === "next" && k.current_after ? "yes (current after " + when(k.current_after) + ")" : "yes";
+      clear(list).append(table(["Key id", "State", "Algorithm", "In the JWKS", "Created", "Activated", "Retired"], keys.map((k) => el("tr", {},
         el("td", {}, code(k.kid)), el("td", {}, el("span", { class: "badge " + (tone[k.state] || "off"), text: k.state })), el("td", { text: k.alg }),
-        el("td", { text: k.published ? "yes" : "no" }), el("td", { class: "hide-narrow", text: when(k.created_at) }),
+        el("td", { text: inJWKS(k) }), el("td", { class: "hide-narrow", text: when(k.created_at) }),
         el("td", { class: "hide-narrow", text: when(k.activated_at) }), el("td", { text: when(k.retired_at) }))), { caption: "Signing keys" }));
     }
     await render();
   }
 
+  // ---------- shared form helpers ----------
+
+  const lines = (v) => v.split(/[\s,]+/).map((x) => x.trim()).filter(Boolean);
+
+  // formDialog asks for some fields; submit runs fn with them and closes the
+  // dialog unless fn throws (its message is shown in the dialog) or returns
+  // false (fn then filled the dialog itself, e.g. with a secret shown once).
+  function formDialog(title, intro, controls, submit, fn, danger) {
+    openDialog(title, (body, close) => {
+      const err = el("p", { class: "error", role: "alert", hidden: true });
+      const form = el("form", { novalidate: true }, intro ? el("p", {}, intro) : null,
+        controls.map(([label, input]) => field(label, input)), err,
+        el("div", { class: "actions" }, el("button", { type: "submit", class: danger ? "danger" : "primary", text: submit }),
+          el("button", { type: "button", text: "Cancel", onclick: close })));
+      form.addEventListener("submit", async (ev) => {
+        ev.preventDefault();
+        err.hidden = true;
+        try {
+          if ((await fn(body, close)) !== false) close();
+        } catch (e) {
+          err.textContent = e.message;
+          err.hidden = false;
+        }
+      });
+      body.append(form);
+    });
+  }
+  const input = (value, attrs) => el("input", { type: "text", autocomplete: "off", spellcheck: "false", value: value ?? "", ...(attrs || {}) });
+  const textarea = (value, attrs) => { const t = el("textarea", { spellcheck: "false", ...(attrs || {}) }); t.value = value ?? ""; return t; };
+  // shownOnce fills a dialog with a secret and a Done button.
+  function shownOnce(body, close, ok, pairs, label, secret, after) {
+    clear(body).append(el("p", { class: "ok", text: ok }), fields(pairs), secretBox(label, secret),
+      el("div", { class: "actions" }, el("button", { type: "button", class: "primary", text: "Done", onclick: () => { close(); if (after) after(); } })));
+  }
+  const list = (xs) => (xs && xs.length ? el("ul", { class: "plain" }, xs.map((x) => el("li", {}, code(x)))) : "–");
+
+  // ---------- application detail ----------
+
+  async function appPage(page, args) {
+    const a = await api("GET", "/api/v1/admin/apps/" + encodeURIComponent(args[0]));
+    const agents = await api("GET", "/api/v1/agents" + q({ app_id: a.id, limit: 200 }));
+    const result = el("div", { "aria-live": "polite" });
+    const path = "/api/v1/admin/apps/" + encodeURIComponent(a.id);
+    page.append(
+      el("p", {}, el("a", { href: "#/apps", text: "← Applications" })),
+      el("h1", {}, "Application ", el("span", { text: a.name })),
+      el("div", { class: "card" }, fields([
+        ["Application ID", code(a.id)], ["Client ID", code(a.client_id)], ["Description", a.description || "–"],
+        ["Redirect URIs", list(a.redirect_uris)], ["Scopes", (a.scopes || []).join(" ") || "–"],
+        ["Created", when(a.created_at)], ["Updated", when(a.updated_at)],
+      ])),
+      el("div", { class: "actions" },
+        el("button", { type: "button", text: "Rename", onclick: () => {
+          const name = input(a.name, { required: true, maxlength: 200 });
+          formDialog("Rename application", null, [["Name", name]], "Save", async () => {
+            await api("PATCH", path, { name: name.value.trim() });
+            status("Application renamed.");
+            route();
+          });
+        } }),
+        el("button", { type: "button", text: "Edit redirect URIs", onclick: () => {
+          const uris = textarea((a.redirect_uris || []).join("\n"));
+          formDialog("Redirect URIs", "One absolute URI per line (at most 20); empty for none.", [["Redirect URIs", uris]], "Save", async () => {
+            await api("PATCH", path, { redirect_uris: lines(uris.value) });
+            status("Redirect URIs saved.");
+            route();
+          });
+        } }),
+        el("button", { type: "button", text: "Rotate secret", onclick: async () => {
+          if (!(await confirmDialog("Rotate application secret", "The application's current client secret stops working at once.", "Rotate"))) return;
+          try {
+            const r = await api("POST", path + "/rotate-secret", {});
+            clear(result).append(el("h2", { text: "New secret" }), secretBox("Client secret", r.client_secret));
+          } catch (e) { failed(e); }
+        } })),
+      result,
+      el("h2", { text: "Its agents" }),
+      table(["Name", "Client ID", "State", "Created by"], (agents.data || []).map((g) => el("tr", {},
+        el("td", {}, el("a", { href: "#/agents/" + encodeURIComponent(g.id), text: g.name })), el("td", {}, code(g.client_id)),
+        el("td", {}, badge(g.active, "active", "revoked")), el("td", {}, code(g.created_by || "–")))),
+      { empty: "No agent of this application yet.", caption: "Agents of the application" }));
+  }
+
+  // ---------- user detail ----------
+
+  async function userPage(page, args) {
+    const u = await api("GET", "/api/v1/users/" + encodeURIComponent(args[0]));
+    const path = "/api/v1/users/" + encodeURIComponent(u.id);
+    const [agents, consents] = await Promise.all([api("GET", path + "/agents" + q({ filter: "created", limit: 200 })), api("GET", path + "/consents")]);
+    page.append(
+      el("p", {}, el("a", { href: "#/users", text: "← Users" })),
+      el("h1", {}, "User ", el("span", { text: u.email })),
+      el("div", { class: "card" }, fields([
+        ["User ID", code(u.id)], ["Email", u.email], ["Name", u.name || "–"], ["Email verified", u.email_verified ? "yes" : "no"],
+        ["Password", u.has_password ? "set (signs in at the authorize page)" : "none (cannot sign in)"],
+        ["Created", when(u.created_at)], ["Updated", when(u.updated_at)],
+      ])),
+      el("div", { class: "actions" },
+        el("button", { type: "button", text: "Set password", onclick: () => {
+          const pw = el("input", { type: "password", autocomplete: "new-password", required: true, maxlength: 1024 });
+          formDialog("Set password", ["The password ", el("strong", { text: u.email }), " signs in with on the authorize page (stored as an argon2id hash; never shown again)."],
+            [["New password", pw]], "Set password", async () => {
+              if (!pw.value) throw new Error("Type a password.");
+              await api("POST", path + "/password", { password: pw.value });
+              status("Password set for " + u.email + ".");
+              route();
+            });
+        } }),
+        el("button", { type: "button", class: "danger", text: "Revoke agents", onclick: () => revokeUserAgents(u, () => route()) }),
+        el("button", { type: "button", class: "danger", text: "Delete user", onclick: async () => {
+          if (!(await confirmDialog("Delete user", ["Delete ", el("strong", { text: u.email }), "? Their agents are revoked, their consents and tokens stop working."], "Delete user"))) return;
+          try {
+            await api("DELETE", path);
+            navigate("#/users", "User " + u.email + " deleted.");
+          } catch (e) { failed(e); }
+        } })),
+      el("h2", { text: "Agents they created" }),
+      table(["Name", "Client ID", "State", "Created"], (agents.data || []).map((g) => el("tr", {},
+        el("td", {}, el("a", { href: "#/agents/" + encodeURIComponent(g.id), text: g.name })), el("td", {}, code(g.client_id)),
+        el("td", {}, badge(g.active, "active", "revoked")), el("td", { text: when(g.created_at) }))),
+      { empty: "No agent created by this user (agents are theirs when created with created_by).", caption: "Agents of the user" }),
+      el("h2", { text: "Consents" }),
+      table(["Client", "Redirect URI", "Scopes", "Resources", "Granted", ""], (consents.data || []).map((c) => el("tr", {},
+        el("td", {}, code(c.client_id)), el("td", {}, code(c.redirect_uri || "–")), el("td", { text: (c.scopes || []).join(" ") || "–" }),
+        el("td", { text: (c.resources || []).join(" ") || "–" }), el("td", { text: when(c.updated_at || c.created_at) }),
+        el("td", {}, el("button", { type: "button", class: "danger", text: "Revoke consent", "aria-label": "Revoke consent for " + c.client_id, onclick: async () => {
+          if (!(await confirmDialog("Revoke consent", ["Revoke the consent ", el("strong", { text: u.email }), " gave ", code(c.client_id), "? Tokens from it stop working; the client must ask again."], "Revoke consent"))) return;
+          try {
+            await api("DELETE", path + "/consents/" + encodeURIComponent(c.id));
+            status("Consent revoked.");
+            route();
+          } catch (e) { failed(e); }
+        } })))),
+      { empty: "No consent: this user has not signed in to a client through the authorize page.", caption: "Consents of the user" }));
+  }
+
+  // revokeUserAgents asks for a reason, then deactivates every agent the
+  // user created and revokes their consents.
+  function revokeUserAgents(u, after) {
+    const reason = input("customer cancelled", { maxlength: 500 });
+    formDialog("Revoke agents", ["Deactivate every agent ", el("strong", { text: u.email }), " created, revoke their consents and all their tokens?"],
+      [["Reason (recorded in the audit log)", reason]], "Revoke agents", async (body, close) => {
+        const res = await api("POST", "/api/v1/users/" + encodeURIComponent(u.id) + "/revoke-agents", { reason: reason.value.trim() || undefined });
+        const ids = res.revoked_agent_ids || [];
+        clear(body).append(el("p", { class: "ok", text: "Agents revoked" }),
+          fields([["User", u.email], ["Revoked agents", ids.length ? el("ul", {}, ids.map((i) => el("li", {}, code(i)))) : "none"],
+            ["Revoked consents", String(res.revoked_consent_count ?? 0)], ["Audit event", code(res.audit_event_id || "–")]]),
+          el("div", { class: "actions" }, el("button", { type: "button", class: "primary", text: "Done", onclick: () => { close(); if (after) after(); } })));
+        return false;
+      }, true);
+  }
+
+  // ---------- admin API keys ----------
+
+  async function apiKeysPage(page) {
+    const listNode = el("div", {});
+    const create = () => {
+      const name = input("", { required: true, maxlength: 200 });
+      const scopes = input("*");
+      const expires = el("input", { type: "datetime-local", step: 1 });
+      formDialog("New admin key", "Only a key with scope * may call the admin API (and sign in here); other scopes are for your own checks.",
+        [["Name", name], ["Scopes (space separated)", scopes], ["Expires (optional)", expires]], "Create key", async (body, close) => {
+          const k = await api("POST", "/api/v1/api-keys", { name: name.value.trim(), scopes: lines(scopes.value), expires_at: expires.value ? new Date(expires.value).toISOString() : undefined });
+          shownOnce(body, close, "Admin key created.", [["Name", k.name], ["Key ID", code(k.id)], ["Scopes", k.scopes.join(" ")]], "Admin key", k.key, render);
+          return false;
+        });
+    };
+    page.append(el("h1", { text: "Admin keys" }),
+      el("p", { class: "muted", text: "Keys for this tenant's admin API (your backend, the CLI, this dashboard). The key itself is shown once; SharkAuth keeps its hash." }),
+      el("div", { class: "actions" }, el("button", { type: "button", class: "primary", text: "New admin key", onclick: create })), listNode);
+    async function render() {
+      const r = await api("GET", "/api/v1/api-keys");
+      clear(listNode).append(table(["Name", "Key", "Scopes", "State", "Created", ""], (r.data || []).map((k) => {
+        const kp = "/api/v1/api-keys/" + encodeURIComponent(k.id);
+        return el("tr", { dataset: { id: k.id } }, el("td", { text: k.name }), el("td", {}, code(k.key_prefix + "…" + k.key_suffix)),
+          el("td", { text: (k.scopes || []).join(" ") }), el("td", {}, badge(k.active, "active", k.revoked_at ? "revoked" : "expired")),
+          el("td", { class: "hide-narrow", text: when(k.created_at) }),
+          el("td", { class: "row-actions" }, k.active ? [
+            el("button", { type: "button", text: "Rotate", "aria-label": "Rotate admin key " + k.name, onclick: async () => {
+              if (!(await confirmDialog("Rotate admin key", ["Make a new key for ", el("strong", { text: k.name }), "? The old key stops working at once."], "Rotate"))) return;
+              try {
+                const n = await api("POST", kp + "/rotate", {});
+                openDialog("Admin key rotated", (body, close) => shownOnce(body, close, "New key made; the old one is revoked.", [["Name", n.name], ["Key ID", code(n.id)]], "Admin key", n.key, render));
+              } catch (e) { failed(e); }
+            } }),
+            el("button", { type: "button", class: "danger", text: "Revoke", "aria-label": "Revoke admin key " + k.name, onclick: async () => {
+              if (!(await confirmDialog("Revoke admin key", ["Revoke ", el("strong", { text: k.name }), "? Whoever uses it is refused at once."], "Revoke key"))) return;
+              try { await api("DELETE", kp); status("Admin key " + k.name + " revoked."); render(); } catch (e) { failed(e); }
+            } })] : null));
+      }), { empty: "No admin key.", caption: "Admin keys" }));
+    }
+    await render();
+  }
+
+  // ---------- tenant settings ----------
+
+  async function settingsPage(page) {
+    const t = await api("GET", "/api/v1/admin/tenant");
+    const join = (xs) => (xs || []).join(" ");
+    const aud = input(t.default_audience, { type: "url", placeholder: "https://mcp.example.com" });
+    const scopes = input(join(t.scopes));
+    const policy = el("select", {}, ["open", "initial_access_token", "software_statement", "closed"].map((p) => el("option", { value: p, text: p, selected: p === t.dcr_policy })));
+    const dcrScopes = input(join(t.dcr_scopes));
+    const pkey = el("input", { type: "password", autocomplete: "off", spellcheck: "false", placeholder: "sk_platform_…" });
+    const err = el("p", { class: "error", role: "alert", hidden: true });
+    const platform = (method, path, body) => api(method, path, body, pkey.value.trim(), true);
+    const needKey = () => {
+      if (!pkey.value.trim().startsWith("sk_platform_")) throw new Error("These settings belong to the platform operator: paste a platform key (sk_platform_…).");
+    };
+    const form = el("form", { class: "card", novalidate: true },
+      el("h2", { text: "Settings" }),
+      field("Default audience (aud of tokens that ask for no resource; empty: the client id)", aud),
+      field("Scopes (space separated; empty: any)", scopes),
+      field("Dynamic client registration policy", policy),
+      field("Scopes a self-registered client may take (space separated)", dcrScopes),
+      el("p", { class: "note" }, el("strong", { text: "Needs a platform key. " }),
+        "An admin key can read these settings but not change them: they are the platform operator's (",
+        code("shark serve"), " prints a platform key on first boot). The key is used for this request only and not kept."),
+      field("Platform key", pkey), err,
+      el("div", { class: "actions" }, el("button", { type: "submit", class: "primary", text: "Save settings" })));
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      err.hidden = true;
+      try {
+        needKey();
+        await platform("PATCH", "/platform/v1/tenants/" + encodeURIComponent(t.id),
+          { default_audience: aud.value.trim(), scopes: lines(scopes.value), dcr_policy: policy.value, dcr_scopes: lines(dcrScopes.value) });
+        pkey.value = "";
+        status("Settings saved.");
+        route();
+      } catch (e) { err.textContent = e.message; err.hidden = false; }
+    });
+    const toggle = el("button", { type: "button", class: t.disabled ? "primary" : "danger", text: t.disabled ? "Enable tenant" : "Disable tenant", onclick: async () => {
+      err.hidden = true;
+      try {
+        needKey();
+        if (t.disabled) {
+          await platform("PATCH", "/platform/v1/tenants/" + encodeURIComponent(t.id), { disabled: false });
+        } else {
+          if (!(await confirmDialog("Disable tenant", ["Disable ", el("strong", { text: t.id }), "? Every token becomes inactive and every admin key, yours too, is refused until the platform operator enables it again."], "Disable tenant"))) return;
+          await platform("POST", "/platform/v1/tenants/" + encodeURIComponent(t.id) + "/disable", {});
+        }
+        pkey.value = "";
+        status(t.disabled ? "Tenant enabled." : "Tenant disabled.");
+        route();
+      } catch (e) { err.textContent = e.message; err.hidden = false; }
+    } });
+    page.append(el("h1", { text: "Tenant settings" }),
+      el("div", { class: "card" }, fields([
+        ["Tenant", code(t.id)], ["Issuer", code(t.issuer)], ["State", badge(!t.disabled, "enabled", "disabled")],
+        ["Default audience", t.default_audience ? code(t.default_audience) : "none: tokens carry aud = [client_id]"],
+        ["Scopes", join(t.scopes) || "any"], ["DCR policy", t.dcr_policy], ["DCR scopes", join(t.dcr_scopes) || "none"],
+      ])),
+      form, el("div", { class: "actions" }, toggle));
+  }
+
   // ---------- first run: the customer-agents guide with real ids ----------
 
   async function welcomePage(page) {
-    const [apps, agents, users] = await Promise.all([
+    const [apps, agents, users, tenant] = await Promise.all([
       listApps(),
       api("GET", "/api/v1/agents" + q({ limit: 1 })).then((r) => r.data || []),
       api("GET", "/api/v1/users" + q({ limit: 1 })).then((r) => r.data || []),
+      api("GET", "/api/v1/admin/tenant"),
     ]);
+    const audience = tenant.default_audience || "https://mcp.example.com";
     const app = apps[0];
     const agent = agents[0];
     const user = users[0];
@@ -662,8 +952,11 @@ agent = admin.agents.register_agent(
     app_id="${appID}",
     name="agent-alice",
     scopes=["mcp:read", "mcp:write"],
+    created_by="${user ? user.id : "usr_alice_id"}",  # the customer: revoke_agents finds it
 )
 # store agent["client_id"] and agent["client_secret"] (shown once)`),
+          el("p", { class: "muted" }, "Pass ", code("created_by"), " (a user of this tenant, made on the ", el("a", { href: "#/users", text: "Users" }),
+            " page or with admin.users): without it, revoking the customer's agents in step 6 revokes nothing."),
           agent ? el("p", {}, "Your first agent: ", el("a", { href: "#/agents/" + encodeURIComponent(agent.id), text: agent.name }), " (", code(agent.client_id), ").")
             : el("div", { class: "actions" }, el("button", { type: "button", class: "primary", text: "Create an agent here", onclick: () => newAgentDialog(apps, () => route()) }))),
         step(false, "The agent gets a DPoP-bound token",
@@ -676,7 +969,12 @@ token = OAuthClient(base_url="${url}").get_token_with_dpop(
     client_id="${agent ? agent.client_id : "shark_agent_..."}",
     client_secret=client_secret,
     scope="mcp:read mcp:write",
+    resource="${audience}",  # the token's aud: your MCP server
 )`),
+          tenant.default_audience
+            ? el("p", { class: "muted" }, "Tokens that name no resource get this tenant's default audience ", code(tenant.default_audience), ".")
+            : el("p", { class: "muted" }, "Name your resource server in ", code("resource"), ": a token that names none carries ", code("aud = [client_id]"),
+              ", which your MCP server refuses. Or set a default audience on the ", el("a", { href: "#/settings", text: "Settings" }), " page."),
           el("p", { class: "muted" }, "Or: ", code(`shark token --client-id ${agent ? agent.client_id : "shark_agent_..."} --scope "mcp:read"`), " prints the decoded claims.")),
         step(false, "Resource servers verify with the JWKS",
           el("p", {}, "Any RFC 7517 validator works: ", el("a", { href: url + "/.well-known/jwks.json", text: url + "/.well-known/jwks.json" }))),

@@ -1,0 +1,204 @@
+package dashboard_test
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/sharkauth/serverless/shared/app"
+	"github.com/sharkauth/serverless/shared/app/apptest"
+	"github.com/sharkauth/serverless/shared/discovery"
+	"github.com/sharkauth/serverless/shared/ids"
+	"github.com/sharkauth/serverless/shared/store"
+	"github.com/sharkauth/serverless/shared/tenant"
+)
+
+// TestDashboardPagesInBrowser drives the operator pages at desktop and
+// phone width: tenant settings (read with the admin key, changed only with
+// a platform key), application detail, user detail (agents, consents,
+// password, delete), admin keys (secret once, rotate, revoke), and the
+// warnings that keep an operator from surprises (a pending signing key
+// replaced, a DPoP key pinning the agent, Get started snippets that pass
+// created_by and an audience). No page scrolls sideways at phone width.
+func TestDashboardPagesInBrowser(t *testing.T) {
+	for _, vp := range []struct {
+		name string
+		w, h int64
+	}{{"desktop", 1280, 900}, {"phone", 390, 844}} {
+		t.Run(vp.name, func(t *testing.T) {
+			// The stack's clock is the real one plus a skew the test moves
+			// forward (a scheduled signing key's promotion).
+			var skew atomic.Int64
+			st := apptest.Serve(t, apptest.Config(t, ""), app.Options{Now: func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }})
+			pagesAt(t, st, vp.name, vp.w, vp.h, func(d time.Duration) { skew.Add(int64(d)) })
+		})
+	}
+}
+
+func pagesAt(t *testing.T, st *apptest.Stack, width string, w, h int64, advance func(time.Duration)) {
+	url, boot := st.URL, st.Boot
+	b := startBrowser(t)
+	opts := []chromedp.EmulateViewportOption{}
+	if width == "phone" {
+		opts = append(opts, chromedp.EmulateMobile)
+	}
+	b.do("viewport", chromedp.EmulateViewport(w, h, opts...))
+	shot := func(name string) {
+		t.Helper()
+		var overflow bool
+		b.eval(`document.documentElement.scrollWidth > window.innerWidth + 1`, &overflow)
+		if overflow {
+			t.Errorf("%s scrolls sideways at %s width", name, width)
+		}
+		b.shot(name + "-" + width)
+	}
+	const evil = `<img src=x onerror=alert(1)>`
+	b.do("sign in", chromedp.Navigate(url+"/"), chromedp.WaitVisible(chromedp.CSS("#signin-key")),
+		setValue("#signin-key", boot.AdminKey), chromedp.Click(button("Sign in")), waitText("Get started"))
+
+	// Tenant settings: read with the admin key; saving without a platform
+	// key says it needs one and changes nothing; with one, it is saved.
+	b.do("settings", chromedp.Navigate(url+"/#/settings"), waitText("Tenant settings"), waitText("none: tokens carry aud = [client_id]"),
+		waitText("Needs a platform key"))
+	shot("settings")
+	b.do("save without platform key", setValue(`#page input[type=url]`, "https://mcp.example.com"), chromedp.Click(button("Save settings")),
+		waitText("paste a platform key"))
+	if got := apiCall(t, url, boot.AdminKey, "GET", "/api/v1/admin/tenant", "")["default_audience"]; got != "" {
+		t.Fatalf("saved without a platform key: %v", got)
+	}
+	b.do("wrong platform key", setValue(`#page input[type=password]`, "sk_platform_"+strings.Repeat("A", 43)), chromedp.Click(button("Save settings")),
+		waitText("invalid"), chromedp.WaitVisible(chromedp.CSS("#nav"))) // a refused platform key does not sign the admin out
+	b.do("save with platform key", setValue(`#page input[type=url]`, "https://mcp.example.com"), setValue(`#page input[type=password]`, boot.PlatformKey),
+		chromedp.Click(button("Save settings")), waitText("Settings saved."), waitText("https://mcp.example.com"))
+	if got := apiCall(t, url, boot.AdminKey, "GET", "/api/v1/admin/tenant", "")["default_audience"]; got != "https://mcp.example.com" {
+		t.Fatalf("default_audience %v", got)
+	}
+	var keyLeft string
+	b.eval(`[...document.querySelectorAll("#page input")].map(i => i.value).join(" ") + JSON.stringify(sessionStorage)`, &keyLeft)
+	if strings.Contains(keyLeft, boot.PlatformKey) {
+		t.Fatal("the platform key is kept after the save")
+	}
+
+	// Application detail: rename, redirect URIs, rotate secret, its agents.
+	appID := apiCall(t, url, boot.AdminKey, "POST", "/api/v1/admin/apps", `{"name":"backend"}`)["id"].(string)
+	user := apiCall(t, url, boot.AdminKey, "POST", "/api/v1/users", `{"email":"alice@example.com"}`)["id"].(string)
+	agent := apiCall(t, url, boot.AdminKey, "POST", "/api/v1/agents", `{"name":"agent-alice","created_by":"`+user+`","metadata":{"app_id":"`+appID+`"}}`)
+	b.do("apps", chromedp.Navigate(url+"/#/apps"), chromedp.Click(chromedp.Search(`//a[normalize-space()="backend"]`)), waitText("Application backend"),
+		waitText("agent-alice"), waitText(appID))
+	b.do("rename app", chromedp.Click(button("Rename")), setValue("#dialog input", evil), chromedp.Click(dialogButton("Save")),
+		waitText("Application renamed."), waitText("Application "+evil))
+	b.do("redirect uris", chromedp.Click(button("Edit redirect URIs")), setValue("#dialog textarea", "https://app.example.com/cb\nhttps://app.example.com/cb2"),
+		chromedp.Click(dialogButton("Save")), waitText("Redirect URIs saved."), waitText("https://app.example.com/cb2"))
+	b.do("bad redirect uri", chromedp.Click(button("Edit redirect URIs")), setValue("#dialog textarea", "not a uri#x"),
+		chromedp.Click(dialogButton("Save")), waitText("redirect_uris[0]"), chromedp.Click(dialogButton("Cancel")))
+	b.do("rotate app secret", chromedp.Click(button("Rotate secret")), chromedp.Click(dialogButton("Rotate")), waitText("New secret"))
+	var images int
+	b.eval(`document.querySelectorAll("#page img").length`, &images)
+	if images != 0 {
+		t.Fatal("the application's markup-like name became markup")
+	}
+	shot("application")
+
+	// User detail: their agent, a consent (revoked), set a password, delete.
+	now := st.Env.Store.Now()
+	root := tenant.MustID("default")
+	if err := st.Env.Store.GrantConsent(t.Context(), root, store.Consent{UserID: user, ClientID: "https://claude.example/client.json",
+		RedirectURI: "https://claude.example/cb", Scopes: []string{"mcp:read"}, Resources: []string{"https://mcp.example.com"}, CreatedAt: now, UpdatedAt: now},
+		store.AuditEvent{ID: ids.New("aud_"), Event: "consent.granted", ActorType: "user", ActorID: user, Status: "success", Metadata: map[string]any{}, CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	b.do("user detail", chromedp.Navigate(url+"/#/users"), chromedp.Click(chromedp.Search(`//a[normalize-space()="alice@example.com"]`)),
+		waitText("User alice@example.com"), waitText("agent-alice"), waitText("https://claude.example/client.json"), waitText("none (cannot sign in)"))
+	shot("user")
+	b.do("revoke consent", chromedp.Click(button("Revoke consent")), chromedp.Click(dialogButton("Revoke consent")), waitText("Consent revoked."),
+		waitText("No consent"))
+	b.do("set password", chromedp.Click(button("Set password")), chromedp.Click(dialogButton("Set password")), waitText("Type a password."),
+		setValue("#dialog input[type=password]", "correct horse battery"), chromedp.Click(dialogButton("Set password")),
+		waitText("Password set for alice@example.com."), waitText("set (signs in at the authorize page)"))
+	if strings.Contains(b.text(), "correct horse") {
+		t.Fatal("the password is on the page")
+	}
+	// Revoke agents asks for a reason, which lands in the audit event.
+	b.do("revoke agents", chromedp.Click(button("Revoke agents")), setValue("#dialog input", "customer cancelled plan"),
+		chromedp.Click(dialogButton("Revoke agents")), waitText("Agents revoked"), waitText(agent["id"].(string)), chromedp.Click(dialogButton("Done")))
+	ev := apiCall(t, url, boot.AdminKey, "GET", "/api/v1/audit-logs?event=user.agents_revoked", "")["data"].([]any)
+	if len(ev) != 1 || !strings.Contains(fmt.Sprint(ev[0]), "customer cancelled plan") {
+		t.Fatalf("revoke event: %v", ev)
+	}
+	b.do("delete user", chromedp.Click(button("Delete user")), chromedp.Click(dialogButton("Delete user")), waitText("User alice@example.com deleted."),
+		chromedp.Poll[chromedp.Void](`location.hash === "#/users" && !document.querySelector("#page").innerText.includes("alice@example.com")`, chromedp.WithPollingTimeout(20*time.Second)))
+
+	// Admin keys: create one with scopes (shown once), rotate, revoke.
+	b.do("admin keys", chromedp.Navigate(url+"/#/api-keys"), waitText("Admin keys"), chromedp.Click(button("New admin key")),
+		setValue("#dialog input", "ci-deploy"), chromedp.Click(dialogButton("Create key")), waitText("Admin key created."))
+	var secret string
+	b.eval(`document.querySelector("#dialog .secret code").textContent`, &secret)
+	if !strings.HasPrefix(secret, "sk_live_") {
+		t.Fatalf("new key %q", secret)
+	}
+	apiCall(t, url, secret, "GET", "/api/v1/agents", "") // it works
+	b.do("close", chromedp.Click(dialogButton("Done")), waitText("ci-deploy"))
+	if strings.Contains(b.text(), secret) {
+		t.Fatal("the key is still on the page after its dialog closed")
+	}
+	shot("admin-keys")
+	b.do("rotate key", chromedp.Click(chromedp.Search(`//button[@aria-label="Rotate admin key ci-deploy"]`)), chromedp.Click(dialogButton("Rotate")),
+		waitText("New key made"))
+	var rotated string
+	b.eval(`document.querySelector("#dialog .secret code").textContent`, &rotated)
+	if !strings.HasPrefix(rotated, "sk_live_") || rotated == secret {
+		t.Fatalf("rotated key %q", rotated)
+	}
+	b.do("close", chromedp.Click(dialogButton("Done")), chromedp.Poll[chromedp.Void](
+		`[...document.querySelectorAll("#page tbody tr")].filter(r => r.innerText.includes("ci-deploy")).length === 2`, chromedp.WithPollingTimeout(20*time.Second)))
+	b.do("revoke key", chromedp.Click(chromedp.Search(`//button[@aria-label="Revoke admin key ci-deploy"]`)), chromedp.Click(dialogButton("Revoke key")),
+		waitText("Admin key ci-deploy revoked."), chromedp.WaitVisible(chromedp.Search(`//td/span[normalize-space()="revoked"]`)))
+	b.do("scoped key", chromedp.Click(button("New admin key")), setValue("#dialog input", "reader"),
+		setValue("#dialog form > div:nth-of-type(2) input", "audit:read"),
+		chromedp.Click(dialogButton("Create key")), waitText("Admin key created."), waitText("audit:read"), chromedp.Click(dialogButton("Done")))
+
+	// Signing keys: a second scheduled rotation says it replaces the pending key.
+	b.do("first rotation", chromedp.Navigate(url+"/#/keys"), waitText("current"), chromedp.Click(button("Rotate (scheduled)")),
+		chromedp.Click(dialogButton("Rotate")), waitText("current after"))
+	b.do("second rotation", chromedp.Click(button("Rotate (scheduled)")), waitText("is already pending"), chromedp.Click(dialogButton("Cancel")))
+	// Once the next key has been in the JWKS for its cache lifetime it is
+	// current; the old key is listed as retired, in the JWKS until a date.
+	advance(discovery.JWKSMaxAge + time.Second)
+	b.do("promotion", chromedp.Navigate(url+"/#/welcome"), waitText("Get started"), chromedp.Navigate(url+"/#/keys"),
+		chromedp.WaitVisible(chromedp.Search(`//td/span[normalize-space()="retired"]`)), waitText("until "))
+	shot("signing-keys")
+	keys := apiCall(t, url, boot.AdminKey, "GET", "/api/v1/admin/signing-keys", "")["data"].([]any)
+	if len(keys) != 2 {
+		t.Fatalf("keys: %v", keys)
+	}
+
+	// The DPoP rotation dialog warns that the agent is pinned to one key.
+	other := apiCall(t, url, boot.AdminKey, "POST", "/api/v1/agents", `{"name":"a2"}`)["id"].(string)
+	b.do("dpop warning", chromedp.Navigate(url+"/#/agents/"+other), waitText("Agent a2"), chromedp.Click(button("Rotate DPoP key")),
+		waitText("This pins the agent to one key."), chromedp.Click(dialogButton("Cancel")))
+
+	// Get started: the snippets pass created_by and name the audience.
+	apiCall(t, url, boot.AdminKey, "POST", "/api/v1/users", `{"email":"bob@example.com"}`)
+	b.do("welcome", chromedp.Navigate(url+"/#/welcome"), waitText("default audience"))
+	var snippets string
+	b.eval(`[...document.querySelectorAll("#page pre")].map(p => p.textContent).join("\n")`, &snippets)
+	for _, re := range []string{`created_by="usr_[A-Za-z0-9_-]+"`, `resource="https://mcp\.example\.com"`} {
+		if !regexp.MustCompile(re).MatchString(snippets) {
+			t.Errorf("the guide's snippets lack %s:\n%s", re, snippets)
+		}
+	}
+	shot("welcome")
+
+	var csp []string
+	b.eval(`window.__csp`, &csp)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.dialogs) > 0 || len(b.thrown) > 0 || len(csp) > 0 {
+		t.Fatalf("dialogs %q, exceptions %q, CSP violations %q", b.dialogs, b.thrown, csp)
+	}
+}
