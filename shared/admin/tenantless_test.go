@@ -19,6 +19,7 @@ var adminRoutes = []string{
 	"DELETE /api/v1/admin/apps/x", "POST /api/v1/admin/apps/x/rotate-secret",
 	"POST /api/v1/admin/may-act", "GET /api/v1/admin/may-act", "GET /api/v1/admin/may-act/x", "DELETE /api/v1/admin/may-act/x",
 	"GET /api/v1/admin/signing-keys", "POST /api/v1/admin/signing-keys/rotate", "GET /api/v1/admin/tenant",
+	"POST /api/v1/agents/x/tokens/y/revoke",
 	"POST /api/v1/admin/users", "POST /api/v1/users", "GET /api/v1/users", "GET /api/v1/users/x", "PATCH /api/v1/users/x",
 	"DELETE /api/v1/users/x", "POST /api/v1/users/x/revoke-agents", "GET /api/v1/users/x/agents",
 }
