@@ -2,12 +2,16 @@ package dashboard_test
 
 import (
 	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 
 	"github.com/sharkauth/serverless/shared/app"
@@ -104,6 +108,76 @@ func pagesAt(t *testing.T, st *apptest.Stack, width string, w, h int64, advance 
 	}
 	shot("application")
 
+	// Agents: the created-by column and filter, the application's name.
+	apiCall(t, url, boot.AdminKey, "POST", "/api/v1/agents", `{"name":"agent-nobody"}`)
+	b.do("agents by user", chromedp.Navigate(url+"/#/agents"), waitText("agent-nobody"), waitText("alice@example.com"),
+		setValue("#page form > div:nth-of-type(4) select", user), chromedp.Click(button("Apply")),
+		chromedp.Poll[chromedp.Void](`document.querySelectorAll("#page tbody tr").length === 1 && document.querySelector("#page tbody").innerText.includes("agent-alice")`,
+			chromedp.WithPollingTimeout(20*time.Second)))
+	shot("agents")
+	// Agent detail: the application by name, created by a user; edit it,
+	// revoke one of its tokens with a reason, its audit tab.
+	aliceID, aliceClient := agent["id"].(string), agent["client_id"].(string)
+	for range 2 {
+		resp, err := http.Post(url+"/oauth/token", "application/x-www-form-urlencoded",
+			strings.NewReader("grant_type=client_credentials&client_id="+aliceClient+"&client_secret="+agent["client_secret"].(string)))
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("token: %v %v", resp, err)
+		}
+		resp.Body.Close()
+	}
+	b.do("agent detail", chromedp.Click(chromedp.Search(`//a[normalize-space()="agent-alice"]`)), waitText("Agent agent-alice"),
+		chromedp.WaitVisible(chromedp.Search(fmt.Sprintf(`//dd/a[normalize-space()=%q]`, evil))), waitText(user))
+	b.do("edit agent", chromedp.Click(button("Edit")), setValue("#dialog input", "agent-alice-2"),
+		setValue("#dialog form > div:nth-of-type(2) input", "mcp:read"),
+		setValue("#dialog form > div:nth-of-type(3) textarea", "https://mcp.example.com"),
+		setValue("#dialog form > div:nth-of-type(4) textarea", "https://app.example.com/agent-cb"),
+		chromedp.Click(dialogButton("Save")), waitText("Agent saved."), waitText("Agent agent-alice-2"), waitText("https://app.example.com/agent-cb"))
+	got := apiCall(t, url, boot.AdminKey, "GET", "/api/v1/agents/"+aliceID, "")
+	if fmt.Sprint(got["scopes"], got["audiences"], got["redirect_uris"]) != "[mcp:read] [https://mcp.example.com] [https://app.example.com/agent-cb]" {
+		t.Fatalf("edited agent: %v", got)
+	}
+	b.do("revoke one token", chromedp.Click(chromedp.Search(`(//button[starts-with(@aria-label, "Revoke token ")])[1]`)),
+		setValue("#dialog input", "leaked in a log"), chromedp.Click(dialogButton("Revoke token")), waitText("Token revoked."),
+		chromedp.WaitVisible(chromedp.Search(`//tbody//td/span[normalize-space()="revoked"]`)),
+		chromedp.WaitVisible(chromedp.Search(`//tbody//td/span[normalize-space()="active"]`))) // the other token
+	b.do("agent audit tab", chromedp.Click(chromedp.Search(`//button[@role="tab"][normalize-space()="Audit"]`)), waitText("oauth.token_issued"),
+		waitText("agent.updated"), waitText("admin key first admin key"))
+	shot("agent")
+	ev := apiCall(t, url, boot.AdminKey, "GET", "/api/v1/audit-logs?event=oauth.token_revoked", "")["data"].([]any)
+	if len(ev) != 1 || !strings.Contains(fmt.Sprint(ev[0]), "leaked in a log") {
+		t.Fatalf("token revoke event: %v", ev)
+	}
+
+	// Audit log: admin keys by name as actors; filtered by target, exported.
+	dir := t.TempDir()
+	if _, err := chromedp.Call(b.ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir}); err != nil {
+		t.Fatal(err)
+	}
+	b.do("audit by target", chromedp.Navigate(url+"/#/audit"), waitText("admin key first admin key"),
+		setValue("#page form > div:nth-of-type(3) input", aliceClient), chromedp.Click(button("Apply")),
+		chromedp.Poll[chromedp.Void](`[...document.querySelectorAll("#page tbody tr")].length > 0 && [...document.querySelectorAll("#page tbody tr")].every(r => r.innerText.includes("agent."))`,
+			chromedp.WithPollingTimeout(20*time.Second)))
+	shot("audit")
+	for _, format := range []string{"CSV", "NDJSON"} {
+		b.do("export "+format, chromedp.Click(button("Export "+format)), waitText("Export downloaded ("+format))
+	}
+	var csvFile, ndjson string
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline) && (csvFile == "" || ndjson == ""); time.Sleep(100 * time.Millisecond) {
+		files, _ := filepath.Glob(filepath.Join(dir, "audit-*"))
+		for _, f := range files {
+			if b, err := os.ReadFile(f); err == nil && strings.HasSuffix(f, ".csv") {
+				csvFile = string(b)
+			} else if err == nil && strings.HasSuffix(f, ".ndjson") {
+				ndjson = string(b)
+			}
+		}
+	}
+	if !strings.HasPrefix(csvFile, "id,") || !strings.Contains(csvFile, "agent.updated") || !strings.Contains(ndjson, `"agent.updated"`) ||
+		strings.Contains(csvFile, "app.created") || strings.Contains(ndjson, "app.created") {
+		t.Fatalf("exports (filtered by target %s):\n%s\n%s", aliceClient, csvFile, ndjson)
+	}
+
 	// User detail: their agent, a consent (revoked), set a password, delete.
 	now := st.Env.Store.Now()
 	root := tenant.MustID("default")
@@ -126,7 +200,7 @@ func pagesAt(t *testing.T, st *apptest.Stack, width string, w, h int64, advance 
 	// Revoke agents asks for a reason, which lands in the audit event.
 	b.do("revoke agents", chromedp.Click(button("Revoke agents")), setValue("#dialog input", "customer cancelled plan"),
 		chromedp.Click(dialogButton("Revoke agents")), waitText("Agents revoked"), waitText(agent["id"].(string)), chromedp.Click(dialogButton("Done")))
-	ev := apiCall(t, url, boot.AdminKey, "GET", "/api/v1/audit-logs?event=user.agents_revoked", "")["data"].([]any)
+	ev = apiCall(t, url, boot.AdminKey, "GET", "/api/v1/audit-logs?event=user.agents_revoked", "")["data"].([]any)
 	if len(ev) != 1 || !strings.Contains(fmt.Sprint(ev[0]), "customer cancelled plan") {
 		t.Fatalf("revoke event: %v", ev)
 	}

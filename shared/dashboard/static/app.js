@@ -182,6 +182,25 @@
     }
     return data;
   }
+  // download posts body to path and saves the answer as a file (the
+  // audit export): a blob URL, revoked once the browser has it.
+  async function download(path, body, filename) {
+    const resp = await fetch(base() + path, {
+      method: "POST", credentials: "omit", cache: "no-store", referrerPolicy: "no-referrer",
+      headers: { Authorization: "Bearer " + session.key, "Content-Type": "application/json" }, body: JSON.stringify(body),
+    });
+    if (!resp.ok) {
+      let data = null;
+      try { data = await resp.json(); } catch (_) { /* not JSON */ }
+      throw new APIError(resp.status, data && data.error, data && data.message);
+    }
+    const url = URL.createObjectURL(await resp.blob());
+    const a = el("a", { href: url, download: filename, hidden: true });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  }
   const q = (params) => {
     const u = new URLSearchParams();
     for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== "") u.set(k, v);
@@ -296,6 +315,16 @@
 
   // ---------- pages ----------
 
+  async function listUsers() {
+    const r = await api("GET", "/api/v1/users" + q({ limit: 200 }));
+    return r.data || [];
+  }
+  // userPicker is a select of the tenant's users (by email), first the
+  // choice of none.
+  function userPicker(users, none) {
+    return el("select", {}, el("option", { value: "", text: none }), users.map((u) => el("option", { value: u.id, text: u.email + (u.name ? " (" + u.name + ")" : "") })));
+  }
+
   async function listApps() {
     const r = await api("GET", "/api/v1/admin/apps" + q({ limit: 200 }));
     return r.data || [];
@@ -348,21 +377,23 @@
     await render();
   }
 
-  function newAgentDialog(apps, after) {
+  async function newAgentDialog(apps, after) {
+    let users = [];
+    try { users = await listUsers(); } catch (e) { failed(e); return; }
     openDialog("New agent", (body, close) => {
       const name = el("input", { type: "text", required: true, maxlength: 200, autocomplete: "off" });
       const app = el("select", {}, el("option", { value: "", text: "(none)" }), apps.map((a) => el("option", { value: a.id, text: a.name + " — " + a.id })));
       const scopes = el("input", { type: "text", value: "mcp:read mcp:write", autocomplete: "off" });
-      const user = el("input", { type: "text", placeholder: "usr_… (optional)", autocomplete: "off" });
+      const user = userPicker(users, "(nobody: revoking a user's agents will not reach it)");
       const err = el("p", { class: "error", role: "alert", hidden: true });
       const form = el("form", { novalidate: true }, field("Name", name), field("Application", app), field("Scopes (space separated)", scopes),
-        field("Created by user", user), err,
+        field("Created by user (the customer it acts for)", user), err,
         el("div", { class: "actions" }, el("button", { type: "submit", class: "primary", text: "Create agent" }), el("button", { type: "button", text: "Cancel", onclick: close })));
       form.addEventListener("submit", async (ev) => {
         ev.preventDefault();
         const body2 = { name: name.value, scopes: scopes.value.split(/[\s,]+/).filter(Boolean) };
         if (app.value) body2.metadata = { app_id: app.value };
-        if (user.value.trim()) body2.created_by = user.value.trim();
+        if (user.value) body2.created_by = user.value;
         try {
           const a = await api("POST", "/api/v1/agents", body2);
           clear(body).append(
@@ -386,27 +417,31 @@
     const search = el("input", { type: "search", autocomplete: "off", placeholder: "name contains…" });
     const appSel = el("select", {}, el("option", { value: "", text: "All applications" }), apps.map((a) => el("option", { value: a.id, text: a.name })));
     const active = el("select", {}, el("option", { value: "", text: "Active and revoked" }), el("option", { value: "true", text: "Active" }), el("option", { value: "false", text: "Revoked" }));
+    const users = await listUsers();
+    const email = Object.fromEntries(users.map((u) => [u.id, u.email]));
+    const createdBy = userPicker(users, "Anyone");
     const list = el("div", {});
     const pager = el("div", { class: "pager" });
     const limit = 50;
     let offset = 0;
     const filters = el("form", { class: "toolbar", role: "search" }, field("Search", search), field("Application", appSel), field("State", active),
-      el("div", {}, el("button", { type: "submit", text: "Apply" })));
+      field("Created by", createdBy), el("div", {}, el("button", { type: "submit", text: "Apply" })));
     filters.addEventListener("submit", (ev) => { ev.preventDefault(); offset = 0; render(); });
-    for (const s of [appSel, active]) s.addEventListener("change", () => { offset = 0; render(); });
+    for (const s of [appSel, active, createdBy]) s.addEventListener("change", () => { offset = 0; render(); });
     page.append(el("h1", { text: "Agents" }),
       el("div", { class: "actions" }, el("button", { type: "button", class: "primary", text: "New agent", onclick: () => newAgentDialog(apps, () => render()) })),
       filters, list, pager);
     async function render() {
-      const r = await api("GET", "/api/v1/agents" + q({ search: search.value.trim(), app_id: appSel.value, active: active.value, limit, offset }));
+      const r = await api("GET", "/api/v1/agents" + q({ search: search.value.trim(), app_id: appSel.value, active: active.value, created_by_user_id: createdBy.value, limit, offset }));
       const rows = (r.data || []).map((a) => {
         const link = el("a", { href: "#/agents/" + encodeURIComponent(a.id), text: a.name });
         const app = (a.metadata && a.metadata.app_id) || "";
         return el("tr", {}, el("td", {}, link), el("td", {}, code(a.client_id)), el("td", {}, badge(a.active, "active", "revoked")),
-          el("td", { text: (a.scopes || []).join(" ") || "–" }), el("td", { class: "hide-narrow", text: appName[app] || app || "–" }),
+          el("td", { text: (a.scopes || []).join(" ") || "–" }), el("td", { text: appName[app] || app || "–" }),
+          el("td", {}, a.created_by ? el("a", { href: "#/users/" + encodeURIComponent(a.created_by), text: email[a.created_by] || a.created_by }) : "–"),
           el("td", { class: "hide-narrow", text: when(a.created_at) }));
       });
-      clear(list).append(table(["Name", "Client ID", "State", "Scopes", "Application", "Created"], rows, { empty: "No agents match.", caption: "Agents" }));
+      clear(list).append(table(["Name", "Client ID", "State", "Scopes", "Application", "Created by", "Created"], rows, { empty: "No agents match.", caption: "Agents" }));
       const total = r.total || 0;
       fill(pager, el("span", { class: "muted", text: total ? `${offset + 1}–${offset + rows.length} of ${total}` : "" }),
         offset > 0 ? el("button", { type: "button", text: "Previous", onclick: () => { offset = Math.max(0, offset - limit); render(); } }) : null,
@@ -418,24 +453,91 @@
   async function agentPage(page, args) {
     const id = args[0];
     const a = await api("GET", "/api/v1/agents/" + encodeURIComponent(id));
-    const tokens = await api("GET", "/api/v1/agents/" + encodeURIComponent(a.id) + "/tokens");
+    const path = "/api/v1/agents/" + encodeURIComponent(a.id);
+    const appID = (a.metadata && a.metadata.app_id) || "";
+    const [tokens, app] = await Promise.all([
+      api("GET", path + "/tokens"),
+      appID ? api("GET", "/api/v1/admin/apps/" + encodeURIComponent(appID)).catch(() => null) : null,
+    ]);
     const result = el("div", { "aria-live": "polite" });
     const reload = () => route();
-    const act = (label, cls, fn) => el("button", { type: "button", class: cls, text: label, disabled: !a.active && label !== "Back", onclick: fn });
+    const act = (label, cls, fn) => el("button", { type: "button", class: cls, text: label, disabled: !a.active, onclick: fn });
+    const spaced = (xs) => (xs || []).join(" ") || "–";
+    const edit = () => {
+      const name = input(a.name, { required: true, maxlength: 200 });
+      const scopes = input((a.scopes || []).join(" "));
+      const auds = textarea((a.audiences || []).join("\n"));
+      const uris = textarea((a.redirect_uris || []).join("\n"));
+      formDialog("Edit agent", null, [["Name", name], ["Scopes (space separated)", scopes],
+        ["Audiences it may ask for (one URI per line; empty: any the tenant allows)", auds], ["Redirect URIs (one per line)", uris]], "Save", async () => {
+        await api("PATCH", path, { name: name.value.trim(), scopes: lines(scopes.value), audiences: lines(auds.value), redirect_uris: lines(uris.value) });
+        status("Agent saved.");
+        route();
+      });
+    };
+    const revokeToken = (t) => {
+      const reason = input("", { maxlength: 500, placeholder: "e.g. leaked in a log" });
+      formDialog("Revoke token", ["Token ", code(t.jti), " becomes inactive at once; the agent and its other tokens keep working."],
+        [["Reason (recorded in the audit log)", reason]], "Revoke token", async () => {
+          await api("POST", path + "/tokens/" + encodeURIComponent(t.jti) + "/revoke", { reason: reason.value.trim() || undefined });
+          status("Token revoked.");
+          route();
+        }, true);
+    };
+    const tokensPanel = el("div", { role: "tabpanel", id: nextID("panel") },
+      table(["JTI", "Scope", "Key (jkt)", "Issued", "Expires", "State", ""], (tokens.data || []).map((t) => el("tr", {},
+        el("td", {}, code(t.jti)), el("td", { text: t.scope || "–" }), el("td", { class: "hide-narrow" }, code(t.jkt || "–")),
+        el("td", { text: when(t.created_at) }), el("td", { text: when(t.expires_at) }),
+        el("td", {}, tokenState(t)),
+        el("td", {}, t.active ? el("button", { type: "button", class: "danger", text: "Revoke", "aria-label": "Revoke token " + t.jti, onclick: () => revokeToken(t) }) : null))),
+      { empty: "No token issued yet.", caption: "Tokens" }));
+    const auditPanel = el("div", { role: "tabpanel", id: nextID("panel"), hidden: true });
+    let auditLoaded = false;
+    async function loadAudit() {
+      if (auditLoaded) return;
+      auditLoaded = true;
+      const names = await keyNames();
+      const r = await api("GET", path + "/audit" + q({ limit: 50 }));
+      fill(auditPanel, table(["Time", "Event", "Actor", "Status"], (r.data || []).map((e) => el("tr", {},
+        el("td", { text: when(e.created_at) }), el("td", { text: e.event || e.action }), el("td", {}, actorLabel(e, names)),
+        el("td", {}, el("span", { class: "badge " + (e.status === "failure" ? "off" : "neutral"), text: e.status || "–" })))),
+      { empty: "No event involves this agent.", caption: "Audit events of the agent" }),
+      el("p", {}, el("a", { href: "#/audit", text: "All events in the audit log" })));
+    }
+    const tabs = el("div", { class: "tabs", role: "tablist", "aria-label": "Agent details" });
+    const tab = (label, panel, onShow) => {
+      const b = el("button", { type: "button", role: "tab", "aria-controls": panel.id, text: label });
+      b.addEventListener("click", async () => {
+        for (const x of tabs.children) x.setAttribute("aria-selected", String(x === b));
+        tokensPanel.hidden = panel !== tokensPanel;
+        auditPanel.hidden = panel !== auditPanel;
+        if (onShow) {
+          try { await onShow(); } catch (e) { failed(e); }
+        }
+      });
+      return b;
+    };
+    tabs.append(tab("Tokens", tokensPanel), tab("Audit", auditPanel, loadAudit));
+    tabs.firstChild.setAttribute("aria-selected", "true");
+    for (const x of tabs.children) if (x !== tabs.firstChild) x.setAttribute("aria-selected", "false");
     page.append(
       el("p", {}, el("a", { href: "#/agents", text: "← Agents" })),
       el("h1", {}, "Agent ", el("span", { class: "agent-name", text: a.name }), " ", badge(a.active, "active", "revoked")),
       el("div", { class: "card" }, fields([
-        ["Agent ID", code(a.id)], ["Client ID", code(a.client_id)], ["Description", a.description || "–"], ["Scopes", (a.scopes || []).join(" ") || "–"],
-        ["Grant types", (a.grant_types || []).join(", ")], ["Application", (a.metadata && a.metadata.app_id) || "–"], ["Created by", a.created_by || "–"],
+        ["Agent ID", code(a.id)], ["Client ID", code(a.client_id)], ["Description", a.description || "–"], ["Scopes", spaced(a.scopes)],
+        ["Audiences", list(a.audiences)], ["Redirect URIs", list(a.redirect_uris)],
+        ["Grant types", (a.grant_types || []).join(", ")],
+        ["Application", app ? el("a", { href: "#/apps/" + encodeURIComponent(app.id), text: app.name }) : appID || "–"],
+        ["Created by", a.created_by ? el("a", { href: "#/users/" + encodeURIComponent(a.created_by) }, code(a.created_by)) : "–"],
         ["DPoP key (jkt)", a.dpop_jkt ? code(a.dpop_jkt) : "none registered"], ["Token lifetime", a.token_lifetime ? a.token_lifetime + " s" : "default"],
         ["Created", when(a.created_at)], ["Updated", when(a.updated_at)],
       ])),
       el("div", { class: "actions" },
+        act("Edit", "", edit),
         act("Rotate secret", "", async () => {
           if (!(await confirmDialog("Rotate secret", "The current secret stops working at once.", "Rotate"))) return;
           try {
-            const r = await api("POST", "/api/v1/agents/" + encodeURIComponent(a.id) + "/rotate-secret", {});
+            const r = await api("POST", path + "/rotate-secret", {});
             clear(result).append(el("h2", { text: "New secret" }), secretBox("Client secret", r.client_secret));
           } catch (e) { failed(e); }
         }),
@@ -443,7 +545,7 @@
         act("Revoke all tokens", "", async () => {
           if (!(await confirmDialog("Revoke tokens", "Every token issued to this agent so far becomes inactive. The agent stays active.", "Revoke tokens"))) return;
           try {
-            const r = await api("POST", "/api/v1/agents/" + encodeURIComponent(a.id) + "/tokens/revoke-all", {});
+            const r = await api("POST", path + "/tokens/revoke-all", {});
             status(`Revoked ${r.revoked_count} token(s); audit event ${r.audit_event_id}.`);
             reload();
           } catch (e) { failed(e); }
@@ -451,18 +553,33 @@
         act("Revoke agent", "danger", async () => {
           if (!(await confirmDialog("Revoke agent", ["Deactivate ", el("strong", { text: a.name }), " and revoke all its tokens?"], "Revoke agent"))) return;
           try {
-            await api("DELETE", "/api/v1/agents/" + encodeURIComponent(a.id));
+            await api("DELETE", path);
             status("Agent revoked: it is inactive and its tokens introspect inactive.");
             reload();
           } catch (e) { failed(e); }
         })),
       result,
-      el("h2", { text: "Tokens" }),
-      table(["JTI", "Scope", "Key (jkt)", "Issued", "Expires", "State"], (tokens.data || []).map((t) => el("tr", {},
-        el("td", {}, code(t.jti)), el("td", { text: t.scope || "–" }), el("td", { class: "hide-narrow" }, code(t.jkt || "–")),
-        el("td", { text: when(t.created_at) }), el("td", { text: when(t.expires_at) }),
-        el("td", {}, tokenState(t)))),
-        { empty: "No token issued yet.", caption: "Tokens" }));
+      tabs, tokensPanel, auditPanel);
+  }
+
+  // keyNames maps admin key ids to their names (audit actors), read once
+  // per page; an empty map when the list cannot be read.
+  async function keyNames() {
+    try {
+      const r = await api("GET", "/api/v1/api-keys");
+      return Object.fromEntries((r.data || []).map((k) => [k.id, k.name]));
+    } catch (_) {
+      return {};
+    }
+  }
+  // actorLabel shows an event's actor: an admin key by its name (id in
+  // the title), anything else by its id.
+  function actorLabel(e, names) {
+    if (!e.actor_id) return "–";
+    if (e.actor_type === "admin_key" && Object.hasOwn(names, e.actor_id)) {
+      return el("span", { title: e.actor_id }, "admin key ", el("strong", { text: names[e.actor_id] }));
+    }
+    return el("span", {}, e.actor_type ? e.actor_type + " " : "", code(e.actor_id));
   }
 
   // tokenState is the server's five-layer decision for a listed token
@@ -573,14 +690,25 @@
         tailTimer = setInterval(poll, 2000);
       }
     });
+    const names = await keyNames();
+    const exportAs = (format) => async () => {
+      const body = { format };
+      for (const [k, v] of Object.entries(filters())) if (v) body[k] = v;
+      try {
+        await download("/api/v1/audit-logs/export", body, "audit-" + new Date().toISOString().slice(0, 19).replace(/:/g, "") + "." + (format === "csv" ? "csv" : "ndjson"));
+        status("Export downloaded (" + format.toUpperCase() + ", the events that match the filters).");
+      } catch (e) { failed(e); }
+    };
     page.append(el("h1", { text: "Audit log" }), form,
-      el("div", { class: "actions" }, el("label", { class: "check", for: live.id }, live, "Live tail (new events appear at the top)")),
+      el("div", { class: "actions" }, el("label", { class: "check", for: live.id }, live, "Live tail (new events appear at the top)"),
+        el("button", { type: "button", text: "Export NDJSON", onclick: exportAs("ndjson") }),
+        el("button", { type: "button", text: "Export CSV", onclick: exportAs("csv") })),
       list, pager, detail);
     const filters = () => ({ event: event.value.trim(), actor_id: actor.value.trim(), target_id: target.value.trim(), since: iso(since.value), until: iso(until.value) });
 
     function show(e) {
       clear(detail).append(el("div", { class: "card" }, el("h2", { text: "Event " + e.id }),
-        fields([["Event", e.event || e.action], ["Time", when(e.created_at)], ["Status", e.status], ["Actor", [e.actor_type, e.actor_id].filter(Boolean).join(" ")],
+        fields([["Event", e.event || e.action], ["Time", when(e.created_at)], ["Status", e.status], ["Actor", actorLabel(e, names)],
           ["Target", [e.target_type, e.target_id].filter(Boolean).join(" ")], ["IP", e.ip || "–"], ["User agent", e.user_agent || "–"]]),
         el("h2", { text: "Metadata" }), el("pre", { text: JSON.stringify(e.metadata || {}, null, 2) })));
       detail.scrollIntoView({ block: "nearest" });
@@ -588,7 +716,7 @@
     function draw() {
       clear(list).append(table(["Time", "Event", "Actor", "Target", "Status"], events.map((e) => {
         const open = el("button", { type: "button", class: "link", text: e.event || e.action, onclick: () => show(e), "aria-label": "Details of " + (e.event || e.action) + " " + e.id });
-        return el("tr", { dataset: { id: e.id } }, el("td", { text: when(e.created_at) }), el("td", {}, open), el("td", {}, code(e.actor_id || "–")),
+        return el("tr", { dataset: { id: e.id } }, el("td", { text: when(e.created_at) }), el("td", {}, open), el("td", {}, actorLabel(e, names)),
           el("td", {}, code(e.target_id || "–")), el("td", {}, el("span", { class: "badge " + (e.status === "failure" ? "off" : "neutral"), text: e.status || "–" })));
       }), { empty: "No events match.", caption: "Audit events" }));
     }
