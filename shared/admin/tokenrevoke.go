@@ -23,13 +23,8 @@ func (a *API) revokeOneToken(w http.ResponseWriter, r *http.Request, c call) err
 	if err != nil {
 		return err
 	}
-	var in struct {
-		Reason *string `json:"reason"`
-	}
-	if err := decodeOptional(r, &in); err != nil {
-		return err
-	}
-	if err := checkText("reason", in.Reason, 500, false); err != nil {
+	meta := map[string]any{"agent_id": ag.ID, "client_id": ag.ClientID}
+	if err := readReason(r, meta); err != nil {
 		return err
 	}
 	jti := r.PathValue("jti")
@@ -43,10 +38,6 @@ func (a *API) revokeOneToken(w http.ResponseWriter, r *http.Request, c call) err
 	if err != nil {
 		return storeErr(err, "")
 	}
-	meta := map[string]any{"agent_id": ag.ID, "client_id": ag.ClientID}
-	if in.Reason != nil && *in.Reason != "" {
-		meta["reason"] = *in.Reason
-	}
 	if rec.RevokedAt.IsZero() {
 		err = a.Store.RevokeToken(c.ctx, c.t, jti, c.event(audit.TokenRevoked, "token", jti, meta))
 		if errors.Is(err, store.ErrNotFound) {
@@ -58,4 +49,30 @@ func (a *API) revokeOneToken(w http.ResponseWriter, r *http.Request, c call) err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// readReason reads the optional body of a revocation ({"reason"} or none,
+// other members refused) and puts a non-empty reason in meta.
+func readReason(r *http.Request, meta map[string]any) error {
+	var in struct {
+		Reason *string `json:"reason"`
+	}
+	if err := decodeOptional(r, &in); err != nil {
+		return err
+	}
+	if err := checkText("reason", in.Reason, 500, false); err != nil {
+		return err
+	}
+	if in.Reason != nil && *in.Reason != "" {
+		meta["reason"] = *in.Reason
+	}
+	return nil
+}
+
+// withReason adds the reason readReason found (if any) to meta.
+func withReason(meta, reason map[string]any) map[string]any {
+	if v, ok := reason["reason"]; ok {
+		meta["reason"] = v
+	}
+	return meta
 }

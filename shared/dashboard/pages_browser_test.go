@@ -65,6 +65,27 @@ func pagesAt(t *testing.T, st *apptest.Stack, width string, w, h int64, advance 
 	b.do("sign in", chromedp.Navigate(url+"/"), chromedp.WaitVisible(chromedp.CSS("#signin-key")),
 		setValue("#signin-key", boot.AdminKey), chromedp.Click(button("Sign in")), waitText("Get started"))
 
+	// Navigation: a Menu button at phone width (the links behind it),
+	// the links themselves on a desktop.
+	var nav struct{ Menu, Links bool }
+	navState := `({menu: getComputedStyle(document.getElementById("menu")).display !== "none",
+		links: document.querySelector('nav a[data-page="users"]').getBoundingClientRect().width > 0})`
+	b.eval(navState, &nav)
+	if width == "phone" {
+		if !nav.Menu || nav.Links {
+			t.Fatalf("phone navigation: %+v", nav)
+		}
+		b.do("menu", chromedp.Click(chromedp.CSS("#menu")), chromedp.WaitVisible(chromedp.CSS(`nav a[data-page="users"]`)))
+		shot("menu")
+		b.do("menu choice", chromedp.Click(chromedp.CSS(`nav a[data-page="users"]`)), waitText("New user"),
+			chromedp.WaitNotVisible(chromedp.CSS(`nav a[data-page="users"]`)))
+		if v, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.getElementById("menu").getAttribute("aria-expanded")`)); v != "false" {
+			t.Fatalf("menu after a choice: aria-expanded %q", v)
+		}
+	} else if nav.Menu || !nav.Links {
+		t.Fatalf("desktop navigation: %+v", nav)
+	}
+
 	// Tenant settings: read with the admin key; saving without a platform
 	// key says it needs one and changes nothing; with one, it is saved.
 	b.do("settings", chromedp.Navigate(url+"/#/settings"), waitText("Tenant settings"), waitText("none: tokens carry aud = [client_id]"),
@@ -82,6 +103,9 @@ func pagesAt(t *testing.T, st *apptest.Stack, width string, w, h int64, advance 
 	if got := apiCall(t, url, boot.AdminKey, "GET", "/api/v1/admin/tenant", "")["default_audience"]; got != "https://mcp.example.com" {
 		t.Fatalf("default_audience %v", got)
 	}
+	// The banner stays until the next action, which clears it.
+	b.do("banner cleared", chromedp.Click(button("Save settings")), waitText("paste a platform key"),
+		chromedp.WaitNotVisible(chromedp.CSS("#status")))
 	var keyLeft string
 	b.eval(`[...document.querySelectorAll("#page input")].map(i => i.value).join(" ") + JSON.stringify(sessionStorage)`, &keyLeft)
 	if strings.Contains(keyLeft, boot.PlatformKey) {
@@ -109,12 +133,23 @@ func pagesAt(t *testing.T, st *apptest.Stack, width string, w, h int64, advance 
 	shot("application")
 
 	// Agents: the created-by column and filter, the application's name.
-	apiCall(t, url, boot.AdminKey, "POST", "/api/v1/agents", `{"name":"agent-nobody"}`)
+	agentNobody := apiCall(t, url, boot.AdminKey, "POST", "/api/v1/agents", `{"name":"agent-nobody"}`)["id"].(string)
 	b.do("agents by user", chromedp.Navigate(url+"/#/agents"), waitText("agent-nobody"), waitText("alice@example.com"),
 		setValue("#page form > div:nth-of-type(4) select", user), chromedp.Click(button("Apply")),
 		chromedp.Poll[chromedp.Void](`document.querySelectorAll("#page tbody tr").length === 1 && document.querySelector("#page tbody").innerText.includes("agent-alice")`,
 			chromedp.WithPollingTimeout(20*time.Second)))
 	shot("agents")
+	// Rows are cards at phone width, a table on a desktop; an id does not
+	// wrap every few characters (one line box, the card being wide enough).
+	var layout struct {
+		Head  string
+		Lines int
+	}
+	b.eval(`({head: getComputedStyle(document.querySelector("#page thead")).display,
+		lines: document.querySelector("#page tbody td code").getClientRects().length})`, &layout)
+	if (width == "phone") != (layout.Head == "none") || layout.Lines != 1 {
+		t.Fatalf("agents layout at %s width: %+v", width, layout)
+	}
 	// Agent detail: the application by name, created by a user; edit it,
 	// revoke one of its tokens with a reason, its audit tab.
 	aliceID, aliceClient := agent["id"].(string), agent["client_id"].(string)
@@ -147,6 +182,12 @@ func pagesAt(t *testing.T, st *apptest.Stack, width string, w, h int64, advance 
 	ev := apiCall(t, url, boot.AdminKey, "GET", "/api/v1/audit-logs?event=oauth.token_revoked", "")["data"].([]any)
 	if len(ev) != 1 || !strings.Contains(fmt.Sprint(ev[0]), "leaked in a log") {
 		t.Fatalf("token revoke event: %v", ev)
+	}
+	b.do("revoke all with a reason", chromedp.Click(button("Revoke all tokens")), setValue("#dialog input", "rotating credentials"),
+		chromedp.Click(dialogButton("Revoke tokens")), waitText("Revoked 1 token(s)"))
+	ev = apiCall(t, url, boot.AdminKey, "GET", "/api/v1/audit-logs?event=agent.tokens_revoked", "")["data"].([]any)
+	if len(ev) != 1 || !strings.Contains(fmt.Sprint(ev[0]), "rotating credentials") {
+		t.Fatalf("revoke-all event: %v", ev)
 	}
 
 	// Audit log: admin keys by name as actors; filtered by target, exported.
@@ -204,6 +245,14 @@ func pagesAt(t *testing.T, st *apptest.Stack, width string, w, h int64, advance 
 	if len(ev) != 1 || !strings.Contains(fmt.Sprint(ev[0]), "customer cancelled plan") {
 		t.Fatalf("revoke event: %v", ev)
 	}
+	// Revoking one agent asks for a reason too.
+	b.do("revoke agent", chromedp.Navigate(url+"/#/agents/"+agentNobody), waitText("Agent agent-nobody"), chromedp.Click(button("Revoke agent")),
+		setValue("#dialog input", "unused"), chromedp.Click(dialogButton("Revoke agent")), waitText("Agent revoked"))
+	ev = apiCall(t, url, boot.AdminKey, "GET", "/api/v1/audit-logs?event=agent.deactivated&target_id="+agentNobody, "")["data"].([]any)
+	if len(ev) != 1 || !strings.Contains(fmt.Sprint(ev[0]), "unused") {
+		t.Fatalf("agent revoke event: %v", ev)
+	}
+	b.do("back to the user", chromedp.Navigate(url+"/#/users/"+user), waitText("User alice@example.com"))
 	b.do("delete user", chromedp.Click(button("Delete user")), chromedp.Click(dialogButton("Delete user")), waitText("User alice@example.com deleted."),
 		chromedp.Poll[chromedp.Void](`location.hash === "#/users" && !document.querySelector("#page").innerText.includes("alice@example.com")`, chromedp.WithPollingTimeout(20*time.Second)))
 
@@ -267,6 +316,17 @@ func pagesAt(t *testing.T, st *apptest.Stack, width string, w, h int64, advance 
 		}
 	}
 	shot("welcome")
+
+	b.do("sign out", chromedp.Navigate(url+"/#/agents"), waitText("agent-nobody"))
+	if width == "phone" {
+		b.do("menu", chromedp.Click(chromedp.CSS("#menu")))
+	}
+	b.do("sign out", chromedp.Click(button("Sign out")), chromedp.WaitVisible(chromedp.CSS("#signin-note")), waitText("Signed out."))
+	var signedOut struct{ Error bool }
+	b.eval(`({error: !document.getElementById("signin-error").hidden})`, &signedOut)
+	if signedOut.Error {
+		t.Fatal("signing out shows an error")
+	}
 
 	var csp []string
 	b.eval(`window.__csp`, &csp)

@@ -65,7 +65,12 @@
     if (rows.length === 0) {
       body.appendChild(el("tr", {}, el("td", { colspan: headers.length, class: "muted", text: (opts && opts.empty) || "Nothing yet." })));
     }
-    for (const r of rows) body.appendChild(r);
+    for (const r of rows) {
+      // Each cell carries its column's name: at phone width rows are
+      // stacked cards and the name is shown before the value (CSS).
+      [...r.children].forEach((td, i) => { if (headers[i]) td.dataset.label = headers[i]; });
+      body.appendChild(r);
+    }
     return el("div", { class: "table-wrap" }, el("table", {}, el("caption", { class: "sr-only", text: (opts && opts.caption) || "" }), el("thead", {}, head), body));
   }
   function fields(pairs) {
@@ -74,14 +79,14 @@
     return dl;
   }
 
-  let statusTimer;
+  // status shows the one message banner; it stays until the next action
+  // (a click on a button, a form sent) or page.
   function status(text, bad) {
     const s = $("status");
     s.textContent = text;
     s.className = "status" + (bad ? " bad" : "");
     s.hidden = false;
-    clearTimeout(statusTimer);
-    statusTimer = setTimeout(() => { s.hidden = true; }, 8000);
+
   }
 
   // A secret shown once, with a copy button.
@@ -213,20 +218,27 @@
 
   // ---------- sign in / out ----------
 
-  function signOut(message) {
+  // signOut forgets the key; message says why (an error, unless the
+  // operator signed out).
+  function signOut(message, asked) {
     sessionStorage.removeItem(KEY);
     sessionStorage.removeItem(TENANT);
     stopTail();
-    showSignIn(message);
+    showSignIn(message, asked);
   }
-  function showSignIn(message) {
+  function showSignIn(message, asked) {
     $("nav").hidden = true;
+    $("status").hidden = true;
+    if ($("dialog").open) $("dialog").close();
     clear($("page"));
     $("tenant-label").textContent = "";
     $("signin").hidden = false;
     const err = $("signin-error");
-    err.hidden = !message;
-    err.textContent = message || "";
+    const note = $("signin-note");
+    err.hidden = !message || asked;
+    err.textContent = asked ? "" : message || "";
+    note.hidden = !message || !asked;
+    note.textContent = asked ? message : "";
     $("signin-key").value = "";
     $("signin-key").focus();
   }
@@ -236,6 +248,7 @@
     const tenant = $("signin-tenant").value.trim();
     const err = $("signin-error");
     err.hidden = true;
+    $("signin-note").hidden = true;
     if (!key.startsWith("sk_live_")) {
       err.textContent = "An admin key starts with sk_live_.";
       err.hidden = false;
@@ -259,7 +272,21 @@
       err.hidden = false;
     }
   });
-  $("signout").addEventListener("click", () => signOut("Signed out."));
+  $("signout").addEventListener("click", () => signOut("Signed out.", true));
+
+  // The menu button (phone width) shows and hides the navigation; choosing
+  // a page closes it.
+  function setMenu(open) {
+    $("menu").setAttribute("aria-expanded", String(open));
+    $("nav").classList.toggle("open", open);
+  }
+  $("menu").addEventListener("click", () => setMenu($("menu").getAttribute("aria-expanded") !== "true"));
+
+  // One message at a time: the next action (a button, a form) clears it.
+  document.addEventListener("click", (ev) => {
+    if (ev.target instanceof Element && ev.target.closest("button:not(#menu)")) $("status").hidden = true;
+  }, true);
+  document.addEventListener("submit", () => { $("status").hidden = true; }, true);
 
   // ---------- router ----------
 
@@ -272,6 +299,7 @@
 
   function route() {
     stopTail();
+    setMenu(false);
     if ($("dialog").open) $("dialog").close(); // a dialog belongs to the page it was opened on
     if (!session.key) {
       showSignIn();
@@ -542,21 +570,23 @@
           } catch (e) { failed(e); }
         }),
         act("Rotate DPoP key", "", () => rotateDPoP(a)),
-        act("Revoke all tokens", "", async () => {
-          if (!(await confirmDialog("Revoke tokens", "Every token issued to this agent so far becomes inactive. The agent stays active.", "Revoke tokens"))) return;
-          try {
-            const r = await api("POST", path + "/tokens/revoke-all", {});
-            status(`Revoked ${r.revoked_count} token(s); audit event ${r.audit_event_id}.`);
-            reload();
-          } catch (e) { failed(e); }
+        act("Revoke all tokens", "", () => {
+          const reason = input("", { maxlength: 500 });
+          formDialog("Revoke tokens", "Every token issued to this agent so far becomes inactive. The agent stays active.",
+            [["Reason (recorded in the audit log)", reason]], "Revoke tokens", async () => {
+              const r = await api("POST", path + "/tokens/revoke-all", { reason: reason.value.trim() || undefined });
+              status(`Revoked ${r.revoked_count} token(s); audit event ${r.audit_event_id}.`);
+              reload();
+            }, true);
         }),
-        act("Revoke agent", "danger", async () => {
-          if (!(await confirmDialog("Revoke agent", ["Deactivate ", el("strong", { text: a.name }), " and revoke all its tokens?"], "Revoke agent"))) return;
-          try {
-            await api("DELETE", path);
-            status("Agent revoked: it is inactive and its tokens introspect inactive.");
-            reload();
-          } catch (e) { failed(e); }
+        act("Revoke agent", "danger", () => {
+          const reason = input("", { maxlength: 500 });
+          formDialog("Revoke agent", ["Deactivate ", el("strong", { text: a.name }), " and revoke all its tokens?"],
+            [["Reason (recorded in the audit log)", reason]], "Revoke agent", async () => {
+              await api("DELETE", path, { reason: reason.value.trim() || undefined });
+              status("Agent revoked: it is inactive and its tokens introspect inactive.");
+              reload();
+            }, true);
         })),
       result,
       tabs, tokensPanel, auditPanel);
