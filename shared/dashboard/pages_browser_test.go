@@ -63,7 +63,15 @@ func pagesAt(t *testing.T, st *apptest.Stack, width string, w, h int64, advance 
 	}
 	const evil = `<img src=x onerror=alert(1)>`
 	b.do("sign in", chromedp.Navigate(url+"/"), chromedp.WaitVisible(chromedp.CSS("#signin-key")),
-		setValue("#signin-key", boot.AdminKey), chromedp.Click(button("Sign in")), waitText("Get started"))
+		setValue("#signin-key", boot.AdminKey), chromedp.Click(button("Sign in")), waitText("Get started: ship agents"))
+
+	// Get started: the token and cancel steps are not done yet.
+	var steps []bool
+	stepsDone := `[...document.querySelectorAll("#page .steps > li")].map(li => li.classList.contains("done"))`
+	b.eval(stepsDone, &steps)
+	if len(steps) != 6 || steps[3] || steps[5] {
+		t.Fatalf("steps done on a fresh tenant: %v", steps)
+	}
 
 	// Navigation: a Menu button at phone width (the links behind it),
 	// the links themselves on a desktop.
@@ -305,8 +313,53 @@ func pagesAt(t *testing.T, st *apptest.Stack, width string, w, h int64, advance 
 	b.do("dpop warning", chromedp.Navigate(url+"/#/agents/"+other), waitText("Agent a2"), chromedp.Click(button("Rotate DPoP key")),
 		waitText("This pins the agent to one key."), chromedp.Click(dialogButton("Cancel")))
 
+	// Delegation: a may-act grant from a2 to a user, then revoked.
+	bob := apiCall(t, url, boot.AdminKey, "POST", "/api/v1/users", `{"email":"bob@example.com"}`)["id"].(string)
+	b.do("may-act", chromedp.Navigate(url+"/#/may-act"), waitText("No grant."), chromedp.Click(button("New grant")),
+		setValue("#dialog select", other), setValue("#dialog form > div:nth-of-type(2) input", bob), setValue("#dialog form > div:nth-of-type(3) input", "mcp:read"),
+		chromedp.Click(dialogButton("Create grant")), waitText("Grant created."), chromedp.WaitVisible(chromedp.Search(`//td/a[normalize-space()="a2"]`)), waitText(bob))
+	shot("may-act")
+	grants := apiCall(t, url, boot.AdminKey, "GET", "/api/v1/admin/may-act", "")["grants"].([]any)
+	if len(grants) != 1 || grants[0].(map[string]any)["from_id"] != other || grants[0].(map[string]any)["to_id"] != bob {
+		t.Fatalf("grants: %v", grants)
+	}
+	b.do("revoke grant", chromedp.Click(chromedp.Search(`//button[starts-with(@aria-label, "Revoke grant ")]`)), chromedp.Click(dialogButton("Revoke grant")),
+		waitText("Grant revoked."), waitText("No grant."), chromedp.Click(chromedp.CSS(`#page input[type=checkbox]`)),
+		chromedp.WaitVisible(chromedp.Search(`//td/span[normalize-space()="revoked"]`)))
+
+	// Revoke by pattern: a preview of the matching agents, then the
+	// server's count; a2's token is revoked, a2 stays active.
+	otherAgent := apiCall(t, url, boot.AdminKey, "GET", "/api/v1/agents/"+other, "")
+	a2Secret := apiCall(t, url, boot.AdminKey, "POST", "/api/v1/agents/"+other+"/rotate-secret", "")["client_secret"].(string)
+	a2Client := otherAgent["client_id"].(string)
+	resp, err := http.Post(url+"/oauth/token", "application/x-www-form-urlencoded", strings.NewReader("grant_type=client_credentials&client_id="+a2Client+"&client_secret="+a2Secret))
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("a2 token: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	b.do("revoke by pattern", chromedp.Navigate(url+"/#/agents"), waitText("agent-nobody"), chromedp.Click(button("Revoke by pattern")),
+		chromedp.SendKeys(chromedp.CSS("#dialog input"), a2Client[:len(a2Client)-3]+"*"), waitText("match: a2."),
+		setValue("#dialog form > div:nth-of-type(2) input", "incident 42"), chromedp.Click(dialogButton("Revoke tokens")),
+		waitText("1 client(s) matched, 1 token(s) revoked"))
+	ev = apiCall(t, url, boot.AdminKey, "GET", "/api/v1/audit-logs?event=oauth.tokens_bulk_revoked", "")["data"].([]any)
+	if len(ev) != 1 || !strings.Contains(fmt.Sprint(ev[0]), "incident 42") {
+		t.Fatalf("pattern event: %v", ev)
+	}
+
+	// Overview: counts, what needs attention, recent events.
+	b.do("overview", chromedp.Navigate(url+"/#/overview"), waitText("Needs attention"), waitText("Recent events"),
+		waitText("active agent(s) have no creating user"), waitText("oauth.tokens_bulk_revoked"))
+	var stats []string
+	b.eval(`[...document.querySelectorAll("#page .stat")].map(s => s.innerText.replace(/\s+/g, " "))`, &stats)
+	if strings.Join(stats, "|") != "1 applications|3 agents (1 active)|1 users|2 active admin keys" {
+		t.Errorf("overview stats: %q", stats)
+	}
+	if strings.Contains(b.text(), "No default audience") {
+		t.Error("the overview says no default audience after it was set")
+	}
+	shot("overview")
+
 	// Get started: the snippets pass created_by and name the audience.
-	apiCall(t, url, boot.AdminKey, "POST", "/api/v1/users", `{"email":"bob@example.com"}`)
 	b.do("welcome", chromedp.Navigate(url+"/#/welcome"), waitText("default audience"))
 	var snippets string
 	b.eval(`[...document.querySelectorAll("#page pre")].map(p => p.textContent).join("\n")`, &snippets)
@@ -316,6 +369,11 @@ func pagesAt(t *testing.T, st *apptest.Stack, width string, w, h int64, advance 
 		}
 	}
 	shot("welcome")
+	// The token and cancel steps are green now: the audit trail has both.
+	b.eval(stepsDone, &steps)
+	if len(steps) != 6 || !steps[3] || !steps[5] {
+		t.Fatalf("steps done after a token and a cancellation: %v", steps)
+	}
 
 	b.do("sign out", chromedp.Navigate(url+"/#/agents"), waitText("agent-nobody"))
 	if width == "phone" {

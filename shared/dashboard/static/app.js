@@ -264,7 +264,7 @@
       const apps = await api("GET", "/api/v1/admin/apps" + q({ limit: 1 }), undefined, key);
       sessionStorage.setItem(KEY, key);
       $("signin-key").value = "";
-      location.hash = apps.data && apps.data.length ? "#/agents" : "#/welcome";
+      location.hash = apps.data && apps.data.length ? "#/overview" : "#/welcome";
       route();
     } catch (e) {
       sessionStorage.removeItem(TENANT);
@@ -292,7 +292,7 @@
 
   const pages = {
     welcome: welcomePage, apps: appsPage, app: appPage, agents: agentsPage, agent: agentPage, users: usersPage, user: userPage,
-    audit: auditPage, keys: keysPage, "api-keys": apiKeysPage, settings: settingsPage,
+    audit: auditPage, keys: keysPage, "api-keys": apiKeysPage, settings: settingsPage, overview: overviewPage, "may-act": mayActPage,
   };
   // A list page's detail: #/agents/ID is the agent page, and so on.
   const details = { agents: "agent", apps: "app", users: "user" };
@@ -309,10 +309,10 @@
     $("nav").hidden = false;
     $("tenant-label").textContent = session.tenant ? "tenant " + session.tenant : "";
     const parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
-    let name = parts[0] || "agents";
+    let name = parts[0] || "overview";
     const list = name;
     if (details[name] && parts[1]) name = details[name];
-    if (!pages[name]) name = "agents";
+    if (!pages[name]) name = "overview";
     for (const a of document.querySelectorAll("nav a")) {
       const cur = a.dataset.page === name || (details[list] === name && a.dataset.page === list);
       if (cur) a.setAttribute("aria-current", "page");
@@ -457,7 +457,8 @@
     filters.addEventListener("submit", (ev) => { ev.preventDefault(); offset = 0; render(); });
     for (const s of [appSel, active, createdBy]) s.addEventListener("change", () => { offset = 0; render(); });
     page.append(el("h1", { text: "Agents" }),
-      el("div", { class: "actions" }, el("button", { type: "button", class: "primary", text: "New agent", onclick: () => newAgentDialog(apps, () => render()) })),
+      el("div", { class: "actions" }, el("button", { type: "button", class: "primary", text: "New agent", onclick: () => newAgentDialog(apps, () => render()) }),
+        el("button", { type: "button", class: "danger", text: "Revoke by pattern", onclick: () => revokeByPattern(() => render()).catch(failed) })),
       filters, list, pager);
     async function render() {
       const r = await api("GET", "/api/v1/agents" + q({ search: search.value.trim(), app_id: appSel.value, active: active.value, created_by_user_id: createdBy.value, limit, offset }));
@@ -1074,14 +1075,152 @@
       form, el("div", { class: "actions" }, toggle));
   }
 
+  // ---------- overview ----------
+
+  async function overviewPage(page) {
+    const count = (path) => api("GET", path + q({ limit: 1 })).then((r) => r.total ?? (r.data || []).length);
+    const [tenant, apps, agentsAll, agentsActive, users, keys, signing, recent, names, firstAgents, tokenEvents] = await Promise.all([
+      api("GET", "/api/v1/admin/tenant"),
+      count("/api/v1/admin/apps"), count("/api/v1/agents"),
+      api("GET", "/api/v1/agents" + q({ active: "true", limit: 1 })).then((r) => r.total || 0),
+      api("GET", "/api/v1/users" + q({ limit: 200 })).then((r) => r.data || []),
+      api("GET", "/api/v1/api-keys").then((r) => r.data || []),
+      api("GET", "/api/v1/admin/signing-keys").then((r) => r.data || []),
+      api("GET", "/api/v1/audit-logs" + q({ limit: 10 })).then((r) => r.data || []),
+      keyNames(),
+      api("GET", "/api/v1/agents" + q({ active: "true", limit: 200 })).then((r) => r.data || []),
+      api("GET", "/api/v1/audit-logs" + q({ event: "oauth.token_issued", limit: 1 })).then((r) => r.data || []),
+    ]);
+    const stat = (label, value, href) => el("a", { class: "stat", href }, el("strong", { text: String(value) }), el("span", { text: label }));
+    const activeKeys = keys.filter((k) => k.active);
+    const soon = Date.now() + 14 * 24 * 3600 * 1000;
+    const attention = [];
+    const item = (...children) => attention.push(el("li", {}, ...children));
+    if (tenant.disabled) item(el("strong", { text: "The tenant is disabled: " }), "no token is issued and every token is inactive. ", el("a", { href: "#/settings", text: "Settings" }));
+    if (!apps) item("No application yet: ", el("a", { href: "#/welcome", text: "Get started" }), ".");
+    if (!tenant.default_audience) {
+      item("No default audience: a token that names no resource carries ", code("aud = [client_id]"), ", which MCP servers refuse. ",
+        el("a", { href: "#/settings", text: "Set one in Settings" }), " or pass resource= in token requests.");
+    }
+    const orphans = firstAgents.filter((a) => !a.created_by && a.kind !== "dcr"); // a self-registered client has no creator
+    if (orphans.length) {
+      item(orphans.length + " active agent(s) have no creating user: revoking a customer's agents does not reach them. ",
+        el("a", { href: "#/agents", text: "Agents" }));
+    }
+    for (const k of signing.filter((k) => k.state === "next")) {
+      item("Signing key ", code(k.kid), " is pending; it becomes current after " + when(k.current_after) + ".");
+    }
+    for (const k of activeKeys.filter((k) => k.expires_at && new Date(k.expires_at).getTime() < soon)) {
+      item("Admin key ", el("strong", { text: k.name }), " expires " + when(k.expires_at) + ". ", el("a", { href: "#/api-keys", text: "Admin keys" }));
+    }
+    if (apps && !tokenEvents.length) item("No token issued yet: ", el("a", { href: "#/welcome", text: "step 4 of Get started" }), " shows how an agent gets one.");
+    page.append(el("h1", { text: "Overview" }),
+      el("div", { class: "stats" }, stat("applications", apps, "#/apps"), stat("agents (" + agentsActive + " active)", agentsAll, "#/agents"),
+        stat(users.length >= 200 ? "users (200 or more)" : "users", users.length, "#/users"), stat("active admin keys", activeKeys.length, "#/api-keys")),
+      el("h2", { text: "Needs attention" }),
+      attention.length ? el("ul", { class: "attention" }, attention) : el("p", { class: "ok", text: "Nothing needs attention." }),
+      el("h2", { text: "Recent events" }),
+      table(["Time", "Event", "Actor", "Target"], recent.map((e) => el("tr", {},
+        el("td", { text: when(e.created_at) }), el("td", { text: e.event || e.action }), el("td", {}, actorLabel(e, names)), el("td", {}, code(e.target_id || "–")))),
+      { empty: "No event yet.", caption: "Recent events" }),
+      el("p", {}, el("a", { href: "#/audit", text: "The whole audit log" })));
+  }
+
+  // ---------- may-act grants (delegation) ----------
+
+  async function mayActPage(page) {
+    const agents = await api("GET", "/api/v1/agents" + q({ active: "true", limit: 200 })).then((r) => r.data || []);
+    const byID = Object.fromEntries(agents.flatMap((a) => [[a.id, a], [a.client_id, a]]));
+    const who = (id) => (byID[id] ? el("a", { href: "#/agents/" + encodeURIComponent(byID[id].id), text: byID[id].name }) : code(id));
+    const listNode = el("div", {});
+    const revoked = el("input", { type: "checkbox", id: nextID("revoked") });
+    revoked.addEventListener("change", () => render());
+    const create = () => {
+      const from = el("select", {}, agents.map((a) => el("option", { value: a.id, text: a.name + " — " + a.client_id })));
+      const to = input("", { placeholder: "usr_… or shark_agent_…" });
+      const scopes = input("");
+      const hops = el("input", { type: "number", min: 1, max: 5, value: 1 });
+      const expires = el("input", { type: "datetime-local", step: 1 });
+      formDialog("New may-act grant", "The acting agent may exchange a token of the subject for one acting on its behalf (RFC 8693 token exchange).",
+        [["Acting agent (from)", from], ["Subject it may act for (to: the sub of the subject token)", to], ["Scopes it may keep (space separated; empty: any)", scopes],
+          ["Max hops", hops], ["Expires (optional)", expires]], "Create grant", async () => {
+          const body = { from_id: from.value, to_id: to.value.trim(), max_hops: Number(hops.value) || 1, scopes: lines(scopes.value) };
+          if (expires.value) body.expires_at = new Date(expires.value).toISOString();
+          await api("POST", "/api/v1/admin/may-act", body);
+          status("Grant created.");
+          render();
+        });
+    };
+    page.append(el("h1", { text: "Delegation (may-act grants)" }),
+      el("p", { class: "muted", text: "Which agent may act for which subject through token exchange, besides a subject token's own may_act claim." }),
+      el("div", { class: "actions" }, el("button", { type: "button", class: "primary", text: "New grant", disabled: !agents.length, onclick: create }),
+        el("label", { class: "check", for: revoked.id }, revoked, "Show revoked grants")),
+      listNode);
+    async function render() {
+      const r = await api("GET", "/api/v1/admin/may-act" + q({ include_revoked: revoked.checked ? "true" : "" }));
+      clear(listNode).append(table(["Acting agent", "For subject", "Scopes", "Hops", "State", "Expires", ""], (r.grants || []).map((g) => el("tr", {},
+        el("td", {}, who(g.from_id)), el("td", {}, who(g.to_id)), el("td", { text: (g.scopes || []).join(" ") || "any" }), el("td", { text: String(g.max_hops) }),
+        el("td", {}, badge(g.active, "active", g.revoked_at ? "revoked" : "expired")), el("td", { text: when(g.expires_at) }),
+        el("td", {}, g.active ? el("button", { type: "button", class: "danger", text: "Revoke", "aria-label": "Revoke grant " + g.id, onclick: async () => {
+          if (!(await confirmDialog("Revoke grant", ["The acting agent can no longer exchange tokens of ", code(g.to_id), "; tokens already exchanged stay until they expire or are revoked."], "Revoke grant"))) return;
+          try { await api("DELETE", "/api/v1/admin/may-act/" + encodeURIComponent(g.id)); status("Grant revoked."); render(); } catch (e) { failed(e); }
+        } }) : null))), { empty: "No grant.", caption: "May-act grants" }));
+    }
+    await render();
+  }
+
+  // ---------- revoke by pattern ----------
+
+  // globRE turns a client_id glob (*, ?, [...]) into a RegExp for the
+  // preview; the server decides what matches.
+  function globRE(glob) {
+    let re = "";
+    for (let i = 0; i < glob.length; i++) {
+      const ch = glob[i];
+      if (ch === "*") re += ".*";
+      else if (ch === "?") re += ".";
+      else if (ch === "[") {
+        const end = glob.indexOf("]", i + 1);
+        if (end < 0) return null;
+        re += "[" + glob.slice(i + 1, end).replace(/^!/, "^").replace(/\\/g, "\\\\") + "]";
+        i = end;
+      } else re += ch.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    }
+    try { return new RegExp("^" + re + "$"); } catch (_) { return null; }
+  }
+
+  async function revokeByPattern(after) {
+    const agents = await api("GET", "/api/v1/agents" + q({ active: "true", limit: 200 })).then((r) => r.data || []);
+    const pattern = input("", { placeholder: "shark_agent_abc*", required: true, maxlength: 200 });
+    const reason = input("", { maxlength: 500 });
+    const preview = el("p", { class: "muted", "aria-live": "polite", text: "Type a glob of client_ids (*, ?, [...])." });
+    pattern.addEventListener("input", () => {
+      const re = globRE(pattern.value.trim());
+      if (!pattern.value.trim() || !re) { preview.textContent = "Type a glob of client_ids (*, ?, [...])."; return; }
+      const hit = agents.filter((a) => re.test(a.client_id));
+      preview.textContent = hit.length + " of the " + agents.length + " active agents listed match" + (hit.length ? ": " + hit.slice(0, 5).map((a) => a.name).join(", ") + (hit.length > 5 ? ", …" : "") : "") + ".";
+    });
+    formDialog("Revoke by pattern", ["Every token issued so far to a client whose client_id matches becomes inactive (the clients stay active and get new tokens).", preview],
+      [["client_id pattern", pattern], ["Reason (recorded in the audit log)", reason]], "Revoke tokens", async () => {
+        if (!pattern.value.trim()) throw new Error("Type a pattern.");
+        const r = await api("POST", "/api/v1/admin/oauth/revoke-by-pattern", { client_id_pattern: pattern.value.trim(), reason: reason.value.trim() || undefined });
+        status(`Pattern ${r.pattern_matched}: ${r.matched_clients} client(s) matched, ${r.revoked_count} token(s) revoked; audit event ${r.audit_event_id}.`);
+        if (after) after();
+      }, true);
+  }
+
   // ---------- first run: the customer-agents guide with real ids ----------
 
   async function welcomePage(page) {
-    const [apps, agents, users, tenant] = await Promise.all([
+    // A step is green once the audit trail shows it done.
+    const happened = (event) => api("GET", "/api/v1/audit-logs" + q({ event, limit: 1 })).then((r) => (r.data || []).length > 0);
+    const [apps, agents, users, tenant, tokenIssued, agentsRevoked] = await Promise.all([
       listApps(),
       api("GET", "/api/v1/agents" + q({ limit: 1 })).then((r) => r.data || []),
       api("GET", "/api/v1/users" + q({ limit: 1 })).then((r) => r.data || []),
       api("GET", "/api/v1/admin/tenant"),
+      happened("oauth.token_issued"),
+      happened("user.agents_revoked"),
     ]);
     const audience = tenant.default_audience || "https://mcp.example.com";
     const app = apps[0];
@@ -1089,7 +1228,7 @@
     const user = users[0];
     const url = issuer();
     const appID = app ? app.id : "app_your_app_id";
-    const step = (done, title, ...body) => el("li", { class: done ? "done" : "" }, el("h2", { text: title }), ...body);
+    const step = (done, title, ...body) => el("li", { class: done ? "done" : "" }, el("h2", {}, title, done ? el("span", { class: "sr-only", text: " (done)" }) : null), ...body);
     const snippet = (text) => el("pre", {}, el("code", { text }));
     page.append(el("h1", { text: "Get started: ship agents to your customers" }),
       el("p", { class: "muted", text: "The customer-agents guide, step by step, with the ids of this tenant filled in. Steps turn green as you complete them." }),
@@ -1117,7 +1256,7 @@ agent = admin.agents.register_agent(
             " page or with admin.users): without it, revoking the customer's agents in step 6 revokes nothing."),
           agent ? el("p", {}, "Your first agent: ", el("a", { href: "#/agents/" + encodeURIComponent(agent.id), text: agent.name }), " (", code(agent.client_id), ").")
             : el("div", { class: "actions" }, el("button", { type: "button", class: "primary", text: "Create an agent here", onclick: () => newAgentDialog(apps, () => route()) }))),
-        step(false, "The agent gets a DPoP-bound token",
+        step(tokenIssued, "The agent gets a DPoP-bound token",
           snippet(`from shark_auth import DPoPProver, OAuthClient
 
 prover = DPoPProver.generate()
@@ -1136,7 +1275,7 @@ token = OAuthClient(base_url="${url}").get_token_with_dpop(
           el("p", { class: "muted" }, "Or: ", code(`shark token --client-id ${agent ? agent.client_id : "shark_agent_..."} --scope "mcp:read"`), " prints the decoded claims.")),
         step(false, "Resource servers verify with the JWKS",
           el("p", {}, "Any RFC 7517 validator works: ", el("a", { href: url + "/.well-known/jwks.json", text: url + "/.well-known/jwks.json" }))),
-        step(false, "Customer cancels: revoke all their agents at once",
+        step(agentsRevoked, "Customer cancels: revoke all their agents at once",
           snippet(`admin.users.revoke_agents("${user ? user.id : "usr_alice_id"}", reason="cancelled")`),
           el("p", {}, "Or on the ", el("a", { href: "#/users", text: "Users" }), " page. Every step lands in the ", el("a", { href: "#/audit", text: "audit log" }), "."))));
   }
