@@ -375,6 +375,22 @@ func pagesAt(t *testing.T, st *apptest.Stack, width string, w, h int64, advance 
 		t.Fatalf("steps done after a token and a cancellation: %v", steps)
 	}
 
+	// Disable the tenant (a platform key, a confirmation), then enable it
+	// again from the same page.
+	b.do("disable without key", chromedp.Navigate(url+"/#/settings"), waitText("Tenant settings"), chromedp.Click(button("Disable tenant")),
+		waitText("paste a platform key"))
+	b.do("disable", setValue(`#page input[type=password]`, boot.PlatformKey), chromedp.Click(button("Disable tenant")),
+		chromedp.Click(dialogButton("Disable tenant")), waitText("Tenant disabled:"), chromedp.WaitVisible(chromedp.Search(`//*[@id="page"]//button[normalize-space()="Enable tenant"]`)))
+	shot("tenant-disabled")
+	if d := apiCall(t, url, boot.PlatformKey, "GET", "/platform/v1/tenants/default", "")["disabled"]; d != true {
+		t.Fatalf("disabled: %v", d)
+	}
+	b.do("enable", setValue(`#page input[type=password]`, boot.PlatformKey), chromedp.Click(button("Enable tenant")),
+		waitText("Tenant enabled."), chromedp.WaitVisible(chromedp.Search(`//*[@id="page"]//button[normalize-space()="Disable tenant"]`)))
+	if d := apiCall(t, url, boot.PlatformKey, "GET", "/platform/v1/tenants/default", "")["disabled"]; d != false {
+		t.Fatalf("enabled again: %v", d)
+	}
+
 	b.do("sign out", chromedp.Navigate(url+"/#/agents"), waitText("agent-nobody"))
 	if width == "phone" {
 		b.do("menu", chromedp.Click(chromedp.CSS("#menu")))

@@ -1057,18 +1057,27 @@
         needKey();
         if (t.disabled) {
           await platform("PATCH", "/platform/v1/tenants/" + encodeURIComponent(t.id), { disabled: false });
-        } else {
-          if (!(await confirmDialog("Disable tenant", ["Disable ", el("strong", { text: t.id }), "? Every token becomes inactive and every admin key, yours too, is refused until the platform operator enables it again."], "Disable tenant"))) return;
-          await platform("POST", "/platform/v1/tenants/" + encodeURIComponent(t.id) + "/disable", {});
+          pkey.value = "";
+          status("Tenant enabled.");
+          route();
+          return;
         }
+        if (!(await confirmDialog("Disable tenant", ["Disable ", el("strong", { text: t.id }), "? Every token becomes inactive and every admin key, yours too, is refused until it is enabled again (here, with the platform key, or by the platform operator)."], "Disable tenant"))) return;
+        await platform("POST", "/platform/v1/tenants/" + encodeURIComponent(t.id) + "/disable", {});
         pkey.value = "";
-        status(t.disabled ? "Tenant enabled." : "Tenant disabled.");
-        route();
+        // The admin API no longer answers for this tenant: the page stays,
+        // so that it can be enabled again at once.
+        t.disabled = true;
+        stateBadge.replaceChildren(badge(false, "enabled", "disabled"));
+        toggle.className = "primary";
+        toggle.textContent = "Enable tenant";
+        status("Tenant disabled: its tokens are inactive and its admin keys, yours too, are refused. Enable it again here with the platform key.", true);
       } catch (e) { err.textContent = e.message; err.hidden = false; }
     } });
+    const stateBadge = el("span", {}, badge(!t.disabled, "enabled", "disabled"));
     page.append(el("h1", { text: "Tenant settings" }),
       el("div", { class: "card" }, fields([
-        ["Tenant", code(t.id)], ["Issuer", code(t.issuer)], ["State", badge(!t.disabled, "enabled", "disabled")],
+        ["Tenant", code(t.id)], ["Issuer", code(t.issuer)], ["State", stateBadge],
         ["Default audience", t.default_audience ? code(t.default_audience) : "none: tokens carry aud = [client_id]"],
         ["Scopes", join(t.scopes) || "any"], ["DCR policy", t.dcr_policy], ["DCR scopes", join(t.dcr_scopes) || "none"],
       ])),
