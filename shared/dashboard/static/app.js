@@ -268,7 +268,8 @@
       route();
     } catch (e) {
       sessionStorage.removeItem(TENANT);
-      err.textContent = "Sign-in failed: " + e.message;
+      err.textContent = "Sign-in failed: " + e.message + (e.status === 401 && !tenant
+        ? ". If this key belongs to a path tenant (its URLs start with /t/<tenant>), type that tenant's id in Tenant." : "");
       err.hidden = false;
     }
   });
