@@ -111,8 +111,13 @@ func pagesAt(t *testing.T, st *apptest.Stack, width string, w, h int64, advance 
 	if got := apiCall(t, url, boot.AdminKey, "GET", "/api/v1/admin/tenant", "")["default_audience"]; got != "https://mcp.example.com" {
 		t.Fatalf("default_audience %v", got)
 	}
+	// Only the changed setting was sent: the DCR scopes the tenant never
+	// set still follow the deployment's default.
+	if tn, err := st.Env.Store.GetTenant(t.Context(), tenant.MustID("default")); err != nil || tn.DCRScopes != nil || tn.Scopes != nil {
+		t.Fatalf("settings not changed were written: %+v %v", tn, err)
+	}
 	// The banner stays until the next action, which clears it.
-	b.do("banner cleared", chromedp.Click(button("Save settings")), waitText("paste a platform key"),
+	b.do("banner cleared", chromedp.Click(button("Save settings")), waitText("Nothing changed."),
 		chromedp.WaitNotVisible(chromedp.CSS("#status")))
 	var keyLeft string
 	b.eval(`[...document.querySelectorAll("#page input")].map(i => i.value).join(" ") + JSON.stringify(sessionStorage)`, &keyLeft)

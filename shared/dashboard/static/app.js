@@ -1044,9 +1044,16 @@
       ev.preventDefault();
       err.hidden = true;
       try {
+        // Only what changed is sent: a setting the tenant never set keeps
+        // following the deployment's default.
+        const change = {};
+        if (aud.value.trim() !== (t.default_audience || "")) change.default_audience = aud.value.trim();
+        if (lines(scopes.value).join(" ") !== join(t.scopes)) change.scopes = lines(scopes.value);
+        if (policy.value !== t.dcr_policy) change.dcr_policy = policy.value;
+        if (lines(dcrScopes.value).join(" ") !== join(t.dcr_scopes)) change.dcr_scopes = lines(dcrScopes.value);
+        if (!Object.keys(change).length) throw new Error("Nothing changed.");
         needKey();
-        await platform("PATCH", "/platform/v1/tenants/" + encodeURIComponent(t.id),
-          { default_audience: aud.value.trim(), scopes: lines(scopes.value), dcr_policy: policy.value, dcr_scopes: lines(dcrScopes.value) });
+        await platform("PATCH", "/platform/v1/tenants/" + encodeURIComponent(t.id), change);
         pkey.value = "";
         status("Settings saved.");
         route();
