@@ -441,7 +441,11 @@ func (a *API) deleteAgent(w http.ResponseWriter, r *http.Request, c call) error 
 	if err != nil {
 		return err
 	}
-	ev := c.event(audit.AgentDeactivated, "agent", ag.ClientID, map[string]any{"agent_id": ag.ID})
+	meta := map[string]any{"agent_id": ag.ID}
+	if err := readReason(r, meta); err != nil {
+		return err
+	}
+	ev := c.event(audit.AgentDeactivated, "agent", ag.ClientID, meta)
 	if err := a.Store.DeactivateClients(c.ctx, c.t, []store.Client{ag}, ev); err != nil {
 		return storeErr(err, "unknown agent")
 	}
@@ -545,7 +549,8 @@ func (a *API) revokeAllTokens(w http.ResponseWriter, r *http.Request, c call) er
 	if err != nil {
 		return err
 	}
-	if err := noBody(r); err != nil {
+	reason := map[string]any{}
+	if err := readReason(r, reason); err != nil {
 		return err
 	}
 	n, err := a.activeTokens(c, ag)
@@ -557,7 +562,7 @@ func (a *API) revokeAllTokens(w http.ResponseWriter, r *http.Request, c call) er
 		x.RevokedBefore, x.UpdatedAt = c.now, c.now
 		return nil
 	}, func(x store.Client) store.AuditEvent {
-		ev = c.event(audit.AgentTokensRevoked, "agent", x.ClientID, map[string]any{"agent_id": x.ID, "revoked_count": n})
+		ev = c.event(audit.AgentTokensRevoked, "agent", x.ClientID, withReason(map[string]any{"agent_id": x.ID, "revoked_count": n}, reason))
 		return ev
 	})
 	if err != nil {

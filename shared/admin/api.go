@@ -38,6 +38,8 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerGrants(mux, h)
 	a.registerSigningKeys(mux, h)
 	a.registerResourceServers(mux, h)
+	a.registerOwnTenant(mux, h)
+	a.registerTokenRevoke(mux, h)
 	mux.Handle("POST /api/v1/admin/oauth/revoke-by-pattern", h(a.revokeByPattern))
 }
 

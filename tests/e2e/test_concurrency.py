@@ -8,7 +8,9 @@ retries); the end state is consistent (e.g. exactly one of the rotated secrets w
 and the audit trail holds one event per successful mutation. One stack serves the
 module: the cases touch disjoint records, and each counts the audit events its own
 burst added."""
+import base64
 import html
+import json
 import pathlib
 import re
 import threading
@@ -227,6 +229,12 @@ def token_ctx(api):
     return {**a, "token": tok.json()["access_token"]}
 
 
+def token_jti_ctx(api):
+    ctx = token_ctx(api)
+    payload = ctx["token"].split(".")[1]
+    return {**ctx, "jti": json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["jti"]}
+
+
 def check_inactive_agent(api, ctx, rs):
     assert api.ok(api.get(f"/api/v1/agents/{ctx['id']}"), 200)["active"] is False
     assert api.token_of(ctx["client_id"], ctx["client_secret"]).status_code == 401
@@ -283,6 +291,10 @@ CASES = [
     Case("agent revoke-all", "POST /api/v1/agents/{id}/tokens/revoke-all", "agent.tokens_revoked", setup=token_ctx,
          send=lambda api, ctx, i: api.post(f"/api/v1/agents/{ctx['id']}/tokens/revoke-all"),
          filters=lambda ctx: {"target_id": ctx["id"]}, check=check_revoked),
+    # One token of an agent revoked by the admin API: every request succeeds, one event, the token inactive.
+    Case("agent token revoke", "POST /api/v1/agents/{id}/tokens/{jti}/revoke", "oauth.token_revoked", setup=token_jti_ctx, ok=(204,), events=one,
+         send=lambda api, ctx, i: api.post(f"/api/v1/agents/{ctx['id']}/tokens/{ctx['jti']}/revoke", {"reason": f"burst {i}"}),
+         filters=lambda ctx: {"target_id": ctx["jti"]}, check=check_revoked),
     Case("agent secret rotation", "POST /api/v1/agents/{id}/rotate-secret", "agent.secret_rotated", setup=lambda api: api.agent(),
          send=lambda api, ctx, i: api.post(f"/api/v1/agents/{ctx['id']}/rotate-secret"),
          filters=lambda ctx: {"target_id": ctx["id"]}, check=check_one_rotated_secret),
