@@ -295,8 +295,8 @@ func pagesAt(t *testing.T, st *apptest.Stack, width string, w, h int64, advance 
 	b.do("revoke key", chromedp.Click(chromedp.Search(`//button[@aria-label="Revoke admin key ci-deploy"]`)), chromedp.Click(dialogButton("Revoke key")),
 		waitText("Admin key ci-deploy revoked."), chromedp.WaitVisible(chromedp.Search(`//td/span[normalize-space()="revoked"]`)))
 	b.do("scoped key", chromedp.Click(button("New admin key")), setValue("#dialog input", "reader"),
-		setValue("#dialog form > div:nth-of-type(2) input", "audit:read"),
-		chromedp.Click(dialogButton("Create key")), waitText("Admin key created."), waitText("audit:read"), chromedp.Click(dialogButton("Done")))
+		setValue("#dialog form > div:nth-of-type(2) input", "introspect"),
+		chromedp.Click(dialogButton("Create key")), waitText("Admin key created."), waitText("introspect"), chromedp.Click(dialogButton("Done")))
 
 	// Signing keys: a second scheduled rotation says it replaces the pending key.
 	b.do("first rotation", chromedp.Navigate(url+"/#/keys"), waitText("current"), chromedp.Click(button("Rotate (scheduled)")),

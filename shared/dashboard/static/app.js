@@ -980,7 +980,7 @@
       const name = input("", { required: true, maxlength: 200 });
       const scopes = input("*");
       const expires = el("input", { type: "datetime-local", step: 1 });
-      formDialog("New admin key", "Only a key with scope * may call the admin API (and sign in here); other scopes are for your own checks.",
+      formDialog("New admin key", "Scopes: * (the admin API, and sign-in here) or introspect (introspection and the revocation feed, nothing else).",
         [["Name", name], ["Scopes (space separated)", scopes], ["Expires (optional)", expires]], "Create key", async (body, close) => {
           const k = await api("POST", "/api/v1/api-keys", { name: name.value.trim(), scopes: lines(scopes.value), expires_at: expires.value ? new Date(expires.value).toISOString() : undefined });
           shownOnce(body, close, "Admin key created.", [["Name", k.name], ["Key ID", code(k.id)], ["Scopes", k.scopes.join(" ")]], "Admin key", k.key, render);
