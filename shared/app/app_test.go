@@ -296,7 +296,7 @@ func TestLogsCarryNoSecrets(t *testing.T) {
 	s.do(s.admin, "POST", "/platform/v1/tenants", "sk_platform_"+strings.Repeat("z", 43), `{"id":"acme3"}`)
 	s.do(s.jwks, "GET", "/t/acme/.well-known/jwks.json", "", "")
 	out := logs.String()
-	if !strings.Contains(out, `"path":"/platform/v1/tenants"`) {
+	if !strings.Contains(out, `"route":"POST /platform/v1/tenants"`) {
 		t.Fatalf("no access log captured: %q", out)
 	}
 	for _, secret := range []string{s.boot.PlatformKey, s.boot.AdminKey, created.body["admin_key"].(string), "sk_platform_zzz", "Bearer"} {

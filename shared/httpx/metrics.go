@@ -71,7 +71,9 @@ func TokenIssued(ctx context.Context, grant string) {
 // tenant, method, path, status, duration, and the CloudWatch Embedded Metric
 // Format directive (_aws) that turns the same line into metrics with no API
 // call: Latency (ms) by function, Errors by function and error code,
-// TokensIssued by function and grant and by function and tenant.
+// TokensIssued by function and grant and by function and tenant. The metrics
+// name no Unit (EMF's Unit is optional and every line repeats it): Latency
+// is in milliseconds, Errors and TokensIssued are counts.
 func accessAttrs(ctx context.Context, r *http.Request, status int, start time.Time, elapsed time.Duration) []slog.Attr {
 	fn, _ := ctx.Value(functionKey{}).(string)
 	var tenant, code, grant string
@@ -88,23 +90,21 @@ func accessAttrs(ctx context.Context, r *http.Request, status int, start time.Ti
 		slog.String("request_id", RequestID(ctx)),
 		slog.String("function", fn),
 		slog.String("tenant", tenant),
-		slog.String("method", r.Method),
-		slog.String("path", r.URL.Path),
+		slog.String("route", r.Method+" "+r.URL.Path),
 		slog.Int("status", status),
-		slog.Duration("duration", elapsed),
 		slog.Float64("Latency", ms),
 	}
 	directives := []map[string]any{{
 		"Namespace":  MetricsNamespace,
 		"Dimensions": [][]string{{"function"}},
-		"Metrics":    []map[string]string{{"Name": "Latency", "Unit": "Milliseconds"}},
+		"Metrics":    []map[string]string{{"Name": "Latency"}},
 	}}
 	if code != "" {
 		attrs = append(attrs, slog.String("error", code), slog.Int("Errors", 1))
 		directives = append(directives, map[string]any{
 			"Namespace":  MetricsNamespace,
 			"Dimensions": [][]string{{"function", "error"}},
-			"Metrics":    []map[string]string{{"Name": "Errors", "Unit": "Count"}},
+			"Metrics":    []map[string]string{{"Name": "Errors"}},
 		})
 	}
 	if grant != "" && status < 300 {
@@ -112,7 +112,7 @@ func accessAttrs(ctx context.Context, r *http.Request, status int, start time.Ti
 		directives = append(directives, map[string]any{
 			"Namespace":  MetricsNamespace,
 			"Dimensions": [][]string{{"function", "grant"}, {"function", "tenant"}},
-			"Metrics":    []map[string]string{{"Name": "TokensIssued", "Unit": "Count"}},
+			"Metrics":    []map[string]string{{"Name": "TokensIssued"}},
 		})
 	}
 	attrs = append(attrs, slog.Any("_aws", map[string]any{

@@ -17,6 +17,13 @@ import (
 // access log line.
 func emfLine(t *testing.T, function string, h http.HandlerFunc) map[string]any {
 	t.Helper()
+	m, _ := emfRaw(t, function, h)
+	return m
+}
+
+// emfRaw is emfLine with the line as written.
+func emfRaw(t *testing.T, function string, h http.HandlerFunc) (map[string]any, string) {
+	t.Helper()
 	var buf bytes.Buffer
 	prev := slog.Default()
 	slog.SetDefault(httpx.NewLogger(&buf, "info"))
@@ -33,11 +40,11 @@ func emfLine(t *testing.T, function string, h http.HandlerFunc) map[string]any {
 			if strings.Contains(line, "sk_live") {
 				t.Fatalf("access log line holds a secret: %s", line)
 			}
-			return m
+			return m, line
 		}
 	}
 	t.Fatalf("no access log line in %s", buf.String())
-	return nil
+	return nil, ""
 }
 
 // metricsOf checks the EMF directive of a line (every dimension and metric
@@ -143,5 +150,34 @@ func TestAccessLogEmbeddedMetrics(t *testing.T) {
 				t.Fatalf("metrics %v dims %v, want %v %v", names, dims, tc.wantNames, tc.wantDims)
 			}
 		})
+	}
+}
+
+// maxTokenLineBytes bounds the access log line of an issued token (every
+// request writes one; CloudWatch Logs bills $0.50 per GB ingested): it was
+// 581 bytes with a timestamp that _aws.Timestamp repeats, the duration in
+// nanoseconds that Latency repeats in milliseconds, and method and path as
+// two fields.
+const maxTokenLineBytes = 480
+
+// The access line keeps what an operator needs (request id, function,
+// tenant, route, status, latency, error code) and nothing twice.
+func TestAccessLogLineIsShort(t *testing.T) {
+	m, line := emfRaw(t, "token", func(w http.ResponseWriter, r *http.Request) {
+		httpx.SetTenant(r.Context(), "acme")
+		httpx.TokenIssued(r.Context(), "client_credentials")
+		httpx.WriteJSON(w, 200, map[string]string{})
+	})
+	t.Logf("%d bytes: %s", len(line), line)
+	if len(line) > maxTokenLineBytes {
+		t.Errorf("token access line is %d bytes, budget %d", len(line), maxTokenLineBytes)
+	}
+	if m["route"] != "POST /oauth/token" || m["status"] != 200.0 || m["tenant"] != "acme" || m["request_id"] == "" || m["Latency"] == nil {
+		t.Errorf("line lacks route, status, tenant, request id or latency: %v", m)
+	}
+	for _, k := range []string{"time", "duration", "method", "path"} {
+		if _, ok := m[k]; ok {
+			t.Errorf("line repeats %s: %v", k, m)
+		}
 	}
 }

@@ -135,9 +135,11 @@ func (s *statusWriter) Write(b []byte) (int, error) {
 }
 
 // accessLog logs one JSON line per request: request id, function, tenant,
-// method, path, status, duration, error code, and the Embedded Metric Format
+// route, status, latency, error code, and the Embedded Metric Format
 // directive that makes CloudWatch count it (metrics.go). It never logs
 // headers, query strings or bodies, where secrets, tokens and proofs travel.
+// The line has no "time" field: its _aws.Timestamp says when the request
+// began, and CloudWatch stamps every line it ingests (every byte is billed).
 func accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -145,7 +147,7 @@ func accessLog(next http.Handler) http.Handler {
 		ctx := context.WithValue(r.Context(), infoKey{}, &requestInfo{})
 		r = r.WithContext(ctx)
 		next.ServeHTTP(sw, r)
-		slog.LogAttrs(ctx, slog.LevelInfo, "request", accessAttrs(ctx, r, sw.status, start, time.Since(start))...)
+		logAccess(ctx, accessAttrs(ctx, r, sw.status, start, time.Since(start)))
 	})
 }
 
@@ -200,4 +202,16 @@ func limitBody(next http.Handler, write ErrorWriter) http.Handler {
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
 		next.ServeHTTP(w, r)
 	})
+}
+
+// logAccess writes the access line through the default logger's handler
+// with a zero time, which the JSON handler leaves out.
+func logAccess(ctx context.Context, attrs []slog.Attr) {
+	h := slog.Default().Handler()
+	if !h.Enabled(ctx, slog.LevelInfo) {
+		return
+	}
+	rec := slog.NewRecord(time.Time{}, slog.LevelInfo, "request", 0)
+	rec.AddAttrs(attrs...)
+	_ = h.Handle(ctx, rec)
 }

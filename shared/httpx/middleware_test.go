@@ -160,7 +160,7 @@ func TestRequestIDs(t *testing.T) {
 	}
 }
 
-// The access log has method, path and status, never the query string (where
+// The access log has the route (method and path) and status, never the query string (where
 // a careless client puts a token).
 func TestAccessLogOmitsQuery(t *testing.T) {
 	var buf bytes.Buffer
@@ -169,7 +169,7 @@ func TestAccessLogOmitsQuery(t *testing.T) {
 	t.Cleanup(func() { slog.SetDefault(prev) })
 	Stack(http.NotFoundHandler(), WriteError).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/x?access_token=opaque-secret-value&code=abc", nil))
 	out := buf.String()
-	if !strings.Contains(out, `"path":"/x"`) || strings.Contains(out, "opaque-secret-value") || strings.Contains(out, "code=abc") {
+	if !strings.Contains(out, `"route":"GET /x"`) || strings.Contains(out, "opaque-secret-value") || strings.Contains(out, "code=abc") {
 		t.Fatalf("access log: %s", out)
 	}
 }

@@ -1,0 +1,131 @@
+package token
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/sharkauth/serverless/shared/store"
+	"github.com/sharkauth/serverless/shared/store/dynamodb"
+)
+
+// writeRecorder records what the store writes, as the table sees it (after
+// the store's audit wrapper has added the event's expiry and target item).
+type writeRecorder struct {
+	store.Table
+	mu    sync.Mutex
+	calls []recordedWrite
+}
+
+type recordedWrite struct {
+	op     string
+	writes []store.Write
+}
+
+func (r *writeRecorder) record(op string, ws []store.Write) {
+	r.mu.Lock()
+	r.calls = append(r.calls, recordedWrite{op, ws})
+	r.mu.Unlock()
+}
+
+func (r *writeRecorder) Put(ctx context.Context, it store.Item, c store.Cond) (int64, error) {
+	r.record("PutItem", []store.Write{{Op: store.OpPut, Item: it, Cond: c}})
+	return r.Table.Put(ctx, it, c)
+}
+
+func (r *writeRecorder) Delete(ctx context.Context, k store.Key, c store.Cond) error {
+	r.record("DeleteItem", []store.Write{{Op: store.OpDelete, Key: k, Cond: c}})
+	return r.Table.Delete(ctx, k, c)
+}
+
+func (r *writeRecorder) Transact(ctx context.Context, ws []store.Write) error {
+	r.record("TransactWriteItems", ws)
+	return r.Table.Transact(ctx, ws)
+}
+
+func (r *writeRecorder) reset() {
+	r.mu.Lock()
+	r.calls = nil
+	r.mu.Unlock()
+}
+
+// units is the DynamoDB write units of the recorded calls and a line per item.
+func (r *writeRecorder) units() (dynamodb.Units, []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var total dynamodb.Units
+	var lines []string
+	for _, c := range r.calls {
+		for _, w := range c.writes {
+			var u dynamodb.Units
+			switch {
+			case w.Op == store.OpPut:
+				u = dynamodb.PutUnits(w.Item, c.op == "TransactWriteItems")
+			case c.op == "TransactWriteItems":
+				u = dynamodb.TransactUnits([]store.Write{w})
+			default:
+				u = dynamodb.Units{Table: 1}
+			}
+			total = total.Add(u)
+			k := w.Target()
+			lines = append(lines, fmt.Sprintf("%s %s/%s: %d bytes, %d table + %d index units",
+				c.op, kind(k.PK), k.SK[:min(len(k.SK), 12)], dynamodb.ItemSize(w.Item), u.Table, u.Index))
+		}
+	}
+	return total, lines
+}
+
+// kind is the record kind of a partition key (T#<tenant>#KIND#...).
+func kind(pk string) string {
+	parts := strings.SplitN(pk, "#", 4)
+	if len(parts) < 3 {
+		return pk
+	}
+	return parts[2]
+}
+
+// wruBudget is the most DynamoDB write units one client_credentials + DPoP
+// token may cost, counting item sizes, the transaction surcharge and every
+// GSI write (issue 23, budget 5: 3). Today's layout costs wruToday: one
+// TransactWriteItems of four items (replay mark, token record with its
+// client-index entry, audit event with its actor-index entry, the event's
+// copy under its target), each under 1 KB: 4 × 2 + 2 GSI1 entries. Until
+// the per-token writes shrink (issue 23, "Write less per token"), the test
+// guards today's count so that nothing makes it worse unnoticed.
+const (
+	wruBudget = 3
+	wruToday  = 10
+)
+
+// TestDPoPTokenWriteUnits counts, from the items the store really writes for
+// one DPoP client_credentials token, the write units DynamoDB bills for them
+// (dynamodb.PutUnits: 1 per started KB, ×2 in a transaction, plus the GSI1
+// entry of every item that has GSI1 keys).
+func TestDPoPTokenWriteUnits(t *testing.T) {
+	rec := &writeRecorder{}
+	hs := newHarness(t, func(tb store.Table) store.Table { rec.Table = tb; return rec })
+	p := newProver(t)
+	hs.client("acme", store.Client{ClientID: "budget", Scopes: []string{"mcp:read"}, Active: true, DPoPBound: true})
+	token := func() {
+		w := hs.do(call{form: form("grant_type", "client_credentials", "client_id", "budget", "client_secret", secret, "audience", "https://mcp.example.com"),
+			dpop: []string{p.proofAt(t, "POST", tokenURL, hs.now, "")}})
+		if w.Code != 200 {
+			t.Fatalf("token: %d %s", w.Code, w.Body)
+		}
+	}
+	token() // warm-up
+	rec.reset()
+	token()
+	u, lines := rec.units()
+	for _, l := range lines {
+		t.Log(l)
+	}
+	t.Logf("one DPoP token: %d write units (%d table, %d GSI1)", u.Total(), u.Table, u.Index)
+	// $0.625 per million write request units (on-demand, us-east-1).
+	t.Logf("DynamoDB writes per million tokens: $%.2f (budget %d units: $%.2f)", 0.625*float64(u.Total()), wruBudget, 0.625*wruBudget)
+	if u.Total() > wruToday {
+		t.Errorf("one DPoP token costs %d DynamoDB write units, more than today's %d (budget %d)", u.Total(), wruToday, wruBudget)
+	}
+}
