@@ -3,16 +3,19 @@ package store
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"hash/fnv"
+	mrand "math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/sharkauth/serverless/shared/ids"
 	"github.com/sharkauth/serverless/shared/tenant"
 )
 
@@ -110,6 +113,52 @@ func parseAuditID(id string) (time.Time, int, bool) {
 	return time.UnixMicro(int64(micros)).UTC(), int(shard), true
 }
 
+// NewTokenIDs returns the jti of a token issued at at and the id of its
+// issue event, twins: the jti is an ids.TaggedTimeID (the form a verifier
+// reads the issue millisecond from) whose tag is the event's shard, and the
+// event's id derives from the jti (twinEventID). The event must be stamped
+// eventAt (at in whole milliseconds, the time its id encodes). Such an event
+// gets no copy under its target, the token: readers locate it from the jti
+// (twinKey), so a token writes one item fewer.
+func NewTokenIDs(at time.Time, shards int) (jti, eventID string, eventAt time.Time) {
+	shards = min(max(shards, 1), MaxAuditShards)
+	jti = ids.TaggedTimeID(at, mrand.IntN(shards))
+	eventID, _ = twinEventID(jti)
+	return jti, eventID, time.UnixMilli(at.UnixMilli()).In(at.Location())
+}
+
+// twinEventID is the id of the event whose twin target is (NewTokenIDs), if
+// target can be a twin at all.
+func twinEventID(target string) (string, bool) {
+	ms, shard, ok := ids.ParseTimeID(target)
+	if !ok || ms < 0 || ms > 1<<43 || shard >= MaxAuditShards {
+		return "", false
+	}
+	h := sha256.Sum256([]byte(target))
+	b := make([]byte, 0, auditIDLen)
+	b = append(b, auditIDPrefix...)
+	b = appendBase32(b, uint64(ms)*1000, 11)
+	b = appendBase32(b, uint64(shard), 2)
+	b = appendBase32(b, binary.BigEndian.Uint64(h[:8]), 13)
+	return string(b), true
+}
+
+// isTwinEvent reports whether ev's target is its twin.
+func isTwinEvent(ev AuditEvent) bool {
+	id, ok := twinEventID(ev.TargetID)
+	return ok && id == ev.ID
+}
+
+// twinKey is where the event whose twin is target lives, and its id.
+func twinKey(sc scope, target string) (Key, string, bool) {
+	id, ok := twinEventID(target)
+	if !ok {
+		return Key{}, "", false
+	}
+	at, shard, _ := parseAuditID(id)
+	return Key{PK: auditPartition(sc, at, shard), SK: auditSK(at, id)}, id, true
+}
+
 // auditPlace is where an event lives: the time its partition and sort key use
 // and its shard. Ids not made by NewAuditID (older events) take the event's
 // time and a shard hashed from the id; they are listed but cannot be read by id.
@@ -141,7 +190,7 @@ func auditWrite(sc scope, ev AuditEvent) Write {
 		it.GSI1PK, it.GSI1SK = auditActorIndex(sc, ev.ActorID, shard), sk
 	}
 	idx := &auditIndex{sc: sc, at: ev.CreatedAt}
-	if ev.TargetID != "" {
+	if ev.TargetID != "" && !isTwinEvent(ev) {
 		idx.target = &Item{Key: Key{PK: auditTargetPartition(sc, ev.TargetID, shard), SK: sk}, Data: data}
 	}
 	w := put(it, CondAbsent)
@@ -275,9 +324,16 @@ type auditStream struct {
 	parts []string // the partitions after q's, in order
 	buf   []auditEntry
 	done  bool
+	// twin, when set, makes the stream the one event at this key whose id
+	// is twinID (an event found from its target's id), within q's bounds.
+	twin   *Key
+	twinID string
 }
 
 func (st *auditStream) fill(ctx context.Context, table Table, keep func(AuditEvent) bool) error {
+	if st.twin != nil {
+		return st.fillTwin(ctx, table, keep)
+	}
 	for len(st.buf) == 0 && !st.done {
 		page, err := table.Query(ctx, st.q)
 		if err != nil {
@@ -304,6 +360,32 @@ func (st *auditStream) fill(ctx context.Context, table Table, keep func(AuditEve
 		default:
 			st.done = true
 		}
+	}
+	return nil
+}
+
+func (st *auditStream) fillTwin(ctx context.Context, table Table, keep func(AuditEvent) bool) error {
+	if st.done {
+		return nil
+	}
+	st.done = true
+	sk := st.twin.SK
+	if sk < st.q.From || st.q.To != "" && sk >= st.q.To {
+		return nil
+	}
+	it, err := table.Get(ctx, *st.twin)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ev, err := unmarshal[AuditEvent](it, nil)
+	if err != nil {
+		return err
+	}
+	if ev.ID == st.twinID && isTwinEvent(ev) && keep(ev) {
+		st.buf = append(st.buf, auditEntry{sk: sk, ev: ev})
 	}
 	return nil
 }
@@ -466,6 +548,12 @@ func (s *Store) auditIterator(ctx context.Context, t tenant.ID, f AuditFilter, b
 		st.q.Index, st.q.Partition = index, parts[0]
 		it.streams = append(it.streams, st)
 	}
+	// addTwin adds the event whose twin is target, if target can be one.
+	addTwin := func(target string) {
+		if k, id, ok := twinKey(sc, target); ok {
+			it.streams = append(it.streams, &auditStream{q: q, twin: &k, twinID: id})
+		}
+	}
 	switch {
 	case top.Before(floor):
 		// nothing can match
@@ -475,6 +563,7 @@ func (s *Store) auditIterator(ctx context.Context, t tenant.ID, f AuditFilter, b
 				add(GSI1, []string{auditActorIndex(sc, a, shard)})
 				add(Primary, []string{auditTargetPartition(sc, a, shard)})
 			}
+			addTwin(a)
 		}
 	case actors != nil:
 		for _, a := range actors {
@@ -487,6 +576,7 @@ func (s *Store) auditIterator(ctx context.Context, t tenant.ID, f AuditFilter, b
 			for shard := range shards {
 				add(Primary, []string{auditTargetPartition(sc, a, shard)})
 			}
+			addTwin(a)
 		}
 	default:
 		var months []time.Time
@@ -649,7 +739,7 @@ func (s *Store) PurgeAuditEvents(ctx context.Context, t tenant.ID, before time.T
 		}
 		at, shard := auditPlace(e.ev)
 		batch = append(batch, del(Key{PK: auditPartition(sc, at, shard), SK: e.sk}, CondAlways))
-		if e.ev.TargetID != "" {
+		if e.ev.TargetID != "" && !isTwinEvent(e.ev) {
 			batch = append(batch, del(Key{PK: auditTargetPartition(sc, e.ev.TargetID, shard), SK: e.sk}, CondAlways))
 		}
 		deleted++

@@ -13,7 +13,6 @@ import (
 	"github.com/sharkauth/serverless/shared/audit"
 	"github.com/sharkauth/serverless/shared/dpop"
 	"github.com/sharkauth/serverless/shared/httpx"
-	"github.com/sharkauth/serverless/shared/ids"
 	"github.com/sharkauth/serverless/shared/keys"
 	"github.com/sharkauth/serverless/shared/oauth"
 	"github.com/sharkauth/serverless/shared/store"
@@ -406,10 +405,17 @@ func (h *Handler) issue(w http.ResponseWriter, q *request, gt oauth.GrantType, d
 	}
 	now := q.now.Truncate(time.Second)
 	exp := now.Add(lt)
+	// The jti and the issue event's id are twins: the event needs no copy
+	// under its target, the token (store.NewTokenIDs).
+	shards := store.DefaultAuditShards
+	if t, ok := store.TenantOf(ctx); ok {
+		shards = t.AuditShardCount()
+	}
+	jti, eventID, eventAt := store.NewTokenIDs(q.now, shards)
 	claims := accesstoken.Claims{
 		Issuer: q.tenant.Issuer, Subject: d.subject, Audience: aud,
 		IssuedAt: now.Unix(), NotBefore: now.Unix(), Expiry: exp.Unix(),
-		ID: ids.TimeID(q.now), ClientID: c.ClientID, Scope: scope, Act: d.act,
+		ID: jti, ClientID: c.ClientID, Scope: scope, Act: d.act,
 		Family: d.family,
 	}
 	if c.Kind.IsAgent() {
@@ -455,7 +461,8 @@ func (h *Handler) issue(w http.ResponseWriter, q *request, gt oauth.GrantType, d
 	for k, v := range d.metadata {
 		md[k] = v
 	}
-	ev := audit.New(q.r, q.now, d.event, audit.Actor{Type: "client", ID: c.ClientID}, audit.Target{Type: "token", ID: claims.ID}, md)
+	ev := audit.New(q.r, eventAt, d.event, audit.Actor{Type: "client", ID: c.ClientID}, audit.Target{Type: "token", ID: claims.ID}, md)
+	ev.ID = eventID
 	is := store.Issuance{Token: rec, Marks: q.marks, Event: ev, Steps: steps}
 	if err := h.Store.IssueToken(ctx, q.tenant.ID, is); err != nil {
 		if d.refused != nil {

@@ -54,6 +54,7 @@ func RunWith(t *testing.T, newTable TableFactory, opts Options) {
 		{"UserCascade", domainCascade},
 		{"DCR", domainDCR},
 		{"AuditTrail", domainAudit},
+		{"AuditTwins", domainAuditTwins},
 		{"Sessions", domainSessions},
 		{"ResourceServers", domainResourceServers},
 		{"UseMarks", domainUseMarks},
