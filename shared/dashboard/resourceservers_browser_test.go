@@ -62,6 +62,10 @@ func TestResourceServersPageInBrowser(t *testing.T) {
 
 			b.do("sign in", chromedp.EmulateViewport(vp.w, vp.h, opts...), chromedp.Navigate(url+"/"), chromedp.WaitVisible(chromedp.CSS("#signin-key")),
 				setValue("#signin-key", boot.AdminKey), chromedp.Click(button("Sign in")), waitText("Get started: ship agents"))
+			// Get started's resource-server step says how to see revocation
+			// before exp, and links here.
+			b.do("get started", waitText("refuse a revoked token before it expires"),
+				chromedp.WaitVisible(chromedp.Search(`//*[@id="page"]//a[@href="#/resource-servers"]`)))
 			if vp.name == "phone" {
 				b.do("menu", chromedp.Click(chromedp.CSS("#menu")), chromedp.WaitVisible(chromedp.CSS(`nav a[data-page="resource-servers"]`)))
 			}

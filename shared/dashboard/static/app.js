@@ -1399,7 +1399,9 @@ token = OAuthClient(base_url="${url}").get_token_with_dpop(
               ", which your MCP server refuses. Or set a default audience on the ", el("a", { href: "#/settings", text: "Settings" }), " page."),
           el("p", { class: "muted" }, "Or: ", code(`shark token --client-id ${agent ? agent.client_id : "shark_agent_..."} --scope "mcp:read"`), " prints the decoded claims.")),
         step(false, "Resource servers verify with the JWKS",
-          el("p", {}, "Any RFC 7517 validator works: ", el("a", { href: url + "/.well-known/jwks.json", text: url + "/.well-known/jwks.json" }))),
+          el("p", {}, "Any RFC 7517 validator works: ", el("a", { href: url + "/.well-known/jwks.json", text: url + "/.well-known/jwks.json" })),
+          el("p", { class: "muted" }, "Offline, a resource server accepts a revoked token until it expires. To refuse a revoked token before it expires, register it on the ",
+            el("a", { href: "#/resource-servers", text: "Resource servers" }), " page: its own credential reads the revocation feed or introspects.")),
         step(agentsRevoked, "Customer cancels: revoke all their agents at once",
           snippet(`admin.users.revoke_agents("${user ? user.id : "usr_alice_id"}", reason="cancelled")`),
           el("p", {}, "Or on the ", el("a", { href: "#/users", text: "Users" }), " page. Every step lands in the ", el("a", { href: "#/audit", text: "audit log" }), "."))));
