@@ -1226,6 +1226,114 @@
       }, true);
   }
 
+  // ---------- resource servers (issue 24) ----------
+
+  // A resource server (an MCP server, an API) gets a credential of its own:
+  // it introspects only the tokens whose aud names one of its resources and
+  // reads the revocation feed; it calls no admin route.
+  pages["resource-servers"] = resourceServersPage;
+  const rsPath = (id) => "/api/v1/resource-servers" + (id ? "/" + encodeURIComponent(id) : "");
+  const goString = (s) => JSON.stringify(String(s)); // a Go string literal for the ASCII ids and URLs shown here
+
+  // rsSnippet is the sdk/go setup of the offline + feed mode; the secret
+  // stays out of it (it is read from the environment).
+  function rsSnippet(clientID, resource) {
+    return el("pre", {}, el("code", { text: `v, err := resource.New(resource.Config{Issuer: ${goString(issuer())}, Resource: ${goString(resource)},
+    Feed: &resource.Feed{ClientID: ${goString(clientID)}, ClientSecret: os.Getenv("RS_CLIENT_SECRET")}})` }));
+  }
+
+  function rsModes() {
+    const feed = issuer() + "/oauth/revocations";
+    const mode = (name, ...text) => el("li", {}, el("strong", { text: name + ": " }), ...text);
+    return el("div", { class: "card wrap-code" },
+      el("h2", { text: "How a resource server sees revocation" }),
+      el("ul", { class: "modes" },
+        mode("Offline (JWKS only)", "no call to SharkAuth per request; a revoked token is still accepted until it expires (", code("exp"), ")."),
+        mode("Offline + revocation feed", "the resource server polls ", code("GET " + feed), " with its credential (every 5 s by default); a token revoked by any layer is refused within the poll interval, with no call per request."),
+        mode("Introspection (RFC 7662)", "the resource server asks ", code(issuer() + "/oauth/introspect"), " with its credential; a revoked token is refused at once (or within the answer cache, 5 s by default). Only tokens whose aud names one of its resources come back active.")));
+  }
+
+  function rsResources(rs) {
+    return el("ul", { class: "plain" }, (rs.resources || []).map((r) => el("li", {}, code(r))));
+  }
+
+  function newResourceServerDialog(after) {
+    const name = input("", { required: true, maxlength: 200 });
+    const resources = textarea("", { rows: 3, placeholder: "https://mcp.example.com/mcp" });
+    const jwksURI = input("", { type: "url", placeholder: "https://mcp.example.com/jwks.json" });
+    formDialog("New resource server", "Its resources are the audiences (aud) it accepts. It gets a client secret, shown once; with a JWKS URL it authenticates with private_key_jwt instead.",
+      [["Name", name], ["Resource URLs (one per line)", resources], ["JWKS URL (optional: private_key_jwt instead of a secret)", jwksURI]], "Create resource server", async (body, close) => {
+        const req = { name: name.value.trim(), resources: lines(resources.value) };
+        if (jwksURI.value.trim()) req.jwks_uri = jwksURI.value.trim();
+        const rs = await api("POST", rsPath(), req);
+        const pairs = [["Name", rs.name], ["Client ID", code(rs.client_id)], ["Resources", rsResources(rs)], ["Authentication", rs.token_endpoint_auth_method]];
+        const snippet = [el("p", { text: "With sdk/go (offline + revocation feed):" }), rsSnippet(rs.client_id, (rs.resources || [])[0] || "")];
+        if (rs.client_secret) {
+          shownOnce(body, close, "Resource server created.", pairs, "Client secret", rs.client_secret, after);
+          body.querySelector(".actions").before(...snippet);
+        } else {
+          clear(body).append(el("p", { class: "ok", text: "Resource server created." }), fields(pairs),
+            el("p", { class: "wrap-code" }, "It authenticates with private_key_jwt: its assertions are signed with a key published at ", code(rs.jwks_uri || ""), "; there is no secret."),
+            ...snippet,
+            el("div", { class: "actions" }, el("button", { type: "button", class: "primary", text: "Done", onclick: () => { close(); if (after) after(); } })));
+        }
+        return false;
+      });
+  }
+
+  function editResourceServerDialog(rs, after) {
+    const name = input(rs.name, { required: true, maxlength: 200 });
+    const resources = textarea((rs.resources || []).join("\n"), { rows: 3 });
+    formDialog("Edit resource server", "Tokens already issued keep their aud: a resource removed here stops being introspectable by this resource server at once.",
+      [["Name", name], ["Resource URLs (one per line)", resources]], "Save", async () => {
+        await api("PATCH", rsPath(rs.id), { name: name.value.trim(), resources: lines(resources.value) });
+        status("Resource server saved.");
+        if (after) after();
+      });
+  }
+
+  async function rotateResourceServer(rs, after) {
+    if (!(await confirmDialog("Rotate resource server secret", ["Make a new client secret for ", el("strong", { text: rs.name }), "? The current secret stops working at once."], "Rotate"))) return;
+    try {
+      const r = await api("POST", rsPath(rs.id) + "/rotate-secret");
+      openDialog("Resource server secret rotated", (body, close) => shownOnce(body, close, "New secret made; the old one is refused.",
+        [["Name", rs.name], ["Client ID", code(r.client_id)]], "Client secret", r.client_secret, after));
+    } catch (e) { failed(e); }
+  }
+
+  async function deleteResourceServer(rs, after) {
+    if (!(await confirmDialog("Delete resource server", ["Delete ", el("strong", { text: rs.name }), "? Its credential is refused at once (introspection and the revocation feed)."], "Delete"))) return;
+    try { await api("DELETE", rsPath(rs.id)); status("Resource server " + rs.name + " deleted."); after(); } catch (e) { failed(e); }
+  }
+
+  async function resourceServersPage(page) {
+    const listNode = el("div", {});
+    const snippetNode = el("div", {});
+    page.append(el("h1", { text: "Resource servers" }),
+      el("p", { class: "muted", text: "Register each MCP server or API that accepts this tenant's tokens: it gets a least-privilege credential that introspects only tokens for its resources and reads the revocation feed, instead of an admin key." }),
+      el("div", { class: "actions" }, el("button", { type: "button", class: "primary", text: "New resource server", onclick: () => newResourceServerDialog(render) })),
+      listNode, rsModes(), snippetNode);
+    async function render() {
+      const r = await api("GET", rsPath() + q({ limit: 200 }));
+      const all = r.data || [];
+      clear(listNode).append(table(["Name", "Client ID", "Resources", "Auth method", "State", "Created", ""], all.map((rs) => el("tr", { dataset: { id: rs.id } },
+        el("td", { text: rs.name }), el("td", {}, code(rs.client_id)), el("td", {}, rsResources(rs)), el("td", { text: rs.token_endpoint_auth_method }),
+        el("td", {}, badge(rs.active, "active", "disabled")), el("td", { class: "hide-narrow", text: when(rs.created_at) }),
+        el("td", { class: "row-actions" },
+          el("button", { type: "button", text: "Edit", "aria-label": "Edit resource server " + rs.name, onclick: () => editResourceServerDialog(rs, render) }),
+          rs.token_endpoint_auth_method !== "private_key_jwt"
+            ? el("button", { type: "button", text: "Rotate secret", "aria-label": "Rotate secret of resource server " + rs.name, onclick: () => rotateResourceServer(rs, render) }) : null,
+          el("button", { type: "button", class: "danger", text: "Delete", "aria-label": "Delete resource server " + rs.name, onclick: () => deleteResourceServer(rs, render) })))),
+      { empty: "No resource server yet: create one with New resource server.", caption: "Resource servers" }));
+      const first = all[0];
+      fill(snippetNode, el("h2", { text: "sdk/go: offline + revocation feed" }),
+        el("p", { class: "wrap-code" }, "In your resource server, with its client secret in ", code("RS_CLIENT_SECRET"), " (", code("import \"github.com/sharkauth/serverless/sdk/go/resource\""), "):"),
+        rsSnippet(first ? first.client_id : "shark_rs_...", first ? (first.resources || [])[0] || "" : "https://mcp.example.com/mcp"),
+        el("p", { class: "muted wrap-code" }, "For introspection instead: ", code("Introspection: &resource.Introspection{ClientID: ..., ClientSecret: ..., DisableCache: true}"), " (at once, one call per request)."));
+    }
+    await render();
+  }
+
   // ---------- first run: the customer-agents guide with real ids ----------
 
   async function welcomePage(page) {
@@ -1291,7 +1399,9 @@ token = OAuthClient(base_url="${url}").get_token_with_dpop(
               ", which your MCP server refuses. Or set a default audience on the ", el("a", { href: "#/settings", text: "Settings" }), " page."),
           el("p", { class: "muted" }, "Or: ", code(`shark token --client-id ${agent ? agent.client_id : "shark_agent_..."} --scope "mcp:read"`), " prints the decoded claims.")),
         step(false, "Resource servers verify with the JWKS",
-          el("p", {}, "Any RFC 7517 validator works: ", el("a", { href: url + "/.well-known/jwks.json", text: url + "/.well-known/jwks.json" }))),
+          el("p", {}, "Any RFC 7517 validator works: ", el("a", { href: url + "/.well-known/jwks.json", text: url + "/.well-known/jwks.json" })),
+          el("p", { class: "muted" }, "Offline, a resource server accepts a revoked token until it expires. To refuse a revoked token before it expires, register it on the ",
+            el("a", { href: "#/resource-servers", text: "Resource servers" }), " page: its own credential reads the revocation feed or introspects.")),
         step(agentsRevoked, "Customer cancels: revoke all their agents at once",
           snippet(`admin.users.revoke_agents("${user ? user.id : "usr_alice_id"}", reason="cancelled")`),
           el("p", {}, "Or on the ", el("a", { href: "#/users", text: "Users" }), " page. Every step lands in the ", el("a", { href: "#/audit", text: "audit log" }), "."))));
