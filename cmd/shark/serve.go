@@ -106,8 +106,12 @@ func serveCommand() *cobra.Command {
 		}
 		// The first boot's keys are written and printed before they are stored:
 		// a key is never stored unseen (app.Env.BootWith).
-		if _, err := env.BootWith(ctx, func(b *app.FirstBoot) error { return writeFirstBoot(cfg.DataDir, shown, b) }); err != nil {
+		boot, err := env.BootWith(ctx, func(b *app.FirstBoot) error { return writeFirstBoot(cfg.DataDir, shown, b) })
+		if err != nil {
 			return err
+		}
+		if boot != nil {
+			printSignInLink(ctx, env, cfg.RootTenant, shown, "first-boot")
 		}
 		var handler http.Handler
 		if *lambdaMode {
