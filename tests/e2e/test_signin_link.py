@@ -2,8 +2,11 @@
 beside the keys; the dashboard trades it once for a short-lived admin key. Through HTTP,
 on the embedded engine and (SHARK_E2E_LAMBDA=1) through the bootstraps on DynamoDB."""
 import re
+import time
 
 import requests
+
+from conftest import Stack
 
 
 def test_first_boot_prints_a_one_time_sign_in_link(stack):
@@ -37,3 +40,14 @@ def test_first_boot_prints_a_one_time_sign_in_link(stack):
     data = events.json()["data"]
     assert len(data) == 1 and data[0]["target_id"] == body["key_id"], data
     assert link not in events.text and body["admin_key"] not in events.text
+
+
+def test_a_restart_prints_no_new_link(stack):
+    assert "#signin=" in "".join(stack._lines)
+    stack.stop()
+    again = Stack(stack.data_dir, args=stack.args).start()
+    try:
+        time.sleep(0.2)
+    finally:
+        again.stop()
+    assert "admin key:" not in again.output and "sign-in link" not in again.output, again.output
