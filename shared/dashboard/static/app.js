@@ -6,7 +6,8 @@
 //   never through an HTML-parsing sink (dashboard_test.go scans for them);
 // - the admin key lives in sessionStorage only; it is sent in the
 //   Authorization header to this origin's admin API and never put in a URL,
-//   a cookie or the console;
+//   a cookie or the console (a one-time sign-in link carries its own
+//   secret in the fragment, traded once for a short-lived key: redeemLink);
 // - no inline script or style (the server's CSP forbids them).
 "use strict";
 
