@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/sharkauth/serverless/shared/config"
@@ -23,6 +24,8 @@ func recoverKeyCommand() *cobra.Command {
 	data := fs.String("data", envOr("DATA", "./.data"), "data directory of the local stack (env DATA)")
 	tenantID := fs.String("tenant", "default", "tenant that gets a new admin key")
 	platform := fs.Bool("platform", false, "mint a platform key instead of an admin key")
+	link := fs.Bool("link", false, "print a one-time dashboard sign-in link (one use, 15 minutes) instead of an admin key")
+	dashboard := fs.String("dashboard", "http://127.0.0.1:8080", "the stack's base URL, for --link")
 	storeKind := fs.String("store", config.StoreEmbedded, "storage engine: embedded or dynamodb")
 	endpoint := fs.String("endpoint", "", "AWS endpoint for --store dynamodb or --keys envelope|kms")
 	table := fs.String("table", "sharkauth", "DynamoDB table for --store dynamodb")
@@ -53,6 +56,16 @@ func recoverKeyCommand() *cobra.Command {
 				return err
 			}
 			fmt.Printf("platform key: %s\n(shown once: store it now)\n", key)
+			return nil
+		}
+		if *link {
+			if _, err := env.Store.GetTenant(ctx, id); errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("tenant %s does not exist in %s", id, *data)
+			}
+			if !printSignInLink(ctx, env, id, strings.TrimRight(*dashboard, "/"), "recover-key") {
+				return errors.New("no sign-in link was made")
+			}
+			fmt.Println("(start `shark serve` and open it within 15 minutes)")
 			return nil
 		}
 		key, err := env.MintAdminKey(ctx, id)

@@ -106,8 +106,12 @@ func serveCommand() *cobra.Command {
 		}
 		// The first boot's keys are written and printed before they are stored:
 		// a key is never stored unseen (app.Env.BootWith).
-		if _, err := env.BootWith(ctx, func(b *app.FirstBoot) error { return writeFirstBoot(cfg.DataDir, shown, b) }); err != nil {
+		boot, err := env.BootWith(ctx, func(b *app.FirstBoot) error { return writeFirstBoot(cfg.DataDir, shown, b) })
+		if err != nil {
 			return err
+		}
+		if boot != nil {
+			printSignInLink(ctx, env, cfg.RootTenant, shown, "first-boot")
 		}
 		var handler http.Handler
 		if *lambdaMode {
@@ -204,7 +208,7 @@ func writeHeapProfile(path string, report io.Writer) {
 func writeFirstBoot(dir, url string, boot *app.FirstBoot) error {
 	fmt.Printf("first boot: tenant \"default\" created; these keys are shown once\n")
 	fmt.Printf("admin key: %s\n", boot.AdminKey)
-	fmt.Printf("dashboard: %s/ (sign in with the admin key)\n", url)
+	fmt.Printf("dashboard: %s/ (sign in with the admin key, or the one-time sign-in link printed below)\n", url)
 	fmt.Printf("platform key: %s\n", boot.PlatformKey)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("first boot: the keys above could not be saved (nothing was stored; the next start is a first boot again): %w", err)

@@ -40,6 +40,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerResourceServers(mux, h)
 	a.registerOwnTenant(mux, h)
 	a.registerTokenRevoke(mux, h)
+	a.registerSignInLinks(mux)
 	mux.Handle("POST /api/v1/admin/oauth/revoke-by-pattern", h(a.revokeByPattern))
 }
 

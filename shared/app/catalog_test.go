@@ -40,7 +40,9 @@ var wireEvents = []string{
 
 // documentedExtras are the events outside WIRE §8's list that the code
 // documents (shared/audit: initial access tokens, the purge's own record).
-var documentedExtras = []string{"initial_access_token.created", "initial_access_token.revoked", "audit.purged"}
+var documentedExtras = []string{"initial_access_token.created", "initial_access_token.revoked", "audit.purged",
+	"resource_server.created", "resource_server.updated", "resource_server.deleted", "resource_server.secret_rotated",
+	"signin_link.created"}
 
 // ev is an expected event: every field of WIRE §8 that names who and what,
 // and the metadata members it must carry (a subset; nil value = present).
@@ -68,6 +70,9 @@ type catalog struct {
 	tokenA, tokenAJTI, tokenX, tokenXJTI string
 	kid, iat                             string
 	dcr, dcrClient, dcrRAT, dcrSecret    string
+	tokenY, tokenYJTI                    string // beta's token the admin revokes alone
+	rs, rsClient                         string // a resource server
+	link, linkID, linkKeyID              string // a sign-in link, and the admin key it minted
 }
 
 func (c *catalog) keep(vs ...any) {
@@ -454,6 +459,36 @@ func TestAuditCatalog(t *testing.T) {
 		{name: "token: revoke without caller auth refused", trail: "cat", status: 401,
 			call: func(c *catalog) answer { return c.form("/oauth/revoke", "", url.Values{"token": {c.tokenX}}) }},
 
+		// Admin API: one token of an agent revoked by an admin key.
+		{name: "token: client_credentials for beta", trail: "cat", status: 200,
+			call: func(c *catalog) answer {
+				return c.form("/oauth/token", "", tokenForm("client_credentials", "client_id", c.betaClient, "client_secret", c.betaSecret, "scope", "mcp:read"))
+			},
+			after: func(c *catalog, a answer) {
+				c.tokenY = str(a, "access_token")
+				c.tokenYJTI = jti(t, c.tokenY)
+				c.keep(c.tokenY)
+			},
+			want: func(c *catalog) []ev {
+				return []ev{{"oauth.token_issued", "client", c.betaClient, "token", c.tokenYJTI, map[string]any{"grant_type": "client_credentials"}}}
+			}},
+		{name: "admin: single-token revoke", trail: "cat", status: 204,
+			call: func(c *catalog) answer {
+				return c.admin("POST", "/api/v1/agents/"+c.beta+"/tokens/"+c.tokenYJTI+"/revoke", `{"reason":"leaked"}`)
+			},
+			want: func(c *catalog) []ev {
+				at, ai := admin(c)
+				return []ev{{"oauth.token_revoked", at, ai, "token", c.tokenYJTI, map[string]any{"agent_id": c.beta, "client_id": c.betaClient, "reason": "leaked"}}}
+			}},
+		{name: "admin: single-token revoke again writes nothing", trail: "cat", status: 204,
+			call: func(c *catalog) answer {
+				return c.admin("POST", "/api/v1/agents/"+c.beta+"/tokens/"+c.tokenYJTI+"/revoke", "")
+			}},
+		{name: "admin: single-token revoke of another agent's token refused", trail: "cat", status: 404,
+			call: func(c *catalog) answer {
+				return c.admin("POST", "/api/v1/agents/"+c.alpha+"/tokens/"+c.tokenYJTI+"/revoke", "")
+			}},
+
 		// Admin API: agent token operations.
 		{name: "admin: agent revoke-all", trail: "cat", status: 200,
 			call: func(c *catalog) answer { return c.admin("POST", "/api/v1/agents/"+c.alpha+"/tokens/revoke-all", "") },
@@ -519,6 +554,77 @@ func TestAuditCatalog(t *testing.T) {
 			}},
 		{name: "admin: revoking the last admin key refused", trail: "cat", status: 409,
 			call: func(c *catalog) answer { return c.admin("DELETE", "/api/v1/api-keys/"+c.keyID, "") }},
+
+		// Admin API: resource servers (issue 24).
+		{name: "admin: resource server create", trail: "cat", status: 201,
+			call: func(c *catalog) answer {
+				return c.admin("POST", "/api/v1/resource-servers", `{"name":"notes mcp","resources":["https://mcp.example.com/mcp"]}`)
+			},
+			after: func(c *catalog, a answer) {
+				c.rs, c.rsClient = str(a, "id"), str(a, "client_id")
+				c.keep(a.body["client_secret"])
+			},
+			want: func(c *catalog) []ev {
+				at, ai := admin(c)
+				return []ev{{"resource_server.created", at, ai, "resource_server", c.rs, map[string]any{"client_id": c.rsClient,
+					"resources": []any{"https://mcp.example.com/mcp"}, "auth_method": "client_secret_basic"}}}
+			}},
+		{name: "admin: resource server without resources refused", trail: "cat", status: 400,
+			call: func(c *catalog) answer { return c.admin("POST", "/api/v1/resource-servers", `{"name":"nothing"}`) }},
+		{name: "admin: resource server update", trail: "cat", status: 200,
+			call: func(c *catalog) answer { return c.admin("PATCH", "/api/v1/resource-servers/"+c.rs, `{"name":"notes"}`) },
+			want: func(c *catalog) []ev {
+				at, ai := admin(c)
+				return []ev{{"resource_server.updated", at, ai, "resource_server", c.rs, map[string]any{"client_id": c.rsClient}}}
+			}},
+		{name: "admin: resource server rotate-secret", trail: "cat", status: 200,
+			call:  func(c *catalog) answer { return c.admin("POST", "/api/v1/resource-servers/"+c.rs+"/rotate-secret", "") },
+			after: func(c *catalog, a answer) { c.keep(a.body["client_secret"]) },
+			want: func(c *catalog) []ev {
+				at, ai := admin(c)
+				return []ev{{"resource_server.secret_rotated", at, ai, "resource_server", c.rs, map[string]any{"client_id": c.rsClient}}}
+			}},
+		{name: "admin: resource server delete", trail: "cat", status: 204,
+			call: func(c *catalog) answer { return c.admin("DELETE", "/api/v1/resource-servers/"+c.rs, "") },
+			want: func(c *catalog) []ev {
+				at, ai := admin(c)
+				return []ev{{"resource_server.deleted", at, ai, "resource_server", c.rs, map[string]any{"client_id": c.rsClient}}}
+			}},
+		{name: "admin: delete of a deleted resource server refused", trail: "cat", status: 404,
+			call: func(c *catalog) answer { return c.admin("DELETE", "/api/v1/resource-servers/"+c.rs, "") }},
+
+		// A one-time dashboard sign-in link (issue 25): made by the system
+		// (shark serve, recover-key --link), redeemed over HTTP for an admin key.
+		{name: "system+admin: sign-in link made and redeemed", trail: "cat", status: 201,
+			call: func(c *catalog) answer {
+				from := c.env.Store.Now()
+				secret, _, err := c.env.MintSignInLink(c.t.Context(), tenant.MustID("cat"), "recover-key")
+				if err != nil {
+					c.t.Fatal(err)
+				}
+				c.link = secret
+				c.keep(secret)
+				for _, e := range audittest.Since(c.t, c.env.Store, tenant.MustID("cat"), from) {
+					if e.Event == "signin_link.created" {
+						c.linkID = e.TargetID
+					}
+				}
+				return c.call("POST", "/t/cat/api/v1/admin/sign-in-links/redeem", "", "", `{"link":"`+secret+`"}`)
+			},
+			after: func(c *catalog, a answer) {
+				c.linkKeyID = str(a, "key_id")
+				c.keep(a.body["admin_key"])
+			},
+			want: func(c *catalog) []ev {
+				return []ev{
+					{"signin_link.created", "system", "recover-key", "signin_link", c.linkID, map[string]any{"expires_at": nil}},
+					{"api_key.created", "signin_link", c.linkID, "api_key", c.linkKeyID, map[string]any{"scopes": []any{"*"}, "via": "signin_link", "expires_at": nil}},
+				}
+			}},
+		{name: "admin: a used sign-in link refused", trail: "cat", status: 401,
+			call: func(c *catalog) answer {
+				return c.call("POST", "/t/cat/api/v1/admin/sign-in-links/redeem", "", "", `{"link":"`+c.link+`"}`)
+			}},
 
 		// Admin API: signing keys.
 		{name: "admin: signing-key rotate", trail: "cat", status: 200,

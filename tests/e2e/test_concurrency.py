@@ -41,6 +41,7 @@ def burst(fn, n=N):
 class API:
     def __init__(self, stack):
         self.url = stack.url
+        self.stack = stack
         self.admin = {"Authorization": f"Bearer {stack.key('admin')}"}
         self.platform = {"Authorization": f"Bearer {stack.key('platform')}"}
 
@@ -235,6 +236,20 @@ def token_jti_ctx(api):
     return {**ctx, "jti": json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["jti"]}
 
 
+def first_boot_link(stack):
+    """The secret of the sign-in link `shark serve` printed at first boot (#signin=<secret>)."""
+    m = re.search(r"#signin=(signin_[A-Za-z0-9]+)", "".join(stack._lines))
+    assert m, "shark serve printed no sign-in link at first boot"
+    return m.group(1)
+
+
+def check_one_signin(api, ctx, rs):
+    won = successes(rs)
+    assert len(won) == 1, [(r.status_code, r.text) for r in rs]
+    assert all("already used" in r.json()["message"] for r in rs if r.status_code == 401), [r.text for r in rs]
+    assert api.get("/api/v1/agents", headers={"Authorization": f"Bearer {won[0].json()['admin_key']}"}).status_code == 200
+
+
 def check_inactive_agent(api, ctx, rs):
     assert api.ok(api.get(f"/api/v1/agents/{ctx['id']}"), 200)["active"] is False
     assert api.token_of(ctx["client_id"], ctx["client_secret"]).status_code == 401
@@ -343,6 +358,11 @@ CASES = [
     Case("app secret rotation", "POST /api/v1/admin/apps/{id}/rotate-secret", "app.secret_rotated", setup=lambda api: api.app(),
          send=lambda api, ctx, i: api.post(f"/api/v1/admin/apps/{ctx['id']}/rotate-secret"), filters=lambda ctx: {"target_id": ctx["id"]},
          check=lambda api, ctx, rs: check_one_rotated_secret(api, ctx, rs)),
+    # The first boot's one-time dashboard sign-in link: one request wins a key, the others are told it was used.
+    Case("sign-in link redeem", "POST /api/v1/admin/sign-in-links/redeem", "api_key.created", ok=(201, 401), events=one,
+         setup=lambda api: {"link": first_boot_link(api.stack)},
+         send=lambda api, ctx, i: api.post("/api/v1/admin/sign-in-links/redeem", {"link": ctx["link"]}, headers={}),
+         check=check_one_signin),
     # Resource servers (issue 24).
     Case("resource server create", "POST /api/v1/resource-servers", "resource_server.created",
          send=lambda api, ctx, i: api.post("/api/v1/resource-servers", {"name": f"rs-{i}", "resources": ["https://burst.example.com"]})),

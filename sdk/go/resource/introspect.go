@@ -16,19 +16,25 @@ import (
 
 // Introspection configures the RFC 7662 mode: after the offline checks,
 // every token is also sent to the authorization server, which knows about
-// revocation. Answers are cached for CacheTTL (never past the token's exp).
+// revocation, so a revoked token is refused at once (or within CacheTTL).
+// Answers are cached for CacheTTL (never past the token's exp). Compare
+// the offline mode (a revoked token is accepted until its exp) and Feed
+// (refused within the feed's poll interval, no call per request).
 type Introspection struct {
 	// Endpoint defaults to Issuer + "/oauth/introspect".
 	Endpoint string
-	// ClientID and ClientSecret authenticate with client_secret_basic.
-	// SharkAuth lets a client introspect only its own tokens (others come
-	// back inactive, so they are refused): use this only when the resource
-	// server's client is the one the tokens were issued to.
+	// ClientID and ClientSecret authenticate with client_secret_basic: the
+	// usual choice is the resource server's own credential (`shark
+	// resource create --resource URL`, client id shark_rs_...), which may
+	// introspect exactly the tokens whose aud includes one of its
+	// resources, and nothing else. (An agent's or application's credential
+	// introspects only its own tokens.) Any token the credential may not
+	// see answers inactive, so it is refused.
 	ClientID, ClientSecret string
-	// BearerKey authenticates with the tenant's admin key
-	// (Authorization: Bearer sk_live_...), which may introspect every token
-	// of the tenant; used when ClientID is empty. This is the usual choice
-	// for a resource server accepting tokens of many agents.
+	// BearerKey authenticates with an admin key of the tenant
+	// (Authorization: Bearer sk_live_..., scope * or introspect), which
+	// may introspect every token of the tenant; used when ClientID is
+	// empty. Prefer the resource server's credential: least privilege.
 	BearerKey string
 	// CacheTTL of an answer; default 5 s, at most 60 s. Revocation takes
 	// effect here within CacheTTL.

@@ -6,7 +6,8 @@
 //   never through an HTML-parsing sink (dashboard_test.go scans for them);
 // - the admin key lives in sessionStorage only; it is sent in the
 //   Authorization header to this origin's admin API and never put in a URL,
-//   a cookie or the console;
+//   a cookie or the console (a one-time sign-in link carries its own
+//   secret in the fragment, traded once for a short-lived key: redeemLink);
 // - no inline script or style (the server's CSP forbids them).
 "use strict";
 
@@ -337,6 +338,10 @@
   }
   window.addEventListener("hashchange", () => {
     $("status").hidden = true;
+    if (location.hash.startsWith("#signin=")) { // a sign-in link opened in this tab
+      redeemLink();
+      return;
+    }
     if (carried) status(carried);
     carried = null;
     route();
@@ -1407,5 +1412,43 @@ token = OAuthClient(base_url="${url}").get_token_with_dpop(
           el("p", {}, "Or on the ", el("a", { href: "#/users", text: "Users" }), " page. Every step lands in the ", el("a", { href: "#/audit", text: "audit log" }), "."))));
   }
 
-  route();
+  // ---------- one-time sign-in links ----------
+
+  // A sign-in link (printed by `shark serve` at first boot and by `shark
+  // recover-key --link`) carries its secret in the fragment, which the
+  // browser never sends to a server: #signin=<secret>[&tenant=<id>]. The
+  // fragment leaves the address bar and history first; the secret is then
+  // traded, once, for a short-lived admin key (sessionStorage, as a pasted
+  // key). A used, expired or unknown link says so on the sign-in form.
+  async function redeemLink() {
+    const m = /^#signin=([A-Za-z0-9_]{1,128})(?:&tenant=([a-z0-9][a-z0-9-]{1,38}[a-z0-9]))?$/.exec(location.hash);
+    if (!m) return false;
+    history.replaceState(null, "", location.pathname + location.search);
+    const link = m[1];
+    const tenant = m[2] || "";
+    try {
+      const resp = await fetch((tenant ? "/t/" + encodeURIComponent(tenant) : "") + "/api/v1/admin/sign-in-links/redeem", {
+        method: "POST", credentials: "omit", cache: "no-store", referrerPolicy: "no-referrer",
+        headers: { "Content-Type": "application/json", Accept: "application/json" }, body: JSON.stringify({ link }),
+      });
+      let data = null;
+      try { data = await resp.json(); } catch (_) { /* not JSON */ }
+      if (!resp.ok || !data || typeof data.admin_key !== "string") {
+        throw new APIError(resp.status, data && data.error, data && data.message);
+      }
+      sessionStorage.setItem(TENANT, tenant);
+      sessionStorage.setItem(KEY, data.admin_key);
+      const apps = await api("GET", "/api/v1/admin/apps" + q({ limit: 1 }));
+      history.replaceState(null, "", apps.data && apps.data.length ? "#/overview" : "#/welcome");
+      route();
+      status("Signed in with a one-time link. This session's key expires at " + new Date(data.expires_at).toLocaleString() + "; the link cannot be used again.");
+    } catch (e) {
+      sessionStorage.removeItem(KEY);
+      sessionStorage.removeItem(TENANT);
+      showSignIn("Sign-in link refused: " + ((e && e.message) || e));
+    }
+    return true;
+  }
+
+  redeemLink().then((handled) => { if (!handled) route(); });
 })();

@@ -59,6 +59,7 @@ func RunWith(t *testing.T, newTable TableFactory, opts Options) {
 		{"ResourceServers", domainResourceServers},
 		{"UseMarks", domainUseMarks},
 		{"RevocationFeed", domainFeed},
+		{"SignInLinks", domainSignInLinks},
 	}
 	for _, tier := range tiers {
 		t.Run(tier.name, func(t *testing.T) {

@@ -16,10 +16,25 @@
 //	-public-url MCP_PUBLIC_URL    external base URL for DPoP htu (default: origin of -resource)
 //	-scopes     MCP_SCOPES        required scopes, space-separated (default mcp:read)
 //	-require-dpop MCP_REQUIRE_DPOP refuse bearer tokens (true/false)
-//	SHARK_INTROSPECT_ADMIN_KEY (the tenant's admin key), or
-//	SHARK_INTROSPECT_CLIENT_ID and SHARK_INTROSPECT_CLIENT_SECRET: every token
-//	is also introspected (immediate revocation). A client may introspect only
-//	its own tokens, so a server accepting many agents uses the admin key.
+//
+// Revocation (offline by default: a revoked token is accepted until its exp):
+//
+//	SHARK_RS_CLIENT_ID, SHARK_RS_CLIENT_SECRET  the resource server's own
+//	    credential (`shark resource create --resource URL`): it introspects
+//	    the tokens whose aud is one of its resources and reads the feed,
+//	    nothing else
+//	-feed MCP_FEED=true  poll the revocation feed with it: a revoked
+//	    token is refused within the poll interval, no call per request;
+//	    fails closed (503) while the feed cannot be read
+//	-feed-interval MCP_FEED_INTERVAL  the poll interval (default 5s)
+//	-introspect MCP_INTROSPECT=true  introspect every token with it
+//	    (RFC 7662): a revoked token is refused at once (or within the cache)
 //	-introspect-cache MCP_INTROSPECT_CACHE: how long an answer is reused
-//	(default 5s; 0 asks on every request).
+//	    (default 5s; 0 asks on every request)
+//
+// Still accepted, for introspection: SHARK_INTROSPECT_ADMIN_KEY (an admin
+// key of the tenant; also the feed's credential when no resource server
+// credential is set), or SHARK_INTROSPECT_CLIENT_ID and
+// SHARK_INTROSPECT_CLIENT_SECRET (any client: it sees only the tokens it
+// may introspect).
 package main

@@ -398,6 +398,48 @@ func TestParseConfig(t *testing.T) {
 					t.Fatal(cfg.Issuer)
 				}
 			}},
+		{name: "feed with the resource server's credential", args: []string{"-issuer", "http://a.example", "-feed"},
+			env: map[string]string{"SHARK_RS_CLIENT_ID": "shark_rs_1", "SHARK_RS_CLIENT_SECRET": "s1"},
+			check: func(t *testing.T, cfg resource.Config, _ string) {
+				if cfg.Feed == nil || cfg.Feed.ClientID != "shark_rs_1" || cfg.Feed.ClientSecret != "s1" || cfg.Feed.BearerKey != "" ||
+					cfg.Feed.Interval != 5*time.Second || cfg.Introspection != nil {
+					t.Fatalf("feed %+v, introspection %+v", cfg.Feed, cfg.Introspection)
+				}
+				if m := revocationMode(cfg); m != "feed (within 5s)" {
+					t.Fatal(m)
+				}
+			}},
+		{name: "feed and introspection by environment", args: []string{"-issuer", "http://a.example"},
+			env: map[string]string{"MCP_FEED": "true", "MCP_INTROSPECT": "true", "MCP_FEED_INTERVAL": "2s", "MCP_INTROSPECT_CACHE": "0",
+				"SHARK_RS_CLIENT_ID": "shark_rs_1", "SHARK_RS_CLIENT_SECRET": "s1", "SHARK_INTROSPECT_ADMIN_KEY": "sk_live_x"},
+			check: func(t *testing.T, cfg resource.Config, _ string) {
+				if cfg.Feed == nil || cfg.Feed.ClientID != "shark_rs_1" || cfg.Feed.Interval != 2*time.Second {
+					t.Fatalf("feed %+v", cfg.Feed)
+				}
+				in := cfg.Introspection
+				if in == nil || in.ClientID != "shark_rs_1" || in.ClientSecret != "s1" || in.BearerKey != "" || !in.DisableCache {
+					t.Fatalf("introspection %+v: want the resource server's credential, not the admin key", in)
+				}
+			}},
+		{name: "the resource server's credential alone changes nothing", args: []string{"-issuer", "http://a.example"},
+			env: map[string]string{"SHARK_RS_CLIENT_ID": "shark_rs_1", "SHARK_RS_CLIENT_SECRET": "s1"},
+			check: func(t *testing.T, cfg resource.Config, _ string) {
+				if cfg.Feed != nil || cfg.Introspection != nil || revocationMode(cfg) != "offline (a revoked token is accepted until its exp)" {
+					t.Fatalf("feed %+v, introspection %+v", cfg.Feed, cfg.Introspection)
+				}
+			}},
+		{name: "feed with the admin key", args: []string{"-issuer", "http://a.example", "-feed"}, env: map[string]string{"SHARK_INTROSPECT_ADMIN_KEY": "sk_live_x"},
+			check: func(t *testing.T, cfg resource.Config, _ string) {
+				if cfg.Feed == nil || cfg.Feed.BearerKey != "sk_live_x" || cfg.Introspection == nil || cfg.Introspection.BearerKey != "sk_live_x" {
+					t.Fatalf("feed %+v, introspection %+v", cfg.Feed, cfg.Introspection)
+				}
+			}},
+		{name: "feed without a credential", args: []string{"-issuer", "http://a.example", "-feed"}, wantErr: true},
+		{name: "introspect without a credential", args: []string{"-issuer", "http://a.example", "-introspect"}, wantErr: true},
+		{name: "half a resource server credential", args: []string{"-issuer", "http://a.example"}, env: map[string]string{"SHARK_RS_CLIENT_ID": "shark_rs_1"}, wantErr: true},
+		{name: "bad MCP_FEED", args: []string{"-issuer", "http://a.example"}, env: map[string]string{"MCP_FEED": "sometimes"}, wantErr: true},
+		{name: "bad feed interval", args: []string{"-issuer", "http://a.example", "-feed-interval", "0s"},
+			env: map[string]string{"SHARK_RS_CLIENT_ID": "shark_rs_1", "SHARK_RS_CLIENT_SECRET": "s1"}, wantErr: true},
 		{name: "no issuer", wantErr: true},
 		{name: "bad require-dpop", args: []string{"-issuer", "http://a.example", "-require-dpop", "maybe"}, wantErr: true},
 		{name: "unknown flag", args: []string{"-issuer", "http://a.example", "-x"}, wantErr: true},
