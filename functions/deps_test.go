@@ -51,6 +51,13 @@ func TestBootstrapsLinkOnlyTheirOwnHandlers(t *testing.T) {
 				t.Errorf("the %s bootstrap links shared/%s, which only other functions use", fn, h)
 			}
 		}
+		// On Lambda the credentials are the role's, in the environment: the
+		// SDK's default chain (profiles, SSO, STS web identity) is dead weight.
+		for _, banned := range []string{"github.com/aws/aws-sdk-go-v2/config", "github.com/aws/aws-sdk-go-v2/service/sts", "github.com/aws/aws-sdk-go-v2/service/sso"} {
+			if slices.Contains(deps, banned) {
+				t.Errorf("the %s bootstrap links %s", fn, banned)
+			}
+		}
 		if slices.Contains(deps, "html/template") && fn != "authorize" {
 			t.Errorf("the %s bootstrap links html/template (only the authorize pages use it)", fn)
 		}

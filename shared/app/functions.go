@@ -24,8 +24,12 @@ type Env struct{ *core.Env }
 // Options lets tests and the local runner replace parts of the environment.
 type Options = core.Options
 
-// NewEnv builds the environment (core.NewEnv).
+// NewEnv builds the environment (core.NewEnv), with the AWS SDK's whole
+// default configuration chain unless opts says otherwise.
 func NewEnv(ctx context.Context, cfg config.Config, opts Options) (*Env, error) {
+	if opts.LoadAWS == nil {
+		opts.LoadAWS = loadAWS
+	}
 	e, err := core.NewEnv(ctx, cfg, opts)
 	if err != nil {
 		return nil, err
