@@ -58,8 +58,11 @@ func TestBootstrapsLinkOnlyTheirOwnHandlers(t *testing.T) {
 				t.Errorf("the %s bootstrap links %s", fn, banned)
 			}
 		}
-		if slices.Contains(deps, "html/template") && fn != "authorize" {
+		switch templ := slices.Contains(deps, "html/template"); {
+		case templ && fn != "authorize":
 			t.Errorf("the %s bootstrap links html/template (only the authorize pages use it)", fn)
+		case !templ && fn == "authorize":
+			t.Errorf("the authorize pages are not rendered with html/template (issue 22: contextual escaping, not hand escaping)")
 		}
 	}
 }
