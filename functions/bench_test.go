@@ -29,6 +29,9 @@ func coldEvents(b *testing.B, p *tokenProver) map[string]func() []byte {
 				map[string]string{"content-type": "application/json"}, `{"client_name":"bench","grant_types":["client_credentials"]}`)
 		},
 		"audit": func() []byte { return get("/api/v1/audit-logs", "ANY /api/v1/audit-logs", nil) },
+		"authorize": func() []byte {
+			return withQuery(get("/oauth/authorize", "ANY /oauth/authorize", nil), "client_id=nope&response_type=code")
+		},
 	}
 }
 

@@ -1,6 +1,10 @@
-// Command authorize is the authorize Lambda function; its handler is app.Authorize.
+// Command authorize is the authorize Lambda function; its handler is built by
+// authorizefn.New, and it links only that function's packages (shared/app/core).
 package main
 
-import "github.com/sharkauth/serverless/shared/app"
+import (
+	"github.com/sharkauth/serverless/shared/app/authorizefn"
+	"github.com/sharkauth/serverless/shared/app/core"
+)
 
-func main() { app.Lambda(app.Authorize) }
+func main() { core.Lambda(authorizefn.New) }

@@ -1,6 +1,10 @@
-// Command register is the register Lambda function; its handler is app.Register.
+// Command register is the register Lambda function; its handler is built by
+// registerfn.New, and it links only that function's packages (shared/app/core).
 package main
 
-import "github.com/sharkauth/serverless/shared/app"
+import (
+	"github.com/sharkauth/serverless/shared/app/core"
+	"github.com/sharkauth/serverless/shared/app/registerfn"
+)
 
-func main() { app.Lambda(app.Register) }
+func main() { core.Lambda(registerfn.New) }

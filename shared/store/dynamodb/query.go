@@ -72,7 +72,7 @@ func (t *Table) Query(ctx context.Context, q store.Query) (store.Page, error) {
 	var items []store.Item
 	for {
 		in.Limit = aws.Int32(int32(limit + 1 - len(items)))
-		out, err := t.client.Query(ctx, in)
+		out, err := t.client.query(ctx, in)
 		if err != nil {
 			return store.Page{}, opError("query", err)
 		}

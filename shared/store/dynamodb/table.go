@@ -35,7 +35,7 @@ const maxAlwaysRounds = 4
 
 // Table is store.Table over one DynamoDB table.
 type Table struct {
-	client *dynamodb.Client
+	client calls
 	name   string
 	now    func() time.Time
 }
@@ -48,7 +48,7 @@ func New(client *dynamodb.Client, table string, now func() time.Time) *Table {
 	if now == nil {
 		now = time.Now
 	}
-	return &Table{client: client, name: table, now: now}
+	return &Table{client: callsOf(client), name: table, now: now}
 }
 
 func (t *Table) unixNow() int64 { return t.now().Unix() }
@@ -58,7 +58,7 @@ func (t *Table) Get(ctx context.Context, key store.Key) (store.Item, error) {
 	if err := checkKey(key); err != nil {
 		return store.Item{}, fmt.Errorf("dynamodb: get: %w", err)
 	}
-	out, err := t.client.GetItem(ctx, &dynamodb.GetItemInput{
+	out, err := t.client.getItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(t.name),
 		Key:            keyAttrs(key),
 		ConsistentRead: aws.Bool(true),
@@ -128,7 +128,7 @@ func (t *Table) putItem(ctx context.Context, item store.Item, version int64, c c
 		ConditionExpression: e.condition(c, condVer, now),
 	}
 	in.ExpressionAttributeNames, in.ExpressionAttributeValues = e.names, e.values
-	if _, err := t.client.PutItem(ctx, in); err != nil {
+	if _, err := t.client.putItem(ctx, in); err != nil {
 		return opError("put", err)
 	}
 	return nil
@@ -144,7 +144,7 @@ func (t *Table) updateItem(ctx context.Context, item store.Item, c condition, no
 		ReturnValues:        types.ReturnValueUpdatedNew,
 	}
 	in.ExpressionAttributeNames, in.ExpressionAttributeValues = e.names, e.values
-	out, err := t.client.UpdateItem(ctx, in)
+	out, err := t.client.updateItem(ctx, in)
 	if err != nil {
 		return 0, opError("put", err)
 	}
@@ -171,7 +171,7 @@ func (t *Table) Delete(ctx context.Context, key store.Key, cond store.Cond) erro
 		ConditionExpression: e.condition(c, cond.Version, t.unixNow()),
 	}
 	in.ExpressionAttributeNames, in.ExpressionAttributeValues = e.names, e.values
-	if _, err := t.client.DeleteItem(ctx, in); err != nil {
+	if _, err := t.client.deleteItem(ctx, in); err != nil {
 		return opError("delete", err)
 	}
 	return nil

@@ -55,7 +55,7 @@ func (t *Table) Transact(ctx context.Context, writes []store.Write) error {
 		// retry after a lost answer does not run the writes again (and so
 		// cannot fail its own conditions).
 		attempts := 0
-		_, err := t.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items, ClientRequestToken: aws.String(requestToken())}, countAttempts(&attempts))
+		_, err := t.client.transactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items, ClientRequestToken: aws.String(requestToken())}, countAttempts(&attempts))
 		if err == nil {
 			return nil
 		}

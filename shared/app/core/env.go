@@ -1,4 +1,4 @@
-package app
+package core
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	awsdynamodb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
@@ -45,6 +45,12 @@ type Options struct {
 	Table store.Table
 	// AWS replaces the AWS configuration loaded from the environment.
 	AWS *aws.Config
+	// LoadAWS loads the AWS configuration when AWS is nil; nil means
+	// LambdaAWS (credentials from the environment, as Lambda gives them).
+	// app.NewEnv, for the local runner and the CLI, sets the SDK's whole
+	// default chain (profiles, SSO, web identity), which the Lambda
+	// bootstraps do not link.
+	LoadAWS func(context.Context, config.Config) (aws.Config, error)
 	// LogOutput receives the JSON logs (default stderr).
 	LogOutput io.Writer
 	// KMS replaces the KMS client of the envelope and kms key modes.
@@ -77,8 +83,12 @@ func NewEnv(ctx context.Context, cfg config.Config, opts Options) (*Env, error) 
 		if opts.AWS != nil {
 			awsCfg = *opts.AWS
 		} else {
+			load := opts.LoadAWS
+			if load == nil {
+				load = LambdaAWS
+			}
 			var err error
-			if awsCfg, err = loadAWS(ctx, cfg); err != nil {
+			if awsCfg, err = load(ctx, cfg); err != nil {
 				return nil, err
 			}
 		}
@@ -93,7 +103,7 @@ func NewEnv(ctx context.Context, cfg config.Config, opts Options) (*Env, error) 
 	e.Store = store.New(table, e.Now)
 	kmsClient := opts.KMS
 	if kmsClient == nil && cfg.KeyMode != store.ModeLocal {
-		kmsClient = kms.NewFromConfig(awsCfg)
+		kmsClient = newKMSCalls(kms.NewFromConfig(awsCfg))
 	}
 	sealer, err := newSealer(cfg, kmsClient, e.Now)
 	if err != nil {
@@ -136,21 +146,31 @@ const (
 	sdkMaxBackoff  = 200 * time.Millisecond
 )
 
-func newRetryer() aws.Retryer {
+// NewRetryer is the retry policy of every AWS client (above).
+func NewRetryer() aws.Retryer {
 	return retry.NewStandard(func(o *retry.StandardOptions) {
 		o.MaxAttempts = sdkMaxAttempts
 		o.MaxBackoff = sdkMaxBackoff
 	})
 }
 
-func loadAWS(ctx context.Context, cfg config.Config) (aws.Config, error) {
-	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRetryer(newRetryer)}
-	if cfg.Region != "" {
-		opts = append(opts, awsconfig.WithRegion(cfg.Region))
+// LambdaAWS is the AWS configuration of a Lambda function: the execution
+// role's credentials, which Lambda puts in the environment
+// (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), the region
+// (cfg.Region, else AWS_DEFAULT_REGION) and cfg.Endpoint (an emulator). It
+// reads no file and links none of the SDK's other credential sources.
+func LambdaAWS(_ context.Context, cfg config.Config) (aws.Config, error) {
+	id, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
+	if id == "" || secret == "" {
+		return aws.Config{}, errors.New("app: AWS credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set (Lambda sets them from the function's role)")
 	}
-	c, err := awsconfig.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return c, fmt.Errorf("app: AWS configuration: %w", err)
+	c := aws.Config{
+		Region:      cfg.Region,
+		Retryer:     NewRetryer,
+		Credentials: aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(id, secret, os.Getenv("AWS_SESSION_TOKEN"))),
+	}
+	if c.Region == "" {
+		c.Region = os.Getenv("AWS_DEFAULT_REGION")
 	}
 	if cfg.Endpoint != "" {
 		c.BaseEndpoint = aws.String(cfg.Endpoint)

@@ -1,4 +1,4 @@
-package app_test
+package core_test
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sharkauth/serverless/shared/app"
+	"github.com/sharkauth/serverless/shared/app/core"
 )
 
 // TestWithHeadroom: the handler's deadline is the invocation's, moved
@@ -29,7 +29,7 @@ func TestWithHeadroom(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var got time.Time
 			var ok bool
-			h := app.WithHeadroom(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+			h := core.WithHeadroom(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 				got, ok = r.Context().Deadline()
 			}), tc.headroom)
 			ctx := t.Context()
