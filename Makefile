@@ -143,8 +143,11 @@ bench: deps ## Run the benchmarks (record results in BENCHMARKS.md); on moto: th
 	@infra/moto.sh go test -count 1 -run 'TestCallBudget$$' -v ./shared/token/ | grep -E 'table calls|^(ok|FAIL|---)'
 	@echo "== revocation feed: DynamoDB read units per poll (from item sizes); the SDK's set for 100,000 revocations =="
 	@go test -count 1 -run 'TestFeedReadUnits$$' -v ./shared/store/ | grep -E 'read units|item bytes|^(ok|FAIL|---)'
+	@echo "== DynamoDB write units and cost per DPoP token (from the items the store writes) =="
+	@go test -count 1 -run 'TestDPoPTokenWriteUnits$$' -v ./shared/token/ | grep -E 'units|per million|^(ok|FAIL|---)'
 	cd sdk/go && go test -run '^$$' -bench 'BenchmarkFeed' -benchmem ./resource/
 	go build -o bin/shark ./cmd/shark
+	go test -c -o bin/ceiling.test ./cmd/shark/
 	infra/loadbench.sh
 	LOADBENCH_STORE=dynamodb LOADBENCH_SECONDS=5 LOADBENCH_SOAK=0 infra/moto.sh infra/loadbench.sh
 

@@ -8,8 +8,12 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
+	"os"
+	"os/signal"
 	"syscall"
 	"testing"
 	"time"
@@ -57,10 +61,42 @@ func BenchmarkLoadCeiling(b *testing.B) {
 	}
 }
 
+// TestServeCeiling serves the ceiling's handler as a process of its own, so
+// that infra/loadbench.sh can load it with the same `shark load` as the
+// runner, in the same run, and read its CPU from /proc/PID/stat (the
+// server's alone, not the generator's). It runs only when
+// SHARK_CEILING_ADDR names a loopback address, and serves until SIGTERM or
+// SIGINT:
+//
+//	go test -c -o bin/ceiling.test ./cmd/shark/
+//	SHARK_CEILING_ADDR=127.0.0.1:9999 bin/ceiling.test -test.run '^TestServeCeiling$' -test.timeout 0
+//
+// The client is client_id "ceiling" with the secret ceilingSecret.
+func TestServeCeiling(t *testing.T) {
+	addr := os.Getenv("SHARK_CEILING_ADDR")
+	if addr == "" {
+		t.Skip("SHARK_CEILING_ADDR not set: the ceiling server is started by infra/loadbench.sh")
+	}
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil || !ap.Addr().IsLoopback() {
+		t.Fatalf("SHARK_CEILING_ADDR %q is not a loopback address:port", addr)
+	}
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGTERM, os.Interrupt)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: ceilingHandler(t), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	<-stop
+	srv.Close()
+}
+
 const ceilingSecret = "ceiling-secret-0123456789abcdef0123456789abcdef"
 
 // ceilingHandler is the minimal token endpoint described above.
-func ceilingHandler(b *testing.B) http.Handler {
+func ceilingHandler(b testing.TB) http.Handler {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		b.Fatal(err)
