@@ -36,7 +36,7 @@ fi
 mkdir "$data/store"
 LOG_LEVEL=warn "$shark" "${args[@]}" >"$data/serve.log" 2>&1 &
 pid=$!
-SHARK_CEILING_ADDR="127.0.0.1:$cport" "$ceiling" -test.run '^TestServeCeiling$' -test.timeout 0 >"$data/ceiling.log" 2>&1 &
+SHARK_CEILING_ADDR="127.0.0.1:$cport" "$ceiling" >"$data/ceiling.log" 2>&1 &
 cpid=$!
 trap 'kill $pid $cpid 2>/dev/null; wait $pid $cpid 2>/dev/null; rm -rf "$data"' EXIT
 curl_ok "$url/healthz" || { cat "$data/serve.log"; exit 1; }

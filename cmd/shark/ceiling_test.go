@@ -8,6 +8,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -39,7 +40,11 @@ func BenchmarkLoadCeiling(b *testing.B) {
 			name = "dpop"
 		}
 		b.Run(name+"/c=8", func(b *testing.B) {
-			srv := httptest.NewServer(ceilingHandler(b))
+			h, err := newCeilingHandler()
+			if err != nil {
+				b.Fatal(err)
+			}
+			srv := httptest.NewServer(h)
 			defer srv.Close()
 			cfg := loadConfig{url: srv.URL + "/oauth/token", clientID: "ceiling", secret: ceilingSecret, scope: "mcp:read", dpop: withProof}
 			var res LoadResult
@@ -61,45 +66,45 @@ func BenchmarkLoadCeiling(b *testing.B) {
 	}
 }
 
-// TestServeCeiling serves the ceiling's handler as a process of its own, so
+// serveCeiling serves the ceiling's handler as a process of its own, so
 // that infra/loadbench.sh can load it with the same `shark load` as the
 // runner, in the same run, and read its CPU from /proc/PID/stat (the
-// server's alone, not the generator's). It runs only when
-// SHARK_CEILING_ADDR names a loopback address, and serves until SIGTERM or
-// SIGINT:
+// server's alone, not the generator's). TestMain runs it instead of the
+// tests when SHARK_CEILING_ADDR is set (a loopback address), until SIGTERM
+// or SIGINT:
 //
 //	go test -c -o bin/ceiling.test ./cmd/shark/
-//	SHARK_CEILING_ADDR=127.0.0.1:9999 bin/ceiling.test -test.run '^TestServeCeiling$' -test.timeout 0
+//	SHARK_CEILING_ADDR=127.0.0.1:9999 bin/ceiling.test
 //
 // The client is client_id "ceiling" with the secret ceilingSecret.
-func TestServeCeiling(t *testing.T) {
-	addr := os.Getenv("SHARK_CEILING_ADDR")
-	if addr == "" {
-		t.Skip("SHARK_CEILING_ADDR not set: the ceiling server is started by infra/loadbench.sh")
-	}
+func serveCeiling(addr string) error {
 	ap, err := netip.ParseAddrPort(addr)
 	if err != nil || !ap.Addr().IsLoopback() {
-		t.Fatalf("SHARK_CEILING_ADDR %q is not a loopback address:port", addr)
+		return fmt.Errorf("SHARK_CEILING_ADDR %q is not a loopback address:port", addr)
 	}
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGTERM, os.Interrupt)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
-	srv := &http.Server{Handler: ceilingHandler(t), ReadHeaderTimeout: 10 * time.Second}
+	h, err := newCeilingHandler()
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	<-stop
-	srv.Close()
+	return srv.Close()
 }
 
 const ceilingSecret = "ceiling-secret-0123456789abcdef0123456789abcdef"
 
-// ceilingHandler is the minimal token endpoint described above.
-func ceilingHandler(b testing.TB) http.Handler {
+// newCeilingHandler is the minimal token endpoint described above.
+func newCeilingHandler() (http.Handler, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		b.Fatal(err)
+		return nil, err
 	}
 	want := sha256.Sum256([]byte(ceilingSecret))
 	header := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"ES256","kid":"ceiling","typ":"at+jwt"}`))
@@ -143,7 +148,7 @@ func ceilingHandler(b testing.TB) http.Handler {
 		w.Header().Set("Cache-Control", "no-store")
 		json.NewEncoder(w).Encode(map[string]any{"access_token": input + "." + base64.RawURLEncoding.EncodeToString(sig[:]),
 			"token_type": tokenType, "expires_in": 3600})
-	})
+	}), nil
 }
 
 // processCPU is this process's CPU time, user and system.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -9,8 +10,16 @@ import (
 )
 
 // TestMain lets a test run the real main in a subprocess: the exit code and
-// output are what a user sees.
+// output are what a user sees. With SHARK_CEILING_ADDR set it serves the
+// ceiling instead (serveCeiling, for infra/loadbench.sh).
 func TestMain(m *testing.M) {
+	if addr := os.Getenv("SHARK_CEILING_ADDR"); addr != "" {
+		if err := serveCeiling(addr); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	if args := os.Getenv("SHARK_TEST_ARGS"); args != "" {
 		os.Args = append([]string{"shark"}, strings.Fields(args)...)
 		main()
