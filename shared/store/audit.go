@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"hash/fnv"
-	mrand "math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -122,7 +121,9 @@ func parseAuditID(id string) (time.Time, int, bool) {
 // (twinKey), so a token writes one item fewer.
 func NewTokenIDs(at time.Time, shards int) (jti, eventID string, eventAt time.Time) {
 	shards = min(max(shards, 1), MaxAuditShards)
-	jti = ids.TaggedTimeID(at, mrand.IntN(shards))
+	var r [8]byte
+	rand.Read(r[:])
+	jti = ids.TaggedTimeID(at, int(binary.BigEndian.Uint64(r[:])%uint64(shards)))
 	eventID, _ = twinEventID(jti)
 	return jti, eventID, time.UnixMilli(at.UnixMilli()).In(at.Location())
 }

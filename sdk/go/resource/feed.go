@@ -2,11 +2,12 @@ package resource
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"path"
@@ -295,9 +296,12 @@ func newFeedPoller(cfg *Config, jwks *jwksCache) (*feedPoller, error) {
 	return p, nil
 }
 
-// jitter spreads d by ±20 %.
+// jitter spreads d by ±20 % (crypto/rand: no second source of randomness
+// in the package to audit).
 func jitter(d time.Duration) time.Duration {
-	return d*8/10 + rand.N(d*4/10+1)
+	var r [8]byte
+	rand.Read(r[:])
+	return d*8/10 + time.Duration(binary.BigEndian.Uint64(r[:])%uint64(d*4/10+1))
 }
 
 // backoff is the wait after n consecutive failures.
