@@ -274,15 +274,9 @@ func (a *API) rotateAppSecret(w http.ResponseWriter, r *http.Request, c call) er
 	if err := noBody(r); err != nil {
 		return err
 	}
-	secret := ids.NewSecret()
-	var ev store.AuditEvent
-	updated, err := a.Store.ChangeClient(c.ctx, c.t, x.ClientID, func(cl *store.Client) error {
-		cl.SecretHash, cl.UpdatedAt = ids.Hash(secret), c.now
-		return nil
-	}, func(cl store.Client) store.AuditEvent {
-		ev = c.event(audit.AppSecretRotated, "app", cl.ID, map[string]any{"client_id": cl.ClientID})
-		return ev
-	})
+	updated, secret, ev, err := c.newSecret(func(m clientMutation, e clientEvent) (store.Client, error) {
+		return a.Store.ChangeClient(c.ctx, c.t, x.ClientID, m, e)
+	}, audit.AppSecretRotated, "app")
 	if err != nil {
 		return storeErr(err, "unknown application")
 	}
@@ -290,4 +284,28 @@ func (a *API) rotateAppSecret(w http.ResponseWriter, r *http.Request, c call) er
 	v.ClientSecret = secret
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{"id": v.ID, "client_id": v.ClientID, "client_secret": secret, "rotated_at": c.now.UTC(), "app": v, "audit_event_id": ev.ID})
 	return nil
+}
+
+// clientMutation and clientEvent are the two halves of a store change of
+// a client: what changes, and the audit event written in its transaction.
+type (
+	clientMutation = func(*store.Client) error
+	clientEvent    = func(store.Client) store.AuditEvent
+)
+
+// newSecret gives a client a new secret (shown once, stored as its hash)
+// through change, the store call of the client's kind, with the event
+// named event on a target of targetType in the same transaction: the body
+// of the applications' and resource servers' rotate-secret routes.
+func (c call) newSecret(change func(clientMutation, clientEvent) (store.Client, error), event, targetType string) (store.Client, string, store.AuditEvent, error) {
+	secret := ids.NewSecret()
+	var ev store.AuditEvent
+	updated, err := change(func(cl *store.Client) error {
+		cl.SecretHash, cl.UpdatedAt = ids.Hash(secret), c.now
+		return nil
+	}, func(cl store.Client) store.AuditEvent {
+		ev = c.event(event, targetType, cl.ID, map[string]any{"client_id": cl.ClientID})
+		return ev
+	})
+	return updated, secret, ev, err
 }

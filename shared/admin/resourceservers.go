@@ -306,15 +306,9 @@ func (a *API) rotateResourceServerSecret(w http.ResponseWriter, r *http.Request,
 	if oauth.AuthMethod(x.AuthMethod) == oauth.PrivateKeyJWT {
 		return httpx.BadRequest("a private_key_jwt resource server has no secret: change its jwks or jwks_uri")
 	}
-	secret := ids.NewSecret()
-	var ev store.AuditEvent
-	updated, err := a.Store.ChangeResourceServer(c.ctx, c.t, x.ID, func(cl *store.Client) error {
-		cl.SecretHash, cl.UpdatedAt = ids.Hash(secret), c.now
-		return nil
-	}, func(cl store.Client) store.AuditEvent {
-		ev = c.event(audit.ResourceServerSecretRotated, "resource_server", cl.ID, map[string]any{"client_id": cl.ClientID})
-		return ev
-	})
+	updated, secret, ev, err := c.newSecret(func(m clientMutation, e clientEvent) (store.Client, error) {
+		return a.Store.ChangeResourceServer(c.ctx, c.t, x.ID, m, e)
+	}, audit.ResourceServerSecretRotated, "resource_server")
 	if err != nil {
 		return storeErr(err, "unknown resource server")
 	}
