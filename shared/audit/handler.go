@@ -85,8 +85,14 @@ type EventJSON struct {
 	Status     string         `json:"status"`
 	IP         *string        `json:"ip"`
 	UserAgent  *string        `json:"user_agent"`
-	CreatedAt  time.Time      `json:"created_at"`
+	CreatedAt  string         `json:"created_at"`
 }
+
+// TimeFormat is how an event's created_at is written: RFC 3339 in UTC with
+// exactly six fractional digits, so that the strings of a page sort as its
+// events do (RFC 3339Nano drops trailing zeros: "…04.45Z" would sort after
+// "…04.456323Z").
+const TimeFormat = "2006-01-02T15:04:05.000000Z07:00"
 
 func orNull(s string) *string {
 	if s == "" {
@@ -103,7 +109,7 @@ func View(ev store.AuditEvent) EventJSON {
 	}
 	return EventJSON{ID: ev.ID, Event: ev.Event, Action: store.AuditAction(ev.Event), ActorType: ev.ActorType, ActorID: ev.ActorID,
 		TargetType: orNull(ev.TargetType), TargetID: orNull(ev.TargetID), Metadata: meta, Status: ev.Status,
-		IP: orNull(ev.IP), UserAgent: orNull(ev.UserAgent), CreatedAt: ev.CreatedAt}
+		IP: orNull(ev.IP), UserAgent: orNull(ev.UserAgent), CreatedAt: ev.CreatedAt.UTC().Format(TimeFormat)}
 }
 
 // filterInput is the filter as the export body carries it.
@@ -295,7 +301,7 @@ func (h *Handler) export(w http.ResponseWriter, r *http.Request, c call) error {
 			}
 			meta, _ := json.Marshal(View(ev).Metadata)
 			row := []string{ev.ID, ev.Event, store.AuditAction(ev.Event), ev.ActorType, ev.ActorID, ev.TargetType, ev.TargetID, ev.Status,
-				ev.IP, ev.UserAgent, ev.CreatedAt.Format(time.RFC3339Nano), string(meta)}
+				ev.IP, ev.UserAgent, ev.CreatedAt.UTC().Format(TimeFormat), string(meta)}
 			for i := range row {
 				row[i] = safeCell(row[i])
 			}

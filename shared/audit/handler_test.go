@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sharkauth/serverless/shared/httpx"
+	"github.com/sharkauth/serverless/shared/store"
 )
 
 func TestSafeCell(t *testing.T) {
@@ -88,4 +89,15 @@ func FuzzParseFilter(f *testing.F) {
 			t.Fatal("overlong id accepted")
 		}
 	})
+}
+
+// TestViewTimesSortAsStrings: created_at has six fractional digits always,
+// so a page's strings sort in its events' order (an event stamped on a
+// whole millisecond came out as "…04.45Z", after "…04.456323Z").
+func TestViewTimesSortAsStrings(t *testing.T) {
+	later := View(store.AuditEvent{CreatedAt: time.Date(2026, 12, 6, 3, 25, 4, 456323000, time.UTC)})
+	earlier := View(store.AuditEvent{CreatedAt: time.Date(2026, 12, 6, 3, 25, 4, 450000000, time.UTC)})
+	if earlier.CreatedAt != "2026-12-06T03:25:04.450000Z" || !(earlier.CreatedAt < later.CreatedAt) {
+		t.Fatalf("earlier %q, later %q", earlier.CreatedAt, later.CreatedAt)
+	}
 }
