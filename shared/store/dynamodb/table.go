@@ -1,7 +1,6 @@
 package dynamodb
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -129,26 +128,10 @@ func (t *Table) putItem(ctx context.Context, item store.Item, version int64, c c
 		ConditionExpression: e.condition(c, condVer, now),
 	}
 	in.ExpressionAttributeNames, in.ExpressionAttributeValues = e.names, e.values
-	attempts := 0
-	_, err := t.client.putItem(ctx, in, countAttempts(&attempts))
-	if err == nil {
-		return nil
+	if _, err := t.client.putItem(ctx, in); err != nil {
+		return opError("put", err)
 	}
-	err = opError("put", err)
-	if attempts > 1 && errors.Is(err, store.ErrConditionFailed) && t.stored(ctx, item, version) {
-		// An SDK retry of a put whose first attempt was applied (its
-		// answer lost) fails its own condition: the item is in place at
-		// the version this put wrote, so it succeeded.
-		return nil
-	}
-	return err
-}
-
-// stored reports whether item is live at its key with exactly its data and
-// version.
-func (t *Table) stored(ctx context.Context, item store.Item, version int64) bool {
-	it, err := t.Get(ctx, item.Key)
-	return err == nil && it.Version == version && bytes.Equal(it.Data, item.Data)
+	return nil
 }
 
 func (t *Table) updateItem(ctx context.Context, item store.Item, c condition, now int64) (int64, error) {
