@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/sharkauth/serverless/shared/tenant"
@@ -172,6 +173,11 @@ type RateDecision struct {
 
 type rateCount struct {
 	Count int `json:"count"`
+	// Writer is a random tag of the hit that wrote this count: a hit whose
+	// write was applied but answered as a failed condition (an SDK retry
+	// after a lost answer) finds its own tag on the re-read and counts
+	// once, not twice.
+	Writer string `json:"w,omitempty"`
 }
 
 // rateShards is how many items one window of a rate counter is spread over,
@@ -216,6 +222,7 @@ func (s *Store) Hit(ctx context.Context, t tenant.ID, name string, window time.D
 	for i := range keys {
 		keys[i] = rateShardKey(sc, name, start, i)
 	}
+	writer := "" // the tag of this hit's last write
 	for attempt := range attempts {
 		if err := settle(ctx, attempt); err != nil {
 			return RateDecision{}, err
@@ -225,16 +232,20 @@ func (s *Store) Hit(ctx context.Context, t tenant.ID, name string, window time.D
 			return RateDecision{}, err
 		}
 		counts, versions := make([]int, n), make([]int64, n)
-		total := 0
+		total, landed := 0, false
 		for _, it := range page.Items {
 			var c rateCount
 			if err := json.Unmarshal(it.Data, &c); err != nil {
 				return RateDecision{}, fmt.Errorf("store: decode rate counter: %w", err)
 			}
 			total += c.Count
+			landed = landed || writer != "" && c.Writer == writer
 			if i := slices.Index(keys, it.Key); i >= 0 {
 				counts[i], versions[i] = c.Count, it.Version
 			}
+		}
+		if landed { // the write answered as failed was applied
+			return RateDecision{Allowed: true, Count: total}, nil
 		}
 		var room []int
 		for i := range n {
@@ -250,7 +261,8 @@ func (s *Store) Hit(ctx context.Context, t tenant.ID, name string, window time.D
 		if versions[i] > 0 {
 			cond = CondVersion(versions[i])
 		}
-		item := Item{Key: keys[i], ExpiresAt: end.Add(time.Minute).Unix(), Data: marshal(rateCount{Count: counts[i] + 1})}
+		writer = strconv.FormatInt(randN(1<<62), 36)
+		item := Item{Key: keys[i], ExpiresAt: end.Add(time.Minute).Unix(), Data: marshal(rateCount{Count: counts[i] + 1, Writer: writer})}
 		_, err = s.table.Put(ctx, item, cond)
 		if err == nil {
 			return RateDecision{Allowed: true, Count: total + 1}, nil

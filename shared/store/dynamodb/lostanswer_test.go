@@ -7,25 +7,33 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	sdk "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/sharkauth/serverless/shared/awstest"
 	"github.com/sharkauth/serverless/shared/store"
 	"github.com/sharkauth/serverless/shared/store/dynamodb"
+	"github.com/sharkauth/serverless/shared/tenant"
 )
 
-// loseAnswers forwards requests, but drops the answer of the first
-// TransactWriteItems after the server applied it: the SDK then retries.
+// loseAnswers forwards requests, but drops the answer of the first call of
+// op (TransactWriteItems unless set) after the server applied it: the SDK
+// then retries.
 type loseAnswers struct {
 	next http.RoundTripper
+	op   string
 	mu   sync.Mutex
 	lost int
 }
 
 func (l *loseAnswers) Do(req *http.Request) (*http.Response, error) {
+	op := l.op
+	if op == "" {
+		op = "TransactWriteItems"
+	}
 	resp, err := l.next.RoundTrip(req)
-	if err != nil || !strings.HasSuffix(req.Header.Get("X-Amz-Target"), ".TransactWriteItems") {
+	if err != nil || !strings.HasSuffix(req.Header.Get("X-Amz-Target"), "."+op) {
 		return resp, err
 	}
 	l.mu.Lock()
@@ -62,5 +70,26 @@ func TestTransactSurvivesALostAnswer(t *testing.T) {
 	}
 	if err := tab.Transact(ctx, other); !errors.Is(err, store.ErrConditionFailed) {
 		t.Fatalf("conflict after a lost answer: %v", err)
+	}
+}
+
+// A rate counter hit whose write was applied but whose answer was lost
+// (the SDK's retry then fails the write's own condition) counts once, not
+// twice (seen on CI under load: "hit 1: Count 2"). The engine cannot tell
+// its own put from another writer's identical one (single-use marks of two
+// racers carry the same data), so the counter tags its writes.
+func TestRateHitSurvivesALostAnswer(t *testing.T) {
+	base, name := awstest.NewTable(t)
+	lossy := &loseAnswers{next: http.DefaultTransport, op: "PutItem"}
+	client := sdk.New(base.Options(), func(o *sdk.Options) { o.HTTPClient = lossy })
+	s := store.New(dynamodb.New(client, name, nil), time.Now)
+	for i := 1; i <= 3; i++ {
+		lossy.mu.Lock()
+		lossy.lost = 0
+		lossy.mu.Unlock()
+		d, err := s.Hit(t.Context(), tenant.MustID("acme"), "ip|192.0.2.1", time.Hour, 100)
+		if err != nil || !d.Allowed || d.Count != i || lossy.lost != 1 {
+			t.Fatalf("hit %d: %+v %v (lost %d)", i, d, err, lossy.lost)
+		}
 	}
 }
