@@ -25,16 +25,17 @@ import (
 	"github.com/sharkauth/serverless/shared/store/dynamodb"
 	"github.com/sharkauth/serverless/shared/store/embedded"
 	"github.com/sharkauth/serverless/shared/store/storetest"
+	"github.com/sharkauth/serverless/shared/store/table/tabletest"
 	"github.com/sharkauth/serverless/shared/tenant"
 )
 
 // faultStack is every function over one environment in envelope key mode,
-// with its table behind a storetest.Outage and its KMS behind a
+// with its table behind a tabletest.Outage and its KMS behind a
 // keystest.Faulty, and the state a request of each route needs.
 type faultStack struct {
 	t     *testing.T
 	env   *app.Env
-	table *storetest.Outage
+	table *tabletest.Outage
 	kms   *keystest.Faulty
 	fns   map[string]http.Handler
 
@@ -55,7 +56,7 @@ func newFaultStack(t *testing.T) *faultStack {
 	}
 	t.Cleanup(func() { tbl.Close() })
 	s := &faultStack{t: t,
-		table: &storetest.Outage{Table: tbl},
+		table: &tabletest.Outage{Table: tbl},
 		kms:   &keystest.Faulty{KMSAPI: &keystest.WrapOnly{}},
 	}
 	cfg := config.Config{

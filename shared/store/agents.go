@@ -98,7 +98,7 @@ func (s *Store) ChangeClient(ctx context.Context, t tenant.ID, clientID string, 
 			return Client{}, fmt.Errorf("store: a client's ids and creator cannot change")
 		}
 		keepRevocations(cur, &next, s.Now())
-		writes := append([]Write{put(clientItem(sc, next), CondVersion(cur.Version)), auditWrite(sc, ev(next))}, clientFeed(sc, cur, next, s.Now())...)
+		writes := append([]write{put(clientItem(sc, next), CondVersion(cur.Version)), auditWrite(sc, ev(next))}, clientFeed(sc, cur, next, s.Now())...)
 		err = s.transact(ctx, writes,
 			func(int) string { return "client changed concurrently" })
 		if err == nil {

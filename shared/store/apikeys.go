@@ -16,9 +16,9 @@ func setAPIKeyVersion(k *APIKey, v int64) { k.Version = v }
 
 // apiKeyWrites stores an admin key under its id and under its hash, so that
 // authentication is one strongly consistent read.
-func apiKeyWrites(sc scope, k APIKey) []Write {
+func apiKeyWrites(sc scope, k APIKey) []write {
 	data := marshal(k)
-	return []Write{
+	return []write{
 		put(Item{Key: apiKeyKey(sc, k.ID), Data: data}, CondAbsent),
 		put(Item{Key: apiKeyHashKey(sc, hex.EncodeToString(k.Hash)), Data: data}, CondAbsent),
 	}
@@ -107,9 +107,9 @@ func (k APIKey) Check(secret string, now time.Time) KeyVerdict {
 }
 
 // apiKeyUpdates rewrites both items of a key read at k.Version.
-func apiKeyUpdates(sc scope, k APIKey) []Write {
+func apiKeyUpdates(sc scope, k APIKey) []write {
 	data := marshal(k)
-	return []Write{
+	return []write{
 		put(Item{Key: apiKeyKey(sc, k.ID), Data: data}, CondVersion(k.Version)),
 		put(Item{Key: apiKeyHashKey(sc, hex.EncodeToString(k.Hash)), Data: data}, CondExists),
 	}
@@ -167,7 +167,7 @@ func (s *Store) replaceAPIKey(ctx context.Context, t tenant.ID, id string, next 
 			if j < 0 {
 				return APIKey{}, ErrLastAdminKey
 			}
-			writes = append(writes, Write{Op: OpCheck, Key: apiKeyKey(sc, keys[j].ID), Cond: CondVersion(keys[j].Version)})
+			writes = append(writes, check(apiKeyKey(sc, keys[j].ID), CondVersion(keys[j].Version)))
 		}
 		writes = append(writes, auditWrite(sc, ev))
 		err = s.table.Transact(ctx, writes)

@@ -182,7 +182,7 @@ type auditIndex struct {
 // auditWrite is the write that records ev in the same transaction as the change
 // it describes. The store's table wrapper (auditTable) sets its expiry from the
 // tenant's retention and adds the event's target item to the transaction.
-func auditWrite(sc scope, ev AuditEvent) Write {
+func auditWrite(sc scope, ev AuditEvent) write {
 	at, shard := auditPlace(ev)
 	data := marshal(ev)
 	sk := auditSK(at, ev.ID)
@@ -199,18 +199,22 @@ func auditWrite(sc scope, ev AuditEvent) Write {
 	return w
 }
 
-// auditTable is the table the domain store writes through: a transaction that
-// holds audit events gets their expiry and their target items, appended after
-// the caller's writes so that a failed condition keeps naming the caller's
-// write. When the target items would overflow a transaction, they are written
-// right after it commits.
+// auditTable is the table the domain store writes through: it turns a
+// transaction's domain writes into table writes. A transaction that holds
+// audit events gets their expiry and their target items, appended after the
+// caller's writes so that a failed condition keeps naming the caller's write.
+// When the target items would overflow a transaction, they are written right
+// after it commits.
 type auditTable struct{ Table }
 
-func (a auditTable) Transact(ctx context.Context, writes []Write) error {
-	if !slices.ContainsFunc(writes, func(w Write) bool { return w.audit != nil }) {
-		return a.Table.Transact(ctx, writes)
+func (a auditTable) Transact(ctx context.Context, writes []write) error {
+	plain := make([]Write, len(writes))
+	for i, w := range writes {
+		plain[i] = w.Write
 	}
-	writes = slices.Clone(writes)
+	if !slices.ContainsFunc(writes, func(w write) bool { return w.audit != nil }) {
+		return a.Table.Transact(ctx, plain)
+	}
 	var extra []Write
 	var extraOf []int
 	retention := map[scope]time.Duration{}
@@ -220,28 +224,28 @@ func (a auditTable) Transact(ctx context.Context, writes []Write) error {
 		}
 		keep, ok := retention[w.audit.sc]
 		if !ok {
-			keep = a.retention(ctx, w.audit.sc, writes)
+			keep = a.retention(ctx, w.audit.sc, plain)
 			retention[w.audit.sc] = keep
 		}
 		exp := w.audit.at.Add(keep).Unix()
-		writes[i].Item.ExpiresAt = exp
+		plain[i].Item.ExpiresAt = exp
 		if w.audit.target != nil {
 			t := *w.audit.target
 			t.ExpiresAt = exp
-			extra = append(extra, put(t, CondAbsent))
+			extra = append(extra, put(t, CondAbsent).Write)
 			extraOf = append(extraOf, i)
 		}
 	}
-	n := len(writes)
+	n := len(plain)
 	if n+len(extra) <= MaxTransactItems {
-		err := a.Table.Transact(ctx, append(writes, extra...))
+		err := a.Table.Transact(ctx, append(plain, extra...))
 		var canceled *TxCanceled
 		if errors.As(err, &canceled) && canceled.Index >= n {
 			return &TxCanceled{Index: extraOf[canceled.Index-n]}
 		}
 		return err
 	}
-	if err := a.Table.Transact(ctx, writes); err != nil {
+	if err := a.Table.Transact(ctx, plain); err != nil {
 		return err
 	}
 	for _, w := range extra {
@@ -535,7 +539,7 @@ func (s *Store) auditIterator(ctx context.Context, t tenant.ID, f AuditFilter, b
 			return nil, err
 		}
 	}
-	it := &auditIter{table: s.table, keep: func(ev AuditEvent) bool {
+	it := &auditIter{table: s.table.Table, keep: func(ev AuditEvent) bool {
 		return f.named(ev) &&
 			(f.ActorType == "" || ev.ActorType == f.ActorType) &&
 			(f.TargetType == "" || ev.TargetType == f.TargetType) &&
@@ -711,14 +715,14 @@ func (s *Store) PurgeAuditEvents(ctx context.Context, t tenant.ID, before time.T
 		return count, nil
 	}
 	record := ev(count)
-	if err := s.table.Transact(ctx, []Write{auditWrite(sc, record)}); err != nil {
+	if err := s.table.Transact(ctx, []write{auditWrite(sc, record)}); err != nil {
 		return 0, err
 	}
 	if it, err = s.auditIterator(ctx, t, f, "", MaxQueryLimit, false); err != nil {
 		return 0, err
 	}
 	deleted := 0
-	var batch []Write
+	var batch []write
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -780,7 +784,7 @@ func (s *Store) RecordAuditEvents(ctx context.Context, t tenant.ID, evs ...Audit
 		return err
 	}
 	for chunk := range slices.Chunk(evs, MaxTransactItems/2) {
-		writes := make([]Write, len(chunk))
+		writes := make([]write, len(chunk))
 		for i, ev := range chunk {
 			if ev.ID == "" || ev.CreatedAt.IsZero() {
 				return errors.New("store: audit event without id or time")

@@ -31,7 +31,7 @@ func (s *Store) RevokeUserAgents(ctx context.Context, t tenant.ID, userID, reaso
 		return UserRevocation{}, errors.New("store: cascade without user or time")
 	}
 	mark := UserRevocation{UserID: userID, At: ev.CreatedAt, Reason: reason, EventID: ev.ID}
-	err = s.transact(ctx, []Write{put(Item{Key: userRevokedKey(sc, userID), Data: marshal(mark)}, CondAlways), auditWrite(sc, ev), userFeed(sc, s.Now(), mark)},
+	err = s.transact(ctx, []write{put(Item{Key: userRevokedKey(sc, userID), Data: marshal(mark)}, CondAlways), auditWrite(sc, ev), userFeed(sc, s.Now(), mark)},
 		func(int) string { return "audit event exists" })
 	if err != nil {
 		return UserRevocation{}, err
@@ -93,7 +93,7 @@ func (s *Store) deactivate(ctx context.Context, t tenant.ID, clients []Client, a
 		return err
 	}
 	for attempt := 0; ; attempt++ {
-		var writes []Write
+		var writes []write
 		var entries []FeedEntry
 		now := s.Now()
 		for _, c := range clients {

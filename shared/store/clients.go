@@ -28,7 +28,7 @@ func (s *Store) CreateClient(ctx context.Context, t tenant.ID, c Client, ev Audi
 	if c.ClientID == "" || c.ID == "" {
 		return errors.New("store: client without id or client_id")
 	}
-	writes := []Write{
+	writes := []write{
 		put(clientItem(sc, c), CondAbsent),
 		put(Item{Key: clientIDKey(sc, c.ID), Data: []byte(c.ClientID)}, CondAbsent),
 		auditWrite(sc, ev),
@@ -37,7 +37,7 @@ func (s *Store) CreateClient(ctx context.Context, t tenant.ID, c Client, ev Audi
 		// The user must exist when the agent is created, and the agent is
 		// listed under the user for a cascade (L3).
 		writes = append(writes,
-			Write{Op: OpCheck, Key: userKey(sc, c.CreatedBy), Cond: CondExists},
+			check(userKey(sc, c.CreatedBy), CondExists),
 			put(Item{Key: userAgentKey(sc, c.CreatedBy, c.ClientID), Data: marshal(c.ClientID)}, CondAlways))
 	}
 	err = s.table.Transact(ctx, writes)
@@ -98,7 +98,7 @@ func (s *Store) UpdateClient(ctx context.Context, t tenant.ID, c Client, ev Audi
 	if err != nil {
 		return Client{}, err
 	}
-	err = s.transact(ctx, []Write{put(clientItem(sc, c), CondVersion(c.Version)), auditWrite(sc, ev)},
+	err = s.transact(ctx, []write{put(clientItem(sc, c), CondVersion(c.Version)), auditWrite(sc, ev)},
 		func(int) string { return "client " + c.ClientID + " changed concurrently" })
 	if err != nil {
 		return Client{}, err
@@ -121,7 +121,7 @@ func (s *Store) DeleteClient(ctx context.Context, t tenant.ID, clientID string, 
 		return err
 	}
 	now := s.Now()
-	writes := []Write{
+	writes := []write{
 		del(clientKey(sc, clientID), CondVersion(c.Version)),
 		del(clientIDKey(sc, c.ID), CondAlways),
 		auditWrite(sc, ev),

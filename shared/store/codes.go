@@ -103,8 +103,8 @@ func (s *Store) CreateAuthCode(ctx context.Context, t tenant.ID, c AuthCode, ev 
 		c.ConsentID, c.UserMark = cons.ID, &mark
 		ck := consentKey(sc, c.UserID, c.ClientID, c.RedirectURI)
 		it := Item{Key: codeKey(sc, c.Hash), ExpiresAt: expirySeconds(c.ExpiresAt), Data: marshal(c)}
-		err = s.table.Transact(ctx, []Write{
-			{Op: OpCheck, Key: ck, Cond: CondVersion(cons.Version)},
+		err = s.table.Transact(ctx, []write{
+			check(ck, CondVersion(cons.Version)),
 			put(consentLive(sc, cons.ID), CondAlways),
 			put(it, CondAbsent), auditWrite(sc, ev)})
 		var canceled *TxCanceled
@@ -162,13 +162,13 @@ type codeStep struct {
 	use CodeUse
 }
 
-func (st codeStep) writes(sc scope) ([]Write, error) {
+func (st codeStep) writes(sc scope) ([]write, error) {
 	if len(st.c.Hash) == 0 || st.use.FamilyID == "" {
 		return nil, errors.New("store: code use without code hash or family")
 	}
 	st.use.CodeID, st.use.ClientID, st.use.UserID = st.c.ID, st.c.ClientID, st.c.UserID
 	tomb := Item{Key: codeUsedKey(sc, st.c.Hash), ExpiresAt: expirySeconds(st.c.ExpiresAt.Add(CodeTombstoneLife)), Data: marshal(st.use)}
-	return []Write{del(codeKey(sc, st.c.Hash), CondExists), put(tomb, CondAbsent)}, nil
+	return []write{del(codeKey(sc, st.c.Hash), CondExists), put(tomb, CondAbsent)}, nil
 }
 
 func (st codeStep) refused(int) error { return ErrCodeUsed }

@@ -36,18 +36,18 @@ func JoinConsent(userID, clientID, redirectURI, familyID string) IssueStep {
 
 type consentStep struct{ user, client, redirect, family, id string }
 
-func (st consentStep) writes(sc scope) ([]Write, error) {
+func (st consentStep) writes(sc scope) ([]write, error) {
 	if st.user == "" || st.client == "" || st.redirect == "" || st.family == "" {
 		return nil, errors.New("store: consent step without user, client, redirect URI or family")
 	}
 	ck := consentKey(sc, st.user, st.client, st.redirect)
 	idx := Item{Key: consentFamilyKey(sc, ck, st.family), Data: marshal(consentFamily{FamilyID: st.family})}
-	live := Write{Op: OpCheck, Key: ck, Cond: CondExists}
+	live := check(ck, CondExists)
 	if st.id != "" {
 		// This consent, not merely one at its place (JoinCodeConsent).
 		live.Key = consentLiveKey(sc, st.id)
 	}
-	return []Write{live, put(idx, CondAbsent)}, nil
+	return []write{live, put(idx, CondAbsent)}, nil
 }
 
 func (st consentStep) refused(i int) error {
@@ -93,7 +93,7 @@ func (s *Store) RevokeConsent(ctx context.Context, t tenant.ID, userID, consentI
 		return Consent{}, err
 	}
 	first := fams[:min(len(fams), maxFamiliesPerTx)]
-	ws := []Write{del(ck, CondExists), auditWrite(sc, ev), del(consentLiveKey(sc, c.ID), CondAlways)}
+	ws := []write{del(ck, CondExists), auditWrite(sc, ev), del(consentLiveKey(sc, c.ID), CondAlways)}
 	ws = append(ws, s.familyMarks(sc, ck, first, ev)...)
 	err = s.transact(ctx, ws, func(int) string { return "no such consent" })
 	if errors.Is(err, ErrConflict) {
@@ -119,8 +119,8 @@ func (s *Store) RevokeConsent(ctx context.Context, t tenant.ID, userID, consentI
 // familyMarks are the writes revoking families of a consent: the marker
 // (kept when one exists: CondAlways on an identical meaning) and the index
 // item's deletion.
-func (s *Store) familyMarks(sc scope, ck Key, fams []consentFamily, ev AuditEvent) []Write {
-	var ws []Write
+func (s *Store) familyMarks(sc scope, ck Key, fams []consentFamily, ev AuditEvent) []write {
+	var ws []write
 	now := s.Now()
 	for _, f := range fams {
 		mark := FamilyRevocation{FamilyID: f.FamilyID, At: ev.CreatedAt, Reason: "consent_revoked", EventID: ev.ID}

@@ -44,7 +44,7 @@ func (s *Store) CreateInitialAccessToken(ctx context.Context, t tenant.ID, k Ini
 		return errors.New("store: initial access token without id, hash or expiry")
 	}
 	it := iatItem(sc, k)
-	writes := []Write{
+	writes := []write{
 		put(it, CondAbsent),
 		put(Item{Key: iatIDKey(sc, k.ID), ExpiresAt: it.ExpiresAt, Data: []byte(hex.EncodeToString(k.Hash))}, CondAbsent),
 		auditWrite(sc, ev),
@@ -104,7 +104,7 @@ func (s *Store) RevokeInitialAccessToken(ctx context.Context, t tenant.ID, id st
 			return k, nil
 		}
 		k.RevokedAt = s.Now()
-		err = s.transact(ctx, []Write{put(iatItem(sc, k), CondVersion(k.Version)), auditWrite(sc, ev)},
+		err = s.transact(ctx, []write{put(iatItem(sc, k), CondVersion(k.Version)), auditWrite(sc, ev)},
 			func(int) string { return "initial access token changed concurrently" })
 		if err == nil {
 			k.Version++
@@ -131,7 +131,7 @@ func (s *Store) RegisterClient(ctx context.Context, t tenant.ID, c Client, iat *
 	if c.ClientID == "" || c.ID == "" || c.CreatedBy != "" {
 		return errors.New("store: registered client without ids, or with a creator")
 	}
-	writes := []Write{
+	writes := []write{
 		put(clientItem(sc, c), CondAbsent),
 		put(Item{Key: clientIDKey(sc, c.ID), Data: []byte(c.ClientID)}, CondAbsent),
 		auditWrite(sc, ev),
@@ -147,7 +147,7 @@ func (s *Store) RegisterClient(ctx context.Context, t tenant.ID, c Client, iat *
 			used.UsedAt = now
 			writes = append(writes, put(iatItem(sc, used), CondVersion(iat.Version)))
 		} else {
-			writes = append(writes, Write{Op: OpCheck, Key: iatKey(sc, hex.EncodeToString(iat.Hash)), Cond: CondVersion(iat.Version)})
+			writes = append(writes, check(iatKey(sc, hex.EncodeToString(iat.Hash)), CondVersion(iat.Version)))
 		}
 	}
 	err = s.table.Transact(ctx, writes)

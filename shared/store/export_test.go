@@ -23,7 +23,7 @@ func SeedFeed(ctx context.Context, s *Store, t tenant.ID, now time.Time, es []Fe
 		return err
 	}
 	for start := 0; start < len(es); start += MaxTransactItems {
-		var ws []Write
+		var ws []write
 		for i := start; i < min(start+MaxTransactItems, len(es)); i++ {
 			ws = append(ws, feedWrite(sc, now.Add(time.Duration(i)*time.Microsecond), es[i]))
 		}

@@ -107,7 +107,7 @@ type feedRecord struct {
 // a digest of what it names) makes it unique, so writing the same
 // revocation twice in one instant is one item. It lives as long as its
 // longest-lived entry.
-func feedWrite(sc scope, now time.Time, es ...FeedEntry) Write {
+func feedWrite(sc scope, now time.Time, es ...FeedEntry) write {
 	h := sha256.New()
 	var until int64
 	for i := range es {
@@ -130,12 +130,12 @@ func floorSeconds(at time.Time) int64 { return at.Unix() }
 
 // clientFeed is the feed write of a client change from cur to next, if it
 // revokes anything (a revoke-all, a DPoP key change, a deactivation).
-func clientFeed(sc scope, cur, next Client, now time.Time) []Write {
+func clientFeed(sc scope, cur, next Client, now time.Time) []write {
 	e, ok := clientEntry(cur, next, now)
 	if !ok {
 		return nil
 	}
-	return []Write{feedWrite(sc, now, e)}
+	return []write{feedWrite(sc, now, e)}
 }
 
 // clientEntry is the feed entry of a client change, ok false when it
@@ -156,8 +156,8 @@ func clientEntry(cur, next Client, now time.Time) (FeedEntry, bool) {
 // tenantFeed is the feed writes of a tenant change: a disable, a re-enable
 // or a revoked-before moved (L5), new pattern revocations (L4), new revoked
 // signing keys.
-func tenantFeed(sc scope, cur, next Tenant, now time.Time) []Write {
-	var ws []Write
+func tenantFeed(sc scope, cur, next Tenant, now time.Time) []write {
+	var ws []write
 	if next.RevokedBefore.After(cur.RevokedBefore) || next.Disabled != cur.Disabled {
 		ws = append(ws, feedWrite(sc, now, FeedEntry{Kind: FeedTenant, Disabled: next.Disabled, Before: floorSeconds(next.RevokedBefore), BeforeMS: next.RevokedBefore.UnixMilli()}))
 	}
@@ -245,6 +245,6 @@ func (s *Store) Feed(ctx context.Context, t tenant.ID, cursor string, limit int)
 // grants (sub) issued until then. The user's agents are deactivated one by
 // one after it (FinishUserRevocation), each with its own client item: a
 // token names its client, not the user who created it.
-func userFeed(sc scope, now time.Time, m UserRevocation) Write {
+func userFeed(sc scope, now time.Time, m UserRevocation) write {
 	return feedWrite(sc, now, FeedEntry{Kind: FeedUser, Subject: m.UserID, Before: floorSeconds(m.At), BeforeMS: m.At.UnixMilli()})
 }

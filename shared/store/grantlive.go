@@ -71,7 +71,7 @@ type userStep struct {
 	mark int64
 }
 
-func (st userStep) writes(sc scope) ([]Write, error) {
+func (st userStep) writes(sc scope) ([]write, error) {
 	if st.user == "" || st.mark < 0 {
 		return nil, errors.New("store: user check without user")
 	}
@@ -79,7 +79,7 @@ func (st userStep) writes(sc scope) ([]Write, error) {
 	if st.mark > 0 {
 		cond = CondVersion(st.mark)
 	}
-	return []Write{{Op: OpCheck, Key: userRevokedKey(sc, st.user), Cond: cond}}, nil
+	return []write{check(userRevokedKey(sc, st.user), cond)}, nil
 }
 
 func (userStep) refused(int) error { return ErrUserRevoked }
@@ -90,11 +90,11 @@ func FamilyLive(familyID string) IssueStep { return familyStep(familyID) }
 
 type familyStep string
 
-func (st familyStep) writes(sc scope) ([]Write, error) {
+func (st familyStep) writes(sc scope) ([]write, error) {
 	if st == "" {
 		return nil, errors.New("store: family check without family")
 	}
-	return []Write{{Op: OpCheck, Key: familyRevokedKey(sc, string(st)), Cond: CondAbsent}}, nil
+	return []write{check(familyRevokedKey(sc, string(st)), CondAbsent)}, nil
 }
 
 func (familyStep) refused(int) error { return ErrFamilyRevoked }

@@ -24,7 +24,7 @@ func (s *Store) CreateGrant(ctx context.Context, t tenant.ID, g MayActGrant, ev 
 	if g.ID == "" || g.FromID == "" || g.ToID == "" {
 		return errors.New("store: grant without id, from_id or to_id")
 	}
-	return s.transact(ctx, []Write{put(grantItem(sc, g), CondAbsent), auditWrite(sc, ev)},
+	return s.transact(ctx, []write{put(grantItem(sc, g), CondAbsent), auditWrite(sc, ev)},
 		func(int) string { return "grant " + g.ID + " exists" })
 }
 
@@ -92,7 +92,7 @@ func (s *Store) RevokeGrant(ctx context.Context, t tenant.ID, id string, ev Audi
 			return g, nil
 		}
 		g.RevokedAt = ev.CreatedAt
-		err = s.transact(ctx, []Write{put(grantItem(sc, g), CondVersion(g.Version)), auditWrite(sc, ev)},
+		err = s.transact(ctx, []write{put(grantItem(sc, g), CondVersion(g.Version)), auditWrite(sc, ev)},
 			func(int) string { return "grant changed concurrently" })
 		if err == nil {
 			g.Version++
@@ -125,7 +125,7 @@ func (s *Store) SetGrants(ctx context.Context, t tenant.ID, agent Client, revoke
 		return fmt.Errorf("store: at most %d grant changes at once", MaxTransactItems-3)
 	}
 	agent.UpdatedAt = ev.CreatedAt
-	writes := make([]Write, 0, len(revoke)+len(create)+2)
+	writes := make([]write, 0, len(revoke)+len(create)+2)
 	for _, g := range revoke {
 		if g.ID == "" || g.Version == 0 {
 			return errors.New("store: a grant to revoke must be one read from the store")

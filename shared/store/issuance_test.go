@@ -25,8 +25,8 @@ func (f *failingTable) Transact(_ context.Context, w []Write) error {
 // token's update and the new one's put) with its own refusal.
 type twoWrites struct{ err error }
 
-func (s twoWrites) writes(sc scope) ([]Write, error) {
-	return []Write{put(Item{Key: replayKey(sc, "a", "1")}, CondAbsent), put(Item{Key: replayKey(sc, "b", "1")}, CondAbsent)}, nil
+func (s twoWrites) writes(sc scope) ([]write, error) {
+	return []write{put(Item{Key: replayKey(sc, "a", "1")}, CondAbsent), put(Item{Key: replayKey(sc, "b", "1")}, CondAbsent)}, nil
 }
 
 func (s twoWrites) refused(i int) error {

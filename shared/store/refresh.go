@@ -97,12 +97,12 @@ type refreshStep struct {
 	next RefreshToken
 }
 
-func (st refreshStep) writes(sc scope) ([]Write, error) {
+func (st refreshStep) writes(sc scope) ([]write, error) {
 	n := st.next
 	if len(n.Hash) == 0 || n.FamilyID == "" || n.ClientID == "" || n.ExpiresAt.IsZero() {
 		return nil, errors.New("store: refresh token without hash, family, client or expiry")
 	}
-	var ws []Write
+	var ws []write
 	if o := st.old; o != nil {
 		if o.Version == 0 || o.UsedAt.IsZero() {
 			return nil, errors.New("store: a rotated refresh token must be one read from the store")
@@ -136,12 +136,12 @@ func (s *Store) RevokeFamily(ctx context.Context, t tenant.ID, familyID, reason 
 		return errors.New("store: family revocation without family or time")
 	}
 	mark := FamilyRevocation{FamilyID: familyID, At: ev.CreatedAt, Reason: reason, EventID: ev.ID}
-	err = s.transact(ctx, []Write{put(Item{Key: familyRevokedKey(sc, familyID), Data: marshal(mark)}, CondAbsent), auditWrite(sc, ev),
+	err = s.transact(ctx, []write{put(Item{Key: familyRevokedKey(sc, familyID), Data: marshal(mark)}, CondAbsent), auditWrite(sc, ev),
 		feedWrite(sc, s.Now(), FeedEntry{Kind: FeedFamily, Family: familyID})},
 		func(int) string { return "family revoked" })
 	if errors.Is(err, ErrConflict) {
 		// Revoked already: keep the first marker, record this event.
-		return s.transact(ctx, []Write{auditWrite(sc, ev)}, func(int) string { return "audit event exists" })
+		return s.transact(ctx, []write{auditWrite(sc, ev)}, func(int) string { return "audit event exists" })
 	}
 	return err
 }

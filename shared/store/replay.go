@@ -11,9 +11,9 @@ import (
 
 // replayWrite is the conditional put of one replay mark: absent until now,
 // expiring at its Until.
-func replayWrite(sc scope, m ReplayMark) (Write, error) {
+func replayWrite(sc scope, m ReplayMark) (write, error) {
 	if m.Kind == "" || m.Value == "" || m.Until.IsZero() {
-		return Write{}, errors.New("store: replay mark without kind, value or expiry")
+		return write{}, errors.New("store: replay mark without kind, value or expiry")
 	}
 	return put(Item{Key: replayKey(sc, m.Kind, m.Value), ExpiresAt: expirySeconds(m.Until), Data: []byte(m.Kind)}, CondAbsent), nil
 }
@@ -29,7 +29,7 @@ func (s *Store) SpendMarks(ctx context.Context, t tenant.ID, marks []ReplayMark)
 	if err != nil {
 		return err
 	}
-	writes := make([]Write, 0, len(marks))
+	writes := make([]write, 0, len(marks))
 	for _, m := range marks {
 		w, err := replayWrite(sc, m)
 		if err != nil {

@@ -66,7 +66,7 @@ func (s *Store) CreateSession(ctx context.Context, t tenant.ID, ses Session, ev 
 		return errors.New("store: session without id, hash, user or expiry")
 	}
 	it := Item{Key: sessionKey(sc, ses.Hash), ExpiresAt: ses.ExpiresAt.Unix(), Data: marshal(ses)}
-	return s.transact(ctx, []Write{put(it, CondAbsent), auditWrite(sc, ev)},
+	return s.transact(ctx, []write{put(it, CondAbsent), auditWrite(sc, ev)},
 		func(int) string { return "session " + ses.ID + " exists" })
 }
 
@@ -100,7 +100,7 @@ func (s *Store) DeleteSession(ctx context.Context, t tenant.ID, hash []byte, ev 
 	if len(hash) == 0 {
 		return ErrNotFound
 	}
-	err = s.transact(ctx, []Write{del(sessionKey(sc, hash), CondExists), auditWrite(sc, ev)},
+	err = s.transact(ctx, []write{del(sessionKey(sc, hash), CondExists), auditWrite(sc, ev)},
 		func(int) string { return "no such session" })
 	if errors.Is(err, ErrConflict) {
 		return ErrNotFound
@@ -140,7 +140,7 @@ func (s *Store) GrantConsent(ctx context.Context, t tenant.ID, c Consent, ev Aud
 			return err
 		}
 		it := Item{Key: consentKey(sc, c.UserID, c.ClientID, c.RedirectURI), Data: marshal(c)}
-		err = s.table.Transact(ctx, []Write{put(it, cond), put(consentLive(sc, c.ID), CondAlways), auditWrite(sc, ev)})
+		err = s.table.Transact(ctx, []write{put(it, cond), put(consentLive(sc, c.ID), CondAlways), auditWrite(sc, ev)})
 		var canceled *TxCanceled
 		switch {
 		case err == nil:

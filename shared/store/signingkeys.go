@@ -40,7 +40,7 @@ func (s *Store) SaveSigningKeys(ctx context.Context, t tenant.ID, keys []Signing
 	if len(keys) == 0 {
 		return errors.New("store: no signing keys to save")
 	}
-	writes := make([]Write, 0, len(keys)+1)
+	writes := make([]write, 0, len(keys)+1)
 	for _, k := range keys {
 		cond := CondAbsent
 		if k.Version > 0 {
@@ -131,7 +131,7 @@ func (s *Store) addSigningKey(ctx context.Context, t tenant.ID, fresh SigningKey
 				first = false
 			}
 		}
-		var writes []Write
+		var writes []write
 		var dropped []string
 		for _, k := range keys {
 			if k.Algorithm() != alg {
@@ -218,7 +218,7 @@ func (s *Store) PromoteSigningKey(ctx context.Context, t tenant.ID, publishedFor
 	if !ok {
 		return false, nil
 	}
-	var writes []Write
+	var writes []write
 	for _, k := range keys {
 		if k.State == KeyCurrent && k.Algorithm() == next.Algorithm() {
 			k.State, k.RetiredAt, k.PublishUntil = KeyRetired, now, now.Add(keepPublished)

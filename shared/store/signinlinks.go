@@ -59,7 +59,7 @@ func (s *Store) CreateSignInLink(ctx context.Context, t tenant.ID, l SignInLink,
 	}
 	l.UsedAt, l.KeyID = time.Time{}, ""
 	it := Item{Key: signInLinkKey(sc, l.Hash), ExpiresAt: expirySeconds(l.ExpiresAt.Add(signInLinkKept)), Data: marshal(l)}
-	return s.transact(ctx, []Write{put(it, CondAbsent), auditWrite(sc, ev)},
+	return s.transact(ctx, []write{put(it, CondAbsent), auditWrite(sc, ev)},
 		func(int) string { return "sign-in link exists" })
 }
 
@@ -98,7 +98,7 @@ func (s *Store) RedeemSignInLink(ctx context.Context, t tenant.ID, hash []byte, 
 	used := l
 	used.UsedAt, used.KeyID = now, k.ID
 	tomb := Item{Key: signInLinkUsedKey(sc, hash), ExpiresAt: expirySeconds(l.ExpiresAt.Add(signInLinkKept)), Data: marshal(used)}
-	writes := append([]Write{del(signInLinkKey(sc, hash), CondExists), put(tomb, CondAbsent)}, apiKeyWrites(sc, k)...)
+	writes := append([]write{del(signInLinkKey(sc, hash), CondExists), put(tomb, CondAbsent)}, apiKeyWrites(sc, k)...)
 	err = s.table.Transact(ctx, append(writes, auditWrite(sc, ev(l))))
 	var canceled *TxCanceled
 	switch {

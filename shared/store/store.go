@@ -20,7 +20,7 @@ var (
 
 // Store is the domain store over a Table. It is the only code that builds keys.
 type Store struct {
-	table   Table
+	table   auditTable
 	now     func() time.Time
 	cursors cursorSealer
 }
@@ -67,7 +67,7 @@ func get[T any](ctx context.Context, s *Store, k Key, setVersion func(*T, int64)
 
 // transact runs writes and maps a failed condition to ErrConflict with what
 // names the write that failed.
-func (s *Store) transact(ctx context.Context, writes []Write, what func(i int) string) error {
+func (s *Store) transact(ctx context.Context, writes []write, what func(i int) string) error {
 	err := s.table.Transact(ctx, writes)
 	var canceled *TxCanceled
 	if errors.As(err, &canceled) {
@@ -85,8 +85,20 @@ func (s *Store) transact(ctx context.Context, writes []Write, what func(i int) s
 	return err
 }
 
-func put(it Item, cond Cond) Write { return Write{Op: OpPut, Item: it, Cond: cond} }
-func del(k Key, cond Cond) Write   { return Write{Op: OpDelete, Key: k, Cond: cond} }
+// write is one write of a domain transaction: a table write and, on the
+// write of an audit event (auditWrite), what the store needs to finish it
+// before the table sees it (its expiry and its target item; see auditTable).
+// The table contract (table.Write) carries nothing the engines ignore.
+type write struct {
+	Write
+	audit *auditIndex
+}
+
+func put(it Item, cond Cond) write { return write{Write: Write{Op: OpPut, Item: it, Cond: cond}} }
+func del(k Key, cond Cond) write   { return write{Write: Write{Op: OpDelete, Key: k, Cond: cond}} }
+
+// check asserts cond on k without writing.
+func check(k Key, cond Cond) write { return write{Write: Write{Op: OpCheck, Key: k, Cond: cond}} }
 
 // PageRequest asks for one page of a list.
 type PageRequest struct {

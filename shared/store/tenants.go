@@ -36,7 +36,7 @@ func (s *Store) CreateTenant(ctx context.Context, n NewTenant) error {
 		return err
 	}
 	sc, _ := scopeOf(id)
-	writes := []Write{put(tenantItem(sc, n.Tenant), CondAbsent)}
+	writes := []write{put(tenantItem(sc, n.Tenant), CondAbsent)}
 	for _, h := range n.Tenant.Hosts {
 		writes = append(writes, put(hostItem(h, n.Tenant.ID), CondAbsent))
 	}
@@ -116,7 +116,7 @@ func (s *Store) UpdateTenant(ctx context.Context, id tenant.ID, mutate func(*Ten
 		if cur.Disabled || next.Disabled {
 			next.RevokedBefore = later(next.RevokedBefore, s.Now())
 		}
-		writes := []Write{put(tenantItem(sc, next), CondVersion(cur.Version))}
+		writes := []write{put(tenantItem(sc, next), CondVersion(cur.Version))}
 		added, removed := diff(cur.Hosts, next.Hosts)
 		for _, h := range added {
 			writes = append(writes, put(hostItem(h, next.ID), CondAbsent))

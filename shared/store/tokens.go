@@ -54,16 +54,16 @@ type Issuance struct {
 // a grant gets one from a store function and passes it in Issuance.Steps.
 type IssueStep interface {
 	// writes are the step's writes in the tenant's scope.
-	writes(sc scope) ([]Write, error)
+	writes(sc scope) ([]write, error)
 	// refused is the issue's error when the step's i-th write fails its
 	// condition (nothing is written then).
 	refused(i int) error
 }
 
 // A replay mark is the simplest step: absent until now.
-func (m ReplayMark) writes(sc scope) ([]Write, error) {
+func (m ReplayMark) writes(sc scope) ([]write, error) {
 	w, err := replayWrite(sc, m)
-	return []Write{w}, err
+	return []write{w}, err
 }
 
 func (m ReplayMark) refused(int) error { return fmt.Errorf("%w: %s value", ErrReplay, m.Kind) }
@@ -85,7 +85,7 @@ func (s *Store) IssueToken(ctx context.Context, t tenant.ID, is Issuance) error 
 		steps = append(steps, m)
 	}
 	steps = append(steps, is.Steps...)
-	writes := make([]Write, 0, len(steps)+2)
+	writes := make([]write, 0, len(steps)+2)
 	owner := make([]int, 0, len(steps)) // owner[i]: the step of writes[i]
 	for n, st := range steps {
 		ws, err := st.writes(sc)
@@ -149,7 +149,7 @@ func (s *Store) RevokeToken(ctx context.Context, t tenant.ID, jti string, ev Aud
 		if rec.RevokedAt.IsZero() {
 			rec.RevokedAt = s.Now()
 		}
-		err = s.table.Transact(ctx, []Write{put(tokenItem(sc, rec), CondVersion(rec.Version)), auditWrite(sc, ev),
+		err = s.table.Transact(ctx, []write{put(tokenItem(sc, rec), CondVersion(rec.Version)), auditWrite(sc, ev),
 			feedWrite(sc, s.Now(), FeedEntry{Kind: FeedToken, JTI: rec.JTI, Expires: expirySeconds(rec.ExpiresAt)})})
 		var canceled *TxCanceled
 		if errors.As(err, &canceled) && canceled.Index == 0 || errors.Is(err, ErrTxConflict) {

@@ -17,7 +17,7 @@ func (s *Store) UseMarks(ctx context.Context, t tenant.ID, marks []ReplayMark) e
 	if err != nil {
 		return err
 	}
-	writes := make([]Write, 0, len(marks))
+	writes := make([]write, 0, len(marks))
 	for _, m := range marks {
 		w, err := replayWrite(sc, m)
 		if err != nil {

@@ -33,7 +33,7 @@ func (s *Store) CreateUser(ctx context.Context, t tenant.ID, u User, ev AuditEve
 	if u.ID == "" || u.Email == "" {
 		return errors.New("store: user without id or email")
 	}
-	return s.transact(ctx, []Write{put(userItem(sc, u), CondAbsent), put(emailItem(sc, u), CondAbsent), auditWrite(sc, ev)},
+	return s.transact(ctx, []write{put(userItem(sc, u), CondAbsent), put(emailItem(sc, u), CondAbsent), auditWrite(sc, ev)},
 		func(i int) string {
 			if i == 1 {
 				return "a user with email " + u.Email + " exists"
@@ -114,7 +114,7 @@ func (s *Store) UpdateUser(ctx context.Context, t tenant.ID, id string, mutate f
 		if next.ID != cur.ID || next.Email == "" {
 			return User{}, errors.New("store: a user's id cannot change and its email cannot be empty")
 		}
-		writes := []Write{put(userItem(sc, next), CondVersion(cur.Version))}
+		writes := []write{put(userItem(sc, next), CondVersion(cur.Version))}
 		moved := !strings.EqualFold(cur.Email, next.Email)
 		if moved {
 			writes = append(writes, put(emailItem(sc, next), CondAbsent), del(emailKey(sc, cur.Email), CondAlways))
@@ -157,7 +157,7 @@ func (s *Store) DeleteUser(ctx context.Context, t tenant.ID, id, reason string, 
 			return UserRevocation{}, err
 		}
 		mark := UserRevocation{UserID: id, At: ev.CreatedAt, Reason: reason, EventID: ev.ID}
-		err = s.table.Transact(ctx, []Write{
+		err = s.table.Transact(ctx, []write{
 			del(userKey(sc, id), CondVersion(u.Version)),
 			del(emailKey(sc, u.Email), CondAlways),
 			put(Item{Key: userRevokedKey(sc, id), Data: marshal(mark)}, CondAlways),

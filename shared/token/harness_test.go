@@ -19,6 +19,7 @@ import (
 	"github.com/sharkauth/serverless/shared/store"
 	"github.com/sharkauth/serverless/shared/store/embedded"
 	"github.com/sharkauth/serverless/shared/store/storetest"
+	"github.com/sharkauth/serverless/shared/store/table/tabletest"
 	"github.com/sharkauth/serverless/shared/tenant"
 )
 
@@ -36,7 +37,7 @@ var t0 = time.Date(2026, 12, 1, 6, 0, 0, 0, time.UTC)
 type harness struct {
 	t       testing.TB
 	now     time.Time
-	table   *storetest.Faulty // counts the calls; fails none unless armed
+	table   *tabletest.Faulty // counts the calls; fails none unless armed
 	st      *store.Store
 	tokens  Store
 	h       *Handler
@@ -71,7 +72,7 @@ func newHarnessWith(t testing.TB, wrap func(store.Table) store.Table, sealer fun
 	if wrap != nil {
 		tbl = wrap(tbl)
 	}
-	hs.table = &storetest.Faulty{Table: tbl}
+	hs.table = &tabletest.Faulty{Table: tbl}
 	hs.st = store.New(hs.table, hs.clock)
 	hs.tokens = hs.st
 	if sealer != nil {

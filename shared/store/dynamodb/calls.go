@@ -8,7 +8,7 @@ import (
 
 // calls are the six DynamoDB operations the engine makes, held as method
 // values rather than as the *dynamodb.Client. A Table is stored in an
-// interface (store.Table), so the linker treats every type reachable from
+// interface (table.Table), so the linker treats every type reachable from
 // its type descriptor as usable through reflection; when the program also
 // calls reflect's MethodByName (html/template does, in the authorize
 // function), it then keeps every exported method of those types. Holding

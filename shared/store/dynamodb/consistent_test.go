@@ -10,8 +10,8 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/sharkauth/serverless/shared/awstest"
-	"github.com/sharkauth/serverless/shared/store"
 	"github.com/sharkauth/serverless/shared/store/dynamodb"
+	"github.com/sharkauth/serverless/shared/store/table"
 )
 
 // Every read is strongly consistent. moto is always consistent, so this
@@ -32,14 +32,14 @@ func TestReadsAreStronglyConsistent(t *testing.T) {
 	})
 	tab := dynamodb.New(client, name, nil)
 	ctx := t.Context()
-	k := store.Key{PK: "T#acme#X", SK: "x"}
-	if _, err := tab.Put(ctx, store.Item{Key: k, Data: []byte("{}")}, store.CondAbsent); err != nil {
+	k := table.Key{PK: "T#acme#X", SK: "x"}
+	if _, err := tab.Put(ctx, table.Item{Key: k, Data: []byte("{}")}, table.CondAbsent); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := tab.Get(ctx, k); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tab.Query(ctx, store.Query{Partition: k.PK, Limit: 10}); err != nil {
+	if _, err := tab.Query(ctx, table.Query{Partition: k.PK, Limit: 10}); err != nil {
 		t.Fatal(err)
 	}
 	var gets, queries int

@@ -1,4 +1,4 @@
-// Package dynamodb owns the DynamoDB engine of store.Table: the one table of
+// Package dynamodb owns the DynamoDB engine of table.Table: the one table of
 // DESIGN §3 (PK, SK, GSI1PK, GSI1SK, ExpiresAt, Version, Data) read and written
 // through aws-sdk-go-v2, against real DynamoDB or the local emulator.
 //
@@ -34,7 +34,7 @@
 // # Queries
 //
 // DynamoDB allows one condition on the sort key, so Prefix, From and To are
-// intersected into one range [lo, hi) (store.Query.SortRange): begins_with when it is just
+// intersected into one range [lo, hi) (table.Query.SortRange): begins_with when it is just
 // the prefix, >= or < for one bound, and BETWEEN lo AND hi with the item at hi
 // dropped for both. DynamoDB's Limit counts items before the expiry filter, so a
 // page is read in as many calls as it takes to hold Limit live items plus one,

@@ -16,20 +16,21 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/sharkauth/serverless/shared/awstest"
-	"github.com/sharkauth/serverless/shared/store"
 	"github.com/sharkauth/serverless/shared/store/dynamodb"
 	"github.com/sharkauth/serverless/shared/store/storetest"
+	"github.com/sharkauth/serverless/shared/store/table"
+	"github.com/sharkauth/serverless/shared/store/table/tabletest"
 )
 
 // newTable is the engine on a fresh emulator table, for the conformance suites.
-func newTable(t *testing.T, clock *storetest.Clock) store.Table {
+func newTable(t *testing.T, clock *tabletest.Clock) table.Table {
 	t.Helper()
 	client, name := awstest.NewTable(t)
 	return dynamodb.New(client, name, clock.Now)
 }
 
 func TestConformanceTable(t *testing.T) {
-	storetest.RunTable(t, newTable)
+	tabletest.RunTable(t, newTable)
 }
 
 func TestConformanceStore(t *testing.T) {
@@ -40,7 +41,7 @@ func TestConformanceStore(t *testing.T) {
 }
 
 // clock is the suite's settable clock with an epoch-seconds reading.
-type clock struct{ *storetest.Clock }
+type clock struct{ *tabletest.Clock }
 
 func (c clock) unix() int64 { return c.Now().Unix() }
 
@@ -56,17 +57,17 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	client, name := awstest.NewTable(t)
-	c := clock{storetest.NewClock()}
+	c := clock{tabletest.NewClock()}
 	return &fixture{tab: dynamodb.New(client, name, c.Now), clock: c, client: client, name: name}
 }
 
-func key(pk, sk string) store.Key { return store.Key{PK: pk, SK: sk} }
+func key(pk, sk string) table.Key { return table.Key{PK: pk, SK: sk} }
 
-func item(pk, sk, data string) store.Item {
-	return store.Item{Key: key(pk, sk), Data: []byte(data)}
+func item(pk, sk, data string) table.Item {
+	return table.Item{Key: key(pk, sk), Data: []byte(data)}
 }
 
-func mustPut(t *testing.T, tab store.Table, it store.Item, cond store.Cond) int64 {
+func mustPut(t *testing.T, tab table.Table, it table.Item, cond table.Cond) int64 {
 	t.Helper()
 	v, err := tab.Put(t.Context(), it, cond)
 	if err != nil {
@@ -81,11 +82,11 @@ func TestGetPutDelete(t *testing.T) {
 	ctx := t.Context()
 	k := key("T#a#AGENT#1", "META")
 
-	if _, err := f.tab.Get(ctx, k); err != store.ErrNotFound {
+	if _, err := f.tab.Get(ctx, k); err != table.ErrNotFound {
 		t.Fatalf("get missing: err = %v, want ErrNotFound", err)
 	}
-	full := store.Item{Key: k, GSI1PK: "T#a#BYNAME", GSI1SK: "bot", ExpiresAt: f.clock.unix() + 60, Data: []byte(`{"n":1}`)}
-	if v := mustPut(t, f.tab, full, store.CondAlways); v != 1 {
+	full := table.Item{Key: k, GSI1PK: "T#a#BYNAME", GSI1SK: "bot", ExpiresAt: f.clock.unix() + 60, Data: []byte(`{"n":1}`)}
+	if v := mustPut(t, f.tab, full, table.CondAlways); v != 1 {
 		t.Fatalf("first put: version %d, want 1", v)
 	}
 	got, err := f.tab.Get(ctx, k)
@@ -99,8 +100,8 @@ func TestGetPutDelete(t *testing.T) {
 	}
 
 	// A put replaces the whole item: optional attributes it lacks disappear.
-	bare := store.Item{Key: k, Data: []byte(`{"n":2}`), Version: 99} // Version is the engine's
-	if v := mustPut(t, f.tab, bare, store.CondAlways); v != 2 {
+	bare := table.Item{Key: k, Data: []byte(`{"n":2}`), Version: 99} // Version is the engine's
+	if v := mustPut(t, f.tab, bare, table.CondAlways); v != 2 {
 		t.Fatalf("second put: version %d, want 2", v)
 	}
 	got, err = f.tab.Get(ctx, k)
@@ -121,28 +122,28 @@ func TestGetPutDelete(t *testing.T) {
 			t.Errorf("attribute %s survived a put without it", a)
 		}
 	}
-	page, err := f.tab.Query(ctx, store.Query{Index: store.GSI1, Partition: "T#a#BYNAME"})
+	page, err := f.tab.Query(ctx, table.Query{Index: table.GSI1, Partition: "T#a#BYNAME"})
 	if err != nil || len(page.Items) != 0 {
 		t.Fatalf("GSI1 still holds the item: %+v, %v", page.Items, err)
 	}
 
 	// Empty data round-trips as empty.
-	mustPut(t, f.tab, store.Item{Key: k}, store.CondAlways)
+	mustPut(t, f.tab, table.Item{Key: k}, table.CondAlways)
 	if got, err := f.tab.Get(ctx, k); err != nil || len(got.Data) != 0 || got.Version != 3 {
 		t.Fatalf("empty data: %+v, %v", got, err)
 	}
 
-	if err := f.tab.Delete(ctx, k, store.CondAlways); err != nil {
+	if err := f.tab.Delete(ctx, k, table.CondAlways); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.tab.Get(ctx, k); err != store.ErrNotFound {
+	if _, err := f.tab.Get(ctx, k); err != table.ErrNotFound {
 		t.Fatalf("get deleted: err = %v", err)
 	}
-	if err := f.tab.Delete(ctx, k, store.CondAlways); err != nil {
+	if err := f.tab.Delete(ctx, k, table.CondAlways); err != nil {
 		t.Fatalf("delete absent with Always: %v", err)
 	}
 	// After a delete the version starts over.
-	if v := mustPut(t, f.tab, bare, store.CondAlways); v != 1 {
+	if v := mustPut(t, f.tab, bare, table.CondAlways); v != 1 {
 		t.Fatalf("put after delete: version %d, want 1", v)
 	}
 }
@@ -155,34 +156,34 @@ func TestInvalidInput(t *testing.T) {
 		name string
 		run  func() error
 	}{
-		{"put NUL in key", func() error { _, err := f.tab.Put(ctx, item("p", "s\x00", "d"), store.CondAlways); return err }},
+		{"put NUL in key", func() error { _, err := f.tab.Put(ctx, item("p", "s\x00", "d"), table.CondAlways); return err }},
 		{"get empty key", func() error { _, err := f.tab.Get(ctx, key("", "x")); return err }},
-		{"put empty sort key", func() error { _, err := f.tab.Put(ctx, item("p", "", "d"), store.CondAlways); return err }},
+		{"put empty sort key", func() error { _, err := f.tab.Put(ctx, item("p", "", "d"), table.CondAlways); return err }},
 		{"put half GSI1 key", func() error {
-			_, err := f.tab.Put(ctx, store.Item{Key: key("p", "s"), GSI1PK: "g"}, store.CondAlways)
+			_, err := f.tab.Put(ctx, table.Item{Key: key("p", "s"), GSI1PK: "g"}, table.CondAlways)
 			return err
 		}},
-		{"put unknown condition", func() error { _, err := f.tab.Put(ctx, item("p", "s", "d"), store.Cond{Kind: 9}); return err }},
-		{"delete empty key", func() error { return f.tab.Delete(ctx, key("p", ""), store.CondAlways) }},
-		{"query without partition", func() error { _, err := f.tab.Query(ctx, store.Query{}); return err }},
-		{"query unknown index", func() error { _, err := f.tab.Query(ctx, store.Query{Index: 7, Partition: "p"}); return err }},
-		{"query invalid utf-8", func() error { _, err := f.tab.Query(ctx, store.Query{Partition: "p", Prefix: "\xff"}); return err }},
+		{"put unknown condition", func() error { _, err := f.tab.Put(ctx, item("p", "s", "d"), table.Cond{Kind: 9}); return err }},
+		{"delete empty key", func() error { return f.tab.Delete(ctx, key("p", ""), table.CondAlways) }},
+		{"query without partition", func() error { _, err := f.tab.Query(ctx, table.Query{}); return err }},
+		{"query unknown index", func() error { _, err := f.tab.Query(ctx, table.Query{Index: 7, Partition: "p"}); return err }},
+		{"query invalid utf-8", func() error { _, err := f.tab.Query(ctx, table.Query{Partition: "p", Prefix: "\xff"}); return err }},
 		{"query incomplete GSI1 position", func() error {
-			_, err := f.tab.Query(ctx, store.Query{Index: store.GSI1, Partition: "p", After: &store.Position{GSI1SK: "x"}})
+			_, err := f.tab.Query(ctx, table.Query{Index: table.GSI1, Partition: "p", After: &table.Position{GSI1SK: "x"}})
 			return err
 		}},
 		{"empty transaction", func() error { return f.tab.Transact(ctx, nil) }},
 		{"transaction writes a key twice", func() error {
-			return f.tab.Transact(ctx, []store.Write{
-				{Op: store.OpPut, Item: item("p", "s", "1")},
-				{Op: store.OpDelete, Key: key("p", "s")},
+			return f.tab.Transact(ctx, []table.Write{
+				{Op: table.OpPut, Item: item("p", "s", "1")},
+				{Op: table.OpDelete, Key: key("p", "s")},
 			})
 		}},
 		{"transaction with half GSI1 key", func() error {
-			return f.tab.Transact(ctx, []store.Write{{Op: store.OpPut, Item: store.Item{Key: key("p", "s"), GSI1SK: "x"}}})
+			return f.tab.Transact(ctx, []table.Write{{Op: table.OpPut, Item: table.Item{Key: key("p", "s"), GSI1SK: "x"}}})
 		}},
 		{"transaction with unknown condition", func() error {
-			return f.tab.Transact(ctx, []store.Write{{Op: store.OpCheck, Key: key("p", "s"), Cond: store.Cond{Kind: 9}}})
+			return f.tab.Transact(ctx, []table.Write{{Op: table.OpCheck, Key: key("p", "s"), Cond: table.Cond{Kind: 9}}})
 		}},
 	}
 	for _, tc := range tests {
@@ -191,13 +192,13 @@ func TestInvalidInput(t *testing.T) {
 			if err == nil {
 				t.Fatal("no error")
 			}
-			if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConditionFailed) {
+			if errors.Is(err, table.ErrNotFound) || errors.Is(err, table.ErrConditionFailed) {
 				t.Fatalf("err = %v, want a validation error", err)
 			}
 		})
 	}
 	// Nothing was written.
-	if _, err := f.tab.Get(ctx, key("p", "s")); err != store.ErrNotFound {
+	if _, err := f.tab.Get(ctx, key("p", "s")); err != table.ErrNotFound {
 		t.Fatalf("invalid writes left an item: %v", err)
 	}
 }
@@ -214,13 +215,13 @@ const (
 func (s state) String() string { return [...]string{"absent", "live", "expired"}[s] }
 
 // setup puts the key into state s.
-func (f *fixture) setup(t *testing.T, k store.Key, s state) {
+func (f *fixture) setup(t *testing.T, k table.Key, s state) {
 	t.Helper()
 	switch s {
 	case live:
-		mustPut(t, f.tab, store.Item{Key: k, Data: []byte("old")}, store.CondAbsent)
+		mustPut(t, f.tab, table.Item{Key: k, Data: []byte("old")}, table.CondAbsent)
 	case expired:
-		mustPut(t, f.tab, store.Item{Key: k, Data: []byte("old"), ExpiresAt: f.clock.unix() + 5}, store.CondAbsent)
+		mustPut(t, f.tab, table.Item{Key: k, Data: []byte("old"), ExpiresAt: f.clock.unix() + 5}, table.CondAbsent)
 		f.clock.advance(5 * time.Second)
 	}
 }
@@ -229,32 +230,32 @@ func TestConditionalPut(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	tests := []struct {
-		cond    store.Cond
+		cond    table.Cond
 		state   state
 		version int64 // 0: the condition fails
 	}{
-		{store.CondAlways, absent, 1},
-		{store.CondAlways, live, 2},
-		{store.CondAlways, expired, 1},
-		{store.CondAbsent, absent, 1},
-		{store.CondAbsent, live, 0},
-		{store.CondAbsent, expired, 1},
-		{store.CondExists, absent, 0},
-		{store.CondExists, live, 2},
-		{store.CondExists, expired, 0},
-		{store.CondVersion(1), absent, 0},
-		{store.CondVersion(1), live, 2},
-		{store.CondVersion(1), expired, 0},
-		{store.CondVersion(2), live, 0},
-		{store.CondVersion(0), live, 0},
+		{table.CondAlways, absent, 1},
+		{table.CondAlways, live, 2},
+		{table.CondAlways, expired, 1},
+		{table.CondAbsent, absent, 1},
+		{table.CondAbsent, live, 0},
+		{table.CondAbsent, expired, 1},
+		{table.CondExists, absent, 0},
+		{table.CondExists, live, 2},
+		{table.CondExists, expired, 0},
+		{table.CondVersion(1), absent, 0},
+		{table.CondVersion(1), live, 2},
+		{table.CondVersion(1), expired, 0},
+		{table.CondVersion(2), live, 0},
+		{table.CondVersion(0), live, 0},
 	}
 	for i, tc := range tests {
 		t.Run(fmt.Sprintf("%+v on %v", tc.cond, tc.state), func(t *testing.T) {
 			k := key(fmt.Sprintf("T#c#%d", i), "S")
 			f.setup(t, k, tc.state)
-			v, err := f.tab.Put(t.Context(), store.Item{Key: k, Data: []byte("new")}, tc.cond)
+			v, err := f.tab.Put(t.Context(), table.Item{Key: k, Data: []byte("new")}, tc.cond)
 			if tc.version == 0 {
-				if err != store.ErrConditionFailed {
+				if err != table.ErrConditionFailed {
 					t.Fatalf("err = %v, want ErrConditionFailed", err)
 				}
 				if v != 0 {
@@ -278,23 +279,23 @@ func TestConditionalDelete(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	tests := []struct {
-		cond  store.Cond
+		cond  table.Cond
 		state state
 		ok    bool
 	}{
-		{store.CondAlways, absent, true},
-		{store.CondAlways, live, true},
-		{store.CondAlways, expired, true},
-		{store.CondAbsent, absent, true},
-		{store.CondAbsent, live, false},
-		{store.CondAbsent, expired, true},
-		{store.CondExists, absent, false},
-		{store.CondExists, live, true},
-		{store.CondExists, expired, false},
-		{store.CondVersion(1), absent, false},
-		{store.CondVersion(1), live, true},
-		{store.CondVersion(1), expired, false},
-		{store.CondVersion(2), live, false},
+		{table.CondAlways, absent, true},
+		{table.CondAlways, live, true},
+		{table.CondAlways, expired, true},
+		{table.CondAbsent, absent, true},
+		{table.CondAbsent, live, false},
+		{table.CondAbsent, expired, true},
+		{table.CondExists, absent, false},
+		{table.CondExists, live, true},
+		{table.CondExists, expired, false},
+		{table.CondVersion(1), absent, false},
+		{table.CondVersion(1), live, true},
+		{table.CondVersion(1), expired, false},
+		{table.CondVersion(2), live, false},
 	}
 	for i, tc := range tests {
 		t.Run(fmt.Sprintf("%+v on %v", tc.cond, tc.state), func(t *testing.T) {
@@ -302,7 +303,7 @@ func TestConditionalDelete(t *testing.T) {
 			f.setup(t, k, tc.state)
 			err := f.tab.Delete(t.Context(), k, tc.cond)
 			if !tc.ok {
-				if err != store.ErrConditionFailed {
+				if err != table.ErrConditionFailed {
 					t.Fatalf("err = %v, want ErrConditionFailed", err)
 				}
 				f.expectUnchanged(t, k, tc.state)
@@ -311,7 +312,7 @@ func TestConditionalDelete(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := f.tab.Get(t.Context(), k); err != store.ErrNotFound {
+			if _, err := f.tab.Get(t.Context(), k); err != table.ErrNotFound {
 				t.Fatalf("get after delete: %v", err)
 			}
 		})
@@ -319,7 +320,7 @@ func TestConditionalDelete(t *testing.T) {
 }
 
 // expectUnchanged checks that a failed write left the key in state s.
-func (f *fixture) expectUnchanged(t *testing.T, k store.Key, s state) {
+func (f *fixture) expectUnchanged(t *testing.T, k table.Key, s state) {
 	t.Helper()
 	got, err := f.tab.Get(t.Context(), k)
 	if s == live {
@@ -328,7 +329,7 @@ func (f *fixture) expectUnchanged(t *testing.T, k store.Key, s state) {
 		}
 		return
 	}
-	if err != store.ErrNotFound {
+	if err != table.ErrNotFound {
 		t.Fatalf("%v key: get = %+v, %v", s, got, err)
 	}
 }
@@ -338,16 +339,16 @@ func TestExpiry(t *testing.T) {
 	f := newFixture(t)
 	ctx := t.Context()
 	k := key("T#e", "JTI#1")
-	mustPut(t, f.tab, store.Item{Key: k, ExpiresAt: f.clock.unix() + 10, Data: []byte("x")}, store.CondAbsent)
+	mustPut(t, f.tab, table.Item{Key: k, ExpiresAt: f.clock.unix() + 10, Data: []byte("x")}, table.CondAbsent)
 	f.clock.advance(9 * time.Second)
 	if _, err := f.tab.Get(ctx, k); err != nil {
 		t.Fatalf("one second before expiry: %v", err)
 	}
 	f.clock.advance(time.Second)
-	if _, err := f.tab.Get(ctx, k); err != store.ErrNotFound {
+	if _, err := f.tab.Get(ctx, k); err != table.ErrNotFound {
 		t.Fatalf("at expiry: err = %v, want ErrNotFound", err)
 	}
-	page, err := f.tab.Query(ctx, store.Query{Partition: "T#e"})
+	page, err := f.tab.Query(ctx, table.Query{Partition: "T#e"})
 	if err != nil || len(page.Items) != 0 || page.Next != nil {
 		t.Fatalf("query at expiry = %+v, %v", page, err)
 	}
@@ -371,14 +372,14 @@ func seed(t *testing.T, f *fixture, p string, n int, expire func(i int) bool) []
 		} else {
 			liveKeys = append(liveKeys, it.SK)
 		}
-		mustPut(t, f.tab, it, store.CondAlways)
+		mustPut(t, f.tab, it, table.CondAlways)
 	}
 	f.clock.advance(time.Second)
 	return liveKeys
 }
 
 // collect pages through q and returns every page's sort keys.
-func collect(t *testing.T, tab store.Table, q store.Query) [][]string {
+func collect(t *testing.T, tab table.Table, q table.Query) [][]string {
 	t.Helper()
 	var pages [][]string
 	for range 100 {
@@ -398,7 +399,7 @@ func collect(t *testing.T, tab store.Table, q store.Query) [][]string {
 			t.Fatalf("short page %v with a next position", sks)
 		}
 		last := page.Items[len(page.Items)-1]
-		if *page.Next != (store.Position{PK: last.PK, SK: last.SK, GSI1SK: last.GSI1SK}) {
+		if *page.Next != (table.Position{PK: last.PK, SK: last.SK, GSI1SK: last.GSI1SK}) {
 			t.Fatalf("Next = %+v, want the last item's position", *page.Next)
 		}
 		q.After = page.Next
@@ -418,7 +419,7 @@ func TestQueryPagination(t *testing.T) {
 		t.Fatalf("seeded %d live items", len(liveKeys))
 	}
 	// Another partition must not leak in.
-	mustPut(t, f.tab, item("T#p2", "SK#03", "other"), store.CondAlways)
+	mustPut(t, f.tab, item("T#p2", "SK#03", "other"), table.CondAlways)
 
 	desc := slices.Clone(liveKeys)
 	slices.Reverse(desc)
@@ -427,7 +428,7 @@ func TestQueryPagination(t *testing.T) {
 		desc  bool
 	}{{1, false}, {3, false}, {4, false}, {8, false}, {9, false}, {0, false}, {3, true}, {4, true}, {8, true}} {
 		t.Run(fmt.Sprintf("limit %d desc %v", tc.limit, tc.desc), func(t *testing.T) {
-			pages := collect(t, f.tab, store.Query{Partition: "T#p", Limit: tc.limit, Desc: tc.desc})
+			pages := collect(t, f.tab, table.Query{Partition: "T#p", Limit: tc.limit, Desc: tc.desc})
 			want := liveKeys
 			if tc.desc {
 				want = desc
@@ -435,7 +436,7 @@ func TestQueryPagination(t *testing.T) {
 			if got := slices.Concat(pages...); !slices.Equal(got, want) {
 				t.Fatalf("pages %v, want %v", pages, want)
 			}
-			lim := store.Query{Limit: tc.limit}.EffectiveLimit()
+			lim := table.Query{Limit: tc.limit}.EffectiveLimit()
 			if wantPages := max(1, (len(want)+lim-1)/lim); len(pages) != wantPages {
 				t.Fatalf("%d pages %v, want %d: the last full page must not promise a next one", len(pages), pages, wantPages)
 			}
@@ -447,7 +448,7 @@ func TestQueryAllExpired(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	seed(t, f, "T#x", 6, func(int) bool { return true })
-	page, err := f.tab.Query(t.Context(), store.Query{Partition: "T#x", Limit: 2})
+	page, err := f.tab.Query(t.Context(), table.Query{Partition: "T#x", Limit: 2})
 	if err != nil || len(page.Items) != 0 || page.Next != nil {
 		t.Fatalf("query = %+v, %v; want an empty last page", page, err)
 	}
@@ -460,9 +461,9 @@ func TestQueryRanges(t *testing.T) {
 	sks := []string{"A", "E#", "E#1", "E#2", "E#2x", "E#3", "E$", "E%", "F", "caf\u00e9", "caf\u00e9#1", "caf\u00ea"}
 	for i, sk := range sks {
 		// The same layout on GSI1, under another table partition per item.
-		it := store.Item{Key: key(fmt.Sprintf("T#r#%02d", i), sk), GSI1PK: "T#r#IDX", GSI1SK: sk}
-		mustPut(t, f.tab, it, store.CondAlways)
-		mustPut(t, f.tab, item("T#r", sk, ""), store.CondAlways)
+		it := table.Item{Key: key(fmt.Sprintf("T#r#%02d", i), sk), GSI1PK: "T#r#IDX", GSI1SK: sk}
+		mustPut(t, f.tab, it, table.CondAlways)
+		mustPut(t, f.tab, item("T#r", sk, ""), table.CondAlways)
 	}
 	tests := []struct{ prefix, from, to string }{
 		{}, {prefix: "E#"}, {prefix: "E"}, {from: "E#2"}, {to: "E#2"}, {from: "E#1", to: "E#3"},
@@ -477,15 +478,15 @@ func TestQueryRanges(t *testing.T) {
 				want = append(want, sk)
 			}
 		}
-		for _, ix := range []store.Index{store.Primary, store.GSI1} {
+		for _, ix := range []table.Index{table.Primary, table.GSI1} {
 			for _, desc := range []bool{false, true} {
 				t.Run(fmt.Sprintf("%+v ix %d desc %v", tc, ix, desc), func(t *testing.T) {
 					part := "T#r"
-					if ix == store.GSI1 {
+					if ix == table.GSI1 {
 						part = "T#r#IDX"
 					}
 					for _, limit := range []int{0, 2} {
-						q := store.Query{Index: ix, Partition: part, Prefix: tc.prefix, From: tc.from, To: tc.to, Desc: desc, Limit: limit}
+						q := table.Query{Index: ix, Partition: part, Prefix: tc.prefix, From: tc.from, To: tc.to, Desc: desc, Limit: limit}
 						got := slices.Concat(collect(t, f.tab, q)...)
 						w := slices.Clone(want)
 						if desc {
@@ -501,7 +502,7 @@ func TestQueryRanges(t *testing.T) {
 	}
 	// A position outside the range: before it reads from the start (or, in
 	// descending order, nothing); past it, nothing (or from the start).
-	q := store.Query{Partition: "T#r", Prefix: "E#", From: "E#1", To: "E#3"}
+	q := table.Query{Partition: "T#r", Prefix: "E#", From: "E#1", To: "E#3"}
 	for _, tc := range []struct {
 		after string
 		desc  bool
@@ -516,7 +517,7 @@ func TestQueryRanges(t *testing.T) {
 		{"E#2", true, []string{"E#1"}},
 	} {
 		q := q
-		q.After, q.Desc = &store.Position{PK: "T#r", SK: tc.after}, tc.desc
+		q.After, q.Desc = &table.Position{PK: "T#r", SK: tc.after}, tc.desc
 		page, err := f.tab.Query(ctx, q)
 		if err != nil {
 			t.Fatalf("after %s: %v", tc.after, err)
@@ -533,21 +534,21 @@ func TestQueryGSI1(t *testing.T) {
 	ctx := t.Context()
 	// Several table items share one GSI1 sort key: paging must not skip or
 	// repeat any of them. One is expired, one is in another index partition.
-	var want []store.Item
+	var want []table.Item
 	for i := range 7 {
-		it := store.Item{Key: key(fmt.Sprintf("T#g#AGENT#%d", i), "META"), GSI1PK: "T#g#BYUSER#u1", GSI1SK: fmt.Sprintf("C#%d", i/3), Data: []byte{byte(i)}}
+		it := table.Item{Key: key(fmt.Sprintf("T#g#AGENT#%d", i), "META"), GSI1PK: "T#g#BYUSER#u1", GSI1SK: fmt.Sprintf("C#%d", i/3), Data: []byte{byte(i)}}
 		if i == 4 {
 			it.ExpiresAt = f.clock.unix() + 1
 		} else {
 			want = append(want, it)
 		}
-		mustPut(t, f.tab, it, store.CondAlways)
+		mustPut(t, f.tab, it, table.CondAlways)
 	}
-	mustPut(t, f.tab, store.Item{Key: key("T#g#AGENT#x", "META"), GSI1PK: "T#g#BYUSER#u2", GSI1SK: "C#0"}, store.CondAlways)
+	mustPut(t, f.tab, table.Item{Key: key("T#g#AGENT#x", "META"), GSI1PK: "T#g#BYUSER#u2", GSI1SK: "C#0"}, table.CondAlways)
 	f.clock.advance(time.Second)
 
-	var got []store.Item
-	q := store.Query{Index: store.GSI1, Partition: "T#g#BYUSER#u1", Limit: 2}
+	var got []table.Item
+	q := table.Query{Index: table.GSI1, Partition: "T#g#BYUSER#u1", Limit: 2}
 	for {
 		page, err := f.tab.Query(ctx, q)
 		if err != nil {
@@ -562,7 +563,7 @@ func TestQueryGSI1(t *testing.T) {
 	if len(got) != len(want) {
 		t.Fatalf("got %d items, want %d", len(got), len(want))
 	}
-	seen := map[store.Key]bool{}
+	seen := map[table.Key]bool{}
 	for i, it := range got {
 		if seen[it.Key] {
 			t.Fatalf("item %v returned twice", it.Key)
@@ -571,7 +572,7 @@ func TestQueryGSI1(t *testing.T) {
 		if i > 0 && it.GSI1SK < got[i-1].GSI1SK {
 			t.Fatalf("out of order: %q after %q", it.GSI1SK, got[i-1].GSI1SK)
 		}
-		w := want[slices.IndexFunc(want, func(w store.Item) bool { return w.Key == it.Key })]
+		w := want[slices.IndexFunc(want, func(w table.Item) bool { return w.Key == it.Key })]
 		w.Version = 1
 		if !itemEqual(it, w) {
 			t.Fatalf("item %+v, want %+v", it, w)
@@ -584,43 +585,43 @@ func TestTransact(t *testing.T) {
 	f := newFixture(t)
 	ctx := t.Context()
 	p := "T#tx"
-	mustPut(t, f.tab, item(p, "LIVE", "v1"), store.CondAlways)                                                            // version 1
-	mustPut(t, f.tab, store.Item{Key: key(p, "OLD"), Data: []byte("o"), ExpiresAt: f.clock.unix() + 1}, store.CondAlways) // version 1, expires
-	mustPut(t, f.tab, item(p, "OLD2", "o"), store.CondAlways)
-	mustPut(t, f.tab, item(p, "OLD2", "o"), store.CondAlways)
-	mustPut(t, f.tab, store.Item{Key: key(p, "OLD2"), Data: []byte("o"), ExpiresAt: f.clock.unix() + 1}, store.CondAlways) // version 3, expires
+	mustPut(t, f.tab, item(p, "LIVE", "v1"), table.CondAlways)                                                            // version 1
+	mustPut(t, f.tab, table.Item{Key: key(p, "OLD"), Data: []byte("o"), ExpiresAt: f.clock.unix() + 1}, table.CondAlways) // version 1, expires
+	mustPut(t, f.tab, item(p, "OLD2", "o"), table.CondAlways)
+	mustPut(t, f.tab, item(p, "OLD2", "o"), table.CondAlways)
+	mustPut(t, f.tab, table.Item{Key: key(p, "OLD2"), Data: []byte("o"), ExpiresAt: f.clock.unix() + 1}, table.CondAlways) // version 3, expires
 	f.clock.advance(time.Second)
 
 	t.Run("a failed condition writes nothing and names the write", func(t *testing.T) {
 		for _, tc := range []struct {
 			name  string
-			fail  store.Write
+			fail  table.Write
 			index int
 		}{
-			{"put IfAbsent over live", store.Write{Op: store.OpPut, Item: item(p, "LIVE", "x"), Cond: store.CondAbsent}, 2},
-			{"put IfVersion stale", store.Write{Op: store.OpPut, Item: item(p, "LIVE", "x"), Cond: store.CondVersion(7)}, 2},
-			{"put IfExists over expired", store.Write{Op: store.OpPut, Item: item(p, "OLD", "x"), Cond: store.CondExists}, 2},
-			{"delete IfExists absent", store.Write{Op: store.OpDelete, Key: key(p, "NONE"), Cond: store.CondExists}, 2},
-			{"delete IfVersion of expired", store.Write{Op: store.OpDelete, Key: key(p, "OLD"), Cond: store.CondVersion(1)}, 2},
-			{"check IfAbsent on live", store.Write{Op: store.OpCheck, Key: key(p, "LIVE"), Cond: store.CondAbsent}, 2},
-			{"check IfExists on expired", store.Write{Op: store.OpCheck, Key: key(p, "OLD"), Cond: store.CondExists}, 2},
+			{"put IfAbsent over live", table.Write{Op: table.OpPut, Item: item(p, "LIVE", "x"), Cond: table.CondAbsent}, 2},
+			{"put IfVersion stale", table.Write{Op: table.OpPut, Item: item(p, "LIVE", "x"), Cond: table.CondVersion(7)}, 2},
+			{"put IfExists over expired", table.Write{Op: table.OpPut, Item: item(p, "OLD", "x"), Cond: table.CondExists}, 2},
+			{"delete IfExists absent", table.Write{Op: table.OpDelete, Key: key(p, "NONE"), Cond: table.CondExists}, 2},
+			{"delete IfVersion of expired", table.Write{Op: table.OpDelete, Key: key(p, "OLD"), Cond: table.CondVersion(1)}, 2},
+			{"check IfAbsent on live", table.Write{Op: table.OpCheck, Key: key(p, "LIVE"), Cond: table.CondAbsent}, 2},
+			{"check IfExists on expired", table.Write{Op: table.OpCheck, Key: key(p, "OLD"), Cond: table.CondExists}, 2},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				writes := []store.Write{
-					{Op: store.OpPut, Item: item(p, "NEW1", "n"), Cond: store.CondAbsent},
+				writes := []table.Write{
+					{Op: table.OpPut, Item: item(p, "NEW1", "n"), Cond: table.CondAbsent},
 					// An Always put over an expired item: it takes its
 					// other form, and the real failure is still reported.
-					{Op: store.OpPut, Item: item(p, "OLD2", "n"), Cond: store.CondAlways},
+					{Op: table.OpPut, Item: item(p, "OLD2", "n"), Cond: table.CondAlways},
 					tc.fail,
-					{Op: store.OpPut, Item: item(p, "NEW2", "n"), Cond: store.CondAlways},
+					{Op: table.OpPut, Item: item(p, "NEW2", "n"), Cond: table.CondAlways},
 				}
 				err := f.tab.Transact(ctx, writes)
-				var tce *store.TxCanceled
-				if !errors.As(err, &tce) || tce.Index != tc.index || !errors.Is(err, store.ErrConditionFailed) {
+				var tce *table.TxCanceled
+				if !errors.As(err, &tce) || tce.Index != tc.index || !errors.Is(err, table.ErrConditionFailed) {
 					t.Fatalf("err = %v, want TxCanceled at %d", err, tc.index)
 				}
 				for _, k := range []string{"NEW1", "NEW2", "OLD2"} {
-					if _, err := f.tab.Get(ctx, key(p, k)); err != store.ErrNotFound {
+					if _, err := f.tab.Get(ctx, key(p, k)); err != table.ErrNotFound {
 						t.Fatalf("%s written by a canceled transaction: %v", k, err)
 					}
 				}
@@ -632,14 +633,14 @@ func TestTransact(t *testing.T) {
 	})
 
 	t.Run("every write applies", func(t *testing.T) {
-		writes := []store.Write{
-			{Op: store.OpPut, Item: item(p, "NEW1", "n"), Cond: store.CondAbsent},
-			{Op: store.OpPut, Item: item(p, "OLD2", "n"), Cond: store.CondAlways}, // expired at version 3: restarts at 1
-			{Op: store.OpPut, Item: store.Item{Key: key(p, "LIVE"), Data: []byte("v2"), GSI1PK: "T#tx#IX", GSI1SK: "1"}, Cond: store.CondVersion(1)},
-			{Op: store.OpPut, Item: item(p, "OLD", "n"), Cond: store.CondAbsent}, // expired counts as absent
-			{Op: store.OpCheck, Key: key(p, "NONE"), Cond: store.CondAbsent},
-			{Op: store.OpCheck, Key: key(p, "NONE2"), Cond: store.CondAlways},
-			{Op: store.OpDelete, Key: key(p, "NONE3"), Cond: store.CondAlways},
+		writes := []table.Write{
+			{Op: table.OpPut, Item: item(p, "NEW1", "n"), Cond: table.CondAbsent},
+			{Op: table.OpPut, Item: item(p, "OLD2", "n"), Cond: table.CondAlways}, // expired at version 3: restarts at 1
+			{Op: table.OpPut, Item: table.Item{Key: key(p, "LIVE"), Data: []byte("v2"), GSI1PK: "T#tx#IX", GSI1SK: "1"}, Cond: table.CondVersion(1)},
+			{Op: table.OpPut, Item: item(p, "OLD", "n"), Cond: table.CondAbsent}, // expired counts as absent
+			{Op: table.OpCheck, Key: key(p, "NONE"), Cond: table.CondAbsent},
+			{Op: table.OpCheck, Key: key(p, "NONE2"), Cond: table.CondAlways},
+			{Op: table.OpDelete, Key: key(p, "NONE3"), Cond: table.CondAlways},
 		}
 		if err := f.tab.Transact(ctx, writes); err != nil {
 			t.Fatal(err)
@@ -650,18 +651,18 @@ func TestTransact(t *testing.T) {
 				t.Errorf("%s = %+v, %v; want version %d", k, got, err, want)
 			}
 		}
-		page, err := f.tab.Query(ctx, store.Query{Index: store.GSI1, Partition: "T#tx#IX"})
+		page, err := f.tab.Query(ctx, table.Query{Index: table.GSI1, Partition: "T#tx#IX"})
 		if err != nil || len(page.Items) != 1 || page.Items[0].SK != "LIVE" {
 			t.Fatalf("GSI1 = %+v, %v", page, err)
 		}
 	})
 
 	t.Run("updates and deletes", func(t *testing.T) {
-		writes := []store.Write{
-			{Op: store.OpPut, Item: item(p, "NEW1", "n2"), Cond: store.CondAlways}, // live at 1 → 2
-			{Op: store.OpPut, Item: item(p, "LIVE", "v3"), Cond: store.CondExists}, // 2 → 3, leaves GSI1
-			{Op: store.OpDelete, Key: key(p, "OLD"), Cond: store.CondVersion(1)},
-			{Op: store.OpCheck, Key: key(p, "OLD2"), Cond: store.CondVersion(1)},
+		writes := []table.Write{
+			{Op: table.OpPut, Item: item(p, "NEW1", "n2"), Cond: table.CondAlways}, // live at 1 → 2
+			{Op: table.OpPut, Item: item(p, "LIVE", "v3"), Cond: table.CondExists}, // 2 → 3, leaves GSI1
+			{Op: table.OpDelete, Key: key(p, "OLD"), Cond: table.CondVersion(1)},
+			{Op: table.OpCheck, Key: key(p, "OLD2"), Cond: table.CondVersion(1)},
 		}
 		if err := f.tab.Transact(ctx, writes); err != nil {
 			t.Fatal(err)
@@ -671,10 +672,10 @@ func TestTransact(t *testing.T) {
 				t.Errorf("%s = %+v, %v; want version %d", k, got, err, want)
 			}
 		}
-		if _, err := f.tab.Get(ctx, key(p, "OLD")); err != store.ErrNotFound {
+		if _, err := f.tab.Get(ctx, key(p, "OLD")); err != table.ErrNotFound {
 			t.Errorf("OLD not deleted: %v", err)
 		}
-		if page, err := f.tab.Query(ctx, store.Query{Index: store.GSI1, Partition: "T#tx#IX"}); err != nil || len(page.Items) != 0 {
+		if page, err := f.tab.Query(ctx, table.Query{Index: table.GSI1, Partition: "T#tx#IX"}); err != nil || len(page.Items) != 0 {
 			t.Fatalf("GSI1 = %+v, %v", page, err)
 		}
 	})
@@ -689,23 +690,23 @@ func TestConcurrentConditionalWrites(t *testing.T) {
 	const writers = 6
 	for _, tc := range []struct {
 		name string
-		cond store.Cond
+		cond table.Cond
 		prep bool
-	}{{"IfAbsent", store.CondAbsent, false}, {"IfVersion", store.CondVersion(1), true}} {
+	}{{"IfAbsent", table.CondAbsent, false}, {"IfVersion", table.CondVersion(1), true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			k := key("T#cc", tc.name)
 			if tc.prep {
-				mustPut(t, f.tab, store.Item{Key: k}, store.CondAbsent)
+				mustPut(t, f.tab, table.Item{Key: k}, table.CondAbsent)
 			}
 			var wins atomic.Int32
 			var wg sync.WaitGroup
 			for i := range writers {
 				wg.Go(func() {
-					_, err := f.tab.Put(ctx, store.Item{Key: k, Data: []byte{byte(i)}}, tc.cond)
+					_, err := f.tab.Put(ctx, table.Item{Key: k, Data: []byte{byte(i)}}, tc.cond)
 					switch {
 					case err == nil:
 						wins.Add(1)
-					case err != store.ErrConditionFailed:
+					case err != table.ErrConditionFailed:
 						t.Error(err)
 					}
 				})
@@ -718,12 +719,12 @@ func TestConcurrentConditionalWrites(t *testing.T) {
 	}
 }
 
-func itemEqual(a, b store.Item) bool {
+func itemEqual(a, b table.Item) bool {
 	return a.Key == b.Key && a.GSI1PK == b.GSI1PK && a.GSI1SK == b.GSI1SK && a.ExpiresAt == b.ExpiresAt &&
 		a.Version == b.Version && bytes.Equal(a.Data, b.Data)
 }
 
-func sortKeys(items []store.Item) []string {
+func sortKeys(items []table.Item) []string {
 	var out []string
 	for _, it := range items {
 		out = append(out, it.SK)
@@ -731,7 +732,7 @@ func sortKeys(items []store.Item) []string {
 	return out
 }
 
-func rawKey(k store.Key) map[string]types.AttributeValue {
+func rawKey(k table.Key) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{
 		"PK": &types.AttributeValueMemberS{Value: k.PK},
 		"SK": &types.AttributeValueMemberS{Value: k.SK},

@@ -14,8 +14,8 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/sharkauth/serverless/shared/httpx"
-	"github.com/sharkauth/serverless/shared/store"
 	"github.com/sharkauth/serverless/shared/store/dynamodb"
+	"github.com/sharkauth/serverless/shared/store/table"
 )
 
 // faultClient is a DynamoDB client whose every attempt fails with fault
@@ -46,8 +46,8 @@ func faultClient(fault error, maxAttempts int, attempts *int) *awsdynamodb.Clien
 }
 
 // TestEngineClassifiesAWSFaults: the engine turns throttling, service
-// errors and timeouts into store.ErrUnavailable (answered 503), a lost
-// transaction into store.ErrTxConflict (503 too), a throttled transaction
+// errors and timeouts into table.ErrUnavailable (answered 503), a lost
+// transaction into table.ErrTxConflict (503 too), a throttled transaction
 // item into ErrUnavailable, and leaves the rest (a validation error, access
 // denied) as plain errors (500); the SDK retries at most its max attempts.
 func TestEngineClassifiesAWSFaults(t *testing.T) {
@@ -58,15 +58,15 @@ func TestEngineClassifiesAWSFaults(t *testing.T) {
 		wantRetried bool
 		anyAttempts bool
 	}{
-		{name: "ProvisionedThroughputExceeded", fault: &types.ProvisionedThroughputExceededException{Message: aws.String("x")}, wantIs: store.ErrUnavailable, wantRetried: true},
-		{name: "ThrottlingException", fault: &smithy.GenericAPIError{Code: "ThrottlingException", Fault: smithy.FaultClient}, wantIs: store.ErrUnavailable, wantRetried: true},
-		{name: "RequestLimitExceeded", fault: &types.RequestLimitExceeded{Message: aws.String("x")}, wantIs: store.ErrUnavailable, wantRetried: true},
+		{name: "ProvisionedThroughputExceeded", fault: &types.ProvisionedThroughputExceededException{Message: aws.String("x")}, wantIs: table.ErrUnavailable, wantRetried: true},
+		{name: "ThrottlingException", fault: &smithy.GenericAPIError{Code: "ThrottlingException", Fault: smithy.FaultClient}, wantIs: table.ErrUnavailable, wantRetried: true},
+		{name: "RequestLimitExceeded", fault: &types.RequestLimitExceeded{Message: aws.String("x")}, wantIs: table.ErrUnavailable, wantRetried: true},
 		// The SDK retries these two on the HTTP status (500, 400 with the
 		// conflict code) of a response, which an injected error has none of:
 		// their attempts are not checked.
-		{name: "InternalServerError", fault: &types.InternalServerError{Message: aws.String("x")}, wantIs: store.ErrUnavailable, anyAttempts: true},
-		{name: "TransactionConflict", fault: &types.TransactionConflictException{Message: aws.String("x")}, wantIs: store.ErrTxConflict, anyAttempts: true},
-		{name: "throttled transaction item", fault: &types.TransactionCanceledException{Message: aws.String("x"), CancellationReasons: []types.CancellationReason{{Code: aws.String("ThrottlingError")}}}, wantIs: store.ErrUnavailable},
+		{name: "InternalServerError", fault: &types.InternalServerError{Message: aws.String("x")}, wantIs: table.ErrUnavailable, anyAttempts: true},
+		{name: "TransactionConflict", fault: &types.TransactionConflictException{Message: aws.String("x")}, wantIs: table.ErrTxConflict, anyAttempts: true},
+		{name: "throttled transaction item", fault: &types.TransactionCanceledException{Message: aws.String("x"), CancellationReasons: []types.CancellationReason{{Code: aws.String("ThrottlingError")}}}, wantIs: table.ErrUnavailable},
 		{name: "validation error", fault: &smithy.GenericAPIError{Code: "ValidationException", Fault: smithy.FaultClient}},
 		{name: "access denied", fault: &smithy.GenericAPIError{Code: "AccessDeniedException", Fault: smithy.FaultClient}},
 		{name: "missing table", fault: &types.ResourceNotFoundException{Message: aws.String("x")}},
@@ -76,19 +76,19 @@ func TestEngineClassifiesAWSFaults(t *testing.T) {
 		run  func(context.Context, *dynamodb.Table) error
 	}{
 		{"get", func(ctx context.Context, tb *dynamodb.Table) error {
-			_, err := tb.Get(ctx, store.Key{PK: "p", SK: "s"})
+			_, err := tb.Get(ctx, table.Key{PK: "p", SK: "s"})
 			return err
 		}},
 		{"put", func(ctx context.Context, tb *dynamodb.Table) error {
-			_, err := tb.Put(ctx, store.Item{Key: store.Key{PK: "p", SK: "s"}}, store.CondAbsent)
+			_, err := tb.Put(ctx, table.Item{Key: table.Key{PK: "p", SK: "s"}}, table.CondAbsent)
 			return err
 		}},
 		{"query", func(ctx context.Context, tb *dynamodb.Table) error {
-			_, err := tb.Query(ctx, store.Query{Partition: "p"})
+			_, err := tb.Query(ctx, table.Query{Partition: "p"})
 			return err
 		}},
 		{"transact", func(ctx context.Context, tb *dynamodb.Table) error {
-			return tb.Transact(ctx, []store.Write{{Op: store.OpPut, Item: store.Item{Key: store.Key{PK: "p", SK: "s"}}, Cond: store.CondAbsent}})
+			return tb.Transact(ctx, []table.Write{{Op: table.OpPut, Item: table.Item{Key: table.Key{PK: "p", SK: "s"}}, Cond: table.CondAbsent}})
 		}},
 	}
 	for _, tc := range tests {
@@ -107,7 +107,7 @@ func TestEngineClassifiesAWSFaults(t *testing.T) {
 					if !errors.Is(err, tc.wantIs) || !httpx.Unavailable(err) {
 						t.Fatalf("err = %v, want errors.Is %v and httpx.Unavailable", err, tc.wantIs)
 					}
-				} else if errors.Is(err, store.ErrUnavailable) || errors.Is(err, store.ErrTxConflict) || httpx.Unavailable(err) {
+				} else if errors.Is(err, table.ErrUnavailable) || errors.Is(err, table.ErrTxConflict) || httpx.Unavailable(err) {
 					t.Fatalf("err = %v is classified transient; it is not", err)
 				}
 				if tc.wantRetried && attempts != 3 {
@@ -128,8 +128,8 @@ func TestEngineTimeoutIsUnavailable(t *testing.T) {
 	tb := dynamodb.New(faultClient(nil, 3, &attempts), "t", nil)
 	ctx, cancel := context.WithDeadline(t.Context(), time.Unix(0, 0)) // already past: no wall clock
 	defer cancel()
-	_, err := tb.Get(ctx, store.Key{PK: "p", SK: "s"})
-	if !errors.Is(err, store.ErrUnavailable) || !httpx.Unavailable(err) {
+	_, err := tb.Get(ctx, table.Key{PK: "p", SK: "s"})
+	if !errors.Is(err, table.ErrUnavailable) || !httpx.Unavailable(err) {
 		t.Fatalf("err = %v, want ErrUnavailable", err)
 	}
 	if attempts > 1 {

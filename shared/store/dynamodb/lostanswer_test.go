@@ -14,6 +14,7 @@ import (
 	"github.com/sharkauth/serverless/shared/awstest"
 	"github.com/sharkauth/serverless/shared/store"
 	"github.com/sharkauth/serverless/shared/store/dynamodb"
+	"github.com/sharkauth/serverless/shared/store/table"
 	"github.com/sharkauth/serverless/shared/tenant"
 )
 
@@ -55,20 +56,20 @@ func TestTransactSurvivesALostAnswer(t *testing.T) {
 	client := sdk.New(base.Options(), func(o *sdk.Options) { o.HTTPClient = lossy })
 	tab := dynamodb.New(client, name, nil)
 	ctx := t.Context()
-	writes := []store.Write{
-		{Op: store.OpPut, Item: store.Item{Key: store.Key{PK: "T#a#X", SK: "1"}, Data: []byte(`{"id":"x1"}`)}, Cond: store.CondAbsent},
-		{Op: store.OpPut, Item: store.Item{Key: store.Key{PK: "T#a#AUDIT", SK: "1"}, Data: []byte(`{"id":"aud_1"}`)}, Cond: store.CondAbsent},
+	writes := []table.Write{
+		{Op: table.OpPut, Item: table.Item{Key: table.Key{PK: "T#a#X", SK: "1"}, Data: []byte(`{"id":"x1"}`)}, Cond: table.CondAbsent},
+		{Op: table.OpPut, Item: table.Item{Key: table.Key{PK: "T#a#AUDIT", SK: "1"}, Data: []byte(`{"id":"aud_1"}`)}, Cond: table.CondAbsent},
 	}
 	if err := tab.Transact(ctx, writes); err != nil || lossy.lost != 1 {
 		t.Fatalf("lost answer: %v (lost %d)", err, lossy.lost)
 	}
 	// Someone else's records at the keys: the retry's failed condition stands.
 	lossy.lost = 0
-	other := []store.Write{
-		{Op: store.OpPut, Item: store.Item{Key: store.Key{PK: "T#a#X", SK: "1"}, Data: []byte(`{"id":"x2"}`)}, Cond: store.CondAbsent},
-		{Op: store.OpPut, Item: store.Item{Key: store.Key{PK: "T#a#AUDIT", SK: "2"}, Data: []byte(`{"id":"aud_2"}`)}, Cond: store.CondAbsent},
+	other := []table.Write{
+		{Op: table.OpPut, Item: table.Item{Key: table.Key{PK: "T#a#X", SK: "1"}, Data: []byte(`{"id":"x2"}`)}, Cond: table.CondAbsent},
+		{Op: table.OpPut, Item: table.Item{Key: table.Key{PK: "T#a#AUDIT", SK: "2"}, Data: []byte(`{"id":"aud_2"}`)}, Cond: table.CondAbsent},
 	}
-	if err := tab.Transact(ctx, other); !errors.Is(err, store.ErrConditionFailed) {
+	if err := tab.Transact(ctx, other); !errors.Is(err, table.ErrConditionFailed) {
 		t.Fatalf("conflict after a lost answer: %v", err)
 	}
 }

@@ -10,24 +10,24 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/sharkauth/serverless/shared/store"
+	"github.com/sharkauth/serverless/shared/store/table"
 )
 
 // Query reads one page of the live items of a partition of the table or of
 // GSI1. It reads as many DynamoDB pages as it takes to fill the page with live
 // items and one more, which proves that a next page exists.
-func (t *Table) Query(ctx context.Context, q store.Query) (store.Page, error) {
+func (t *Table) Query(ctx context.Context, q table.Query) (table.Page, error) {
 	if err := q.Validate(); err != nil {
-		return store.Page{}, err
+		return table.Page{}, err
 	}
 	for _, s := range [...]string{q.Partition, q.Prefix, q.From, q.To} {
 		if !utf8.ValidString(s) {
-			return store.Page{}, errors.New("dynamodb: query: key bounds must be valid UTF-8")
+			return table.Page{}, errors.New("dynamodb: query: key bounds must be valid UTF-8")
 		}
 	}
 	r := q.SortRange()
 	if r.Empty {
-		return store.Page{}, nil
+		return table.Page{}, nil
 	}
 	now := t.unixNow()
 	limit := q.EffectiveLimit()
@@ -37,7 +37,7 @@ func (t *Table) Query(ctx context.Context, q store.Query) (store.Page, error) {
 		TableName:        aws.String(t.name),
 		ScanIndexForward: aws.Bool(!q.Desc),
 	}
-	if q.Index == store.GSI1 {
+	if q.Index == table.GSI1 {
 		pkAttr, skAttr = attrGSI1PK, attrGSI1SK
 		in.IndexName = aws.String(indexGSI1) // GSIs are eventually consistent only
 	} else {
@@ -58,32 +58,32 @@ func (t *Table) Query(ctx context.Context, q store.Query) (store.Page, error) {
 		// DynamoDB rejects a start key outside the key condition: a position
 		// before or past the range means "from the start" or "nothing left".
 		switch pos := r.Locate(sk); {
-		case pos == store.Inside:
+		case pos == table.Inside:
 			start, err := startKey(q)
 			if err != nil {
-				return store.Page{}, err
+				return table.Page{}, err
 			}
 			in.ExclusiveStartKey = start
-		case (pos == store.Below) == q.Desc:
-			return store.Page{}, nil // everything in the range comes before it
+		case (pos == table.Below) == q.Desc:
+			return table.Page{}, nil // everything in the range comes before it
 		}
 	}
 
-	var items []store.Item
+	var items []table.Item
 	for {
 		in.Limit = aws.Int32(int32(limit + 1 - len(items)))
 		out, err := t.client.query(ctx, in)
 		if err != nil {
-			return store.Page{}, opError("query", err)
+			return table.Page{}, opError("query", err)
 		}
 		for _, m := range out.Items {
 			it, err := decodeItem(m)
 			if err != nil {
-				return store.Page{}, err
+				return table.Page{}, err
 			}
 			// The filter already dropped expired items; the BETWEEN of a
 			// two-sided range still lets the key equal to its end through.
-			if !it.Live(now) || r.Locate(sortKeyOf(q.Index, it.SK, it.GSI1SK)) != store.Inside {
+			if !it.Live(now) || r.Locate(sortKeyOf(q.Index, it.SK, it.GSI1SK)) != table.Inside {
 				continue
 			}
 			items = append(items, it)
@@ -95,26 +95,26 @@ func (t *Table) Query(ctx context.Context, q store.Query) (store.Page, error) {
 	}
 
 	if len(items) <= limit {
-		return store.Page{Items: items}, nil
+		return table.Page{Items: items}, nil
 	}
 	last := items[limit-1]
-	return store.Page{
+	return table.Page{
 		Items: items[:limit:limit],
-		Next:  &store.Position{PK: last.PK, SK: last.SK, GSI1SK: last.GSI1SK},
+		Next:  &table.Position{PK: last.PK, SK: last.SK, GSI1SK: last.GSI1SK},
 	}, nil
 }
 
-func sortKeyOf(ix store.Index, sk, gsi1sk string) string {
-	if ix == store.GSI1 {
+func sortKeyOf(ix table.Index, sk, gsi1sk string) string {
+	if ix == table.GSI1 {
 		return gsi1sk
 	}
 	return sk
 }
 
 // startKey turns a position into the ExclusiveStartKey of q's index.
-func startKey(q store.Query) (map[string]types.AttributeValue, error) {
+func startKey(q table.Query) (map[string]types.AttributeValue, error) {
 	a := q.After
-	if q.Index == store.GSI1 {
+	if q.Index == table.GSI1 {
 		if a.PK == "" || a.SK == "" || a.GSI1SK == "" {
 			return nil, errors.New("dynamodb: query: incomplete GSI1 position")
 		}

@@ -1,10 +1,10 @@
 package dynamodb
 
-import "github.com/sharkauth/serverless/shared/store"
+import "github.com/sharkauth/serverless/shared/store/table"
 
 // sortKeyCondition returns the sort-key part of a key condition expression
 // (without the partition part), or "" when the range is open.
-func (e *exprBuilder) sortKeyCondition(attr string, r store.KeyRange) string {
+func (e *exprBuilder) sortKeyCondition(attr string, r table.KeyRange) string {
 	switch {
 	case r.Prefix != "":
 		return "begins_with(" + e.name(attr) + ", " + e.value(":prefix", str(r.Prefix)) + ")"

@@ -3,20 +3,20 @@ package dynamodb
 import (
 	"testing"
 
-	"github.com/sharkauth/serverless/shared/store"
+	"github.com/sharkauth/serverless/shared/store/table"
 )
 
 func TestSortKeyCondition(t *testing.T) {
 	tests := []struct {
 		name string
-		r    store.KeyRange
+		r    table.KeyRange
 		want string
 	}{
-		{name: "open", r: store.Query{Prefix: "", From: "", To: ""}.SortRange(), want: ""},
-		{name: "prefix", r: store.Query{Prefix: "E#", From: "", To: ""}.SortRange(), want: "begins_with(#SK, :prefix)"},
-		{name: "lower", r: store.Query{Prefix: "", From: "a", To: ""}.SortRange(), want: "#SK >= :lo"},
-		{name: "upper", r: store.Query{Prefix: "", From: "", To: "b"}.SortRange(), want: "#SK < :hi"},
-		{name: "both", r: store.Query{Prefix: "E#", From: "E#1", To: ""}.SortRange(), want: "#SK BETWEEN :lo AND :hi"},
+		{name: "open", r: table.Query{Prefix: "", From: "", To: ""}.SortRange(), want: ""},
+		{name: "prefix", r: table.Query{Prefix: "E#", From: "", To: ""}.SortRange(), want: "begins_with(#SK, :prefix)"},
+		{name: "lower", r: table.Query{Prefix: "", From: "a", To: ""}.SortRange(), want: "#SK >= :lo"},
+		{name: "upper", r: table.Query{Prefix: "", From: "", To: "b"}.SortRange(), want: "#SK < :hi"},
+		{name: "both", r: table.Query{Prefix: "E#", From: "E#1", To: ""}.SortRange(), want: "#SK BETWEEN :lo AND :hi"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

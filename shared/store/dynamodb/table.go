@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/sharkauth/serverless/shared/awserr"
-	"github.com/sharkauth/serverless/shared/store"
+	"github.com/sharkauth/serverless/shared/store/table"
 )
 
 // Attribute names of the table (infra/table.yaml).
@@ -33,30 +33,30 @@ const (
 // "absent or live" and "expired" forms while other writers race it.
 const maxAlwaysRounds = 4
 
-// Table is store.Table over one DynamoDB table.
+// Table is table.Table over one DynamoDB table.
 type Table struct {
 	client calls
 	name   string
 	now    func() time.Time
 }
 
-var _ store.Table = (*Table)(nil)
+var _ table.Table = (*Table)(nil)
 
-// New returns the engine for the table called table. now is the clock that
+// New returns the engine for the table called name. now is the clock that
 // decides expiry; nil means time.Now.
-func New(client *dynamodb.Client, table string, now func() time.Time) *Table {
+func New(client *dynamodb.Client, name string, now func() time.Time) *Table {
 	if now == nil {
 		now = time.Now
 	}
-	return &Table{client: callsOf(client), name: table, now: now}
+	return &Table{client: callsOf(client), name: name, now: now}
 }
 
 func (t *Table) unixNow() int64 { return t.now().Unix() }
 
 // Get reads one item with strong consistency.
-func (t *Table) Get(ctx context.Context, key store.Key) (store.Item, error) {
+func (t *Table) Get(ctx context.Context, key table.Key) (table.Item, error) {
 	if err := checkKey(key); err != nil {
-		return store.Item{}, fmt.Errorf("dynamodb: get: %w", err)
+		return table.Item{}, fmt.Errorf("dynamodb: get: %w", err)
 	}
 	out, err := t.client.getItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(t.name),
@@ -64,49 +64,49 @@ func (t *Table) Get(ctx context.Context, key store.Key) (store.Item, error) {
 		ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
-		return store.Item{}, opError("get", err)
+		return table.Item{}, opError("get", err)
 	}
 	if out.Item == nil {
-		return store.Item{}, store.ErrNotFound
+		return table.Item{}, table.ErrNotFound
 	}
 	it, err := decodeItem(out.Item)
 	if err != nil {
-		return store.Item{}, err
+		return table.Item{}, err
 	}
 	if !it.Live(t.unixNow()) {
-		return store.Item{}, store.ErrNotFound
+		return table.Item{}, table.ErrNotFound
 	}
 	return it, nil
 }
 
 // Put writes a whole item if cond holds and returns its new Version (see the
 // package documentation for how each condition computes it).
-func (t *Table) Put(ctx context.Context, item store.Item, cond store.Cond) (int64, error) {
-	if err := store.ValidateItem(item); err != nil {
+func (t *Table) Put(ctx context.Context, item table.Item, cond table.Cond) (int64, error) {
+	if err := table.ValidateItem(item); err != nil {
 		return 0, fmt.Errorf("dynamodb: put: %w", err)
 	}
 	now := t.unixNow()
 	switch cond.Kind {
-	case store.IfAbsent:
+	case table.IfAbsent:
 		return versionOf(1, t.putItem(ctx, item, 1, condAbsent, 0, now))
-	case store.IfVersion:
+	case table.IfVersion:
 		return versionOf(cond.Version+1, t.putItem(ctx, item, cond.Version+1, condVersion, cond.Version, now))
-	case store.IfExists:
+	case table.IfExists:
 		return t.updateItem(ctx, item, condExists, now)
-	case store.Always:
+	case table.Always:
 		for range maxAlwaysRounds {
 			v, err := t.updateItem(ctx, item, condAbsentOrLive, now)
-			if !errors.Is(err, store.ErrConditionFailed) {
+			if !errors.Is(err, table.ErrConditionFailed) {
 				return v, err
 			}
 			// An expired item is in the way: replace it, starting over at 1.
 			err = t.putItem(ctx, item, 1, condAbsent, 0, now)
-			if !errors.Is(err, store.ErrConditionFailed) {
+			if !errors.Is(err, table.ErrConditionFailed) {
 				return versionOf(1, err)
 			}
 			// A live item appeared in between: update it after all.
 		}
-		return 0, fmt.Errorf("dynamodb: put: concurrent writers kept the key changing: %w", store.ErrTxConflict)
+		return 0, fmt.Errorf("dynamodb: put: concurrent writers kept the key changing: %w", table.ErrTxConflict)
 	default:
 		return 0, fmt.Errorf("dynamodb: put: unknown condition %d", cond.Kind)
 	}
@@ -120,7 +120,7 @@ func versionOf(v int64, err error) (int64, error) {
 	return v, nil
 }
 
-func (t *Table) putItem(ctx context.Context, item store.Item, version int64, c condition, condVer, now int64) error {
+func (t *Table) putItem(ctx context.Context, item table.Item, version int64, c condition, condVer, now int64) error {
 	var e exprBuilder
 	in := &dynamodb.PutItemInput{
 		TableName:           aws.String(t.name),
@@ -134,7 +134,7 @@ func (t *Table) putItem(ctx context.Context, item store.Item, version int64, c c
 	return nil
 }
 
-func (t *Table) updateItem(ctx context.Context, item store.Item, c condition, now int64) (int64, error) {
+func (t *Table) updateItem(ctx context.Context, item table.Item, c condition, now int64) (int64, error) {
 	var e exprBuilder
 	in := &dynamodb.UpdateItemInput{
 		TableName:           aws.String(t.name),
@@ -156,7 +156,7 @@ func (t *Table) updateItem(ctx context.Context, item store.Item, c condition, no
 }
 
 // Delete removes the item at key if cond holds.
-func (t *Table) Delete(ctx context.Context, key store.Key, cond store.Cond) error {
+func (t *Table) Delete(ctx context.Context, key table.Key, cond table.Cond) error {
 	if err := checkKey(key); err != nil {
 		return fmt.Errorf("dynamodb: delete: %w", err)
 	}
@@ -178,15 +178,15 @@ func (t *Table) Delete(ctx context.Context, key store.Key, cond store.Cond) erro
 }
 
 // deleteCondition maps a store condition of a delete or check to a condition.
-func deleteCondition(cond store.Cond) (condition, error) {
+func deleteCondition(cond table.Cond) (condition, error) {
 	switch cond.Kind {
-	case store.Always:
+	case table.Always:
 		return condNone, nil
-	case store.IfAbsent:
+	case table.IfAbsent:
 		return condAbsent, nil
-	case store.IfExists:
+	case table.IfExists:
 		return condExists, nil
-	case store.IfVersion:
+	case table.IfVersion:
 		return condVersion, nil
 	}
 	return condNone, fmt.Errorf("unknown condition %d", cond.Kind)
@@ -266,7 +266,7 @@ func (e *exprBuilder) condition(c condition, version, now int64) *string {
 
 // update returns the update expression that makes the stored item equal to it,
 // with Version = the stored Version + 1 (1 when there is none).
-func (e *exprBuilder) update(it store.Item) *string {
+func (e *exprBuilder) update(it table.Item) *string {
 	var set, remove []string
 	opt := func(attr string, present bool, v func() types.AttributeValue) {
 		if present {
@@ -294,12 +294,12 @@ func number(n int64) types.AttributeValue {
 	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
 }
 
-func keyAttrs(k store.Key) map[string]types.AttributeValue {
+func keyAttrs(k table.Key) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{attrPK: str(k.PK), attrSK: str(k.SK)}
 }
 
 // itemAttrs is the whole stored form of it at the given version.
-func itemAttrs(it store.Item, version int64) map[string]types.AttributeValue {
+func itemAttrs(it table.Item, version int64) map[string]types.AttributeValue {
 	m := keyAttrs(it.Key)
 	if it.GSI1PK != "" {
 		m[attrGSI1PK] = str(it.GSI1PK)
@@ -316,8 +316,8 @@ func itemAttrs(it store.Item, version int64) map[string]types.AttributeValue {
 }
 
 // decodeItem reads a stored item. Errors name the attribute, never its value.
-func decodeItem(m map[string]types.AttributeValue) (store.Item, error) {
-	var it store.Item
+func decodeItem(m map[string]types.AttributeValue) (table.Item, error) {
+	var it table.Item
 	var err error
 	strAttr := func(name string, required bool) string {
 		v, ok := m[name]
@@ -341,20 +341,20 @@ func decodeItem(m map[string]types.AttributeValue) (store.Item, error) {
 	it.GSI1PK = strAttr(attrGSI1PK, false)
 	it.GSI1SK = strAttr(attrGSI1SK, false)
 	if err != nil {
-		return store.Item{}, err
+		return table.Item{}, err
 	}
 	if _, ok := m[attrExpiresAt]; ok {
 		if it.ExpiresAt, err = numberAttr(m, attrExpiresAt); err != nil {
-			return store.Item{}, err
+			return table.Item{}, err
 		}
 	}
 	if it.Version, err = numberAttr(m, attrVersion); err != nil {
-		return store.Item{}, err
+		return table.Item{}, err
 	}
 	if v, ok := m[attrData]; ok {
 		b, ok := v.(*types.AttributeValueMemberB)
 		if !ok {
-			return store.Item{}, errors.New("dynamodb: stored item's Data is not binary")
+			return table.Item{}, errors.New("dynamodb: stored item's Data is not binary")
 		}
 		it.Data = b.Value
 	}
@@ -377,7 +377,7 @@ func numberAttr(m map[string]types.AttributeValue, name string) (int64, error) {
 	return i, nil
 }
 
-func checkKey(k store.Key) error {
+func checkKey(k table.Key) error {
 	if k.PK == "" || k.SK == "" {
 		return errors.New("empty key")
 	}
@@ -386,9 +386,9 @@ func checkKey(k store.Key) error {
 
 // OpError maps an error of the DynamoDB client in operation op ("get",
 // "put", "transact", ...) to the store's errors as the engine does: a failed
-// condition is store.ErrConditionFailed, a transaction conflict
-// store.ErrTxConflict, and throttling, timeouts and DynamoDB's own trouble
-// store.ErrUnavailable. Tests of the handlers under AWS faults inject its
+// condition is table.ErrConditionFailed, a transaction conflict
+// table.ErrTxConflict, and throttling, timeouts and DynamoDB's own trouble
+// table.ErrUnavailable. Tests of the handlers under AWS faults inject its
 // results through a table wrapper.
 func OpError(op string, err error) error { return opError(op, err) }
 
@@ -396,17 +396,17 @@ func OpError(op string, err error) error { return opError(op, err) }
 func opError(op string, err error) error {
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
-		return store.ErrConditionFailed
+		return table.ErrConditionFailed
 	}
 	var conflict *types.TransactionConflictException
 	if errors.As(err, &conflict) {
-		return fmt.Errorf("dynamodb: %s: %w: %w", op, store.ErrTxConflict, err)
+		return fmt.Errorf("dynamodb: %s: %w: %w", op, table.ErrTxConflict, err)
 	}
 	if awserr.Transient(err) {
 		// Throttled, timed out or failed inside DynamoDB after the SDK's
 		// retries: nothing was written (a single-item call is atomic, and a
 		// transaction's token makes a repeat of it a no-op).
-		return fmt.Errorf("dynamodb: %s: %w: %w", op, store.ErrUnavailable, err)
+		return fmt.Errorf("dynamodb: %s: %w: %w", op, table.ErrUnavailable, err)
 	}
 	return fmt.Errorf("dynamodb: %s: %w", op, err)
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go/middleware"
 
-	"github.com/sharkauth/serverless/shared/store"
+	"github.com/sharkauth/serverless/shared/store/table"
 )
 
 // Cancellation reason codes of TransactWriteItems.
@@ -28,17 +28,17 @@ const (
 
 // Transact applies every write or none with one TransactWriteItems call (two
 // when an unconditional put meets an expired item; see the package docs).
-func (t *Table) Transact(ctx context.Context, writes []store.Write) error {
-	if err := store.ValidateWrites(writes); err != nil {
+func (t *Table) Transact(ctx context.Context, writes []table.Write) error {
+	if err := table.ValidateWrites(writes); err != nil {
 		return err
 	}
 	for i, w := range writes {
-		if w.Op == store.OpPut {
-			if err := store.ValidateItem(w.Item); err != nil {
+		if w.Op == table.OpPut {
+			if err := table.ValidateItem(w.Item); err != nil {
 				return fmt.Errorf("dynamodb: transact: write %d: %w", i, err)
 			}
 		}
-		if w.Cond.Kind > store.IfVersion {
+		if w.Cond.Kind > table.IfVersion {
 			return fmt.Errorf("dynamodb: transact: write %d has unknown condition %d", i, w.Cond.Kind)
 		}
 	}
@@ -65,7 +65,7 @@ func (t *Table) Transact(ctx context.Context, writes []store.Write) error {
 		}
 		retry, err := cancellation(writes, canceled.CancellationReasons, replaceExpired)
 		if !retry {
-			var tc *store.TxCanceled
+			var tc *table.TxCanceled
 			if attempts > 1 && errors.As(err, &tc) && t.applied(ctx, writes) {
 				// An SDK retry of a call whose first attempt was applied
 				// (its answer lost) fails its own conditions: the writes
@@ -76,13 +76,13 @@ func (t *Table) Transact(ctx context.Context, writes []store.Write) error {
 			return err
 		}
 	}
-	return fmt.Errorf("dynamodb: transact: concurrent writers kept keys changing: %w", store.ErrTxConflict)
+	return fmt.Errorf("dynamodb: transact: concurrent writers kept keys changing: %w", table.ErrTxConflict)
 }
 
 // cancellation reads the reasons of a canceled transaction. A failed
 // condition of a write other than an Always put is the answer. Failed Always
 // puts flip between their two forms (replaceExpired) and ask for a retry.
-func cancellation(writes []store.Write, reasons []types.CancellationReason, replaceExpired []bool) (retry bool, err error) {
+func cancellation(writes []table.Write, reasons []types.CancellationReason, replaceExpired []bool) (retry bool, err error) {
 	if len(reasons) != len(writes) {
 		return false, fmt.Errorf("dynamodb: transact: canceled with %d reasons for %d writes", len(reasons), len(writes))
 	}
@@ -92,7 +92,7 @@ func cancellation(writes []store.Write, reasons []types.CancellationReason, repl
 		switch code := aws.ToString(r.Code); code {
 		case reasonConditionFailed:
 			if !isAlwaysPut(writes[i]) {
-				return false, &store.TxCanceled{Index: i}
+				return false, &table.TxCanceled{Index: i}
 			}
 			replaceExpired[i] = !replaceExpired[i]
 			retry = true
@@ -109,56 +109,56 @@ func cancellation(writes []store.Write, reasons []types.CancellationReason, repl
 	case retry:
 		return true, nil
 	case conflict:
-		return false, fmt.Errorf("dynamodb: transact: %w", store.ErrTxConflict)
+		return false, fmt.Errorf("dynamodb: transact: %w", table.ErrTxConflict)
 	case throttled:
-		return false, fmt.Errorf("dynamodb: transact: throttled: %w", store.ErrUnavailable)
+		return false, fmt.Errorf("dynamodb: transact: throttled: %w", table.ErrUnavailable)
 	}
 	return false, fmt.Errorf("dynamodb: transact: canceled (%s)", strings.Join(other, ", "))
 }
 
-func isAlwaysPut(w store.Write) bool { return w.Op == store.OpPut && w.Cond.Kind == store.Always }
+func isAlwaysPut(w table.Write) bool { return w.Op == table.OpPut && w.Cond.Kind == table.Always }
 
 // txItem is one write of TransactWriteItems, with the conditions and versions
 // of Put and Delete.
-func (t *Table) txItem(w store.Write, replaceExpired bool, now int64) types.TransactWriteItem {
+func (t *Table) txItem(w table.Write, replaceExpired bool, now int64) types.TransactWriteItem {
 	var e exprBuilder
-	table := aws.String(t.name)
+	tableName := aws.String(t.name)
 	switch w.Op {
-	case store.OpPut:
+	case table.OpPut:
 		put := func(version int64, c condition) types.TransactWriteItem {
-			p := &types.Put{TableName: table, Item: itemAttrs(w.Item, version), ConditionExpression: e.condition(c, w.Cond.Version, now)}
+			p := &types.Put{TableName: tableName, Item: itemAttrs(w.Item, version), ConditionExpression: e.condition(c, w.Cond.Version, now)}
 			p.ExpressionAttributeNames, p.ExpressionAttributeValues = e.names, e.values
 			return types.TransactWriteItem{Put: p}
 		}
 		update := func(c condition) types.TransactWriteItem {
-			u := &types.Update{TableName: table, Key: keyAttrs(w.Item.Key), UpdateExpression: e.update(w.Item), ConditionExpression: e.condition(c, 0, now)}
+			u := &types.Update{TableName: tableName, Key: keyAttrs(w.Item.Key), UpdateExpression: e.update(w.Item), ConditionExpression: e.condition(c, 0, now)}
 			u.ExpressionAttributeNames, u.ExpressionAttributeValues = e.names, e.values
 			return types.TransactWriteItem{Update: u}
 		}
 		switch w.Cond.Kind {
-		case store.IfAbsent:
+		case table.IfAbsent:
 			return put(1, condAbsent)
-		case store.IfVersion:
+		case table.IfVersion:
 			return put(w.Cond.Version+1, condVersion)
-		case store.IfExists:
+		case table.IfExists:
 			return update(condExists)
-		default: // store.Always
+		default: // table.Always
 			if replaceExpired {
 				return put(1, condAbsent)
 			}
 			return update(condAbsentOrLive)
 		}
-	case store.OpDelete:
+	case table.OpDelete:
 		c, _ := deleteCondition(w.Cond) // conditions checked by Transact
-		d := &types.Delete{TableName: table, Key: keyAttrs(w.Key), ConditionExpression: e.condition(c, w.Cond.Version, now)}
+		d := &types.Delete{TableName: tableName, Key: keyAttrs(w.Key), ConditionExpression: e.condition(c, w.Cond.Version, now)}
 		d.ExpressionAttributeNames, d.ExpressionAttributeValues = e.names, e.values
 		return types.TransactWriteItem{Delete: d}
-	default: // store.OpCheck
+	default: // table.OpCheck
 		c, _ := deleteCondition(w.Cond)
 		if c == condNone {
 			c = condTrue
 		}
-		cc := &types.ConditionCheck{TableName: table, Key: keyAttrs(w.Key), ConditionExpression: e.condition(c, w.Cond.Version, now)}
+		cc := &types.ConditionCheck{TableName: tableName, Key: keyAttrs(w.Key), ConditionExpression: e.condition(c, w.Cond.Version, now)}
 		cc.ExpressionAttributeNames, cc.ExpressionAttributeValues = e.names, e.values
 		return types.TransactWriteItem{ConditionCheck: cc}
 	}
@@ -187,18 +187,18 @@ func countAttempts(n *int) func(*dynamodb.Options) {
 // applied reports whether every write of a transaction is in place: each put's
 // item stored with exactly its data, each deleted key absent. Puts carry
 // unique ids (an audit event's at least), so their data identifies them.
-func (t *Table) applied(ctx context.Context, writes []store.Write) bool {
+func (t *Table) applied(ctx context.Context, writes []table.Write) bool {
 	puts := 0
 	for _, w := range writes {
 		switch w.Op {
-		case store.OpPut:
+		case table.OpPut:
 			it, err := t.Get(ctx, w.Item.Key)
 			if err != nil || !bytes.Equal(it.Data, w.Item.Data) {
 				return false
 			}
 			puts++
-		case store.OpDelete:
-			if _, err := t.Get(ctx, w.Key); !errors.Is(err, store.ErrNotFound) {
+		case table.OpDelete:
+			if _, err := t.Get(ctx, w.Key); !errors.Is(err, table.ErrNotFound) {
 				return false
 			}
 		}

@@ -5,7 +5,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/sharkauth/serverless/shared/store"
+	"github.com/sharkauth/serverless/shared/store/table"
 )
 
 // Write units, as DynamoDB bills them (on-demand write request units; the
@@ -28,7 +28,7 @@ import (
 const indexEntryOverhead = 100
 
 // ItemSize is the size DynamoDB counts for the stored form of it.
-func ItemSize(it store.Item) int {
+func ItemSize(it table.Item) int {
 	n := 0
 	for name, v := range itemAttrs(it, max(it.Version, 1)) {
 		n += len(name) + valueSize(v)
@@ -66,7 +66,7 @@ func (u Units) Add(v Units) Units { return Units{u.Table + v.Table, u.Index + v.
 
 // PutUnits is the write units of writing a new item it, alone (PutItem) or
 // inside TransactWriteItems (transactional).
-func PutUnits(it store.Item, transactional bool) Units {
+func PutUnits(it table.Item, transactional bool) Units {
 	size := ItemSize(it)
 	u := Units{Table: units(size)}
 	if transactional {
@@ -81,10 +81,10 @@ func PutUnits(it store.Item, transactional bool) Units {
 // TransactUnits is the write units of one TransactWriteItems of writes, all
 // of whose puts create new items. A delete or a condition check is counted
 // as a transactional write of a 1 KB item (its size is not known here).
-func TransactUnits(writes []store.Write) Units {
+func TransactUnits(writes []table.Write) Units {
 	var u Units
 	for _, w := range writes {
-		if w.Op == store.OpPut {
+		if w.Op == table.OpPut {
 			u = u.Add(PutUnits(w.Item, true))
 		} else {
 			u = u.Add(Units{Table: 2})

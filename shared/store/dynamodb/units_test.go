@@ -4,13 +4,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sharkauth/serverless/shared/store"
+	"github.com/sharkauth/serverless/shared/store/table"
 )
 
 // The sizes and units follow DynamoDB's rules for the attributes this engine
 // stores: names count, numbers take 1 byte plus 1 per two significant digits.
 func TestWriteUnits(t *testing.T) {
-	small := store.Item{Key: store.Key{PK: "T#a#X#1", SK: "X"}, ExpiresAt: 1_800_000_000, Data: []byte("{}")}
+	small := table.Item{Key: table.Key{PK: "T#a#X#1", SK: "X"}, ExpiresAt: 1_800_000_000, Data: []byte("{}")}
 	// PK 2+7, SK 2+1, ExpiresAt 9+2 ("18"), Data 4+2, Version 7+2 ("1").
 	if got, want := ItemSize(small), 9+3+11+6+9; got != want {
 		t.Errorf("ItemSize = %d, want %d", got, want)
@@ -40,7 +40,7 @@ func TestWriteUnits(t *testing.T) {
 	if u := PutUnits(big, true); u != (Units{Table: 6}) {
 		t.Errorf("transactional put of a 2 KB+ item: %+v, want 6", u)
 	}
-	tx := TransactUnits([]store.Write{{Op: store.OpPut, Item: indexed}, {Op: store.OpCheck, Key: small.Key}})
+	tx := TransactUnits([]table.Write{{Op: table.OpPut, Item: indexed}, {Op: table.OpCheck, Key: small.Key}})
 	if tx != (Units{Table: 4, Index: 1}) {
 		t.Errorf("TransactUnits = %+v, want 4 + 1", tx)
 	}

@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 
-	"github.com/sharkauth/serverless/shared/store"
+	"github.com/sharkauth/serverless/shared/store/table"
 )
 
 // Layout of the three buckets:
@@ -23,13 +23,13 @@ func partKey(pk string) []byte {
 	return append(b, pk...)
 }
 
-func itemKey(k store.Key) []byte {
+func itemKey(k table.Key) []byte {
 	return append(partKey(k.PK), k.SK...)
 }
 
 func gsiPrefix(gpk string) []byte { return partKey(gpk) }
 
-func gsiKey(it store.Item) []byte {
+func gsiKey(it table.Item) []byte {
 	b := append(partKey(it.GSI1PK), it.GSI1SK...)
 	b = append(b, 0)
 	return append(b, itemKey(it.Key)...)
@@ -37,7 +37,7 @@ func gsiKey(it store.Item) []byte {
 
 // expiryKey orders an expiring item by its expiry, so that the sweep reads
 // only what has expired (a negative expiry, already past, sorts first).
-func expiryKey(it store.Item) []byte {
+func expiryKey(it table.Item) []byte {
 	b := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(it.PK)+len(it.SK)+2), uint64(max(it.ExpiresAt, 0)))
 	return append(b, itemKey(it.Key)...)
 }
@@ -47,7 +47,7 @@ func appendString(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
-func encode(it store.Item) []byte {
+func encode(it table.Item) []byte {
 	n := len(it.PK) + len(it.SK) + len(it.GSI1PK) + len(it.GSI1SK) + len(it.Data) + 40
 	b := make([]byte, 0, n)
 	b = appendString(b, it.PK)
@@ -94,9 +94,9 @@ func (r *reader) int() int64 {
 	return v
 }
 
-func decode(b []byte) (store.Item, error) {
+func decode(b []byte) (table.Item, error) {
 	r := reader{b: b}
-	var it store.Item
+	var it table.Item
 	it.PK = r.str()
 	it.SK = r.str()
 	it.GSI1PK = r.str()

@@ -1,4 +1,4 @@
 // Package embedded is the durable single-file storage engine (bbolt) behind
-// store.Table: the default for the local stack, so a restarted stack keeps its
+// table.Table: the default for the local stack, so a restarted stack keeps its
 // tenants, agents and keys.
 package embedded

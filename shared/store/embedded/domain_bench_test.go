@@ -9,7 +9,7 @@ import (
 	"github.com/sharkauth/serverless/shared/ids"
 	"github.com/sharkauth/serverless/shared/store"
 	"github.com/sharkauth/serverless/shared/store/embedded"
-	"github.com/sharkauth/serverless/shared/store/storetest"
+	"github.com/sharkauth/serverless/shared/store/table/tabletest"
 	"github.com/sharkauth/serverless/shared/tenant"
 )
 
@@ -24,7 +24,7 @@ func benchStore(b *testing.B) (*store.Store, *embedded.Table, tenant.ID, store.C
 // benchStoreDir is benchStore and the directory of its files.
 func benchStoreDir(b *testing.B) (*store.Store, *embedded.Table, tenant.ID, store.Client, string, string) {
 	b.Helper()
-	clock := storetest.NewClock()
+	clock := tabletest.NewClock()
 	tb, dir := benchTableDir(b)
 	s := store.New(tb, clock.Now)
 	id := tenant.MustID("bench")

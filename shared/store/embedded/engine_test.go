@@ -11,9 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sharkauth/serverless/shared/store"
 	"github.com/sharkauth/serverless/shared/store/embedded"
 	"github.com/sharkauth/serverless/shared/store/storetest"
+	"github.com/sharkauth/serverless/shared/store/table"
+	"github.com/sharkauth/serverless/shared/store/table/tabletest"
 )
 
 // bindings open a table in an empty directory, one per key-value binding.
@@ -30,10 +31,10 @@ var bindings = []struct {
 }
 
 // eachBinding runs f once per binding, with a constructor of that binding's tables.
-func eachBinding(t *testing.T, f func(t *testing.T, newTable func(*testing.T, *storetest.Clock) store.Table)) {
+func eachBinding(t *testing.T, f func(t *testing.T, newTable func(*testing.T, *tabletest.Clock) table.Table)) {
 	for _, bd := range bindings {
 		t.Run(bd.name, func(t *testing.T) {
-			f(t, func(t *testing.T, clock *storetest.Clock) store.Table {
+			f(t, func(t *testing.T, clock *tabletest.Clock) table.Table {
 				t.Helper()
 				tb, err := bd.open(t.TempDir(), clock.Now)
 				if err != nil {
@@ -47,13 +48,13 @@ func eachBinding(t *testing.T, f func(t *testing.T, newTable func(*testing.T, *s
 }
 
 func TestConformanceTable(t *testing.T) {
-	eachBinding(t, func(t *testing.T, newTable func(*testing.T, *storetest.Clock) store.Table) {
-		storetest.RunTable(t, newTable)
+	eachBinding(t, func(t *testing.T, newTable func(*testing.T, *tabletest.Clock) table.Table) {
+		tabletest.RunTable(t, newTable)
 	})
 }
 
 func TestConformanceStore(t *testing.T) {
-	eachBinding(t, func(t *testing.T, newTable func(*testing.T, *storetest.Clock) store.Table) {
+	eachBinding(t, func(t *testing.T, newTable func(*testing.T, *tabletest.Clock) table.Table) {
 		storetest.Run(t, newTable)
 	})
 }
@@ -78,7 +79,7 @@ func benchTableDir(b *testing.B) (*embedded.Table, string) {
 	for _, bd := range bindings {
 		if bd.name == benchEngine() {
 			dir := b.TempDir()
-			tb, err := bd.open(dir, storetest.NewClock().Now)
+			tb, err := bd.open(dir, tabletest.NewClock().Now)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -135,10 +136,10 @@ func BenchmarkTransact3(b *testing.B) {
 		for pb.Next() {
 			i := n.Add(1)
 			k := strconv.FormatInt(i, 10)
-			err := tb.Transact(b.Context(), []store.Write{
-				{Op: store.OpPut, Item: store.Item{Key: store.Key{PK: "T#b#JTI#" + k, SK: "JTI"}, ExpiresAt: 1 << 40}, Cond: store.CondAbsent},
-				{Op: store.OpPut, Item: store.Item{Key: store.Key{PK: "T#b#TOK#" + k, SK: "TOK"}, Data: data}, Cond: store.CondAbsent},
-				{Op: store.OpPut, Item: store.Item{Key: store.Key{PK: "T#b#AUDIT#d", SK: k}, Data: data}, Cond: store.CondAbsent},
+			err := tb.Transact(b.Context(), []table.Write{
+				{Op: table.OpPut, Item: table.Item{Key: table.Key{PK: "T#b#JTI#" + k, SK: "JTI"}, ExpiresAt: 1 << 40}, Cond: table.CondAbsent},
+				{Op: table.OpPut, Item: table.Item{Key: table.Key{PK: "T#b#TOK#" + k, SK: "TOK"}, Data: data}, Cond: table.CondAbsent},
+				{Op: table.OpPut, Item: table.Item{Key: table.Key{PK: "T#b#AUDIT#d", SK: k}, Data: data}, Cond: table.CondAbsent},
 			})
 			if err != nil {
 				b.Fatal(err)
@@ -149,8 +150,8 @@ func BenchmarkTransact3(b *testing.B) {
 
 func BenchmarkGet(b *testing.B) {
 	tb := benchTable(b)
-	k := store.Key{PK: "T#b#CLIENT#x", SK: "CLIENT"}
-	if _, err := tb.Put(b.Context(), store.Item{Key: k, Data: make([]byte, 500)}, store.CondAlways); err != nil {
+	k := table.Key{PK: "T#b#CLIENT#x", SK: "CLIENT"}
+	if _, err := tb.Put(b.Context(), table.Item{Key: k, Data: make([]byte, 500)}, table.CondAlways); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
@@ -165,12 +166,12 @@ func TestOpenLockedFile(t *testing.T) {
 	for _, bd := range bindings {
 		t.Run(bd.name, func(t *testing.T) {
 			dir := t.TempDir()
-			first, err := bd.open(dir, storetest.NewClock().Now)
+			first, err := bd.open(dir, tabletest.NewClock().Now)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer first.Close()
-			_, err = bd.open(dir, storetest.NewClock().Now)
+			_, err = bd.open(dir, tabletest.NewClock().Now)
 			if err == nil || !strings.Contains(err.Error(), "locked by another process") {
 				t.Fatalf("second open of a held store: %v", err)
 			}
@@ -182,15 +183,15 @@ func TestOpenLockedFile(t *testing.T) {
 // disturb each other; a failed condition in the batch neither undoes nor
 // duplicates the others' writes.
 func TestBatchedWritesWithFailures(t *testing.T) {
-	eachBinding(t, func(t *testing.T, newTable func(*testing.T, *storetest.Clock) store.Table) {
-		batchedWritesWithFailures(t, newTable(t, storetest.NewClock()))
+	eachBinding(t, func(t *testing.T, newTable func(*testing.T, *tabletest.Clock) table.Table) {
+		batchedWritesWithFailures(t, newTable(t, tabletest.NewClock()))
 	})
 }
 
-func batchedWritesWithFailures(t *testing.T, tb store.Table) {
+func batchedWritesWithFailures(t *testing.T, tb table.Table) {
 	ctx := t.Context()
 	for i := range 20 {
-		if _, err := tb.Put(ctx, store.Item{Key: store.Key{PK: "T#a#X", SK: "taken-" + strconv.Itoa(i)}}, store.CondAlways); err != nil {
+		if _, err := tb.Put(ctx, table.Item{Key: table.Key{PK: "T#a#X", SK: "taken-" + strconv.Itoa(i)}}, table.CondAlways); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -204,28 +205,28 @@ func batchedWritesWithFailures(t *testing.T, tb store.Table) {
 			if i%2 == 1 {
 				sk = "taken-" + strconv.Itoa(i/2) // exists: the condition fails
 			}
-			errs[i] = tb.Transact(ctx, []store.Write{
-				{Op: store.OpPut, Item: store.Item{Key: store.Key{PK: "T#a#X", SK: sk}, Data: []byte("w")}, Cond: store.CondAbsent},
-				{Op: store.OpPut, Item: store.Item{Key: store.Key{PK: "T#a#LOG", SK: strconv.Itoa(i)}}, Cond: store.CondAbsent},
+			errs[i] = tb.Transact(ctx, []table.Write{
+				{Op: table.OpPut, Item: table.Item{Key: table.Key{PK: "T#a#X", SK: sk}, Data: []byte("w")}, Cond: table.CondAbsent},
+				{Op: table.OpPut, Item: table.Item{Key: table.Key{PK: "T#a#LOG", SK: strconv.Itoa(i)}}, Cond: table.CondAbsent},
 			})
 		}()
 	}
 	wg.Wait()
 	for i, err := range errs {
-		var canceled *store.TxCanceled
+		var canceled *table.TxCanceled
 		if i%2 == 0 && err != nil {
 			t.Fatalf("writer %d: %v", i, err)
 		}
 		if i%2 == 1 && (!errors.As(err, &canceled) || canceled.Index != 0) {
 			t.Fatalf("writer %d: want TxCanceled at 0, got %v", i, err)
 		}
-		_, logErr := tb.Get(ctx, store.Key{PK: "T#a#LOG", SK: strconv.Itoa(i)})
+		_, logErr := tb.Get(ctx, table.Key{PK: "T#a#LOG", SK: strconv.Itoa(i)})
 		if (i%2 == 0) != (logErr == nil) {
 			t.Fatalf("writer %d: its second write is %v after outcome %v", i, logErr, err)
 		}
 	}
 	for i := range 20 {
-		it, err := tb.Get(ctx, store.Key{PK: "T#a#X", SK: "taken-" + strconv.Itoa(i)})
+		it, err := tb.Get(ctx, table.Key{PK: "T#a#X", SK: "taken-" + strconv.Itoa(i)})
 		if err != nil || it.Version != 1 || len(it.Data) != 0 {
 			t.Fatalf("pre-existing item %d changed: %+v %v", i, it, err)
 		}

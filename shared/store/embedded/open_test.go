@@ -6,17 +6,17 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sharkauth/serverless/shared/store"
 	"github.com/sharkauth/serverless/shared/store/embedded"
-	"github.com/sharkauth/serverless/shared/store/storetest"
+	"github.com/sharkauth/serverless/shared/store/table"
+	"github.com/sharkauth/serverless/shared/store/table/tabletest"
 )
 
 // OpenDir picks the engine of a data directory: Pebble for a new one, bbolt
 // for one that already holds a bbolt file (so an existing stack keeps its
 // data), and whichever is asked for explicitly.
 func TestOpenDirChoosesTheEngine(t *testing.T) {
-	now := storetest.NewClock().Now
-	key := store.Key{PK: "T#a#X", SK: "kept"}
+	now := tabletest.NewClock().Now
+	key := table.Key{PK: "T#a#X", SK: "kept"}
 	open := func(dir, engine string) (*embedded.Table, string) {
 		t.Helper()
 		tb, used, err := embedded.OpenDir(dir, engine, now)
@@ -31,7 +31,7 @@ func TestOpenDirChoosesTheEngine(t *testing.T) {
 	if used != embedded.EnginePebble {
 		t.Fatalf("a new data directory opened with %q, want pebble", used)
 	}
-	if _, err := tb.Put(t.Context(), store.Item{Key: key}, store.CondAbsent); err != nil {
+	if _, err := tb.Put(t.Context(), table.Item{Key: key}, table.CondAbsent); err != nil {
 		t.Fatal(err)
 	}
 	tb.Close()
@@ -49,7 +49,7 @@ func TestOpenDirChoosesTheEngine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tb.Put(t.Context(), store.Item{Key: key}, store.CondAbsent); err != nil {
+	if _, err := tb.Put(t.Context(), table.Item{Key: key}, table.CondAbsent); err != nil {
 		t.Fatal(err)
 	}
 	tb.Close()

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sharkauth/serverless/shared/store"
+	"github.com/sharkauth/serverless/shared/store/table"
 )
 
 // dirBytes is the size of the files in dir.
@@ -36,15 +36,15 @@ func TestPebbleReclaimsTheSpaceOfExpiredItems(t *testing.T) {
 	tab := openPebbleAt(t, dir, &now)
 	db := tab.kv.(*pebbleKV).db
 	for b := range 100 { // 10,000 items of ~2 KB that expire, 100 that never do
-		var ws []store.Write
+		var ws []table.Write
 		for i := range 100 {
 			data := fmt.Appendf(nil, "%x", bytes.Repeat([]byte{byte(b), byte(i)}, 1000))
 			exp := now.Unix() + 10
 			if i == 0 {
 				exp = 0
 			}
-			it := store.Item{Key: store.Key{PK: "T#a#X", SK: fmt.Sprintf("k%03d-%03d", b, i)}, ExpiresAt: exp, Data: data}
-			ws = append(ws, store.Write{Op: store.OpPut, Item: it, Cond: store.CondAlways})
+			it := table.Item{Key: table.Key{PK: "T#a#X", SK: fmt.Sprintf("k%03d-%03d", b, i)}, ExpiresAt: exp, Data: data}
+			ws = append(ws, table.Write{Op: table.OpPut, Item: it, Cond: table.CondAlways})
 		}
 		if err := tab.Transact(t.Context(), ws); err != nil {
 			t.Fatal(err)
@@ -88,7 +88,7 @@ func TestPebbleWritersShareSyncs(t *testing.T) {
 	for w := range writers {
 		go func() {
 			for i := range each {
-				_, err := tab.Put(t.Context(), store.Item{Key: store.Key{PK: "T#a#X", SK: fmt.Sprintf("%d-%d", w, i)}}, store.CondAbsent)
+				_, err := tab.Put(t.Context(), table.Item{Key: table.Key{PK: "T#a#X", SK: fmt.Sprintf("%d-%d", w, i)}}, table.CondAbsent)
 				if err != nil {
 					errs <- err
 					return

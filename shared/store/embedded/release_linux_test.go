@@ -13,7 +13,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/sharkauth/serverless/shared/store"
+	"github.com/sharkauth/serverless/shared/store/table"
 )
 
 // rssFileKB is the file-backed part of this process's resident set.
@@ -51,10 +51,10 @@ func TestSweepLeavesTheFileOutOfTheResidentSet(t *testing.T) {
 	t.Cleanup(func() { tab.Close() })
 	value := bytes.Repeat([]byte("x"), 2000)
 	for b := range 200 { // 20,000 items of 2 KB: a file of about 60 MB
-		var ws []store.Write
+		var ws []table.Write
 		for i := range 100 {
-			it := store.Item{Key: store.Key{PK: "T#a#X", SK: fmt.Sprintf("k%03d-%03d", b, i)}, Data: value}
-			ws = append(ws, store.Write{Op: store.OpPut, Item: it, Cond: store.CondAlways})
+			it := table.Item{Key: table.Key{PK: "T#a#X", SK: fmt.Sprintf("k%03d-%03d", b, i)}, Data: value}
+			ws = append(ws, table.Write{Op: table.OpPut, Item: it, Cond: table.CondAlways})
 		}
 		if err := tab.Transact(t.Context(), ws); err != nil {
 			t.Fatal(err)

@@ -9,7 +9,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/sharkauth/serverless/shared/store"
+	"github.com/sharkauth/serverless/shared/store/table"
 )
 
 // openAt opens a table at path whose clock reads *now, closed with the test.
@@ -54,8 +54,8 @@ func sweepDeletesExpiredItems(t *testing.T, open func(*time.Time) *Table) {
 	tab := open(&now)
 	ctx := t.Context()
 	put := func(sk string, exp int64) {
-		it := store.Item{Key: store.Key{PK: "T#a#X", SK: sk}, GSI1PK: "T#a#G", GSI1SK: sk, ExpiresAt: exp, Data: []byte("{}")}
-		if _, err := tab.Put(ctx, it, store.CondAlways); err != nil {
+		it := table.Item{Key: table.Key{PK: "T#a#X", SK: sk}, GSI1PK: "T#a#G", GSI1SK: sk, ExpiresAt: exp, Data: []byte("{}")}
+		if _, err := tab.Put(ctx, it, table.CondAlways); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -74,10 +74,10 @@ func sweepDeletesExpiredItems(t *testing.T, open func(*time.Time) *Table) {
 	if items != 6002 || gsi != 6002 {
 		t.Fatalf("%d items and %d index entries left, want 6002 and 6002", items, gsi)
 	}
-	if _, err := tab.Get(ctx, store.Key{PK: "T#a#X", SK: "later"}); err != nil {
+	if _, err := tab.Get(ctx, table.Key{PK: "T#a#X", SK: "later"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tab.Get(ctx, store.Key{PK: "T#a#X", SK: "soon"}); !errors.Is(err, store.ErrNotFound) {
+	if _, err := tab.Get(ctx, table.Key{PK: "T#a#X", SK: "soon"}); !errors.Is(err, table.ErrNotFound) {
 		t.Fatal(err)
 	}
 	if n, _ := tab.Sweep(); n != 0 {
@@ -121,9 +121,9 @@ func sweepFollowsRewrittenExpiry(t *testing.T, open func(*time.Time) *Table) {
 	now := time.Unix(1_800_000_000, 0)
 	tab := open(&now)
 	ctx := t.Context()
-	key := func(sk string) store.Key { return store.Key{PK: "T#a#X", SK: sk} }
+	key := func(sk string) table.Key { return table.Key{PK: "T#a#X", SK: sk} }
 	put := func(sk string, exp int64) {
-		if _, err := tab.Put(ctx, store.Item{Key: key(sk), ExpiresAt: exp, Data: []byte("{}")}, store.CondAlways); err != nil {
+		if _, err := tab.Put(ctx, table.Item{Key: key(sk), ExpiresAt: exp, Data: []byte("{}")}, table.CondAlways); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -133,7 +133,7 @@ func sweepFollowsRewrittenExpiry(t *testing.T, open func(*time.Time) *Table) {
 	put("kept", soon)
 	put("kept", 0)
 	put("deleted", soon)
-	if err := tab.Delete(ctx, key("deleted"), store.CondAlways); err != nil {
+	if err := tab.Delete(ctx, key("deleted"), table.CondAlways); err != nil {
 		t.Fatal(err)
 	}
 	put("expires", soon)
@@ -164,8 +164,8 @@ func TestOpenIndexesTheExpiryOfAnOlderFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 10 {
-		it := store.Item{Key: store.Key{PK: "T#a#X", SK: fmt.Sprint(i)}, ExpiresAt: int64(i%2) * (now.Unix() + 5), Data: []byte("{}")}
-		if _, err := tab.Put(t.Context(), it, store.CondAlways); err != nil {
+		it := table.Item{Key: table.Key{PK: "T#a#X", SK: fmt.Sprint(i)}, ExpiresAt: int64(i%2) * (now.Unix() + 5), Data: []byte("{}")}
+		if _, err := tab.Put(t.Context(), it, table.CondAlways); err != nil {
 			t.Fatal(err)
 		}
 	}

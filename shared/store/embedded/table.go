@@ -7,10 +7,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sharkauth/serverless/shared/store"
+	"github.com/sharkauth/serverless/shared/store/table"
 )
 
-// Table is a store.Table over an ordered key-value store (kv.go): a bbolt
+// Table is a table.Table over an ordered key-value store (kv.go): a bbolt
 // file or a Pebble directory. It is safe for concurrent use; one committer
 // applies every write, so conditional writes and transactions are isolated.
 type Table struct {
@@ -28,7 +28,7 @@ type Table struct {
 	stopOnce  sync.Once
 }
 
-var _ store.Table = (*Table)(nil)
+var _ table.Table = (*Table)(nil)
 
 // Open opens (creating if needed) the bbolt file at path. now is the clock
 // that decides expiry. Open fails when another process holds the file.
@@ -70,12 +70,12 @@ func (t *Table) Close() error {
 
 func (t *Table) nowUnix() int64 { return t.now().Unix() }
 
-// Get implements store.Table.
-func (t *Table) Get(ctx context.Context, key store.Key) (store.Item, error) {
+// Get implements table.Table.
+func (t *Table) Get(ctx context.Context, key table.Key) (table.Item, error) {
 	if err := ctx.Err(); err != nil {
-		return store.Item{}, err
+		return table.Item{}, err
 	}
-	var it store.Item
+	var it table.Item
 	err := t.kv.View(func(r kvReader) error {
 		var err error
 		it, err = live(r, key, t.nowUnix())
@@ -84,52 +84,52 @@ func (t *Table) Get(ctx context.Context, key store.Key) (store.Item, error) {
 	return it, err
 }
 
-// live reads the live item at key or returns store.ErrNotFound.
-func live(r kvReader, key store.Key, now int64) (store.Item, error) {
+// live reads the live item at key or returns table.ErrNotFound.
+func live(r kvReader, key table.Key, now int64) (table.Item, error) {
 	v, err := r.Get(spaceItems, itemKey(key))
 	if err != nil {
-		return store.Item{}, err
+		return table.Item{}, err
 	}
 	if v == nil {
-		return store.Item{}, store.ErrNotFound
+		return table.Item{}, table.ErrNotFound
 	}
 	it, err := decode(v)
 	if err != nil {
-		return store.Item{}, err
+		return table.Item{}, err
 	}
 	if !it.Live(now) {
-		return store.Item{}, store.ErrNotFound
+		return table.Item{}, table.ErrNotFound
 	}
 	return it, nil
 }
 
 // check evaluates cond against the live item at key; it returns the live item's
 // version (0 when absent).
-func check(r kvReader, key store.Key, cond store.Cond, now int64) (int64, error) {
+func check(r kvReader, key table.Key, cond table.Cond, now int64) (int64, error) {
 	cur, err := live(r, key, now)
 	exists := err == nil
-	if err != nil && err != store.ErrNotFound {
+	if err != nil && err != table.ErrNotFound {
 		return 0, err
 	}
 	ok := true
 	switch cond.Kind {
-	case store.Always:
-	case store.IfAbsent:
+	case table.Always:
+	case table.IfAbsent:
 		ok = !exists
-	case store.IfExists:
+	case table.IfExists:
 		ok = exists
-	case store.IfVersion:
+	case table.IfVersion:
 		ok = exists && cur.Version == cond.Version
 	default:
 		return 0, fmt.Errorf("embedded: unknown condition %d", cond.Kind)
 	}
 	if !ok {
-		return 0, store.ErrConditionFailed
+		return 0, table.ErrConditionFailed
 	}
 	return cur.Version, nil
 }
 
-func put(w kvWriter, it store.Item, prevVersion int64) error {
+func put(w kvWriter, it table.Item, prevVersion int64) error {
 	k := itemKey(it.Key)
 	old, err := w.Get(spaceItems, k)
 	if err != nil {
@@ -155,7 +155,7 @@ func put(w kvWriter, it store.Item, prevVersion int64) error {
 	return nil
 }
 
-func del(w kvWriter, key store.Key) error {
+func del(w kvWriter, key table.Key) error {
 	k := itemKey(key)
 	old, err := w.Get(spaceItems, k)
 	if err != nil || old == nil {
@@ -184,9 +184,9 @@ func unindex(w kvWriter, stored []byte) error {
 	return nil
 }
 
-// Put implements store.Table.
-func (t *Table) Put(ctx context.Context, it store.Item, cond store.Cond) (int64, error) {
-	if err := store.ValidateItem(it); err != nil {
+// Put implements table.Table.
+func (t *Table) Put(ctx context.Context, it table.Item, cond table.Cond) (int64, error) {
+	if err := table.ValidateItem(it); err != nil {
 		return 0, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -195,7 +195,7 @@ func (t *Table) Put(ctx context.Context, it store.Item, cond store.Cond) (int64,
 	var version int64
 	err := t.write(func(w kvWriter) (error, error) {
 		prev, err := check(w, it.Key, cond, t.nowUnix())
-		if err == store.ErrConditionFailed {
+		if err == table.ErrConditionFailed {
 			return err, nil
 		}
 		if err != nil {
@@ -207,8 +207,8 @@ func (t *Table) Put(ctx context.Context, it store.Item, cond store.Cond) (int64,
 	return version, err
 }
 
-// Delete implements store.Table.
-func (t *Table) Delete(ctx context.Context, key store.Key, cond store.Cond) error {
+// Delete implements table.Table.
+func (t *Table) Delete(ctx context.Context, key table.Key, cond table.Cond) error {
 	if key.PK == "" || key.SK == "" {
 		return fmt.Errorf("embedded: delete with an empty key")
 	}
@@ -217,7 +217,7 @@ func (t *Table) Delete(ctx context.Context, key store.Key, cond store.Cond) erro
 	}
 	return t.write(func(w kvWriter) (error, error) {
 		_, err := check(w, key, cond, t.nowUnix())
-		if err == store.ErrConditionFailed {
+		if err == table.ErrConditionFailed {
 			return err, nil
 		}
 		if err != nil {
@@ -227,15 +227,15 @@ func (t *Table) Delete(ctx context.Context, key store.Key, cond store.Cond) erro
 	})
 }
 
-// Transact implements store.Table: every condition is checked before anything is
+// Transact implements table.Table: every condition is checked before anything is
 // written, inside one batch.
-func (t *Table) Transact(ctx context.Context, writes []store.Write) error {
-	if err := store.ValidateWrites(writes); err != nil {
+func (t *Table) Transact(ctx context.Context, writes []table.Write) error {
+	if err := table.ValidateWrites(writes); err != nil {
 		return err
 	}
 	for _, w := range writes {
-		if w.Op == store.OpPut {
-			if err := store.ValidateItem(w.Item); err != nil {
+		if w.Op == table.OpPut {
+			if err := table.ValidateItem(w.Item); err != nil {
 				return err
 			}
 		}
@@ -248,8 +248,8 @@ func (t *Table) Transact(ctx context.Context, writes []store.Write) error {
 		prev := make([]int64, len(writes))
 		for i, w := range writes {
 			v, err := check(kw, w.Target(), w.Cond, now)
-			if err == store.ErrConditionFailed {
-				return &store.TxCanceled{Index: i}, nil
+			if err == table.ErrConditionFailed {
+				return &table.TxCanceled{Index: i}, nil
 			}
 			if err != nil {
 				return nil, err
@@ -259,9 +259,9 @@ func (t *Table) Transact(ctx context.Context, writes []store.Write) error {
 		for i, w := range writes {
 			var err error
 			switch w.Op {
-			case store.OpPut:
+			case table.OpPut:
 				err = put(kw, w.Item, prev[i])
-			case store.OpDelete:
+			case table.OpDelete:
 				err = del(kw, w.Key)
 			}
 			if err != nil {
@@ -272,28 +272,28 @@ func (t *Table) Transact(ctx context.Context, writes []store.Write) error {
 	})
 }
 
-// Query implements store.Table.
-func (t *Table) Query(ctx context.Context, q store.Query) (store.Page, error) {
+// Query implements table.Table.
+func (t *Table) Query(ctx context.Context, q table.Query) (table.Page, error) {
 	if err := q.Validate(); err != nil {
-		return store.Page{}, err
+		return table.Page{}, err
 	}
 	if err := ctx.Err(); err != nil {
-		return store.Page{}, err
+		return table.Page{}, err
 	}
 	kr := q.SortRange()
 	if kr.Empty {
-		return store.Page{}, nil
+		return table.Page{}, nil
 	}
 	lo, hi := kr.Lo, ""
 	if kr.HasHi {
 		hi = kr.Hi
 	}
 	limit := q.EffectiveLimit()
-	var page store.Page
+	var page table.Page
 	err := t.kv.View(func(r kvReader) error {
 		now := t.nowUnix()
 		sp := spaceItems
-		if q.Index == store.GSI1 {
+		if q.Index == table.GSI1 {
 			sp = spaceGSI1
 		}
 		p := partKey(q.Partition)
@@ -312,10 +312,10 @@ func (t *Table) Query(ctx context.Context, q store.Query) (store.Page, error) {
 			return err
 		}
 		defer c.Close()
-		var last store.Item
+		var last table.Item
 		for ok := first(c, q, p, lo, hi); ok && inRange(c.Key()); ok = step(c, q.Desc) {
 			raw := c.Value()
-			if q.Index == store.GSI1 {
+			if q.Index == table.GSI1 {
 				k := c.Key()
 				if raw, err = r.Get(spaceItems, k[len(p)+bytes.IndexByte(k[len(p):], 0)+1:]); err != nil {
 					return err
@@ -332,7 +332,7 @@ func (t *Table) Query(ctx context.Context, q store.Query) (store.Page, error) {
 				continue
 			}
 			if len(page.Items) == limit {
-				page.Next = &store.Position{PK: last.PK, SK: last.SK, GSI1SK: last.GSI1SK}
+				page.Next = &table.Position{PK: last.PK, SK: last.SK, GSI1SK: last.GSI1SK}
 				return nil
 			}
 			page.Items = append(page.Items, it)
@@ -344,15 +344,15 @@ func (t *Table) Query(ctx context.Context, q store.Query) (store.Page, error) {
 }
 
 // first positions the iterator on the first candidate of a query.
-func first(c kvIter, q store.Query, p []byte, lo, hi string) bool {
+func first(c kvIter, q table.Query, p []byte, lo, hi string) bool {
 	var seek []byte
 	switch {
 	case q.After != nil:
 		seek = append([]byte(nil), p...)
-		if q.Index == store.GSI1 {
+		if q.Index == table.GSI1 {
 			seek = append(seek, q.After.GSI1SK...)
 			seek = append(seek, 0)
-			seek = append(seek, itemKey(store.Key{PK: q.After.PK, SK: q.After.SK})...)
+			seek = append(seek, itemKey(table.Key{PK: q.After.PK, SK: q.After.SK})...)
 		} else {
 			seek = append(seek, q.After.SK...)
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sharkauth/serverless/shared/store"
+	"github.com/sharkauth/serverless/shared/store/table/tabletest"
 )
 
 // domainCascade revokes a user with 250 agents: one call makes every token of
@@ -43,7 +44,7 @@ func domainCascade(t *testing.T, e *env) {
 	// per batch of 25: a batch in the middle fails (the fifth of 250's ten).
 	crashAt := (n+24)/25/2 + 1
 	e.f.Arm(n + 2 + crashAt)
-	if _, err := e.s.FinishUserRevocation(ctx, fx.id, u.ID); !errors.Is(err, ErrInjected) {
+	if _, err := e.s.FinishUserRevocation(ctx, fx.id, u.ID); !errors.Is(err, tabletest.ErrInjected) {
 		t.Fatalf("want the injected crash, got %v", err)
 	}
 	e.f.Arm(0)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sharkauth/serverless/shared/ids"
 	"github.com/sharkauth/serverless/shared/store"
+	"github.com/sharkauth/serverless/shared/store/table/tabletest"
 	"github.com/sharkauth/serverless/shared/tenant"
 )
 
@@ -64,7 +65,7 @@ func RunWith(t *testing.T, newTable TableFactory, opts Options) {
 	for _, tier := range tiers {
 		t.Run(tier.name, func(t *testing.T) {
 			clock := NewClock()
-			f := &Faulty{Table: newTable(t, clock)}
+			f := &tabletest.Faulty{Table: newTable(t, clock)}
 			e := &env{s: store.New(f, clock.Now), f: f, clock: clock, opts: opts,
 				fresh: func() *store.Store { return store.New(newTable(t, clock), clock.Now) }}
 			tier.run(t, e)
@@ -74,7 +75,7 @@ func RunWith(t *testing.T, newTable TableFactory, opts Options) {
 
 type env struct {
 	s     *store.Store
-	f     *Faulty
+	f     *tabletest.Faulty
 	clock *Clock
 	// fresh opens another store over a new, empty table.
 	fresh func() *store.Store

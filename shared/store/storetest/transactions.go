@@ -8,6 +8,7 @@ import (
 
 	"github.com/sharkauth/serverless/shared/ids"
 	"github.com/sharkauth/serverless/shared/store"
+	"github.com/sharkauth/serverless/shared/store/table/tabletest"
 )
 
 // domainTransactions injects a fault at each table call of multi-item changes
@@ -166,7 +167,7 @@ func domainTransactions(t *testing.T, e *env) {
 					}
 					return
 				}
-				if !errors.Is(err, ErrInjected) {
+				if !errors.Is(err, tabletest.ErrInjected) {
 					t.Fatalf("fault at call %d: want the injected error, got %v", step, err)
 				}
 				t.Run(fmt.Sprintf("fault at call %d", step), unchanged)

@@ -1,20 +1,20 @@
-package storetest
+package tabletest
 
 import (
 	"context"
 	"errors"
 	"sync"
 
-	"github.com/sharkauth/serverless/shared/store"
+	"github.com/sharkauth/serverless/shared/store/table"
 )
 
 // ErrInjected is the error a Faulty table returns instead of doing the call.
-var ErrInjected = errors.New("storetest: injected fault")
+var ErrInjected = errors.New("tabletest: injected fault")
 
 // Faulty wraps a table and fails its FailAt-th call (1-based) without running
 // it; 0 never fails. Calls counts every call.
 type Faulty struct {
-	store.Table
+	table.Table
 	mu     sync.Mutex
 	FailAt int
 	Calls  int
@@ -86,41 +86,41 @@ func (f *Faulty) Arm(n int) {
 	f.Calls, f.FailAt = 0, n
 }
 
-func (f *Faulty) Get(ctx context.Context, k store.Key) (store.Item, error) {
+func (f *Faulty) Get(ctx context.Context, k table.Key) (table.Item, error) {
 	if err := f.fault(); err != nil {
-		return store.Item{}, err
+		return table.Item{}, err
 	}
 	if err := f.refused(k.PK); err != nil {
-		return store.Item{}, err
+		return table.Item{}, err
 	}
 	return f.Table.Get(ctx, k)
 }
 
-func (f *Faulty) Put(ctx context.Context, it store.Item, c store.Cond) (int64, error) {
+func (f *Faulty) Put(ctx context.Context, it table.Item, c table.Cond) (int64, error) {
 	if err := f.fault(); err != nil {
 		return 0, err
 	}
 	return f.Table.Put(ctx, it, c)
 }
 
-func (f *Faulty) Delete(ctx context.Context, k store.Key, c store.Cond) error {
+func (f *Faulty) Delete(ctx context.Context, k table.Key, c table.Cond) error {
 	if err := f.fault(); err != nil {
 		return err
 	}
 	return f.Table.Delete(ctx, k, c)
 }
 
-func (f *Faulty) Query(ctx context.Context, q store.Query) (store.Page, error) {
+func (f *Faulty) Query(ctx context.Context, q table.Query) (table.Page, error) {
 	if err := f.fault(); err != nil {
-		return store.Page{}, err
+		return table.Page{}, err
 	}
 	if err := f.refused(q.Partition); err != nil {
-		return store.Page{}, err
+		return table.Page{}, err
 	}
 	return f.Table.Query(ctx, q)
 }
 
-func (f *Faulty) Transact(ctx context.Context, w []store.Write) error {
+func (f *Faulty) Transact(ctx context.Context, w []table.Write) error {
 	if err := f.fault(); err != nil {
 		return err
 	}
@@ -133,14 +133,14 @@ func (f *Faulty) Transact(ctx context.Context, w []store.Write) error {
 // the writes that succeeded since the last Arm, so a test can check that a
 // request answered with an error left nothing half written.
 type Outage struct {
-	store.Table
+	table.Table
 	Err func(op string) error
 
 	mu      sync.Mutex
 	failAt  int
 	calls   int
 	failed  bool
-	written []store.Key
+	written []table.Key
 }
 
 // Arm resets the count and the recorded writes and fails the n-th call from
@@ -160,10 +160,10 @@ func (o *Outage) Calls() (calls int, failed bool) {
 }
 
 // Written returns the keys of the writes that succeeded since the last Arm.
-func (o *Outage) Written() []store.Key {
+func (o *Outage) Written() []table.Key {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return append([]store.Key(nil), o.written...)
+	return append([]table.Key(nil), o.written...)
 }
 
 func (o *Outage) call(op string) error {
@@ -177,7 +177,7 @@ func (o *Outage) call(op string) error {
 	return nil
 }
 
-func (o *Outage) wrote(err error, keys ...store.Key) {
+func (o *Outage) wrote(err error, keys ...table.Key) {
 	if err != nil {
 		return
 	}
@@ -186,14 +186,14 @@ func (o *Outage) wrote(err error, keys ...store.Key) {
 	o.written = append(o.written, keys...)
 }
 
-func (o *Outage) Get(ctx context.Context, k store.Key) (store.Item, error) {
+func (o *Outage) Get(ctx context.Context, k table.Key) (table.Item, error) {
 	if err := o.call("get"); err != nil {
-		return store.Item{}, err
+		return table.Item{}, err
 	}
 	return o.Table.Get(ctx, k)
 }
 
-func (o *Outage) Put(ctx context.Context, it store.Item, c store.Cond) (int64, error) {
+func (o *Outage) Put(ctx context.Context, it table.Item, c table.Cond) (int64, error) {
 	if err := o.call("put"); err != nil {
 		return 0, err
 	}
@@ -202,7 +202,7 @@ func (o *Outage) Put(ctx context.Context, it store.Item, c store.Cond) (int64, e
 	return v, err
 }
 
-func (o *Outage) Delete(ctx context.Context, k store.Key, c store.Cond) error {
+func (o *Outage) Delete(ctx context.Context, k table.Key, c table.Cond) error {
 	if err := o.call("delete"); err != nil {
 		return err
 	}
@@ -211,21 +211,21 @@ func (o *Outage) Delete(ctx context.Context, k store.Key, c store.Cond) error {
 	return err
 }
 
-func (o *Outage) Query(ctx context.Context, q store.Query) (store.Page, error) {
+func (o *Outage) Query(ctx context.Context, q table.Query) (table.Page, error) {
 	if err := o.call("query"); err != nil {
-		return store.Page{}, err
+		return table.Page{}, err
 	}
 	return o.Table.Query(ctx, q)
 }
 
-func (o *Outage) Transact(ctx context.Context, w []store.Write) error {
+func (o *Outage) Transact(ctx context.Context, w []table.Write) error {
 	if err := o.call("transact"); err != nil {
 		return err
 	}
 	err := o.Table.Transact(ctx, w)
-	keys := make([]store.Key, 0, len(w))
+	keys := make([]table.Key, 0, len(w))
 	for _, x := range w {
-		if x.Op != store.OpCheck {
+		if x.Op != table.OpCheck {
 			keys = append(keys, x.Target())
 		}
 	}

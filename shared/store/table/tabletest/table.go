@@ -1,4 +1,4 @@
-package storetest
+package tabletest
 
 import (
 	"errors"
@@ -8,13 +8,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sharkauth/serverless/shared/store"
+	"github.com/sharkauth/serverless/shared/store/table"
 )
 
 // TableFactory returns an empty table whose expiry follows clock.
-type TableFactory func(t *testing.T, clock *Clock) store.Table
+type TableFactory func(t *testing.T, clock *Clock) table.Table
 
-// RunTable runs the store.Table contract against an engine.
+// RunTable runs the table.Table contract against an engine.
 func RunTable(t *testing.T, newTable TableFactory) {
 	tiers := []struct {
 		name string
@@ -32,20 +32,20 @@ func RunTable(t *testing.T, newTable TableFactory) {
 	}
 }
 
-func item(pk, sk, data string) store.Item {
-	return store.Item{Key: store.Key{PK: pk, SK: sk}, Data: []byte(data)}
+func item(pk, sk, data string) table.Item {
+	return table.Item{Key: table.Key{PK: pk, SK: sk}, Data: []byte(data)}
 }
 
-func mustPut(t *testing.T, tb store.Table, it store.Item) int64 {
+func mustPut(t *testing.T, tb table.Table, it table.Item) int64 {
 	t.Helper()
-	v, err := tb.Put(t.Context(), it, store.CondAlways)
+	v, err := tb.Put(t.Context(), it, table.CondAlways)
 	if err != nil {
 		t.Fatalf("put %v: %v", it.Key, err)
 	}
 	return v
 }
 
-func mustGet(t *testing.T, tb store.Table, k store.Key) store.Item {
+func mustGet(t *testing.T, tb table.Table, k table.Key) table.Item {
 	t.Helper()
 	it, err := tb.Get(t.Context(), k)
 	if err != nil {
@@ -54,9 +54,9 @@ func mustGet(t *testing.T, tb store.Table, k store.Key) store.Item {
 	return it
 }
 
-func wantNotFound(t *testing.T, tb store.Table, k store.Key) {
+func wantNotFound(t *testing.T, tb table.Table, k table.Key) {
 	t.Helper()
-	if _, err := tb.Get(t.Context(), k); !errors.Is(err, store.ErrNotFound) {
+	if _, err := tb.Get(t.Context(), k); !errors.Is(err, table.ErrNotFound) {
 		t.Fatalf("get %v: want ErrNotFound, got %v", k, err)
 	}
 }
@@ -64,10 +64,10 @@ func wantNotFound(t *testing.T, tb store.Table, k store.Key) {
 func tableCRUD(t *testing.T, newTable TableFactory) {
 	tb := newTable(t, NewClock())
 	ctx := t.Context()
-	k := store.Key{PK: "T#a#X", SK: "one"}
+	k := table.Key{PK: "T#a#X", SK: "one"}
 	wantNotFound(t, tb, k)
 
-	in := store.Item{Key: k, GSI1PK: "T#a#G", GSI1SK: "s1", Data: []byte{0, 1, 2, 0xff}}
+	in := table.Item{Key: k, GSI1PK: "T#a#G", GSI1SK: "s1", Data: []byte{0, 1, 2, 0xff}}
 	if v := mustPut(t, tb, in); v != 1 {
 		t.Fatalf("first put version = %d, want 1", v)
 	}
@@ -84,7 +84,7 @@ func tableCRUD(t *testing.T, newTable TableFactory) {
 	if string(got.Data) != "v2" || got.GSI1PK != "" || got.Version != 2 {
 		t.Fatalf("after overwrite: %+v", got)
 	}
-	page, err := tb.Query(ctx, store.Query{Index: store.GSI1, Partition: "T#a#G"})
+	page, err := tb.Query(ctx, table.Query{Index: table.GSI1, Partition: "T#a#G"})
 	if err != nil || len(page.Items) != 0 {
 		t.Fatalf("GSI after overwrite without GSI keys: %v %v", page.Items, err)
 	}
@@ -95,26 +95,26 @@ func tableCRUD(t *testing.T, newTable TableFactory) {
 		t.Fatalf("partition bleed: %q", got.Data)
 	}
 
-	if err := tb.Delete(ctx, k, store.CondAlways); err != nil {
+	if err := tb.Delete(ctx, k, table.CondAlways); err != nil {
 		t.Fatal(err)
 	}
 	wantNotFound(t, tb, k)
-	if err := tb.Delete(ctx, k, store.CondAlways); err != nil {
+	if err := tb.Delete(ctx, k, table.CondAlways); err != nil {
 		t.Fatalf("delete of an absent item: %v", err)
 	}
 
 	bad := []struct {
 		name string
-		it   store.Item
+		it   table.Item
 	}{
 		{"empty PK", item("", "x", "")},
 		{"empty SK", item("p", "", "")},
-		{"GSI1PK without GSI1SK", store.Item{Key: store.Key{PK: "p", SK: "s"}, GSI1PK: "g"}},
+		{"GSI1PK without GSI1SK", table.Item{Key: table.Key{PK: "p", SK: "s"}, GSI1PK: "g"}},
 		{"NUL in key", item("p\x00q", "s", "")},
 	}
 	for _, c := range bad {
 		t.Run("rejects "+c.name, func(t *testing.T) {
-			if _, err := tb.Put(ctx, c.it, store.CondAlways); err == nil {
+			if _, err := tb.Put(ctx, c.it, table.CondAlways); err == nil {
 				t.Fatal("put accepted an invalid item")
 			}
 		})
@@ -124,40 +124,40 @@ func tableCRUD(t *testing.T, newTable TableFactory) {
 func tableConditional(t *testing.T, newTable TableFactory) {
 	tb := newTable(t, NewClock())
 	ctx := t.Context()
-	k := store.Key{PK: "T#a#C", SK: "c"}
+	k := table.Key{PK: "T#a#C", SK: "c"}
 
-	if _, err := tb.Put(ctx, item(k.PK, k.SK, "x"), store.CondExists); !errors.Is(err, store.ErrConditionFailed) {
+	if _, err := tb.Put(ctx, item(k.PK, k.SK, "x"), table.CondExists); !errors.Is(err, table.ErrConditionFailed) {
 		t.Fatalf("IfExists on absent: %v", err)
 	}
-	if _, err := tb.Put(ctx, item(k.PK, k.SK, "x"), store.CondVersion(1)); !errors.Is(err, store.ErrConditionFailed) {
+	if _, err := tb.Put(ctx, item(k.PK, k.SK, "x"), table.CondVersion(1)); !errors.Is(err, table.ErrConditionFailed) {
 		t.Fatalf("IfVersion on absent: %v", err)
 	}
 	wantNotFound(t, tb, k)
-	if v, err := tb.Put(ctx, item(k.PK, k.SK, "first"), store.CondAbsent); err != nil || v != 1 {
+	if v, err := tb.Put(ctx, item(k.PK, k.SK, "first"), table.CondAbsent); err != nil || v != 1 {
 		t.Fatalf("IfAbsent on absent: %d %v", v, err)
 	}
-	if _, err := tb.Put(ctx, item(k.PK, k.SK, "second"), store.CondAbsent); !errors.Is(err, store.ErrConditionFailed) {
+	if _, err := tb.Put(ctx, item(k.PK, k.SK, "second"), table.CondAbsent); !errors.Is(err, table.ErrConditionFailed) {
 		t.Fatalf("IfAbsent on present: %v", err)
 	}
-	if _, err := tb.Put(ctx, item(k.PK, k.SK, "stale"), store.CondVersion(7)); !errors.Is(err, store.ErrConditionFailed) {
+	if _, err := tb.Put(ctx, item(k.PK, k.SK, "stale"), table.CondVersion(7)); !errors.Is(err, table.ErrConditionFailed) {
 		t.Fatalf("IfVersion with a stale version: %v", err)
 	}
-	if v, err := tb.Put(ctx, item(k.PK, k.SK, "v2"), store.CondVersion(1)); err != nil || v != 2 {
+	if v, err := tb.Put(ctx, item(k.PK, k.SK, "v2"), table.CondVersion(1)); err != nil || v != 2 {
 		t.Fatalf("IfVersion with the current version: %d %v", v, err)
 	}
-	if v, err := tb.Put(ctx, item(k.PK, k.SK, "v3"), store.CondExists); err != nil || v != 3 {
+	if v, err := tb.Put(ctx, item(k.PK, k.SK, "v3"), table.CondExists); err != nil || v != 3 {
 		t.Fatalf("IfExists on present: %d %v", v, err)
 	}
 	if got := mustGet(t, tb, k); string(got.Data) != "v3" {
 		t.Fatalf("data = %q", got.Data)
 	}
-	if err := tb.Delete(ctx, k, store.CondVersion(2)); !errors.Is(err, store.ErrConditionFailed) {
+	if err := tb.Delete(ctx, k, table.CondVersion(2)); !errors.Is(err, table.ErrConditionFailed) {
 		t.Fatalf("delete with a stale version: %v", err)
 	}
-	if err := tb.Delete(ctx, store.Key{PK: "T#a#C", SK: "absent"}, store.CondExists); !errors.Is(err, store.ErrConditionFailed) {
+	if err := tb.Delete(ctx, table.Key{PK: "T#a#C", SK: "absent"}, table.CondExists); !errors.Is(err, table.ErrConditionFailed) {
 		t.Fatalf("delete IfExists on absent: %v", err)
 	}
-	if err := tb.Delete(ctx, k, store.CondVersion(3)); err != nil {
+	if err := tb.Delete(ctx, k, table.CondVersion(3)); err != nil {
 		t.Fatalf("delete with the current version: %v", err)
 	}
 	wantNotFound(t, tb, k)
@@ -171,9 +171,9 @@ func tableConcurrency(t *testing.T, newTable TableFactory) {
 
 	t.Run("two creators, one wins", func(t *testing.T) {
 		for round := range 5 {
-			k := store.Key{PK: "T#a#R", SK: fmt.Sprintf("create-%d", round)}
+			k := table.Key{PK: "T#a#R", SK: fmt.Sprintf("create-%d", round)}
 			errs := race(2, func(i int) error {
-				_, err := tb.Put(ctx, item(k.PK, k.SK, fmt.Sprint(i)), store.CondAbsent)
+				_, err := tb.Put(ctx, item(k.PK, k.SK, fmt.Sprint(i)), table.CondAbsent)
 				return err
 			})
 			checkOneWinner(t, errs)
@@ -181,10 +181,10 @@ func tableConcurrency(t *testing.T, newTable TableFactory) {
 	})
 	t.Run("two updaters of one version, one wins", func(t *testing.T) {
 		for round := range 5 {
-			k := store.Key{PK: "T#a#R", SK: fmt.Sprintf("update-%d", round)}
+			k := table.Key{PK: "T#a#R", SK: fmt.Sprintf("update-%d", round)}
 			v := mustPut(t, tb, item(k.PK, k.SK, "base"))
 			errs := race(2, func(i int) error {
-				_, err := tb.Put(ctx, item(k.PK, k.SK, fmt.Sprint(i)), store.CondVersion(v))
+				_, err := tb.Put(ctx, item(k.PK, k.SK, fmt.Sprint(i)), table.CondVersion(v))
 				return err
 			})
 			winner := checkOneWinner(t, errs)
@@ -222,7 +222,7 @@ func checkOneWinner(t *testing.T, errs []error) int {
 				t.Fatalf("two writers won: %v", errs)
 			}
 			winner = i
-		case !errors.Is(err, store.ErrConditionFailed):
+		case !errors.Is(err, table.ErrConditionFailed):
 			t.Fatalf("loser %d: want ErrConditionFailed, got %v", i, err)
 		}
 	}
@@ -239,19 +239,19 @@ func tableTransactions(t *testing.T, newTable TableFactory) {
 	t.Run("applies every write", func(t *testing.T) {
 		mustPut(t, tb, item("T#a#TX", "gone", "x"))
 		v := mustPut(t, tb, item("T#a#TX", "checked", "x"))
-		err := tb.Transact(ctx, []store.Write{
-			{Op: store.OpPut, Item: store.Item{Key: store.Key{PK: "T#a#TX", SK: "new"}, GSI1PK: "T#a#TXG", GSI1SK: "1", Data: []byte("n")}, Cond: store.CondAbsent},
-			{Op: store.OpDelete, Key: store.Key{PK: "T#a#TX", SK: "gone"}, Cond: store.CondExists},
-			{Op: store.OpCheck, Key: store.Key{PK: "T#a#TX", SK: "checked"}, Cond: store.CondVersion(v)},
+		err := tb.Transact(ctx, []table.Write{
+			{Op: table.OpPut, Item: table.Item{Key: table.Key{PK: "T#a#TX", SK: "new"}, GSI1PK: "T#a#TXG", GSI1SK: "1", Data: []byte("n")}, Cond: table.CondAbsent},
+			{Op: table.OpDelete, Key: table.Key{PK: "T#a#TX", SK: "gone"}, Cond: table.CondExists},
+			{Op: table.OpCheck, Key: table.Key{PK: "T#a#TX", SK: "checked"}, Cond: table.CondVersion(v)},
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := mustGet(t, tb, store.Key{PK: "T#a#TX", SK: "new"}); got.Version != 1 {
+		if got := mustGet(t, tb, table.Key{PK: "T#a#TX", SK: "new"}); got.Version != 1 {
 			t.Fatalf("new item version %d", got.Version)
 		}
-		wantNotFound(t, tb, store.Key{PK: "T#a#TX", SK: "gone"})
-		page, err := tb.Query(ctx, store.Query{Index: store.GSI1, Partition: "T#a#TXG"})
+		wantNotFound(t, tb, table.Key{PK: "T#a#TX", SK: "gone"})
+		page, err := tb.Query(ctx, table.Query{Index: table.GSI1, Partition: "T#a#TXG"})
 		if err != nil || len(page.Items) != 1 {
 			t.Fatalf("GSI after transaction: %v %v", page.Items, err)
 		}
@@ -265,25 +265,25 @@ func tableTransactions(t *testing.T, newTable TableFactory) {
 			for i := range n {
 				mustPut(t, tb, item(pk, fmt.Sprint(i), "before"))
 			}
-			writes := make([]store.Write, n)
+			writes := make([]table.Write, n)
 			for i := range n {
-				cond := store.CondVersion(1)
+				cond := table.CondVersion(1)
 				if i == fail {
-					cond = store.CondVersion(99)
+					cond = table.CondVersion(99)
 				}
 				if i%2 == 0 {
-					writes[i] = store.Write{Op: store.OpPut, Item: item(pk, fmt.Sprint(i), "after"), Cond: cond}
+					writes[i] = table.Write{Op: table.OpPut, Item: item(pk, fmt.Sprint(i), "after"), Cond: cond}
 				} else {
-					writes[i] = store.Write{Op: store.OpDelete, Key: store.Key{PK: pk, SK: fmt.Sprint(i)}, Cond: cond}
+					writes[i] = table.Write{Op: table.OpDelete, Key: table.Key{PK: pk, SK: fmt.Sprint(i)}, Cond: cond}
 				}
 			}
 			err := tb.Transact(ctx, writes)
-			var canceled *store.TxCanceled
-			if !errors.As(err, &canceled) || canceled.Index != fail || !errors.Is(err, store.ErrConditionFailed) {
+			var canceled *table.TxCanceled
+			if !errors.As(err, &canceled) || canceled.Index != fail || !errors.Is(err, table.ErrConditionFailed) {
 				t.Fatalf("want TxCanceled at %d, got %v", fail, err)
 			}
 			for i := range n {
-				got := mustGet(t, tb, store.Key{PK: pk, SK: fmt.Sprint(i)})
+				got := mustGet(t, tb, table.Key{PK: pk, SK: fmt.Sprint(i)})
 				if string(got.Data) != "before" || got.Version != 1 {
 					t.Fatalf("item %d changed by a failed transaction: %q v%d", i, got.Data, got.Version)
 				}
@@ -292,20 +292,20 @@ func tableTransactions(t *testing.T, newTable TableFactory) {
 	}
 
 	t.Run("rejects malformed transactions", func(t *testing.T) {
-		dup := []store.Write{
-			{Op: store.OpPut, Item: item("T#a#D", "x", "1")},
-			{Op: store.OpDelete, Key: store.Key{PK: "T#a#D", SK: "x"}},
+		dup := []table.Write{
+			{Op: table.OpPut, Item: item("T#a#D", "x", "1")},
+			{Op: table.OpDelete, Key: table.Key{PK: "T#a#D", SK: "x"}},
 		}
 		if err := tb.Transact(ctx, dup); err == nil {
 			t.Fatal("two writes to one key accepted")
 		}
-		wantNotFound(t, tb, store.Key{PK: "T#a#D", SK: "x"})
+		wantNotFound(t, tb, table.Key{PK: "T#a#D", SK: "x"})
 		if err := tb.Transact(ctx, nil); err == nil {
 			t.Fatal("empty transaction accepted")
 		}
-		tooMany := make([]store.Write, store.MaxTransactItems+1)
+		tooMany := make([]table.Write, table.MaxTransactItems+1)
 		for i := range tooMany {
-			tooMany[i] = store.Write{Op: store.OpPut, Item: item("T#a#D", fmt.Sprint(i), "")}
+			tooMany[i] = table.Write{Op: table.OpPut, Item: item("T#a#D", fmt.Sprint(i), "")}
 		}
 		if err := tb.Transact(ctx, tooMany); err == nil {
 			t.Fatal("oversized transaction accepted")
@@ -322,13 +322,13 @@ func tablePagination(t *testing.T, newTable TableFactory) {
 	for i := range n {
 		sk := fmt.Sprintf("k%02d", i)
 		want = append(want, sk)
-		mustPut(t, tb, store.Item{Key: store.Key{PK: "T#a#P", SK: sk}, GSI1PK: "T#a#PG", GSI1SK: fmt.Sprintf("g%02d", n-i), Data: []byte(sk)})
+		mustPut(t, tb, table.Item{Key: table.Key{PK: "T#a#P", SK: sk}, GSI1PK: "T#a#PG", GSI1SK: fmt.Sprintf("g%02d", n-i), Data: []byte(sk)})
 	}
 	// Neighbouring partitions must not leak into the pages.
-	mustPut(t, tb, store.Item{Key: store.Key{PK: "T#a#P0", SK: "k00"}, GSI1PK: "T#a#PG0", GSI1SK: "g00"})
-	mustPut(t, tb, store.Item{Key: store.Key{PK: "T#a#", SK: "k99"}, GSI1PK: "T#a#P", GSI1SK: "g99"})
+	mustPut(t, tb, table.Item{Key: table.Key{PK: "T#a#P0", SK: "k00"}, GSI1PK: "T#a#PG0", GSI1SK: "g00"})
+	mustPut(t, tb, table.Item{Key: table.Key{PK: "T#a#", SK: "k99"}, GSI1PK: "T#a#P", GSI1SK: "g99"})
 
-	walk := func(q store.Query) []string {
+	walk := func(q table.Query) []string {
 		t.Helper()
 		var got []string
 		for pages := 0; ; pages++ {
@@ -358,22 +358,22 @@ func tablePagination(t *testing.T, newTable TableFactory) {
 	slices.Reverse(rev)
 	cases := []struct {
 		name string
-		q    store.Query
+		q    table.Query
 		want []string
 	}{
-		{"ascending by 3", store.Query{Partition: "T#a#P", Limit: 3}, want},
-		{"descending by 2", store.Query{Partition: "T#a#P", Limit: 2, Desc: true}, rev},
-		{"exact multiple", store.Query{Partition: "T#a#P", Limit: 7}, want},
-		{"one page", store.Query{Partition: "T#a#P"}, want},
-		{"prefix", store.Query{Partition: "T#a#P", Prefix: "k0", Limit: 2}, want},
-		{"from inclusive to exclusive", store.Query{Partition: "T#a#P", From: "k02", To: "k05", Limit: 2}, want[2:5]},
-		{"range descending", store.Query{Partition: "T#a#P", From: "k02", To: "k05", Limit: 1, Desc: true}, []string{"k04", "k03", "k02"}},
-		{"prefix and bounds intersect", store.Query{Partition: "T#a#P", Prefix: "k0", From: "k05"}, want[5:]},
-		{"empty range", store.Query{Partition: "T#a#P", From: "k05", To: "k05"}, nil},
-		{"no such prefix", store.Query{Partition: "T#a#P", Prefix: "z"}, nil},
-		{"GSI ordered by GSI1SK", store.Query{Index: store.GSI1, Partition: "T#a#PG", Limit: 2}, rev},
-		{"GSI descending", store.Query{Index: store.GSI1, Partition: "T#a#PG", Limit: 3, Desc: true}, want},
-		{"GSI range", store.Query{Index: store.GSI1, Partition: "T#a#PG", From: "g03", To: "g06"}, []string{"k04", "k03", "k02"}},
+		{"ascending by 3", table.Query{Partition: "T#a#P", Limit: 3}, want},
+		{"descending by 2", table.Query{Partition: "T#a#P", Limit: 2, Desc: true}, rev},
+		{"exact multiple", table.Query{Partition: "T#a#P", Limit: 7}, want},
+		{"one page", table.Query{Partition: "T#a#P"}, want},
+		{"prefix", table.Query{Partition: "T#a#P", Prefix: "k0", Limit: 2}, want},
+		{"from inclusive to exclusive", table.Query{Partition: "T#a#P", From: "k02", To: "k05", Limit: 2}, want[2:5]},
+		{"range descending", table.Query{Partition: "T#a#P", From: "k02", To: "k05", Limit: 1, Desc: true}, []string{"k04", "k03", "k02"}},
+		{"prefix and bounds intersect", table.Query{Partition: "T#a#P", Prefix: "k0", From: "k05"}, want[5:]},
+		{"empty range", table.Query{Partition: "T#a#P", From: "k05", To: "k05"}, nil},
+		{"no such prefix", table.Query{Partition: "T#a#P", Prefix: "z"}, nil},
+		{"GSI ordered by GSI1SK", table.Query{Index: table.GSI1, Partition: "T#a#PG", Limit: 2}, rev},
+		{"GSI descending", table.Query{Index: table.GSI1, Partition: "T#a#PG", Limit: 3, Desc: true}, want},
+		{"GSI range", table.Query{Index: table.GSI1, Partition: "T#a#PG", From: "g03", To: "g06"}, []string{"k04", "k03", "k02"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -389,16 +389,16 @@ func tablePagination(t *testing.T, newTable TableFactory) {
 			if i%2 == 0 {
 				exp = clock.Now().Add(time.Minute).Unix()
 			}
-			mustPut(t, tb, store.Item{Key: store.Key{PK: "T#a#PE", SK: fmt.Sprint(i)}, ExpiresAt: exp})
+			mustPut(t, tb, table.Item{Key: table.Key{PK: "T#a#PE", SK: fmt.Sprint(i)}, ExpiresAt: exp})
 		}
 		clock.Advance(2 * time.Minute)
-		if got := walk(store.Query{Partition: "T#a#PE", Limit: 2}); !slices.Equal(got, []string{"1", "3", "5"}) {
+		if got := walk(table.Query{Partition: "T#a#PE", Limit: 2}); !slices.Equal(got, []string{"1", "3", "5"}) {
 			t.Fatalf("got %v", got)
 		}
 	})
 
 	t.Run("rejects a query without partition", func(t *testing.T) {
-		if _, err := tb.Query(ctx, store.Query{}); err == nil {
+		if _, err := tb.Query(ctx, table.Query{}); err == nil {
 			t.Fatal("accepted")
 		}
 	})
@@ -408,9 +408,9 @@ func tableExpiry(t *testing.T, newTable TableFactory) {
 	clock := NewClock()
 	tb := newTable(t, clock)
 	ctx := t.Context()
-	k := store.Key{PK: "T#a#E", SK: "e"}
+	k := table.Key{PK: "T#a#E", SK: "e"}
 	exp := clock.Now().Add(time.Minute).Unix()
-	mustPut(t, tb, store.Item{Key: k, GSI1PK: "T#a#EG", GSI1SK: "e", ExpiresAt: exp, Data: []byte("x")})
+	mustPut(t, tb, table.Item{Key: k, GSI1PK: "T#a#EG", GSI1SK: "e", ExpiresAt: exp, Data: []byte("x")})
 	if got := mustGet(t, tb, k); got.ExpiresAt != exp {
 		t.Fatalf("ExpiresAt = %d, want %d", got.ExpiresAt, exp)
 	}
@@ -418,23 +418,23 @@ func tableExpiry(t *testing.T, newTable TableFactory) {
 	mustGet(t, tb, k)
 	clock.Advance(time.Second) // ExpiresAt == now: expired
 	wantNotFound(t, tb, k)
-	for _, idx := range []store.Index{store.Primary, store.GSI1} {
+	for _, idx := range []table.Index{table.Primary, table.GSI1} {
 		part := "T#a#E"
-		if idx == store.GSI1 {
+		if idx == table.GSI1 {
 			part = "T#a#EG"
 		}
-		page, err := tb.Query(ctx, store.Query{Index: idx, Partition: part})
+		page, err := tb.Query(ctx, table.Query{Index: idx, Partition: part})
 		if err != nil || len(page.Items) != 0 {
 			t.Fatalf("query index %d returned an expired item: %v %v", idx, page.Items, err)
 		}
 	}
-	if _, err := tb.Put(ctx, item(k.PK, k.SK, "x"), store.CondExists); !errors.Is(err, store.ErrConditionFailed) {
+	if _, err := tb.Put(ctx, item(k.PK, k.SK, "x"), table.CondExists); !errors.Is(err, table.ErrConditionFailed) {
 		t.Fatalf("IfExists on an expired item: %v", err)
 	}
-	if err := tb.Transact(ctx, []store.Write{{Op: store.OpCheck, Key: k, Cond: store.CondExists}}); !errors.Is(err, store.ErrConditionFailed) {
+	if err := tb.Transact(ctx, []table.Write{{Op: table.OpCheck, Key: k, Cond: table.CondExists}}); !errors.Is(err, table.ErrConditionFailed) {
 		t.Fatalf("transaction check on an expired item: %v", err)
 	}
-	if v, err := tb.Put(ctx, item(k.PK, k.SK, "reborn"), store.CondAbsent); err != nil || v < 1 {
+	if v, err := tb.Put(ctx, item(k.PK, k.SK, "reborn"), table.CondAbsent); err != nil || v < 1 {
 		t.Fatalf("IfAbsent over an expired item: %d %v", v, err)
 	}
 	if got := mustGet(t, tb, k); string(got.Data) != "reborn" || got.ExpiresAt != 0 {
