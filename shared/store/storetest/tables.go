@@ -1,8 +1,6 @@
 package storetest
 
 import (
-	"sync"
-
 	"github.com/sharkauth/serverless/shared/store/table/tabletest"
 )
 
@@ -18,20 +16,5 @@ type (
 // NewClock returns a clock at a fixed instant (tabletest.NewClock).
 func NewClock() *Clock { return tabletest.NewClock() }
 
-// race runs f(0..n-1) concurrently, released together, and returns their errors.
-func race(n int, f func(i int) error) []error {
-	errs := make([]error, n)
-	var start, done sync.WaitGroup
-	start.Add(1)
-	for i := range n {
-		done.Add(1)
-		go func() {
-			defer done.Done()
-			start.Wait()
-			errs[i] = f(i)
-		}()
-	}
-	start.Done()
-	done.Wait()
-	return errs
-}
+// race is tabletest.Race.
+var race = tabletest.Race

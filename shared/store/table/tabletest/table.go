@@ -172,7 +172,7 @@ func tableConcurrency(t *testing.T, newTable TableFactory) {
 	t.Run("two creators, one wins", func(t *testing.T) {
 		for round := range 5 {
 			k := table.Key{PK: "T#a#R", SK: fmt.Sprintf("create-%d", round)}
-			errs := race(2, func(i int) error {
+			errs := Race(2, func(i int) error {
 				_, err := tb.Put(ctx, item(k.PK, k.SK, fmt.Sprint(i)), table.CondAbsent)
 				return err
 			})
@@ -183,7 +183,7 @@ func tableConcurrency(t *testing.T, newTable TableFactory) {
 		for round := range 5 {
 			k := table.Key{PK: "T#a#R", SK: fmt.Sprintf("update-%d", round)}
 			v := mustPut(t, tb, item(k.PK, k.SK, "base"))
-			errs := race(2, func(i int) error {
+			errs := Race(2, func(i int) error {
 				_, err := tb.Put(ctx, item(k.PK, k.SK, fmt.Sprint(i)), table.CondVersion(v))
 				return err
 			})
@@ -195,7 +195,9 @@ func tableConcurrency(t *testing.T, newTable TableFactory) {
 	})
 }
 
-func race(n int, f func(i int) error) []error {
+// Race runs f(0..n-1) concurrently, released together, and returns their
+// errors (the table suite's and the domain suite's races).
+func Race(n int, f func(i int) error) []error {
 	errs := make([]error, n)
 	var start, done sync.WaitGroup
 	start.Add(1)
