@@ -8,7 +8,8 @@ import (
 	"time"
 )
 
-// MetricsNamespace is the CloudWatch namespace of the functions' metrics.
+// MetricsNamespace is the CloudWatch namespace of the functions' metrics
+// (template.yaml's metric filters publish them from the access lines).
 const MetricsNamespace = "SharkAuth"
 
 // requestInfo is what the layers of one request learn about it for its
@@ -68,13 +69,15 @@ func TokenIssued(ctx context.Context, grant string) {
 }
 
 // accessAttrs are the access log line's attributes: request id, function,
-// tenant, method, path, status, duration, and the CloudWatch Embedded Metric
-// Format directive (_aws) that turns the same line into metrics with no API
-// call: Latency (ms) by function, Errors by function and error code,
-// TokensIssued by function and grant and by function and tenant. The metrics
-// name no Unit (EMF's Unit is optional and every line repeats it): Latency
-// is in milliseconds, Errors and TokensIssued are counts.
-func accessAttrs(ctx context.Context, r *http.Request, status int, start time.Time, elapsed time.Duration) []slog.Attr {
+// tenant, route, status, latency in milliseconds (ms), the error code of an
+// error, the grant of an issued token. The functions' metrics are made from
+// these lines by the template's CloudWatch Logs metric filters (Latency from
+// ms by function, Errors by function and error, TokensIssued by function and
+// grant and by function and tenant: MetricFilters in template.yaml, checked
+// against these lines by infra's TestMetricFiltersReadTheAccessLine), so a
+// line carries no metric directive: CloudWatch bills every ingested byte,
+// and the Embedded Metric Format's directive was more than half the line.
+func accessAttrs(ctx context.Context, r *http.Request, status int, elapsed time.Duration) []slog.Attr {
 	fn, _ := ctx.Value(functionKey{}).(string)
 	var tenant, code, grant string
 	if i := info(ctx); i != nil {
@@ -85,39 +88,20 @@ func accessAttrs(ctx context.Context, r *http.Request, status int, start time.Ti
 	if fn == "" {
 		fn = "unknown"
 	}
-	ms := float64(elapsed.Microseconds()) / 1000
-	attrs := []slog.Attr{
+	attrs := make([]slog.Attr, 0, 8)
+	attrs = append(attrs,
 		slog.String("request_id", RequestID(ctx)),
 		slog.String("function", fn),
 		slog.String("tenant", tenant),
 		slog.String("route", r.Method+" "+r.URL.Path),
 		slog.Int("status", status),
-		slog.Float64("Latency", ms),
-	}
-	directives := []map[string]any{{
-		"Namespace":  MetricsNamespace,
-		"Dimensions": [][]string{{"function"}},
-		"Metrics":    []map[string]string{{"Name": "Latency"}},
-	}}
+		slog.Float64("ms", float64(elapsed.Microseconds())/1000),
+	)
 	if code != "" {
-		attrs = append(attrs, slog.String("error", code), slog.Int("Errors", 1))
-		directives = append(directives, map[string]any{
-			"Namespace":  MetricsNamespace,
-			"Dimensions": [][]string{{"function", "error"}},
-			"Metrics":    []map[string]string{{"Name": "Errors"}},
-		})
+		attrs = append(attrs, slog.String("error", code))
 	}
 	if grant != "" && status < 300 {
-		attrs = append(attrs, slog.String("grant", grant), slog.Int("TokensIssued", 1))
-		directives = append(directives, map[string]any{
-			"Namespace":  MetricsNamespace,
-			"Dimensions": [][]string{{"function", "grant"}, {"function", "tenant"}},
-			"Metrics":    []map[string]string{{"Name": "TokensIssued"}},
-		})
+		attrs = append(attrs, slog.String("grant", grant))
 	}
-	attrs = append(attrs, slog.Any("_aws", map[string]any{
-		"Timestamp":         start.UnixMilli(),
-		"CloudWatchMetrics": directives,
-	}))
 	return attrs
 }

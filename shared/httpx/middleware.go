@@ -135,11 +135,11 @@ func (s *statusWriter) Write(b []byte) (int, error) {
 }
 
 // accessLog logs one JSON line per request: request id, function, tenant,
-// route, status, latency, error code, and the Embedded Metric Format
-// directive that makes CloudWatch count it (metrics.go). It never logs
-// headers, query strings or bodies, where secrets, tokens and proofs travel.
-// The line has no "time" field: its _aws.Timestamp says when the request
-// began, and CloudWatch stamps every line it ingests (every byte is billed).
+// route, status, latency, error code, grant (metrics.go); the template's
+// metric filters make the functions' metrics from it. It never logs headers,
+// query strings or bodies, where secrets, tokens and proofs travel. The line
+// has no "time" field: CloudWatch stamps every line it ingests (and bills
+// every byte).
 func accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -147,7 +147,7 @@ func accessLog(next http.Handler) http.Handler {
 		ctx := context.WithValue(r.Context(), infoKey{}, &requestInfo{})
 		r = r.WithContext(ctx)
 		next.ServeHTTP(sw, r)
-		logAccess(ctx, accessAttrs(ctx, r, sw.status, start, time.Since(start)))
+		logAccess(ctx, accessAttrs(ctx, r, sw.status, time.Since(start)))
 	})
 }
 
