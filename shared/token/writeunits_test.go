@@ -88,16 +88,18 @@ func kind(pk string) string {
 
 // wruBudget is the most DynamoDB write units one client_credentials + DPoP
 // token may cost, counting item sizes, the transaction surcharge and every
-// GSI write (issue 23, budget 5: 3). Today's layout costs wruToday: one
-// TransactWriteItems of three items (replay mark, token record with its
-// client-index entry, audit event with its actor-index entry), each under
-// 1 KB: 3 × 2 + 2 GSI1 entries. The event has no copy under its target (the
-// token): its id is the jti's twin (store.NewTokenIDs). Until the per-token
-// writes shrink further, the test guards today's count so that nothing
-// makes it worse unnoticed.
+// GSI write (issue 23, budget 5: 3). Today's layout costs wruToday: ONE
+// PutItem, conditioned on the key's absence, of one token item under 1 KB
+// (the token record and its issue event together; its key derives from the
+// DPoP proof, so the proof's replay mark is the item itself), in GSI1 (the
+// client's tokens) and GSI2 (the trail's time order): 1 + 1 + 1. Before,
+// it was one TransactWriteItems of three items: 3 × 2 + 2 index entries = 8.
 const (
 	wruBudget = 3
-	wruToday  = 8
+	wruToday  = 3
+	// wruMaxItem is the largest item whose index entries cost 1 unit each:
+	// 1 KB less DynamoDB's 100 bytes of index-entry overhead.
+	wruMaxItem = 1024 - 100
 )
 
 // TestDPoPTokenWriteUnits counts, from the items the store really writes for
@@ -123,10 +125,18 @@ func TestDPoPTokenWriteUnits(t *testing.T) {
 	for _, l := range lines {
 		t.Log(l)
 	}
-	t.Logf("one DPoP token: %d write units (%d table, %d GSI1)", u.Total(), u.Table, u.Index)
+	t.Logf("one DPoP token: %d write units (%d table, %d index)", u.Total(), u.Table, u.Index)
 	// $0.625 per million write request units (on-demand, us-east-1).
 	t.Logf("DynamoDB writes per million tokens: $%.2f (budget %d units: $%.2f)", 0.625*float64(u.Total()), wruBudget, 0.625*wruBudget)
 	if u.Total() > wruToday {
 		t.Errorf("one DPoP token costs %d DynamoDB write units, more than today's %d (budget %d)", u.Total(), wruToday, wruBudget)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.calls) != 1 || rec.calls[0].op != "PutItem" || len(rec.calls[0].writes) != 1 {
+		t.Fatalf("one DPoP token: %d calls (%v), want one PutItem of one item", len(rec.calls), lines)
+	}
+	if size := dynamodb.ItemSize(rec.calls[0].writes[0].Item); size > wruMaxItem {
+		t.Errorf("the token item is %d bytes, more than %d", size, wruMaxItem)
 	}
 }
