@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"time"
 	"unicode/utf8"
@@ -222,11 +223,23 @@ func tokenItemOf(sc scope, rec TokenRecord, te *tokenEvent, expires int64) Item 
 	at, shard, _ := parseAuditID(id)
 	sk := auditSK(at, id)
 	it := Item{Key: tokenItemKey(sc, random), GSI1PK: clientTokensIndex(sc, rec.ClientID), GSI1SK: sk,
-		ExpiresAt: expires, Data: marshal(d)}
+		ExpiresAt: expires, Data: marshalCompact(d)}
 	if te != nil {
 		it.GSI2PK, it.GSI2SK = auditPartition(sc, at, shard), sk
 	}
 	return it
+}
+
+// marshalCompact is marshal without HTML escaping ("<" stays one byte, not
+// six): a token item's size is what DynamoDB bills.
+func marshalCompact(v any) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return marshal(v) // panics with the cause, as marshal does
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 }
 
 // tokenFromItem decodes a token item: its record (Version set) and its event

@@ -140,3 +140,55 @@ func TestDPoPTokenWriteUnits(t *testing.T) {
 		t.Errorf("the token item is %d bytes, more than %d", size, wruMaxItem)
 	}
 }
+
+// TestDPoPTokenWriteUnitsWorstCase: the largest DPoP client_credentials token
+// the endpoint accepts (a 4,096-byte scope, ten audiences as long as the
+// 64 KB form leaves them, both of a character JSON escapes sixfold, a long
+// user agent) is still ONE PutItem
+// and is issued: its item is far over 924 bytes, so it costs more units
+// (1 per started KB, twice more for its two index entries), never a failure
+// (DynamoDB's item limit is 400 KB). The stored user agent is capped.
+func TestDPoPTokenWriteUnitsWorstCase(t *testing.T) {
+	rec := &writeRecorder{}
+	hs := newHarness(t, func(tb store.Table) store.Table { rec.Table = tb; return rec })
+	p := newProver(t)
+	var scopes []string
+	for i := 0; len(strings.Join(scopes, " ")) < 4096-70; i++ {
+		scopes = append(scopes, fmt.Sprintf("s%02d%s", i, strings.Repeat("<", 60)))
+	}
+	scope := strings.Join(scopes, " ")
+	hs.client("acme", store.Client{ClientID: "worst", Scopes: scopes, Active: true, DPoPBound: true})
+	fv := form("grant_type", "client_credentials", "client_id", "worst", "client_secret", secret, "scope", scope)
+	for i := range 10 {
+		a := fmt.Sprintf("https://mcp%d.example.com/", i)
+		fv.Add("audience", a+strings.Repeat("<", 1600))
+	}
+	rec.reset()
+	w := hs.do(call{form: fv, dpop: []string{p.proofAt(t, "POST", tokenURL, hs.now, "")},
+		headers: map[string]string{"User-Agent": strings.Repeat("ü", 400)}})
+	if w.Code != 200 {
+		t.Fatalf("worst-case token: %d %s", w.Code, w.Body)
+	}
+	u, lines := rec.units()
+	for _, l := range lines {
+		t.Log(l)
+	}
+	rec.mu.Lock()
+	calls := rec.calls
+	rec.mu.Unlock()
+	var item store.Item
+	for _, c := range calls {
+		if c.op == "PutItem" && strings.Contains(c.writes[0].Item.PK, "#TOKEN2#") {
+			item = c.writes[0].Item
+		}
+	}
+	size := dynamodb.ItemSize(item)
+	kb := func(n int) int { return (n + 1023) / 1024 }
+	if want := kb(size) + 2*kb(size+100); u.Total() != want || size > 400*1024 {
+		t.Errorf("worst case: %d bytes, %d units, want %d", size, u.Total(), want)
+	}
+	t.Logf("worst-case DPoP token: item %d bytes, %d write units (%d table, %d index)", size, u.Total(), u.Table, u.Index)
+	if strings.Contains(string(item.Data), strings.Repeat("ü", 65)) {
+		t.Error("the stored user agent is not capped at 128 bytes")
+	}
+}
