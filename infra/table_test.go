@@ -206,19 +206,21 @@ func TestCreateTableInput(t *testing.T) {
 	for _, a := range in.AttributeDefinitions {
 		attrs[aws.ToString(a.AttributeName)] = a.AttributeType
 	}
-	wantAttrs := map[string]types.ScalarAttributeType{"PK": "S", "SK": "S", "GSI1PK": "S", "GSI1SK": "S"}
+	wantAttrs := map[string]types.ScalarAttributeType{"PK": "S", "SK": "S", "GSI1PK": "S", "GSI1SK": "S", "GSI2PK": "S", "GSI2SK": "S"}
 	if !reflect.DeepEqual(attrs, wantAttrs) {
 		t.Errorf("AttributeDefinitions = %v", attrs)
 	}
-	if len(in.GlobalSecondaryIndexes) != 1 {
-		t.Fatalf("%d GSIs, want 1", len(in.GlobalSecondaryIndexes))
+	if len(in.GlobalSecondaryIndexes) != 2 {
+		t.Fatalf("%d GSIs, want 2", len(in.GlobalSecondaryIndexes))
 	}
-	g := in.GlobalSecondaryIndexes[0]
-	if aws.ToString(g.IndexName) != "GSI1" || g.Projection.ProjectionType != types.ProjectionTypeAll {
-		t.Errorf("GSI = %s %v", aws.ToString(g.IndexName), g.Projection.ProjectionType)
-	}
-	if got := keyMap(g.KeySchema); !reflect.DeepEqual(got, map[string]types.KeyType{"GSI1PK": "HASH", "GSI1SK": "RANGE"}) {
-		t.Errorf("GSI1 KeySchema = %v", got)
+	for i, name := range []string{"GSI1", "GSI2"} {
+		g := in.GlobalSecondaryIndexes[i]
+		if aws.ToString(g.IndexName) != name || g.Projection.ProjectionType != types.ProjectionTypeAll {
+			t.Errorf("GSI = %s %v", aws.ToString(g.IndexName), g.Projection.ProjectionType)
+		}
+		if got := keyMap(g.KeySchema); !reflect.DeepEqual(got, map[string]types.KeyType{name + "PK": "HASH", name + "SK": "RANGE"}) {
+			t.Errorf("%s KeySchema = %v", name, got)
+		}
 	}
 	if in.SSESpecification == nil || !aws.ToBool(in.SSESpecification.Enabled) {
 		t.Errorf("SSESpecification = %+v", in.SSESpecification)
@@ -256,7 +258,11 @@ func TestCreateTableOnEmulator(t *testing.T) {
 	if got := keyMap(td.KeySchema); !reflect.DeepEqual(got, map[string]types.KeyType{"PK": "HASH", "SK": "RANGE"}) {
 		t.Errorf("KeySchema = %v", got)
 	}
-	if len(td.GlobalSecondaryIndexes) != 1 || aws.ToString(td.GlobalSecondaryIndexes[0].IndexName) != "GSI1" {
+	names := map[string]bool{}
+	for _, g := range td.GlobalSecondaryIndexes {
+		names[aws.ToString(g.IndexName)] = true
+	}
+	if len(names) != 2 || !names["GSI1"] || !names["GSI2"] {
 		t.Errorf("GSIs = %+v", td.GlobalSecondaryIndexes)
 	}
 	ttl, err := client.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(name)})

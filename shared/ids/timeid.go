@@ -1,6 +1,9 @@
 package ids
 
-import "time"
+import (
+	"crypto/sha256"
+	"time"
+)
 
 // TaggedTimeID is TimeID with its ninth character (the first random one)
 // set to tag (0..63): a small number the id's owner can read back from the
@@ -46,4 +49,30 @@ func sortableIndex(c byte) int {
 		return 38 + int(c-'a')
 	}
 	return -1
+}
+
+// DerivedTimeID is TaggedTimeID with its 15 characters after the tag
+// derived from seed (SHA-256, 90 bits) instead of drawn at random: ids made
+// from one seed share those characters (RandomPart) whatever their time.
+func DerivedTimeID(at time.Time, tag int, seed []byte) string {
+	b := []byte(TaggedTimeID(at, tag))
+	h := sha256.Sum256(seed)
+	for i := 9; i < len(b); i++ {
+		b[i] = sortable[h[i-9]&63]
+	}
+	return string(b)
+}
+
+// RandomPart is the 15 characters of an id of TimeID's form after its time
+// and tag: random, or derived (DerivedTimeID). ok is false for another string.
+func RandomPart(id string) (string, bool) {
+	if _, _, ok := ParseTimeID(id); !ok {
+		return "", false
+	}
+	return id[9:], true
+}
+
+// DerivedPart is the RandomPart of every DerivedTimeID of seed.
+func DerivedPart(seed []byte) string {
+	return DerivedTimeID(time.Unix(0, 0), 0, seed)[9:]
 }

@@ -28,3 +28,23 @@ func TestTaggedTimeID(t *testing.T) {
 		}
 	}
 }
+
+func TestDerivedTimeID(t *testing.T) {
+	at := time.UnixMilli(1_800_000_000_123)
+	a := DerivedTimeID(at, 5, []byte("jkt|proof-1"))
+	b := DerivedTimeID(at.Add(time.Hour), 7, []byte("jkt|proof-1"))
+	c := DerivedTimeID(at, 5, []byte("jkt|proof-2"))
+	ms, tag, ok := ParseTimeID(a)
+	if !ok || ms != at.UnixMilli() || tag != 5 {
+		t.Fatalf("ParseTimeID(%q) = %d %d %v", a, ms, tag, ok)
+	}
+	ra, _ := RandomPart(a)
+	rb, _ := RandomPart(b)
+	rc, _ := RandomPart(c)
+	if ra != rb || ra == rc || len(ra) != 15 || ra != DerivedPart([]byte("jkt|proof-1")) {
+		t.Fatalf("random parts %q %q %q", ra, rb, rc)
+	}
+	if _, ok := RandomPart("short"); ok {
+		t.Fatal("RandomPart of a malformed id")
+	}
+}

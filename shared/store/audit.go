@@ -316,10 +316,12 @@ func (f AuditFilter) binding(sc scope) string {
 	return string(sc) + "|audit|" + string(marshal(f))
 }
 
-// auditEntry is one decoded event and its sort key.
+// auditEntry is one decoded event and its sort key; tok is the token item
+// that holds it, for the issue event of a token item (tokenitem.go).
 type auditEntry struct {
-	sk string
-	ev AuditEvent
+	sk  string
+	ev  AuditEvent
+	tok *Item
 }
 
 // auditStream reads one shard's events newest first: one partition, or a
@@ -331,8 +333,14 @@ type auditStream struct {
 	done  bool
 	// twin, when set, makes the stream the one event at this key whose id
 	// is twinID (an event found from its target's id), within q's bounds.
-	twin   *Key
-	twinID string
+	twin    *Key
+	twinID  string
+	twinJTI string
+	// tokens: the stream reads token items (GSI2 of the audit partitions,
+	// GSI1 of a client's tokens) and yields their issue events; it skips
+	// what is not a token item with its event (records of the older layout).
+	tokens bool
+	sc     scope
 }
 
 func (st *auditStream) fill(ctx context.Context, table Table, keep func(AuditEvent) bool) error {
@@ -345,13 +353,20 @@ func (st *auditStream) fill(ctx context.Context, table Table, keep func(AuditEve
 			return err
 		}
 		for _, it := range page.Items {
+			_, sk := it.IndexKeys(st.q.Index)
+			if st.tokens {
+				ev, ok, err := tokenEventOf(st.sc, it)
+				if err != nil {
+					return err
+				}
+				if ok && keep(ev) {
+					st.buf = append(st.buf, auditEntry{sk: sk, ev: ev, tok: &it})
+				}
+				continue
+			}
 			ev, err := unmarshal[AuditEvent](it, nil)
 			if err != nil {
 				return err
-			}
-			sk := it.SK
-			if st.q.Index == GSI1 {
-				sk = it.GSI1SK
 			}
 			if keep(ev) {
 				st.buf = append(st.buf, auditEntry{sk: sk, ev: ev})
@@ -377,6 +392,13 @@ func (st *auditStream) fillTwin(ctx context.Context, table Table, keep func(Audi
 	sk := st.twin.SK
 	if sk < st.q.From || st.q.To != "" && sk >= st.q.To {
 		return nil
+	}
+	// A token item's issue event, else an event of the older layout.
+	if e, ok, err := tokenItemEvent(ctx, table, st.sc, st.twinJTI, st.twinID); err != nil || ok {
+		if ok && keep(e.ev) {
+			st.buf = append(st.buf, e)
+		}
+		return err
 	}
 	it, err := table.Get(ctx, *st.twin)
 	if errors.Is(err, ErrNotFound) {
@@ -548,16 +570,22 @@ func (s *Store) auditIterator(ctx context.Context, t tenant.ID, f AuditFilter, b
 			(involved == nil || slices.Contains(involved, ev.ActorID) || slices.Contains(involved, ev.TargetID))
 	}}
 	shards := tn.AuditShardCount()
-	add := func(index Index, parts []string) {
-		st := &auditStream{q: q, parts: parts[1:]}
+	add := func(index Index, parts []string) *auditStream {
+		st := &auditStream{q: q, parts: parts[1:], sc: sc}
 		st.q.Index, st.q.Partition = index, parts[0]
 		it.streams = append(it.streams, st)
+		return st
 	}
 	// addTwin adds the event whose twin is target, if target can be one.
 	addTwin := func(target string) {
 		if k, id, ok := twinKey(sc, target); ok {
-			it.streams = append(it.streams, &auditStream{q: q, twin: &k, twinID: id})
+			it.streams = append(it.streams, &auditStream{q: q, twin: &k, twinID: id, twinJTI: target, sc: sc})
 		}
+	}
+	// addClientTokens adds the issue events of the token items of client
+	// (their actor), which have no actor index entry of their own.
+	addClientTokens := func(client string) {
+		add(GSI1, []string{clientTokensIndex(sc, client)}).tokens = true
 	}
 	switch {
 	case top.Before(floor):
@@ -569,12 +597,14 @@ func (s *Store) auditIterator(ctx context.Context, t tenant.ID, f AuditFilter, b
 				add(Primary, []string{auditTargetPartition(sc, a, shard)})
 			}
 			addTwin(a)
+			addClientTokens(a)
 		}
 	case actors != nil:
 		for _, a := range actors {
 			for shard := range shards {
 				add(GSI1, []string{auditActorIndex(sc, a, shard)})
 			}
+			addClientTokens(a)
 		}
 	case targets != nil:
 		for _, a := range targets {
@@ -594,9 +624,64 @@ func (s *Store) auditIterator(ctx context.Context, t tenant.ID, f AuditFilter, b
 				parts[i] = auditPartition(sc, d, shard)
 			}
 			add(Primary, parts)
+			add(GSI2, parts).tokens = true // the token items' issue events
 		}
 	}
 	return it, nil
+}
+
+// tokenEventOf is the issue event a token item holds; ok is false for an
+// item that holds none (a record of the older layout, a placeholder, a
+// token item whose event was purged).
+func tokenEventOf(sc scope, it Item) (AuditEvent, bool, error) {
+	if !isTokenItem(sc, it) {
+		return AuditEvent{}, false, nil
+	}
+	rec, te, ok, err := tokenFromItem(it)
+	if err != nil || !ok || te == nil {
+		return AuditEvent{}, false, err
+	}
+	return te.event(rec), true, nil
+}
+
+// tokenItemEvent reads the issue event with id eventID from the token item of
+// jti, its twin; ok is false when there is none.
+func tokenItemEvent(ctx context.Context, tb Table, sc scope, jti, eventID string) (auditEntry, bool, error) {
+	random, ok := ids.RandomPart(jti)
+	if !ok {
+		return auditEntry{}, false, nil
+	}
+	it, err := tb.Get(ctx, tokenItemKey(sc, random))
+	if errors.Is(err, ErrNotFound) {
+		return auditEntry{}, false, nil
+	}
+	if err != nil {
+		return auditEntry{}, false, err
+	}
+	ev, ok, err := tokenEventOf(sc, it)
+	if err != nil || !ok || ev.ID != eventID || ev.TargetID != jti {
+		return auditEntry{}, false, err
+	}
+	return auditEntry{sk: it.GSI2SK, ev: ev, tok: &it}, true, nil
+}
+
+// tokenTwin reads the issue event with id eventID (sort key sk) from the token
+// item of its twin, the jti, when there is one; ok is false otherwise.
+func tokenTwin(ctx context.Context, tb Table, sc scope, eventID, sk string) (auditEntry, bool, error) {
+	at, shard, ok := parseAuditID(eventID)
+	if !ok {
+		return auditEntry{}, false, nil
+	}
+	page, err := tb.Query(ctx, Query{Index: GSI2, Partition: auditPartition(sc, at, shard), Prefix: sk, Limit: 1})
+	if err != nil || len(page.Items) == 0 {
+		return auditEntry{}, false, err
+	}
+	it := page.Items[0]
+	ev, ok, err := tokenEventOf(sc, it)
+	if err != nil || !ok || ev.ID != eventID {
+		return auditEntry{}, false, err
+	}
+	return auditEntry{sk: sk, ev: ev, tok: &it}, true, nil
 }
 
 // ListAuditEvents pages through a tenant's events matching f, newest first. The
@@ -672,6 +757,16 @@ func (s *Store) GetAuditEvent(ctx context.Context, t tenant.ID, id string) (Audi
 		return AuditEvent{}, ErrNotFound
 	}
 	ev, err := get[AuditEvent](ctx, s, Key{PK: auditPartition(sc, at, shard), SK: auditSK(at, id)}, nil)
+	if errors.Is(err, ErrNotFound) {
+		// The issue event of a token item: in GSI2 at exactly that sort key.
+		e, ok, terr := tokenTwin(ctx, s.table.Table, sc, id, auditSK(at, id))
+		if terr != nil {
+			return AuditEvent{}, terr
+		}
+		if ok {
+			ev, err = e.ev, nil
+		}
+	}
 	if err != nil {
 		return AuditEvent{}, err
 	}
@@ -742,6 +837,13 @@ func (s *Store) PurgeAuditEvents(ctx context.Context, t tenant.ID, before time.T
 		if e.ev.ID == record.ID {
 			continue // the purge's own record
 		}
+		if e.tok != nil {
+			if err := s.purgeTokenEvent(ctx, sc, e.tok.Key); err != nil {
+				return deleted, err
+			}
+			deleted++
+			continue
+		}
 		at, shard := auditPlace(e.ev)
 		batch = append(batch, del(Key{PK: auditPartition(sc, at, shard), SK: e.sk}, CondAlways))
 		if e.ev.TargetID != "" && !isTwinEvent(e.ev) {
@@ -755,6 +857,37 @@ func (s *Store) PurgeAuditEvents(ctx context.Context, t tenant.ID, before time.T
 		}
 	}
 	return deleted, flush()
+}
+
+// purgeTokenEvent removes the issue event from the token item at k: the item
+// goes when its token has expired; a live token keeps its item, without its
+// event (its introspection never depends on the audit trail's retention).
+func (s *Store) purgeTokenEvent(ctx context.Context, sc scope, k Key) error {
+	for attempt := range attempts {
+		if err := settle(ctx, attempt); err != nil {
+			return err
+		}
+		it, err := s.table.Get(ctx, k)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		rec, te, ok, err := tokenFromItem(it)
+		if err != nil || !ok || te == nil {
+			return err
+		}
+		if tokenLive(rec, s.Now()) {
+			_, err = s.table.Put(ctx, tokenItemOf(sc, rec, nil, expirySeconds(rec.ExpiresAt)), CondVersion(it.Version))
+		} else {
+			err = s.table.Delete(ctx, k, CondVersion(it.Version))
+		}
+		if !errors.Is(err, ErrConditionFailed) {
+			return err
+		}
+	}
+	return contended("token changed concurrently")
 }
 
 // monthOf is the first instant of t's UTC month.

@@ -34,7 +34,11 @@ import (
 //	user                 T#<t>#USER#<id>                  USER               T#<t>#USERS / <created>#<id>
 //	user by email        T#<t>#EMAIL#<lowercased email>   EMAIL
 //	user cascade marker  T#<t>#USERREVOKED#<user id>      USERREVOKED
-//	issued token         T#<t>#TOKEN#<jti>                TOKEN              T#<t>#CLIENTTOKENS#<client_id> / <iat>#<jti>
+//	issued token (before T#<t>#TOKEN#<jti>                TOKEN              T#<t>#CLIENTTOKENS#<client_id> / <iat>#<jti>
+//	  the token item)
+//	token item           T#<t>#TOKEN2#<jti's random part> T                  T#<t>#CLIENTTOKENS#<client_id> / <event unix nanos>#<event id>
+//	  (token + its issue event; GSI2: T#<t>#AUDIT#<yyyy-mm>#<shard> / <event unix nanos>#<event id>;
+//	  a spent DPoP proof's placeholder sits at the key its proof derives, without index keys)
 //	replay mark          T#<t>#REPLAY#<kind>#<sha256>     REPLAY
 //	initial access token T#<t>#IAT#<sha256>              IAT                T#<t>#IATS / <created>#<id>
 //	  by id              T#<t>#IATID#<id>                 IATID
@@ -101,6 +105,11 @@ func emailKey(s scope, email string) Key                { return s.key("EMAIL", 
 func userRevokedKey(s scope, userID string) Key         { return s.key("USERREVOKED", userID, "USERREVOKED") }
 func tokenKey(s scope, jti string) Key                  { return s.key("TOKEN", jti, "TOKEN") }
 func clientTokensIndex(s scope, clientID string) string { return s.pkOf("CLIENTTOKENS", clientID) }
+
+// tokenItemKey is the token item of the jti whose random part (ids.RandomPart)
+// is random: the token and its issue event, or a spent DPoP proof's
+// placeholder (tokenitem.go).
+func tokenItemKey(s scope, random string) Key { return s.key("TOKEN2", random, "T") }
 func clientTokensSK(iat time.Time, jti string) string {
 	return sortableTime(iat) + "#" + jti
 }

@@ -10,10 +10,15 @@ import (
 )
 
 // replayWrite is the conditional put of one replay mark: absent until now,
-// expiring at its Until.
+// expiring at its Until. A DPoP proof's mark is a placeholder at the token
+// item's key the proof derives (tokenitem.go): the key a token issued with
+// that proof is written at, so either refuses the other.
 func replayWrite(sc scope, m ReplayMark) (write, error) {
 	if m.Kind == "" || m.Value == "" || m.Until.IsZero() {
 		return write{}, errors.New("store: replay mark without kind, value or expiry")
+	}
+	if m.Kind == "dpop" {
+		return dpopPlaceholder(sc, m), nil
 	}
 	return put(Item{Key: replayKey(sc, m.Kind, m.Value), ExpiresAt: expirySeconds(m.Until), Data: []byte(m.Kind)}, CondAbsent), nil
 }

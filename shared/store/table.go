@@ -34,6 +34,7 @@ const (
 
 	Primary = table.Primary
 	GSI1    = table.GSI1
+	GSI2    = table.GSI2
 
 	MaxTransactItems  = table.MaxTransactItems
 	DefaultQueryLimit = table.DefaultQueryLimit

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/sharkauth/serverless/shared/ids"
+	"github.com/sharkauth/serverless/shared/store/table"
 	"github.com/sharkauth/serverless/shared/tenant"
 )
 
@@ -68,9 +70,16 @@ func (m ReplayMark) writes(sc scope) ([]write, error) {
 
 func (m ReplayMark) refused(int) error { return fmt.Errorf("%w: %s value", ErrReplay, m.Kind) }
 
-// IssueToken writes an issuance in one transaction. A replay mark seen
-// before is ErrReplay; a step whose condition fails is the step's error;
-// in both cases nothing is written.
+// IssueToken writes an issuance in one write. A replay mark seen before is
+// ErrReplay; a step whose condition fails is the step's error; in both cases
+// nothing is written.
+//
+// A token whose jti and event are twins (NewTokenIDs, NewDPoPTokenIDs) is one
+// token item (tokenitem.go); its DPoP proof's mark, when the jti derives
+// from it, is the item's key. With no other mark and no step, that is ONE
+// conditional put; otherwise one transaction of the marks, the steps and the
+// item. Any other token is written as before the token item: its record and
+// its audit event, in one transaction with the marks and steps.
 func (s *Store) IssueToken(ctx context.Context, t tenant.ID, is Issuance) error {
 	sc, err := scopeOf(t)
 	if err != nil {
@@ -80,8 +89,37 @@ func (s *Store) IssueToken(ctx context.Context, t tenant.ID, is Issuance) error 
 	if rec.JTI == "" || rec.ClientID == "" || rec.ExpiresAt.IsZero() {
 		return errors.New("store: token record without jti, client_id or exp")
 	}
-	steps := make([]IssueStep, 0, len(is.Marks)+len(is.Steps))
-	for _, m := range is.Marks {
+	random, itemLayout := tokenItemable(rec, is.Event)
+	marks := is.Marks
+	var bound *ReplayMark // the DPoP mark the item's key derives from
+	if itemLayout {
+		if i := slices.IndexFunc(marks, func(m ReplayMark) bool {
+			return m.Kind == "dpop" && m.Value != "" && ids.DerivedPart([]byte(m.Value)) == random
+		}); i >= 0 {
+			bound = &marks[i]
+			marks = slices.Delete(slices.Clone(marks), i, i+1)
+		}
+	}
+	var item Item
+	itemRefused := func() error {
+		if bound != nil {
+			return bound.refused(0)
+		}
+		return fmt.Errorf("%w: token %s exists", ErrConflict, rec.JTI)
+	}
+	if itemLayout {
+		expires := max(is.Event.CreatedAt.Add(s.table.retention(ctx, sc, nil)).Unix(), expirySeconds(rec.ExpiresAt))
+		item = tokenItemOf(sc, rec, compactEvent(rec, is.Event), expires)
+		if len(marks) == 0 && len(is.Steps) == 0 {
+			_, err := s.table.Put(ctx, item, CondAbsent)
+			if errors.Is(err, ErrConditionFailed) {
+				return itemRefused()
+			}
+			return err
+		}
+	}
+	steps := make([]IssueStep, 0, len(marks)+len(is.Steps))
+	for _, m := range marks {
 		steps = append(steps, m)
 	}
 	steps = append(steps, is.Steps...)
@@ -97,7 +135,11 @@ func (s *Store) IssueToken(ctx context.Context, t tenant.ID, is Issuance) error 
 			owner = append(owner, n)
 		}
 	}
-	writes = append(writes, put(tokenItem(sc, rec), CondAbsent), auditWrite(sc, is.Event))
+	if itemLayout {
+		writes = append(writes, put(item, CondAbsent))
+	} else {
+		writes = append(writes, put(tokenItem(sc, rec), CondAbsent), auditWrite(sc, is.Event))
+	}
 	err = s.table.Transact(ctx, writes)
 	var canceled *TxCanceled
 	switch {
@@ -106,7 +148,7 @@ func (s *Store) IssueToken(ctx context.Context, t tenant.ID, is Issuance) error 
 		first := slices.Index(owner, n)
 		return steps[n].refused(canceled.Index - first)
 	case errors.As(err, &canceled):
-		return fmt.Errorf("%w: token %s exists", ErrConflict, rec.JTI)
+		return itemRefused()
 	case errors.Is(err, ErrTxConflict):
 		return err // lost to a concurrent transaction: transient (503), not a conflict
 	}
@@ -119,10 +161,38 @@ func (s *Store) GetToken(ctx context.Context, t tenant.ID, jti string) (TokenRec
 	if err != nil {
 		return TokenRecord{}, err
 	}
+	rec, _, err := s.readToken(ctx, sc, jti)
+	return rec, err
+}
+
+// readToken reads the live token jti: its token item (returned too), else,
+// for a token issued before the token item, its record (a zero Item).
+func (s *Store) readToken(ctx context.Context, sc scope, jti string) (TokenRecord, Item, error) {
 	if jti == "" {
-		return TokenRecord{}, ErrNotFound
+		return TokenRecord{}, Item{}, ErrNotFound
 	}
-	return get(ctx, s, tokenKey(sc, jti), setTokenVersion)
+	if random, ok := ids.RandomPart(jti); ok {
+		it, err := s.table.Get(ctx, tokenItemKey(sc, random))
+		switch {
+		case err == nil:
+			rec, _, ok, err := tokenFromItem(it)
+			if err != nil {
+				return TokenRecord{}, Item{}, err
+			}
+			if ok && rec.JTI == jti {
+				if !tokenLive(rec, s.Now()) {
+					return TokenRecord{}, Item{}, ErrNotFound
+				}
+				return rec, it, nil
+			}
+			// A placeholder, or another jti's item: no such token.
+			return TokenRecord{}, Item{}, ErrNotFound
+		case !errors.Is(err, ErrNotFound):
+			return TokenRecord{}, Item{}, err
+		}
+	}
+	rec, err := get(ctx, s, tokenKey(sc, jti), setTokenVersion)
+	return rec, Item{}, err
 }
 
 // RevokeToken marks one token revoked (L1) with its audit event. An unknown or
@@ -138,7 +208,7 @@ func (s *Store) RevokeToken(ctx context.Context, t tenant.ID, jti string, ev Aud
 		if err := settle(ctx, attempt); err != nil {
 			return err
 		}
-		rec, err := s.GetToken(ctx, t, jti)
+		rec, it, err := s.readToken(ctx, sc, jti)
 		if err != nil {
 			return err
 		}
@@ -149,7 +219,12 @@ func (s *Store) RevokeToken(ctx context.Context, t tenant.ID, jti string, ev Aud
 		if rec.RevokedAt.IsZero() {
 			rec.RevokedAt = s.Now()
 		}
-		err = s.table.Transact(ctx, []write{put(tokenItem(sc, rec), CondVersion(rec.Version)), auditWrite(sc, ev),
+		updated := tokenItem(sc, rec)
+		if it.PK != "" { // a token item: its event part and expiry unchanged
+			_, te, _, _ := tokenFromItem(it)
+			updated = tokenItemOf(sc, rec, te, it.ExpiresAt)
+		}
+		err = s.table.Transact(ctx, []write{put(updated, CondVersion(rec.Version)), auditWrite(sc, ev),
 			feedWrite(sc, s.Now(), FeedEntry{Kind: FeedToken, JTI: rec.JTI, Expires: expirySeconds(rec.ExpiresAt)})})
 		var canceled *TxCanceled
 		if errors.As(err, &canceled) && canceled.Index == 0 || errors.Is(err, ErrTxConflict) {
@@ -160,14 +235,65 @@ func (s *Store) RevokeToken(ctx context.Context, t tenant.ID, jti string, ev Aud
 	return contended("token changed concurrently")
 }
 
-// ListClientTokens pages through the live tokens issued to a client, newest first.
+// ListClientTokens pages through the live tokens issued to a client, newest
+// first: token items and records of the older layout, one GSI1 partition.
+// Token items outlive their tokens (they keep the issue event for the audit
+// retention): expired ones are skipped.
 func (s *Store) ListClientTokens(ctx context.Context, t tenant.ID, clientID string, pr PageRequest) (ListPage[TokenRecord], error) {
+	var out ListPage[TokenRecord]
 	sc, err := scopeOf(t)
 	if err != nil {
-		return ListPage[TokenRecord]{}, err
+		return out, err
 	}
+	binding := string(sc) + "|tokens|" + clientID
 	q := Query{Index: GSI1, Partition: clientTokensIndex(sc, clientID), Desc: true}
-	return list(ctx, s, q, string(sc)+"|tokens|"+clientID, pr, setTokenVersion)
+	if pr.Cursor != "" {
+		pos, err := s.cursors.open(ctx, pr.Cursor, binding)
+		if err != nil {
+			return out, err
+		}
+		q.After = &pos
+	}
+	limit := pr.limit()
+	q.Limit = limit + 1
+	now := s.Now()
+	var last *Position
+	for {
+		page, err := s.table.Query(ctx, q)
+		if err != nil {
+			return out, err
+		}
+		for _, it := range page.Items {
+			rec, ok, err := clientToken(sc, it, now)
+			if err != nil {
+				return out, err
+			}
+			if !ok {
+				continue
+			}
+			if len(out.Items) == limit { // one more exists: this page ends at last
+				out.Next, err = s.cursors.seal(ctx, *last, binding)
+				return out, err
+			}
+			out.Items = append(out.Items, rec)
+			last = table.PositionOf(it, GSI1)
+		}
+		if page.Next == nil {
+			return out, nil
+		}
+		q.After = page.Next
+	}
+}
+
+// clientToken decodes an item of a client's token index: a live token (ok),
+// or something to skip (an expired token item).
+func clientToken(sc scope, it Item, now time.Time) (TokenRecord, bool, error) {
+	if !isTokenItem(sc, it) {
+		rec, err := unmarshal(it, setTokenVersion)
+		return rec, err == nil, err
+	}
+	rec, _, ok, err := tokenFromItem(it)
+	return rec, ok && err == nil && tokenLive(rec, now), err
 }
 
 // ClientTokens reads every live token record of a client (for counts shown by
@@ -177,5 +303,26 @@ func (s *Store) ClientTokens(ctx context.Context, t tenant.ID, clientID string) 
 	if err != nil {
 		return nil, err
 	}
-	return all(ctx, s, Query{Index: GSI1, Partition: clientTokensIndex(sc, clientID), Desc: true}, setTokenVersion)
+	var out []TokenRecord
+	q := Query{Index: GSI1, Partition: clientTokensIndex(sc, clientID), Desc: true, Limit: MaxQueryLimit}
+	now := s.Now()
+	for {
+		page, err := s.table.Query(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range page.Items {
+			rec, ok, err := clientToken(sc, it, now)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				out = append(out, rec)
+			}
+		}
+		if page.Next == nil {
+			return out, nil
+		}
+		q.After = page.Next
+	}
 }

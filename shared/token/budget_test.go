@@ -88,7 +88,8 @@ func wrappingKey(t *testing.T, c keys.KMSAPI) string {
 }
 
 // TestCallBudget counts calls, not time (DESIGN §8): a client_credentials +
-// DPoP token costs at most 3 table calls and no KMS call in local and
+// DPoP token costs at most 3 table calls, of which its one write is a
+// single conditional PutItem, and no KMS call in local and
 // envelope modes, exactly one KMS Sign in kms mode; an introspection at most
 // 4 table calls and no KMS call. Counted after one warm-up request, which
 // opens the tenant's key (one Decrypt in envelope mode) and reads its records.
@@ -117,7 +118,8 @@ func TestCallBudget(t *testing.T) {
 	}
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
-			hs := newHarnessWith(t, nil, m.sealer)
+			rec := &writeRecorder{}
+			hs := newHarnessWith(t, func(tb store.Table) store.Table { rec.Table = tb; return rec }, m.sealer)
 			p := newProver(t)
 			hs.client("acme", store.Client{ClientID: "budget", Scopes: []string{"mcp:read"}, Active: true, DPoPBound: true})
 			token := func() string {
@@ -130,9 +132,15 @@ func TestCallBudget(t *testing.T) {
 			}
 			token() // warm-up
 			kmsClient.reset()
+			rec.reset()
 			tok := token()
 			if hs.lastCalls > 3 {
 				t.Errorf("client_credentials+DPoP: %d table calls, budget 3", hs.lastCalls)
+			}
+			// Its writes: ONE conditional PutItem of one item, the token
+			// item, whose key is the proof's replay mark (issue 23).
+			if _, lines := rec.units(); len(rec.calls) != 1 || rec.calls[0].op != "PutItem" || rec.calls[0].writes[0].Cond != store.CondAbsent {
+				t.Errorf("client_credentials+DPoP writes: %v, want one PutItem if absent", lines)
 			}
 			if got := kmsClient.snapshot(); total(got) != total(m.kms) || got["Sign"] != m.kms["Sign"] {
 				t.Errorf("client_credentials+DPoP: KMS calls %v, want %v", got, m.kms)

@@ -201,8 +201,7 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request, t tenant.Tenant)
 	// returned too, to be spent.
 	proof, err := h.checkProof(r, t, pol, client.Client)
 	if proof != nil {
-		q.marks = append(slices.Clone(q.marks), store.ReplayMark{Kind: "dpop", Value: proof.JKT + "|" + proof.JTI,
-			Until: proof.IssuedAt.Add(h.dpopWindow() + time.Second)})
+		q.marks = append(slices.Clone(q.marks), h.proofMark(proof))
 	}
 	if err == nil {
 		q.proof = proof
@@ -412,6 +411,11 @@ func (h *Handler) issue(w http.ResponseWriter, q *request, gt oauth.GrantType, d
 		shards = t.AuditShardCount()
 	}
 	jti, eventID, eventAt := store.NewTokenIDs(q.now, shards)
+	if q.proof != nil {
+		// The token item's key derives from the proof: it is the proof's
+		// replay mark (store.NewDPoPTokenIDs).
+		jti, eventID, eventAt = store.NewDPoPTokenIDs(q.now, shards, h.proofMark(q.proof))
+	}
 	claims := accesstoken.Claims{
 		Issuer: q.tenant.Issuer, Subject: d.subject, Audience: aud,
 		IssuedAt: now.Unix(), NotBefore: now.Unix(), Expiry: exp.Unix(),
@@ -494,6 +498,12 @@ func (h *Handler) issue(w http.ResponseWriter, q *request, gt oauth.GrantType, d
 	httpx.TokenIssued(q.r.Context(), string(gt))
 	oauth.WriteJSON(w, http.StatusOK, resp)
 	return nil
+}
+
+// proofMark is the replay mark of a DPoP proof whose signature verified:
+// its key's thumbprint and its jti, remembered until its iat window ends.
+func (h *Handler) proofMark(p *dpop.Proof) store.ReplayMark {
+	return store.ReplayMark{Kind: "dpop", Value: p.JKT + "|" + p.JTI, Until: p.IssuedAt.Add(h.dpopWindow() + time.Second)}
 }
 
 // nonces returns the nonce issuer, keyed on first use with the deployment's

@@ -3,6 +3,7 @@ package token
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -161,7 +162,11 @@ type failingMarks struct {
 
 var errMarks = errors.New("injected: replay mark write failed")
 
-func isMark(it store.Item) bool { return string(it.Data) == "dpop" || string(it.Data) == "assertion" }
+// isMark: a replay mark's item, or the token item a DPoP proof keys (a spent
+// proof's placeholder, or the token issued with it: the proof's mark).
+func isMark(it store.Item) bool {
+	return string(it.Data) == "dpop" || string(it.Data) == "assertion" || strings.Contains(it.PK, "#TOKEN2#")
+}
 
 func (f *failingMarks) Put(ctx context.Context, it store.Item, c store.Cond) (int64, error) {
 	if f.armed.Load() && isMark(it) {

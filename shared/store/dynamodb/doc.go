@@ -1,11 +1,11 @@
 // Package dynamodb owns the DynamoDB engine of table.Table: the one table of
-// DESIGN §3 (PK, SK, GSI1PK, GSI1SK, ExpiresAt, Version, Data) read and written
+// DESIGN §3 (PK, SK, GSI1PK, GSI1SK, GSI2PK, GSI2SK, ExpiresAt, Version, Data) read and written
 // through aws-sdk-go-v2, against real DynamoDB or the local emulator.
 //
 // # Attributes
 //
 // PK and SK (S) are the key. GSI1PK and GSI1SK (S) are written only when the
-// item is in GSI1 (both set), ExpiresAt (N, epoch seconds) only when the item
+// item is in GSI1 (both set), GSI2PK and GSI2SK likewise for GSI2, ExpiresAt (N, epoch seconds) only when the item
 // expires, Data (B) only when non-empty; Version (N) always. An item whose
 // ExpiresAt is not after the clock is absent to every method, whether or not
 // DynamoDB's TTL has deleted it yet: gets and queries drop it, and conditions

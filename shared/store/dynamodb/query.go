@@ -14,7 +14,7 @@ import (
 )
 
 // Query reads one page of the live items of a partition of the table or of
-// GSI1. It reads as many DynamoDB pages as it takes to fill the page with live
+// an index. It reads as many DynamoDB pages as it takes to fill the page with live
 // items and one more, which proves that a next page exists.
 func (t *Table) Query(ctx context.Context, q table.Query) (table.Page, error) {
 	if err := q.Validate(); err != nil {
@@ -37,9 +37,8 @@ func (t *Table) Query(ctx context.Context, q table.Query) (table.Page, error) {
 		TableName:        aws.String(t.name),
 		ScanIndexForward: aws.Bool(!q.Desc),
 	}
-	if q.Index == table.GSI1 {
-		pkAttr, skAttr = attrGSI1PK, attrGSI1SK
-		in.IndexName = aws.String(indexGSI1) // GSIs are eventually consistent only
+	if q.Index != table.Primary {
+		pkAttr, skAttr, in.IndexName = indexAttrs(q.Index) // GSIs are eventually consistent only
 	} else {
 		in.ConsistentRead = aws.Bool(true)
 	}
@@ -54,7 +53,7 @@ func (t *Table) Query(ctx context.Context, q table.Query) (table.Page, error) {
 	in.ExpressionAttributeNames, in.ExpressionAttributeValues = e.names, e.values
 
 	if q.After != nil {
-		sk := sortKeyOf(q.Index, q.After.SK, q.After.GSI1SK)
+		sk := q.After.SortKey(q.Index)
 		// DynamoDB rejects a start key outside the key condition: a position
 		// before or past the range means "from the start" or "nothing left".
 		switch pos := r.Locate(sk); {
@@ -83,7 +82,7 @@ func (t *Table) Query(ctx context.Context, q table.Query) (table.Page, error) {
 			}
 			// The filter already dropped expired items; the BETWEEN of a
 			// two-sided range still lets the key equal to its end through.
-			if !it.Live(now) || r.Locate(sortKeyOf(q.Index, it.SK, it.GSI1SK)) != table.Inside {
+			if _, sk := it.IndexKeys(q.Index); !it.Live(now) || r.Locate(sk) != table.Inside {
 				continue
 			}
 			items = append(items, it)
@@ -100,26 +99,28 @@ func (t *Table) Query(ctx context.Context, q table.Query) (table.Page, error) {
 	last := items[limit-1]
 	return table.Page{
 		Items: items[:limit:limit],
-		Next:  &table.Position{PK: last.PK, SK: last.SK, GSI1SK: last.GSI1SK},
+		Next:  table.PositionOf(last, q.Index),
 	}, nil
 }
 
-func sortKeyOf(ix table.Index, sk, gsi1sk string) string {
-	if ix == table.GSI1 {
-		return gsi1sk
+// indexAttrs is the key attributes and the name of a secondary index.
+func indexAttrs(ix table.Index) (pk, sk string, name *string) {
+	if ix == table.GSI2 {
+		return attrGSI2PK, attrGSI2SK, aws.String(indexGSI2)
 	}
-	return sk
+	return attrGSI1PK, attrGSI1SK, aws.String(indexGSI1)
 }
 
 // startKey turns a position into the ExclusiveStartKey of q's index.
 func startKey(q table.Query) (map[string]types.AttributeValue, error) {
 	a := q.After
-	if q.Index == table.GSI1 {
-		if a.PK == "" || a.SK == "" || a.GSI1SK == "" {
-			return nil, errors.New("dynamodb: query: incomplete GSI1 position")
+	if q.Index != table.Primary {
+		pkAttr, skAttr, _ := indexAttrs(q.Index)
+		if a.PK == "" || a.SK == "" || a.SortKey(q.Index) == "" {
+			return nil, errors.New("dynamodb: query: incomplete index position")
 		}
 		return map[string]types.AttributeValue{
-			attrGSI1PK: str(q.Partition), attrGSI1SK: str(a.GSI1SK),
+			pkAttr: str(q.Partition), skAttr: str(a.SortKey(q.Index)),
 			attrPK: str(a.PK), attrSK: str(a.SK),
 		}, nil
 	}

@@ -22,11 +22,14 @@ const (
 	attrSK        = "SK"
 	attrGSI1PK    = "GSI1PK"
 	attrGSI1SK    = "GSI1SK"
+	attrGSI2PK    = "GSI2PK"
+	attrGSI2SK    = "GSI2SK"
 	attrExpiresAt = "ExpiresAt"
 	attrVersion   = "Version"
 	attrData      = "Data"
 
 	indexGSI1 = "GSI1"
+	indexGSI2 = "GSI2"
 )
 
 // maxAlwaysRounds bounds how often an unconditional put switches between its
@@ -277,6 +280,8 @@ func (e *exprBuilder) update(it table.Item) *string {
 	}
 	opt(attrGSI1PK, it.GSI1PK != "", func() types.AttributeValue { return str(it.GSI1PK) })
 	opt(attrGSI1SK, it.GSI1SK != "", func() types.AttributeValue { return str(it.GSI1SK) })
+	opt(attrGSI2PK, it.GSI2PK != "", func() types.AttributeValue { return str(it.GSI2PK) })
+	opt(attrGSI2SK, it.GSI2SK != "", func() types.AttributeValue { return str(it.GSI2SK) })
 	opt(attrExpiresAt, it.ExpiresAt != 0, func() types.AttributeValue { return number(it.ExpiresAt) })
 	opt(attrData, len(it.Data) > 0, func() types.AttributeValue { return &types.AttributeValueMemberB{Value: it.Data} })
 	ver := e.name(attrVersion)
@@ -304,6 +309,10 @@ func itemAttrs(it table.Item, version int64) map[string]types.AttributeValue {
 	if it.GSI1PK != "" {
 		m[attrGSI1PK] = str(it.GSI1PK)
 		m[attrGSI1SK] = str(it.GSI1SK)
+	}
+	if it.GSI2PK != "" {
+		m[attrGSI2PK] = str(it.GSI2PK)
+		m[attrGSI2SK] = str(it.GSI2SK)
 	}
 	if it.ExpiresAt != 0 {
 		m[attrExpiresAt] = number(it.ExpiresAt)
@@ -340,6 +349,8 @@ func decodeItem(m map[string]types.AttributeValue) (table.Item, error) {
 	it.SK = strAttr(attrSK, true)
 	it.GSI1PK = strAttr(attrGSI1PK, false)
 	it.GSI1SK = strAttr(attrGSI1SK, false)
+	it.GSI2PK = strAttr(attrGSI2PK, false)
+	it.GSI2SK = strAttr(attrGSI2SK, false)
 	if err != nil {
 		return table.Item{}, err
 	}

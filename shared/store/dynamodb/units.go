@@ -16,8 +16,9 @@ import (
 //     count, a number's 1 byte plus 1 per two significant digits;
 //   - a write costs 1 unit per started KB of the item (at least 1);
 //   - inside TransactWriteItems every write costs twice that;
-//   - an item whose GSI1 keys are set is also written to GSI1 (projection
-//     ALL, infra/table.yaml): 1 more unit per started KB of the index entry,
+//   - an item whose GSI1 keys are set is also written to GSI1, and one whose
+//     GSI2 keys are set to GSI2 (projection ALL, infra/table.yaml): 1 more
+//     unit per started KB of each index entry,
 //     counted here as the item plus 100 bytes of index overhead (DynamoDB's
 //     figure for an index entry's size), which can only round up.
 //
@@ -53,7 +54,7 @@ func valueSize(v types.AttributeValue) int {
 // units is 1 per started KB, at least 1.
 func units(size int) int { return max(1, (size+1023)/1024) }
 
-// Units is the write units of one write: to the table, and to GSI1.
+// Units is the write units of one write: to the table, and to its indexes.
 type Units struct {
 	Table, Index int
 }
@@ -72,8 +73,10 @@ func PutUnits(it table.Item, transactional bool) Units {
 	if transactional {
 		u.Table *= 2
 	}
-	if it.GSI1PK != "" {
-		u.Index = units(size + indexEntryOverhead)
+	for _, ix := range table.Indexes {
+		if pk, _ := it.IndexKeys(ix); pk != "" {
+			u.Index += units(size + indexEntryOverhead)
+		}
 	}
 	return u
 }

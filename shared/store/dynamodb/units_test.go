@@ -26,6 +26,15 @@ func TestWriteUnits(t *testing.T) {
 	if u := PutUnits(indexed, false); u != (Units{Table: 1, Index: 1}) {
 		t.Errorf("PutItem of an indexed item: %+v, want 1 + 1", u)
 	}
+	// In both indexes: one entry each, and GSI2's attributes count in the size.
+	twice := indexed
+	twice.GSI2PK, twice.GSI2SK = "T#a#I2", "2"
+	if got, want := ItemSize(twice), ItemSize(indexed)+6+6+6+1; got != want {
+		t.Errorf("ItemSize with GSI2 keys = %d, want %d", got, want)
+	}
+	if u := PutUnits(twice, false); u != (Units{Table: 1, Index: 2}) {
+		t.Errorf("PutItem of an item in GSI1 and GSI2: %+v, want 1 + 2", u)
+	}
 	// An item just under 1 KB whose index entry (+100 bytes) is over it.
 	near := indexed
 	near.Data = []byte(strings.Repeat("x", 1000-ItemSize(indexed)+len(indexed.Data)))

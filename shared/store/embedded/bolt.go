@@ -16,6 +16,7 @@ import (
 var (
 	bucketItems  = []byte("items")
 	bucketGSI1   = []byte("gsi1")
+	bucketGSI2   = []byte("gsi2")
 	bucketExpiry = []byte("expiry")
 )
 
@@ -25,6 +26,8 @@ func bucketOf(sp space) []byte {
 		return bucketItems
 	case spaceGSI1:
 		return bucketGSI1
+	case spaceGSI2:
+		return bucketGSI2
 	default:
 		return bucketExpiry
 	}
@@ -42,7 +45,7 @@ func openBolt(path string) (*boltKV, error) {
 		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketItems, bucketGSI1} {
+		for _, b := range [][]byte{bucketItems, bucketGSI1, bucketGSI2} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

@@ -7,10 +7,11 @@ import (
 	"github.com/sharkauth/serverless/shared/store/table"
 )
 
-// Layout of the three buckets:
+// Layout of the buckets:
 //
 //	items:  partKey(PK) + SK                        → encoded item
 //	gsi1:   partKey(GSI1PK) + GSI1SK + 0x00 + pkKey → (empty)
+//	gsi2:   partKey(GSI2PK) + GSI2SK + 0x00 + pkKey → (empty)
 //	expiry: 8-byte big-endian ExpiresAt + pkKey     → (empty), for items that expire
 //
 // partKey length-prefixes the partition so partitions never interleave; the sort
@@ -29,8 +30,10 @@ func itemKey(k table.Key) []byte {
 
 func gsiPrefix(gpk string) []byte { return partKey(gpk) }
 
-func gsiKey(it table.Item) []byte {
-	b := append(partKey(it.GSI1PK), it.GSI1SK...)
+// gsiKey is the entry of it in index ix (GSI1 or GSI2).
+func gsiKey(it table.Item, ix table.Index) []byte {
+	pk, sk := it.IndexKeys(ix)
+	b := append(partKey(pk), sk...)
 	b = append(b, 0)
 	return append(b, itemKey(it.Key)...)
 }
@@ -48,7 +51,7 @@ func appendString(b []byte, s string) []byte {
 }
 
 func encode(it table.Item) []byte {
-	n := len(it.PK) + len(it.SK) + len(it.GSI1PK) + len(it.GSI1SK) + len(it.Data) + 40
+	n := len(it.PK) + len(it.SK) + len(it.GSI1PK) + len(it.GSI1SK) + len(it.GSI2PK) + len(it.GSI2SK) + len(it.Data) + 48
 	b := make([]byte, 0, n)
 	b = appendString(b, it.PK)
 	b = appendString(b, it.SK)
@@ -57,6 +60,11 @@ func encode(it table.Item) []byte {
 	b = binary.AppendVarint(b, it.ExpiresAt)
 	b = binary.AppendVarint(b, it.Version)
 	b = appendString(b, string(it.Data))
+	if it.GSI2PK != "" {
+		// A trailer, so that items written before GSI2 decode unchanged.
+		b = appendString(b, it.GSI2PK)
+		b = appendString(b, it.GSI2SK)
+	}
 	return b
 }
 
@@ -105,6 +113,10 @@ func decode(b []byte) (table.Item, error) {
 	it.Version = r.int()
 	if d := r.str(); r.err == nil {
 		it.Data = []byte(d)
+	}
+	if r.err == nil && len(r.b) != 0 {
+		it.GSI2PK = r.str()
+		it.GSI2SK = r.str()
 	}
 	if r.err == nil && len(r.b) != 0 {
 		r.err = errCorrupt

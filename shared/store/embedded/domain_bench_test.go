@@ -81,9 +81,10 @@ func BenchmarkCheckIssuable(b *testing.B) {
 	}
 }
 
-// BenchmarkIssueToken is a DPoP token's write through the domain store: the
-// proof's replay mark, the token record and its audit event in one
-// transaction, from 8 concurrent writers. pages/token is how many pages of
+// BenchmarkIssueToken is a DPoP token's write through the domain store, as
+// the token endpoint makes it (jti derived from the proof, its issue event
+// its twin): one token item, whose key is the proof's replay mark, in one
+// conditional put, from 8 concurrent writers. pages/token is how many pages of
 // the file the group commits wrote per token (bbolt): what each fsync must
 // flush; written-B/token is what the process wrote to disk per token
 // (compactions included), dir-B/token the size of the data directory at the
@@ -99,9 +100,12 @@ func BenchmarkIssueToken(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			k := strconv.FormatInt(n.Add(1), 10)
-			rec := store.TokenRecord{JTI: "j" + k, ClientID: c.ClientID, KID: "kid", JKT: "jkt", IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
-			ev := store.AuditEvent{ID: "aud_" + k, Event: "oauth.token_issued", ActorType: "client", ActorID: c.ClientID, Metadata: map[string]any{}, Status: "success", CreatedAt: now}
-			if err := s.IssueToken(b.Context(), id, store.Issuance{Token: rec, Marks: []store.ReplayMark{{Kind: "dpop", Value: "p" + k, Until: now.Add(time.Minute)}}, Event: ev}); err != nil {
+			mark := store.ReplayMark{Kind: "dpop", Value: "jkt|p" + k, Until: now.Add(time.Minute)}
+			jti, evID, evAt := store.NewDPoPTokenIDs(now, store.DefaultAuditShards, mark)
+			rec := store.TokenRecord{JTI: jti, ClientID: c.ClientID, KID: "kid", JKT: "jkt", IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
+			ev := store.AuditEvent{ID: evID, Event: "oauth.token_issued", ActorType: "client", ActorID: c.ClientID, TargetType: "token", TargetID: jti,
+				Metadata: map[string]any{"jti": jti, "jkt": "jkt"}, Status: "success", CreatedAt: evAt}
+			if err := s.IssueToken(b.Context(), id, store.Issuance{Token: rec, Marks: []store.ReplayMark{mark}, Event: ev}); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -1,17 +1,28 @@
 package embedded
 
+import "github.com/sharkauth/serverless/shared/store/table"
+
 // The table logic (conditions, transactions, queries, pages, the sweep) runs
 // over kv, a small ordered key-value store with three key spaces; a binding
 // (bbolt, Pebble) implements it. Keys and values are the codec's bytes.
 
-// space is one of the table's three orderings (codec.go).
+// space is one of the table's orderings (codec.go).
 type space byte
 
 const (
 	spaceItems  space = 'i'
 	spaceGSI1   space = 'g'
+	spaceGSI2   space = 'h'
 	spaceExpiry space = 'x'
 )
+
+// indexSpace is the space of a secondary index.
+func indexSpace(ix table.Index) space {
+	if ix == table.GSI2 {
+		return spaceGSI2
+	}
+	return spaceGSI1
+}
 
 // kv is an ordered key-value store.
 type kv interface {

@@ -149,8 +149,12 @@ func put(w kvWriter, it table.Item, prevVersion int64) error {
 			return err
 		}
 	}
-	if it.GSI1PK != "" {
-		return w.Set(spaceGSI1, gsiKey(it), nil)
+	for _, ix := range table.Indexes {
+		if pk, _ := it.IndexKeys(ix); pk != "" {
+			if err := w.Set(indexSpace(ix), gsiKey(it, ix), nil); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -167,15 +171,17 @@ func del(w kvWriter, key table.Key) error {
 	return w.Delete(spaceItems, k)
 }
 
-// unindex removes a stored item's entries from the GSI and the expiry index.
+// unindex removes a stored item's entries from the GSIs and the expiry index.
 func unindex(w kvWriter, stored []byte) error {
 	o, err := decode(stored)
 	if err != nil {
 		return err
 	}
-	if o.GSI1PK != "" {
-		if err := w.Delete(spaceGSI1, gsiKey(o)); err != nil {
-			return err
+	for _, ix := range table.Indexes {
+		if pk, _ := o.IndexKeys(ix); pk != "" {
+			if err := w.Delete(indexSpace(ix), gsiKey(o, ix)); err != nil {
+				return err
+			}
 		}
 	}
 	if o.ExpiresAt != 0 {
@@ -293,8 +299,8 @@ func (t *Table) Query(ctx context.Context, q table.Query) (table.Page, error) {
 	err := t.kv.View(func(r kvReader) error {
 		now := t.nowUnix()
 		sp := spaceItems
-		if q.Index == table.GSI1 {
-			sp = spaceGSI1
+		if q.Index != table.Primary {
+			sp = indexSpace(q.Index)
 		}
 		p := partKey(q.Partition)
 		inRange := func(k []byte) bool {
@@ -315,7 +321,7 @@ func (t *Table) Query(ctx context.Context, q table.Query) (table.Page, error) {
 		var last table.Item
 		for ok := first(c, q, p, lo, hi); ok && inRange(c.Key()); ok = step(c, q.Desc) {
 			raw := c.Value()
-			if q.Index == table.GSI1 {
+			if q.Index != table.Primary {
 				k := c.Key()
 				if raw, err = r.Get(spaceItems, k[len(p)+bytes.IndexByte(k[len(p):], 0)+1:]); err != nil {
 					return err
@@ -332,7 +338,7 @@ func (t *Table) Query(ctx context.Context, q table.Query) (table.Page, error) {
 				continue
 			}
 			if len(page.Items) == limit {
-				page.Next = &table.Position{PK: last.PK, SK: last.SK, GSI1SK: last.GSI1SK}
+				page.Next = table.PositionOf(last, q.Index)
 				return nil
 			}
 			page.Items = append(page.Items, it)
@@ -349,8 +355,8 @@ func first(c kvIter, q table.Query, p []byte, lo, hi string) bool {
 	switch {
 	case q.After != nil:
 		seek = append([]byte(nil), p...)
-		if q.Index == table.GSI1 {
-			seek = append(seek, q.After.GSI1SK...)
+		if q.Index != table.Primary {
+			seek = append(seek, q.After.SortKey(q.Index)...)
 			seek = append(seek, 0)
 			seek = append(seek, itemKey(table.Key{PK: q.After.PK, SK: q.After.SK})...)
 		} else {

@@ -56,6 +56,7 @@ func RunWith(t *testing.T, newTable TableFactory, opts Options) {
 		{"DCR", domainDCR},
 		{"AuditTrail", domainAudit},
 		{"AuditTwins", domainAuditTwins},
+		{"TokenItems", domainTokenItems},
 		{"Sessions", domainSessions},
 		{"ResourceServers", domainResourceServers},
 		{"UseMarks", domainUseMarks},
@@ -163,13 +164,24 @@ func (e *env) agentOf(t *testing.T, id tenant.ID, name, userID string) store.Cli
 	return c
 }
 
-// token issues a token to c now, living for ttl, bound to jkt when set.
+// token issues a token to c now, living for ttl, bound to jkt when set, as
+// the token endpoint does: one token item (jti and issue event twins; with
+// jkt, the jti derives from a DPoP proof's mark).
 func (e *env) token(t *testing.T, id tenant.ID, c store.Client, ttl time.Duration, jkt string) store.TokenRecord {
 	t.Helper()
 	now := e.s.Now()
-	rec := store.TokenRecord{JTI: ids.NanoID(), ClientID: c.ClientID, AgentID: c.ID, Subject: c.ClientID, Scope: "mcp:read", Audience: []string{"https://api.test"},
+	jti, evID, evAt := store.NewTokenIDs(now, store.DefaultAuditShards)
+	var marks []store.ReplayMark
+	if jkt != "" {
+		m := store.ReplayMark{Kind: "dpop", Value: jkt + "|" + ids.NanoID(), Until: now.Add(time.Minute)}
+		jti, evID, evAt = store.NewDPoPTokenIDs(now, store.DefaultAuditShards, m)
+		marks = append(marks, m)
+	}
+	rec := store.TokenRecord{JTI: jti, ClientID: c.ClientID, AgentID: c.ID, Subject: c.ClientID, Scope: "mcp:read", Audience: []string{"https://api.test"},
 		JKT: jkt, KID: "kid-" + id.String(), GrantType: "client_credentials", IssuedAt: now, ExpiresAt: now.Add(ttl)}
-	if err := e.s.IssueToken(t.Context(), id, store.Issuance{Token: rec, Event: event(now, "oauth.token_issued", c.ClientID)}); err != nil {
+	ev := store.AuditEvent{ID: evID, Event: "oauth.token_issued", ActorType: "client", ActorID: c.ClientID, TargetType: "token", TargetID: jti,
+		Status: "success", CreatedAt: evAt, Metadata: map[string]any{"scope": rec.Scope, "jkt": jkt, "aud": rec.Audience, "grant_type": rec.GrantType, "jti": jti}}
+	if err := e.s.IssueToken(t.Context(), id, store.Issuance{Token: rec, Marks: marks, Event: ev}); err != nil {
 		t.Fatalf("issue token: %v", err)
 	}
 	rec.Version = 1

@@ -9,8 +9,8 @@ import (
 )
 
 // Table is the narrow interface both storage engines implement: one table with a
-// string partition key (PK) and sort key (SK), one global secondary index (GSI1),
-// a TTL attribute and a version for optimistic concurrency. Keys are opaque to the
+// string partition key (PK) and sort key (SK), two global secondary indexes
+// (GSI1, GSI2: sparse, each keyed by its own pair of attributes), a TTL attribute and a version for optimistic concurrency. Keys are opaque to the
 // engines; the domain store (shared/store, keys.go) builds every one of them.
 //
 // Expiry: an item whose ExpiresAt is non-zero and not after the engine's clock is
@@ -25,7 +25,7 @@ type Table interface {
 	// Delete removes the item at key if cond holds. Deleting an absent item with
 	// cond Always is not an error.
 	Delete(ctx context.Context, key Key, cond Cond) error
-	// Query reads the live items of one partition of the table or of GSI1, in
+	// Query reads the live items of one partition of the table or of an index, in
 	// sort-key order, one page at a time.
 	Query(ctx context.Context, q Query) (Page, error)
 	// Transact applies every write or none. A failed condition returns a
@@ -42,6 +42,7 @@ type Key struct {
 type Item struct {
 	Key
 	GSI1PK, GSI1SK string // both empty: the item is not in GSI1
+	GSI2PK, GSI2SK string // both empty: the item is not in GSI2
 	ExpiresAt      int64  // epoch seconds; 0 never expires
 	Version        int64  // set by the engine on write
 	Data           []byte
@@ -114,10 +115,50 @@ const (
 	Primary Index = iota
 	// GSI1 queries the index by GSI1PK (sorted by GSI1SK).
 	GSI1
+	// GSI2 queries the second index by GSI2PK (sorted by GSI2SK).
+	GSI2
 )
 
+// Indexes are the secondary indexes, in order.
+var Indexes = [...]Index{GSI1, GSI2}
+
+// IndexKeys is the item's partition and sort key in index ix (the table's
+// own for Primary); pk is empty when the item is not in the index.
+func (it Item) IndexKeys(ix Index) (pk, sk string) {
+	switch ix {
+	case GSI1:
+		return it.GSI1PK, it.GSI1SK
+	case GSI2:
+		return it.GSI2PK, it.GSI2SK
+	}
+	return it.PK, it.SK
+}
+
+// PositionOf is the position just after it in a query of index ix.
+func PositionOf(it Item, ix Index) *Position {
+	p := &Position{PK: it.PK, SK: it.SK}
+	switch ix {
+	case GSI1:
+		p.GSI1SK = it.GSI1SK
+	case GSI2:
+		p.GSI2SK = it.GSI2SK
+	}
+	return p
+}
+
+// SortKey is the position's sort key in index ix.
+func (p Position) SortKey(ix Index) string {
+	switch ix {
+	case GSI1:
+		return p.GSI1SK
+	case GSI2:
+		return p.GSI2SK
+	}
+	return p.SK
+}
+
 // Query selects live items of one partition. Prefix, From and To restrict the sort
-// key (SK on the table, GSI1SK on the index): From is inclusive, To exclusive; an
+// key (SK on the table, GSI1SK or GSI2SK on an index): From is inclusive, To exclusive; an
 // empty bound is open.
 type Query struct {
 	Index     Index
@@ -132,6 +173,7 @@ type Query struct {
 // Position is where a page ended: enough to resume on either index.
 type Position struct {
 	PK, SK, GSI1SK string
+	GSI2SK         string `json:",omitempty"`
 }
 
 // Page is one page of a query. Next is nil on the last page.
@@ -162,7 +204,7 @@ func (q Query) Validate() error {
 	if q.Partition == "" {
 		return errors.New("store: query without partition")
 	}
-	if q.Index != Primary && q.Index != GSI1 {
+	if q.Index != Primary && q.Index != GSI1 && q.Index != GSI2 {
 		return fmt.Errorf("store: unknown index %d", q.Index)
 	}
 	return nil
@@ -231,7 +273,8 @@ func ValidateWrites(writes []Write) error {
 func (it Item) Live(now int64) bool { return it.ExpiresAt == 0 || it.ExpiresAt > now }
 
 // ValidateItem checks an item's keys before an engine stores it: PK and SK are
-// required, GSI1PK and GSI1SK come together, and no key contains a NUL byte.
+// required, GSI1PK and GSI1SK come together (GSI2PK and GSI2SK too), and no
+// key contains a NUL byte.
 func ValidateItem(it Item) error {
 	if it.PK == "" || it.SK == "" {
 		return errors.New("store: item without PK or SK")
@@ -239,7 +282,10 @@ func ValidateItem(it Item) error {
 	if (it.GSI1PK == "") != (it.GSI1SK == "") {
 		return errors.New("store: GSI1PK and GSI1SK must be set together")
 	}
-	for _, s := range [...]string{it.PK, it.SK, it.GSI1PK, it.GSI1SK} {
+	if (it.GSI2PK == "") != (it.GSI2SK == "") {
+		return errors.New("store: GSI2PK and GSI2SK must be set together")
+	}
+	for _, s := range [...]string{it.PK, it.SK, it.GSI1PK, it.GSI1SK, it.GSI2PK, it.GSI2SK} {
 		if strings.IndexByte(s, 0) >= 0 {
 			return errors.New("store: key contains a NUL byte")
 		}

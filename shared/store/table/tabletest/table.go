@@ -26,6 +26,7 @@ func RunTable(t *testing.T, newTable TableFactory) {
 		{"Transactions", tableTransactions},
 		{"Pagination", tablePagination},
 		{"Expiry", tableExpiry},
+		{"GSI2", tableGSI2},
 	}
 	for _, tier := range tiers {
 		t.Run(tier.name, func(t *testing.T) { tier.run(t, newTable) })
