@@ -31,7 +31,7 @@ const (
 	condCreateSigningKey = `{"ForAllValues:StringEquals":{"aws:TagKeys":["tenant"]},"Null":{"aws:RequestTag/tenant":"false"},"StringEquals":{"kms:KeySpec":"ECC_NIST_P256","kms:KeyUsage":"SIGN_VERIFY"}}`
 	// Writes and deletes of audit items only (and the platform's cursor
 	// secret), by the partition key of the item.
-	condAuditItems    = `{"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["T#*#AUDIT#*","T#*#AUDITTARGET#*","T#~platform#SECRET"]}}`
+	condAuditItems    = `{"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["T#*#AUDIT#*","T#*#AUDITTARGET#*","T#*#TOKEN2#*","T#~platform#SECRET"]}}`
 	condTagOnlyTenant = `{"ForAllValues:StringEquals":{"aws:TagKeys":["tenant"]},"Null":{"aws:RequestTag/tenant":"false"}}`
 )
 

@@ -84,6 +84,7 @@ func TestLifetime(t *testing.T) {
 		{"bounded by tenant default max", 7200, 0, 0, 3600 * time.Second},
 		{"bounded by tenant max", 7200, 600, 0, 600 * time.Second},
 		{"bounded by subject", 900, 0, 30 * time.Second, 30 * time.Second},
+		{"a tenant max past the store's bound", 3 * 86400, 10 * 86400, 0, store.MaxTokenLifetime},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

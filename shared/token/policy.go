@@ -54,7 +54,7 @@ func lifetime(c store.Client, p policy, limit time.Duration) time.Duration {
 	if c.TokenLifetime > 0 {
 		lt = time.Duration(c.TokenLifetime) * time.Second
 	}
-	lt = min(lt, p.maxLifetime)
+	lt = min(lt, p.maxLifetime, store.MaxTokenLifetime)
 	if limit > 0 {
 		lt = min(lt, limit)
 	}

@@ -119,4 +119,29 @@ func domainTokens(t *testing.T, e *env) {
 			t.Fatalf("expired token readable: %v", err)
 		}
 	})
+	// Last: it moves the clock a day.
+	t.Run("lifetimes are bounded and listings reach the longest", func(t *testing.T) {
+		now := e.s.Now()
+		long := store.TokenRecord{JTI: ids.NanoID(), ClientID: c.ClientID, IssuedAt: now, ExpiresAt: now.Add(store.MaxTokenLifetime + time.Second)}
+		if err := e.s.IssueToken(ctx, fx.id, store.Issuance{Token: long, Event: event(now, "oauth.token_issued", c.ClientID)}); err == nil {
+			t.Fatal("a token living past MaxTokenLifetime was issued")
+		}
+		if _, err := e.s.GetToken(ctx, fx.id, long.JTI); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("the refused token was written: %v", err)
+		}
+		lc := e.client(t, fx.id, "long-lived")
+		tok := e.token(t, fx.id, lc, store.MaxTokenLifetime, "")
+		e.clock.Advance(store.MaxTokenLifetime - time.Second)
+		page, err := e.s.ListClientTokens(ctx, fx.id, lc.ClientID, store.PageRequest{})
+		if err != nil || len(page.Items) != 1 || page.Items[0].JTI != tok.JTI {
+			t.Fatalf("a token one second from its 24 h expiry is not listed: %+v %v", page.Items, err)
+		}
+		if all, err := e.s.ClientTokens(ctx, fx.id, lc.ClientID); err != nil || len(all) != 1 {
+			t.Fatalf("ClientTokens: %d %v", len(all), err)
+		}
+		e.clock.Advance(2 * time.Second)
+		if page, err := e.s.ListClientTokens(ctx, fx.id, lc.ClientID, store.PageRequest{}); err != nil || len(page.Items) != 0 {
+			t.Fatalf("an expired token is listed: %+v %v", page.Items, err)
+		}
+	})
 }
