@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/sharkauth/serverless/shared/awserr"
 	"github.com/sharkauth/serverless/shared/store/table"
@@ -403,6 +404,15 @@ func checkKey(k table.Key) error {
 // results through a table wrapper.
 func OpError(op string, err error) error { return opError(op, err) }
 
+// indexBackfilling reports DynamoDB's refusal to query a global secondary
+// index that is still being created ("Cannot read from backfilling global
+// secondary index").
+func indexBackfilling(err error) bool {
+	var api smithy.APIError
+	return errors.As(err, &api) && api.ErrorCode() == "ValidationException" &&
+		strings.Contains(strings.ToLower(api.ErrorMessage()), "backfilling")
+}
+
 // opError maps a DynamoDB error of a single-item call to the store's errors.
 func opError(op string, err error) error {
 	var ccf *types.ConditionalCheckFailedException
@@ -412,6 +422,11 @@ func opError(op string, err error) error {
 	var conflict *types.TransactionConflictException
 	if errors.As(err, &conflict) {
 		return fmt.Errorf("dynamodb: %s: %w: %w", op, table.ErrTxConflict, err)
+	}
+	if indexBackfilling(err) {
+		// An index added by a stack update is queried before DynamoDB has
+		// filled it (minutes after the deploy): unavailable, not broken.
+		return fmt.Errorf("dynamodb: %s: %w: %w", op, table.ErrUnavailable, err)
 	}
 	if awserr.Transient(err) {
 		// Throttled, timed out or failed inside DynamoDB after the SDK's
