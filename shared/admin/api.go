@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -192,9 +191,6 @@ func checkScopes(field string, v *[]string) error {
 	}
 	return nil
 }
-
-// idPattern bounds an id taken from a request (path or body) before it reaches a key.
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9_.:@-]{1,200}$`)
 
 // timeJSON renders an optional time as RFC 3339 or null.
 func timeJSON(t time.Time) *time.Time {

@@ -3,7 +3,6 @@ package admin
 import (
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,7 +26,7 @@ func (a *API) registerApps(mux *http.ServeMux, h handle) {
 
 // modePattern bounds integration_mode (the SDK sends "custom" by default;
 // WIRE fixes no list, so any short lower-case token is kept as given).
-var modePattern = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,39}$`)
+var modePattern = lazy(`^[a-z][a-z0-9_-]{0,39}$`)
 
 type appJSON struct {
 	ID              string         `json:"id"`
@@ -111,7 +110,7 @@ func checkRedirectURIs(v *[]string) error {
 	return nil
 }
 
-var nonSlug = regexp.MustCompile(`[^a-z0-9]+`)
+var nonSlug = lazy(`[^a-z0-9]+`)
 
 func slug(name string) string {
 	s := strings.Trim(nonSlug.ReplaceAllString(strings.ToLower(name), "-"), "-")

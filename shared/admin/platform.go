@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -160,7 +159,7 @@ func checkCIMDHosts(name string, hosts []string) error {
 	return nil
 }
 
-var hostPattern = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
+var hostPattern = lazy(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
 
 // checkPublishers validates trusted software-statement issuers: at most 20,
 // each with an issuer and a JWKS of public signing keys that pass
@@ -300,7 +299,7 @@ func audiencePattern(s string) bool {
 }
 
 // scopePattern is an RFC 6749 §3.3 scope token, bounded in length.
-var scopePattern = regexp.MustCompile(`^[\x21\x23-\x5B\x5D-\x7E]{1,128}$`)
+var scopePattern = lazy(`^[\x21\x23-\x5B\x5D-\x7E]{1,128}$`)
 
 func nonNil(s []string) []string {
 	if s == nil {

@@ -29,7 +29,7 @@ type Store interface {
 	RegisterClient(ctx context.Context, t tenant.ID, c store.Client, iat *store.InitialAccessToken, ev store.AuditEvent) error
 	ChangeClient(ctx context.Context, t tenant.ID, clientID string, mutate func(*store.Client) error, ev func(store.Client) store.AuditEvent) (store.Client, error)
 	InitialAccessTokenByHash(ctx context.Context, t tenant.ID, hash []byte) (store.InitialAccessToken, error)
-	Hit(ctx context.Context, t tenant.ID, name string, window time.Duration, limit int) (store.RateDecision, error)
+	HitEach(ctx context.Context, t tenant.ID, window time.Duration, counters []store.RateCounter) (store.RateDecision, error)
 }
 
 // Registration policies of a tenant (store.Tenant.DCRPolicy; "" is open).
@@ -111,23 +111,23 @@ func (h *Handler) current(r *http.Request, t tenant.Tenant) (store.Tenant, error
 	return rec, nil
 }
 
-// rateLimit counts this registration per source address, then per tenant
-// (so one address over its limit does not use up the tenant's).
+// rateLimit counts this registration per source address, then per tenant:
+// both counters are read at once, and a registration refused by either
+// (or by the address after a concurrent hit filled it) spends nothing of
+// the tenant's budget (store.HitEach).
 func (h *Handler) rateLimit(r *http.Request, t tenant.Tenant) error {
 	l := h.limits()
-	for _, c := range []struct {
-		name  string
-		limit int
-	}{{"dcr|addr|" + httpx.AddressKey(httpx.ClientAddress(r)), l.PerAddress}, {"dcr|tenant", l.PerTenant}} {
-		d, err := h.Store.Hit(r.Context(), t.ID, c.name, l.Window, c.limit)
-		if err != nil {
-			return oauth.Internal(err)
-		}
-		if !d.Allowed {
-			secs := int64((d.RetryAfter + time.Second - 1) / time.Second)
-			return (&oauth.Error{Code: RateLimited, Status: http.StatusTooManyRequests, Description: "too many registrations; retry later"}).
-				WithHeader("Retry-After", strconv.FormatInt(max(secs, 1), 10))
-		}
+	d, err := h.Store.HitEach(r.Context(), t.ID, l.Window, []store.RateCounter{
+		{Name: "dcr|addr|" + httpx.AddressKey(httpx.ClientAddress(r)), Limit: l.PerAddress},
+		{Name: "dcr|tenant", Limit: l.PerTenant},
+	})
+	if err != nil {
+		return oauth.Internal(err)
+	}
+	if !d.Allowed {
+		secs := int64((d.RetryAfter + time.Second - 1) / time.Second)
+		return (&oauth.Error{Code: RateLimited, Status: http.StatusTooManyRequests, Description: "too many registrations; retry later"}).
+			WithHeader("Retry-After", strconv.FormatInt(max(secs, 1), 10))
 	}
 	return nil
 }

@@ -3,11 +3,8 @@ package store
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"strconv"
 	"time"
 
 	"github.com/sharkauth/serverless/shared/tenant"
@@ -167,6 +164,8 @@ func (s *Store) RegisterClient(ctx context.Context, t tenant.ID, c Client, iat *
 type RateDecision struct {
 	Allowed bool
 	Count   int
+	// Counter is the index of the refusing counter of HitEach (0 for Hit).
+	Counter int
 	// RetryAfter is how long until the window ends (when not Allowed).
 	RetryAfter time.Duration
 }
@@ -206,70 +205,5 @@ func rateShare(limit, n, i int) int {
 // expire with their window. A hit over the limit is not counted. A hit that
 // loses on every attempt is ErrContended, and counted nowhere.
 func (s *Store) Hit(ctx context.Context, t tenant.ID, name string, window time.Duration, limit int) (RateDecision, error) {
-	sc, err := scopeOf(t)
-	if err != nil {
-		return RateDecision{}, err
-	}
-	if window <= 0 || limit <= 0 {
-		return RateDecision{}, errors.New("store: rate counter needs a window and a limit")
-	}
-	now := s.Now()
-	start := now.Truncate(window)
-	end := start.Add(window)
-	n := min(rateShards, limit)
-	partition, prefix := rateWindow(sc, name, start)
-	keys := make([]Key, n)
-	for i := range keys {
-		keys[i] = rateShardKey(sc, name, start, i)
-	}
-	writer := "" // the tag of this hit's last write
-	for attempt := range attempts {
-		if err := settle(ctx, attempt); err != nil {
-			return RateDecision{}, err
-		}
-		page, err := s.table.Query(ctx, Query{Partition: partition, Prefix: prefix})
-		if err != nil {
-			return RateDecision{}, err
-		}
-		counts, versions := make([]int, n), make([]int64, n)
-		total, landed := 0, false
-		for _, it := range page.Items {
-			var c rateCount
-			if err := json.Unmarshal(it.Data, &c); err != nil {
-				return RateDecision{}, fmt.Errorf("store: decode rate counter: %w", err)
-			}
-			total += c.Count
-			landed = landed || writer != "" && c.Writer == writer
-			if i := slices.Index(keys, it.Key); i >= 0 {
-				counts[i], versions[i] = c.Count, it.Version
-			}
-		}
-		if landed { // the write answered as failed was applied
-			return RateDecision{Allowed: true, Count: total}, nil
-		}
-		var room []int
-		for i := range n {
-			if counts[i] < rateShare(limit, n, i) {
-				room = append(room, i)
-			}
-		}
-		if total >= limit || len(room) == 0 {
-			return RateDecision{Count: total, RetryAfter: end.Sub(now)}, nil
-		}
-		i := room[randN(int64(len(room)))]
-		cond := CondAbsent
-		if versions[i] > 0 {
-			cond = CondVersion(versions[i])
-		}
-		writer = strconv.FormatInt(randN(1<<62), 36)
-		item := Item{Key: keys[i], ExpiresAt: end.Add(time.Minute).Unix(), Data: marshal(rateCount{Count: counts[i] + 1, Writer: writer})}
-		_, err = s.table.Put(ctx, item, cond)
-		if err == nil {
-			return RateDecision{Allowed: true, Count: total + 1}, nil
-		}
-		if !errors.Is(err, ErrConditionFailed) {
-			return RateDecision{}, err
-		}
-	}
-	return RateDecision{}, contended("rate counter %s", name)
+	return s.HitEach(ctx, t, window, []RateCounter{{Name: name, Limit: limit}})
 }

@@ -170,6 +170,7 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request, t tenant.Tenant)
 	if gt == "" {
 		return oauth.New(oauth.InvalidRequest, "grant_type is required")
 	}
+	defer h.warmSigner(ctx, t)()
 	// Phase 1: client authentication. Its Marks are set even on failure
 	// when an assertion's signature verified.
 	client, err := h.auth.Authenticate(ctx, r, f, t, oauth.Options{Assertions: true, Public: true})

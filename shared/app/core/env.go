@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awsdynamodb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -55,6 +56,11 @@ type Options struct {
 	LogOutput io.Writer
 	// KMS replaces the KMS client of the envelope and kms key modes.
 	KMS keys.KMSAPI
+	// WarmUp opens the connection to DynamoDB while init goes on (warmUp),
+	// when the store is DynamoDB at its AWS endpoint (not an emulator's) and
+	// the AWS configuration has an HTTP client (LambdaAWS sets one). Only
+	// the Lambda bootstraps set it.
+	WarmUp bool
 }
 
 // OpenEmbedded opens the embedded store of a data directory for NewEnv when
@@ -91,6 +97,11 @@ func NewEnv(ctx context.Context, cfg config.Config, opts Options) (*Env, error) 
 			if awsCfg, err = load(ctx, cfg); err != nil {
 				return nil, err
 			}
+		}
+	}
+	if opts.WarmUp && opts.Table == nil && cfg.Store == config.StoreDynamoDB && cfg.Endpoint == "" && awsCfg.HTTPClient != nil {
+		if url := dynamoDBURL(ctx, awsCfg.Region); url != "" {
+			go warmUp(context.WithoutCancel(ctx), awsCfg.HTTPClient, url)
 		}
 	}
 	table := opts.Table
@@ -168,6 +179,10 @@ func LambdaAWS(_ context.Context, cfg config.Config) (aws.Config, error) {
 		Region:      cfg.Region,
 		Retryer:     NewRetryer,
 		Credentials: aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(id, secret, os.Getenv("AWS_SESSION_TOKEN"))),
+		// One HTTP client (the SDK's default) for every AWS client of the
+		// function, so the connection warmUp opens is in the pool the
+		// first call draws from.
+		HTTPClient: awshttp.NewBuildableClient(),
 	}
 	if c.Region == "" {
 		c.Region = os.Getenv("AWS_DEFAULT_REGION")

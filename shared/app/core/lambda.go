@@ -20,7 +20,7 @@ func Lambda(build func(*Env) http.Handler) {
 		slog.Error("configuration", "error", err)
 		os.Exit(1)
 	}
-	env, err := NewEnv(context.Background(), cfg, Options{})
+	env, err := NewEnv(context.Background(), cfg, Options{WarmUp: true})
 	if err != nil {
 		slog.Error("startup", "error", err)
 		os.Exit(1)

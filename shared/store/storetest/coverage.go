@@ -20,6 +20,7 @@ var checkedElsewhere = map[string]string{
 	"RevokeInitialAccessToken": "DCR: token errors and isolation",
 	"RegisterClient":           "DCR: token errors and isolation",
 	"Hit":                      "DCR: rate counter: limit, window, tenant and name",
+	"HitEach":                  "DCR: rate counters: read at once, counted in order, a refusal spends nothing",
 	"RecordAuditEvents":        "AuditTrail: tenant isolation",
 	"GetAuditEvent":            "AuditTrail: tenant isolation",
 	"ListAuditEvents":          "AuditTrail: tenant isolation",

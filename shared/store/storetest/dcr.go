@@ -253,4 +253,6 @@ func domainDCR(t *testing.T, e *env) {
 			t.Fatalf("%d hits allowed over a limit of 5", n)
 		}
 	})
+
+	domainHitEach(t, e)
 }
