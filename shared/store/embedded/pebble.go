@@ -142,6 +142,8 @@ func (p *pebbleKV) View(fn func(r kvReader) error) error {
 	return fn(pebbleReader{s})
 }
 
+func (p *pebbleKV) pointReads() kvReader { return pebbleReader{p.db} }
+
 func (p *pebbleKV) Apply(fn func(w kvWriter) error) (func() error, error) {
 	b := p.db.NewIndexedBatch()
 	defer b.Close()

@@ -76,7 +76,7 @@ func (t *Table) Get(ctx context.Context, key table.Key) (table.Item, error) {
 		return table.Item{}, err
 	}
 	var it table.Item
-	err := t.kv.View(func(r kvReader) error {
+	err := t.viewOne(func(r kvReader) error {
 		var err error
 		it, err = live(r, key, t.nowUnix())
 		return err
