@@ -55,6 +55,7 @@ func serveCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
+		setServeGC(os.Getenv)
 		if *cpuProfile != "" {
 			stop, err := startCPUProfile(*cpuProfile)
 			if err != nil {

@@ -102,7 +102,7 @@ func (s *Store) IssueToken(ctx context.Context, t tenant.ID, is Issuance) error 
 	if rec.JTI == "" || rec.ClientID == "" || rec.ExpiresAt.IsZero() {
 		return errors.New("store: token record without jti, client_id or exp")
 	}
-	if rec.ExpiresAt.Sub(rec.IssuedAt) > MaxTokenLifetime {
+	if !rec.IssuedAt.IsZero() && rec.ExpiresAt.Sub(rec.IssuedAt) > MaxTokenLifetime {
 		return fmt.Errorf("store: token lifetime %s over the bound %s", rec.ExpiresAt.Sub(rec.IssuedAt), MaxTokenLifetime)
 	}
 	random, itemLayout := tokenItemable(rec, is.Event)

@@ -70,3 +70,19 @@ type kvIter interface {
 	Value() []byte
 	Close() error
 }
+
+// pointReader is a binding whose single reads are consistent by themselves
+// (Pebble: a Get reads at one sequence number), so one read needs no
+// snapshot to be made and released.
+type pointReader interface {
+	pointReads() kvReader
+}
+
+// viewOne runs fn, which makes one read, over the binding's point reader
+// when it has one, else over a View.
+func (t *Table) viewOne(fn func(r kvReader) error) error {
+	if p, ok := t.kv.(pointReader); ok {
+		return fn(p.pointReads())
+	}
+	return t.kv.View(fn)
+}

@@ -111,7 +111,7 @@ func (t *Table) sweep(limit int, from []byte) (int, []byte, error) {
 					return nil, err
 				}
 				if !it.Live(now) {
-					if err := del(w, it.Key); err != nil {
+					if err := del(w, it.Key, &it); err != nil {
 						return nil, err
 					}
 					deleted++

@@ -76,7 +76,7 @@ func (t *Table) Get(ctx context.Context, key table.Key) (table.Item, error) {
 		return table.Item{}, err
 	}
 	var it table.Item
-	err := t.kv.View(func(r kvReader) error {
+	err := t.viewOne(func(r kvReader) error {
 		var err error
 		it, err = live(r, key, t.nowUnix())
 		return err
@@ -103,14 +103,26 @@ func live(r kvReader, key table.Key, now int64) (table.Item, error) {
 	return it, nil
 }
 
-// check evaluates cond against the live item at key; it returns the live item's
-// version (0 when absent).
-func check(r kvReader, key table.Key, cond table.Cond, now int64) (int64, error) {
-	cur, err := live(r, key, now)
-	exists := err == nil
-	if err != nil && err != table.ErrNotFound {
-		return 0, err
+// stored is what a write's condition read at its key: the item stored there,
+// live or expired (nil when absent), so that the write needs no second read.
+type stored = *table.Item
+
+// check evaluates cond against the live item at key; it returns the live
+// item's version (0 when absent) and the item stored at key.
+func check(r kvReader, key table.Key, cond table.Cond, now int64) (int64, stored, error) {
+	v, err := r.Get(spaceItems, itemKey(key))
+	if err != nil {
+		return 0, nil, err
 	}
+	var old stored
+	if v != nil {
+		it, err := decode(v)
+		if err != nil {
+			return 0, nil, err
+		}
+		old = &it
+	}
+	exists := old != nil && old.Live(now)
 	ok := true
 	switch cond.Kind {
 	case table.Always:
@@ -119,29 +131,29 @@ func check(r kvReader, key table.Key, cond table.Cond, now int64) (int64, error)
 	case table.IfExists:
 		ok = exists
 	case table.IfVersion:
-		ok = exists && cur.Version == cond.Version
+		ok = exists && old.Version == cond.Version
 	default:
-		return 0, fmt.Errorf("embedded: unknown condition %d", cond.Kind)
+		return 0, nil, fmt.Errorf("embedded: unknown condition %d", cond.Kind)
 	}
 	if !ok {
-		return 0, table.ErrConditionFailed
+		return 0, nil, table.ErrConditionFailed
 	}
-	return cur.Version, nil
+	if !exists {
+		return 0, old, nil
+	}
+	return old.Version, old, nil
 }
 
-func put(w kvWriter, it table.Item, prevVersion int64) error {
-	k := itemKey(it.Key)
-	old, err := w.Get(spaceItems, k)
-	if err != nil {
-		return err
-	}
+// put writes it over old (what check read at its key) with the version
+// after prevVersion.
+func put(w kvWriter, it table.Item, prevVersion int64, old stored) error {
 	if old != nil {
-		if err := unindex(w, old); err != nil {
+		if err := unindex(w, *old); err != nil {
 			return err
 		}
 	}
 	it.Version = prevVersion + 1
-	if err := w.Set(spaceItems, k, encode(it)); err != nil {
+	if err := w.Set(spaceItems, itemKey(it.Key), encode(it)); err != nil {
 		return err
 	}
 	if it.ExpiresAt != 0 {
@@ -159,24 +171,19 @@ func put(w kvWriter, it table.Item, prevVersion int64) error {
 	return nil
 }
 
-func del(w kvWriter, key table.Key) error {
-	k := itemKey(key)
-	old, err := w.Get(spaceItems, k)
-	if err != nil || old == nil {
+// del deletes old (what check read at key), if any.
+func del(w kvWriter, key table.Key, old stored) error {
+	if old == nil {
+		return nil
+	}
+	if err := unindex(w, *old); err != nil {
 		return err
 	}
-	if err := unindex(w, old); err != nil {
-		return err
-	}
-	return w.Delete(spaceItems, k)
+	return w.Delete(spaceItems, itemKey(key))
 }
 
 // unindex removes a stored item's entries from the GSIs and the expiry index.
-func unindex(w kvWriter, stored []byte) error {
-	o, err := decode(stored)
-	if err != nil {
-		return err
-	}
+func unindex(w kvWriter, o table.Item) error {
 	for _, ix := range table.Indexes {
 		if pk, _ := o.IndexKeys(ix); pk != "" {
 			if err := w.Delete(indexSpace(ix), gsiKey(o, ix)); err != nil {
@@ -200,7 +207,7 @@ func (t *Table) Put(ctx context.Context, it table.Item, cond table.Cond) (int64,
 	}
 	var version int64
 	err := t.write(func(w kvWriter) (error, error) {
-		prev, err := check(w, it.Key, cond, t.nowUnix())
+		prev, old, err := check(w, it.Key, cond, t.nowUnix())
 		if err == table.ErrConditionFailed {
 			return err, nil
 		}
@@ -208,7 +215,7 @@ func (t *Table) Put(ctx context.Context, it table.Item, cond table.Cond) (int64,
 			return nil, err
 		}
 		version = prev + 1
-		return nil, put(w, it, prev)
+		return nil, put(w, it, prev, old)
 	})
 	return version, err
 }
@@ -222,14 +229,14 @@ func (t *Table) Delete(ctx context.Context, key table.Key, cond table.Cond) erro
 		return err
 	}
 	return t.write(func(w kvWriter) (error, error) {
-		_, err := check(w, key, cond, t.nowUnix())
+		_, old, err := check(w, key, cond, t.nowUnix())
 		if err == table.ErrConditionFailed {
 			return err, nil
 		}
 		if err != nil {
 			return nil, err
 		}
-		return nil, del(w, key)
+		return nil, del(w, key, old)
 	})
 }
 
@@ -251,24 +258,27 @@ func (t *Table) Transact(ctx context.Context, writes []table.Write) error {
 	}
 	return t.write(func(kw kvWriter) (error, error) {
 		now := t.nowUnix()
+		// Every condition first; each key's read serves its write
+		// (a transaction addresses each key once).
 		prev := make([]int64, len(writes))
+		olds := make([]stored, len(writes))
 		for i, w := range writes {
-			v, err := check(kw, w.Target(), w.Cond, now)
+			v, old, err := check(kw, w.Target(), w.Cond, now)
 			if err == table.ErrConditionFailed {
 				return &table.TxCanceled{Index: i}, nil
 			}
 			if err != nil {
 				return nil, err
 			}
-			prev[i] = v
+			prev[i], olds[i] = v, old
 		}
 		for i, w := range writes {
 			var err error
 			switch w.Op {
 			case table.OpPut:
-				err = put(kw, w.Item, prev[i])
+				err = put(kw, w.Item, prev[i], olds[i])
 			case table.OpDelete:
-				err = del(kw, w.Key)
+				err = del(kw, w.Key, olds[i])
 			}
 			if err != nil {
 				return nil, err
