@@ -51,6 +51,11 @@ type tokenItemData struct {
 	Family     string      `json:"f,omitempty"`
 	User       string      `json:"u,omitempty"`
 	Event      *tokenEvent `json:"v,omitempty"` // nil once purged
+	// Writer is a random tag of the IssueToken that put the item: one whose
+	// put was applied but answered as a failed condition (the SDK's retry
+	// after a lost answer) finds its own tag on the re-read and succeeds,
+	// where a replay of the same proof finds another's and is refused.
+	Writer string `json:"w,omitempty"`
 }
 
 // tokenEvent is what a token item keeps of its issue event: the fields the
@@ -214,11 +219,16 @@ func timeOf(n int64) time.Time {
 // tokenItemOf is the token item of rec with event part te (nil: none, its
 // event was purged), expiring at expires (epoch seconds).
 func tokenItemOf(sc scope, rec TokenRecord, te *tokenEvent, expires int64) Item {
+	return tokenItemBy(sc, rec, te, expires, "")
+}
+
+// tokenItemBy is tokenItemOf tagged with its writer's tag (tokenItemData.Writer).
+func tokenItemBy(sc scope, rec TokenRecord, te *tokenEvent, expires int64, writer string) Item {
 	random, _ := ids.RandomPart(rec.JTI)
 	d := tokenItemData{JTI: rec.JTI, ClientID: rec.ClientID, AgentID: rec.AgentID, Subject: rec.Subject, Scope: rec.Scope,
 		Audience: rec.Audience, JKT: rec.JKT, KID: rec.KID, GrantType: rec.GrantType, IssuedAt: nanosOf(rec.IssuedAt),
 		ExpiresAt: nanosOf(rec.ExpiresAt), RevokedAt: nanosOf(rec.RevokedAt), Delegation: rec.Delegation,
-		Family: rec.Family, User: rec.User, Event: te}
+		Family: rec.Family, User: rec.User, Event: te, Writer: writer}
 	id, _ := twinEventID(rec.JTI)
 	at, shard, _ := parseAuditID(id)
 	sk := auditSK(at, id)
@@ -257,6 +267,16 @@ func tokenFromItem(it Item) (rec TokenRecord, te *tokenEvent, ok bool, err error
 		ExpiresAt: timeOf(d.ExpiresAt), RevokedAt: timeOf(d.RevokedAt), Delegation: d.Delegation,
 		Family: d.Family, User: d.User, Version: it.Version}
 	return rec, d.Event, d.JTI != "", nil
+}
+
+// putBy reports whether the token item it was put by the IssueToken whose
+// tag is writer.
+func putBy(it Item, writer string) bool {
+	if writer == "" || len(it.Data) == 0 {
+		return false
+	}
+	d, err := unmarshal[tokenItemData](it, nil)
+	return err == nil && d.Writer == writer
 }
 
 // isTokenItem reports whether it is at a token item's key of scope sc.

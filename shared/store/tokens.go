@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/sharkauth/serverless/shared/ids"
@@ -127,8 +128,16 @@ func (s *Store) IssueToken(ctx context.Context, t tenant.ID, is Issuance) error 
 		expires := max(is.Event.CreatedAt.Add(s.table.retention(ctx, sc, nil)).Unix(), expirySeconds(rec.ExpiresAt))
 		item = tokenItemOf(sc, rec, compactEvent(rec, is.Event), expires)
 		if len(marks) == 0 && len(is.Steps) == 0 {
+			writer := strconv.FormatInt(randN(1<<62), 36)
+			item = tokenItemBy(sc, rec, compactEvent(rec, is.Event), expires, writer)
 			_, err := s.table.Put(ctx, item, CondAbsent)
 			if errors.Is(err, ErrConditionFailed) {
+				// Our own put, applied but answered as failed (a retry
+				// after a lost answer: a single put has no idempotency
+				// token, a transaction has), or someone else's item.
+				if got, gerr := s.table.Get(ctx, item.Key); gerr == nil && putBy(got, writer) {
+					return nil
+				}
 				return itemRefused()
 			}
 			return err

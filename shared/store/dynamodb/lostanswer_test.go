@@ -94,3 +94,35 @@ func TestRateHitSurvivesALostAnswer(t *testing.T) {
 		}
 	}
 }
+
+// A DPoP token is ONE conditional PutItem of its token item, whose key is
+// the proof's replay mark; a PutItem has no idempotency token, so the SDK's
+// retry after a lost answer fails the put's own condition. The issue
+// succeeds all the same (the item carries its writer's tag), and a second
+// request with the same proof is still refused as a replay.
+func TestDPoPIssueSurvivesALostAnswer(t *testing.T) {
+	base, name := awstest.NewTable(t)
+	lossy := &loseAnswers{next: http.DefaultTransport, op: "PutItem"}
+	client := sdk.New(base.Options(), func(o *sdk.Options) { o.HTTPClient = lossy })
+	s := store.New(dynamodb.New(client, name, nil), time.Now)
+	ctx, id := t.Context(), tenant.MustID("acme")
+	issue := func() (store.TokenRecord, error) {
+		now := time.Now()
+		mark := store.ReplayMark{Kind: "dpop", Value: "jkt-1|proof-1", Until: now.Add(2 * time.Minute)}
+		jti, evID, evAt := store.NewDPoPTokenIDs(now, store.DefaultAuditShards, mark)
+		rec := store.TokenRecord{JTI: jti, ClientID: "shark_agent_x", Scope: "mcp:read", JKT: "jkt-1", IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
+		ev := store.AuditEvent{ID: evID, Event: "oauth.token_issued", ActorType: "client", ActorID: rec.ClientID,
+			TargetType: "token", TargetID: jti, Status: "success", CreatedAt: evAt}
+		return rec, s.IssueToken(ctx, id, store.Issuance{Token: rec, Marks: []store.ReplayMark{mark}, Event: ev})
+	}
+	rec, err := issue()
+	if err != nil || lossy.lost != 1 {
+		t.Fatalf("issue with its answer lost: %v (lost %d)", err, lossy.lost)
+	}
+	if got, err := s.GetToken(ctx, id, rec.JTI); err != nil || got.JTI != rec.JTI {
+		t.Fatalf("the issued token: %+v %v", got, err)
+	}
+	if _, err := issue(); !errors.Is(err, store.ErrReplay) {
+		t.Fatalf("the same proof again: %v, want ErrReplay", err)
+	}
+}
