@@ -41,29 +41,7 @@ func tableGSI2(t *testing.T, newTable TableFactory) {
 	if got.GSI2PK != "T#a#Q2" || got.GSI2SK != "g04" || got.GSI1PK != "T#a#Q1" {
 		t.Fatalf("get = %+v", got)
 	}
-	walk := func(q table.Query) []string {
-		t.Helper()
-		var got []string
-		for pages := 0; ; pages++ {
-			if pages > 20 {
-				t.Fatal("pagination does not end")
-			}
-			page, err := tb.Query(ctx, q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if page.Next != nil && len(page.Items) < q.EffectiveLimit() {
-				t.Fatalf("short page (%d) with a next position", len(page.Items))
-			}
-			for _, it := range page.Items {
-				got = append(got, it.SK)
-			}
-			if page.Next == nil {
-				return got
-			}
-			q.After = page.Next
-		}
-	}
+	walk := func(q table.Query) []string { t.Helper(); return walkQuery(t, tb, q) }
 	rev := slices.Clone(want)
 	slices.Reverse(rev)
 	cases := []struct {

@@ -331,32 +331,7 @@ func tablePagination(t *testing.T, newTable TableFactory) {
 	mustPut(t, tb, table.Item{Key: table.Key{PK: "T#a#P0", SK: "k00"}, GSI1PK: "T#a#PG0", GSI1SK: "g00"})
 	mustPut(t, tb, table.Item{Key: table.Key{PK: "T#a#", SK: "k99"}, GSI1PK: "T#a#P", GSI1SK: "g99"})
 
-	walk := func(q table.Query) []string {
-		t.Helper()
-		var got []string
-		for pages := 0; ; pages++ {
-			if pages > 20 {
-				t.Fatal("pagination does not end")
-			}
-			page, err := tb.Query(ctx, q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(page.Items) > q.EffectiveLimit() {
-				t.Fatalf("page of %d items for limit %d", len(page.Items), q.EffectiveLimit())
-			}
-			if page.Next != nil && len(page.Items) < q.EffectiveLimit() {
-				t.Fatalf("short page (%d) with a next position", len(page.Items))
-			}
-			for _, it := range page.Items {
-				got = append(got, it.SK)
-			}
-			if page.Next == nil {
-				return got
-			}
-			q.After = page.Next
-		}
-	}
+	walk := func(q table.Query) []string { t.Helper(); return walkQuery(t, tb, q) }
 	rev := slices.Clone(want)
 	slices.Reverse(rev)
 	cases := []struct {
@@ -442,5 +417,35 @@ func tableExpiry(t *testing.T, newTable TableFactory) {
 	}
 	if got := mustGet(t, tb, k); string(got.Data) != "reborn" || got.ExpiresAt != 0 {
 		t.Fatalf("after rebirth: %+v", got)
+	}
+}
+
+// walkQuery pages through q to its end and returns the sort keys of the items
+// it read, checking each page against its limit (never over it, and short
+// only on the last page).
+func walkQuery(t *testing.T, tb table.Table, q table.Query) []string {
+	t.Helper()
+	var got []string
+	for pages := 0; ; pages++ {
+		if pages > 20 {
+			t.Fatal("pagination does not end")
+		}
+		page, err := tb.Query(t.Context(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Items) > q.EffectiveLimit() {
+			t.Fatalf("page of %d items for limit %d", len(page.Items), q.EffectiveLimit())
+		}
+		if page.Next != nil && len(page.Items) < q.EffectiveLimit() {
+			t.Fatalf("short page (%d) with a next position", len(page.Items))
+		}
+		for _, it := range page.Items {
+			got = append(got, it.SK)
+		}
+		if page.Next == nil {
+			return got
+		}
+		q.After = page.Next
 	}
 }
