@@ -126,7 +126,10 @@ func TestResourceServersPageInBrowser(t *testing.T) {
 				t.Fatalf("edited: %v", got)
 			}
 			b.do("edit refused", chromedp.Click(chromedp.Search(`//button[@aria-label="Edit resource server mcp-prod"]`)),
-				setValue("#dialog textarea", ""), chromedp.Click(dialogButton("Save")), waitText("resources"), chromedp.Click(dialogButton("Cancel")))
+				setValue("#dialog textarea", ""), chromedp.Click(dialogButton("Save")), waitText("resources"), chromedp.Click(dialogButton("Cancel")),
+				// The modal must be closed before the next click: a click sent
+				// while it is still open lands on its backdrop (seen on CI, phone).
+				chromedp.WaitNotPresent(chromedp.Search(`//dialog[@open]`)))
 
 			// Rotated: a new secret shown once, the old one refused.
 			b.do("rotate", chromedp.Click(chromedp.Search(`//button[@aria-label="Rotate secret of resource server mcp-prod"]`)),
