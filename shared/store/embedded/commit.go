@@ -74,7 +74,10 @@ func (t *Table) commitLoop() {
 // which writes nothing and is an outcome) discards the batch; then each
 // write runs alone, so one writer's failure never undoes another's.
 func (t *Table) commit(group []*pending) {
+	var written [][]byte
 	durable, err := t.kv.Apply(func(w kvWriter) error {
+		written = written[:0]
+		w = recordingWriter{kvWriter: w, keys: &written}
 		for _, p := range group {
 			var failure error
 			p.outcome, failure = p.fn(w)
@@ -84,6 +87,9 @@ func (t *Table) commit(group []*pending) {
 		}
 		return nil
 	})
+	// Visible now (or discarded): drop what the cache held of these keys
+	// before any writer of the group is answered.
+	t.cache.written(written)
 	if err != nil && len(group) > 1 {
 		for _, p := range group {
 			t.commit([]*pending{p})

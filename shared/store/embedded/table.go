@@ -14,8 +14,9 @@ import (
 // file or a Pebble directory. It is safe for concurrent use; one committer
 // applies every write, so conditional writes and transactions are isolated.
 type Table struct {
-	kv  kv
-	now func() time.Time
+	kv    kv
+	now   func() time.Time
+	cache *itemCache // items read by Get (itemcache.go)
 
 	mu     sync.RWMutex // held for reading to enqueue, for writing to close
 	closed bool
@@ -46,7 +47,7 @@ func open(path string, now func() time.Time, sweep, release time.Duration) (*Tab
 }
 
 func newTable(k kv, now func() time.Time, sweep, maintain time.Duration) *Table {
-	t := &Table{kv: k, now: now, queue: make(chan *pending, maxGroup), syncq: make(chan synced, 64),
+	t := &Table{kv: k, now: now, cache: newItemCache(), queue: make(chan *pending, maxGroup), syncq: make(chan synced, 64),
 		done: make(chan struct{}), stopSweep: make(chan struct{}), swept: make(chan struct{})}
 	go t.commitLoop()
 	go t.syncLoop()
@@ -75,13 +76,30 @@ func (t *Table) Get(ctx context.Context, key table.Key) (table.Item, error) {
 	if err := ctx.Err(); err != nil {
 		return table.Item{}, err
 	}
-	var it table.Item
-	err := t.viewOne(func(r kvReader) error {
-		var err error
-		it, err = live(r, key, t.nowUnix())
-		return err
-	})
-	return it, err
+	k := itemKey(key)
+	now := t.nowUnix()
+	e, hit, epoch := t.cache.lookup(k)
+	if !hit {
+		err := t.viewOne(func(r kvReader) error {
+			v, err := r.Get(spaceItems, k)
+			if err != nil || v == nil {
+				return err
+			}
+			e.item, err = decode(v)
+			e.found = err == nil
+			return err
+		})
+		if err != nil {
+			return table.Item{}, err
+		}
+		t.cache.fill(k, e, epoch)
+	}
+	if !e.found || !e.item.Live(now) {
+		return table.Item{}, table.ErrNotFound
+	}
+	it := e.item
+	it.Data = bytes.Clone(it.Data) // the entry's stays as read
+	return it, nil
 }
 
 // live reads the live item at key or returns table.ErrNotFound.
