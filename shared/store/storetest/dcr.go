@@ -233,26 +233,33 @@ func domainDCR(t *testing.T, e *env) {
 	})
 
 	t.Run("concurrent hits never lose a count", func(t *testing.T) {
-		var wg sync.WaitGroup
-		allowed := make(chan bool, 8)
-		for range 8 {
-			wg.Go(func() {
-				d, err := e.s.Hit(ctx, a.id, "concurrent", time.Hour, 5)
-				allowed <- err == nil && d.Allowed
-			})
-		}
-		wg.Wait()
-		close(allowed)
-		n := 0
-		for ok := range allowed {
-			if ok {
-				n++
-			}
-		}
+		n := countAllowed(8, func(int) bool {
+			d, err := e.s.Hit(ctx, a.id, "concurrent", time.Hour, 5)
+			return err == nil && d.Allowed
+		})
 		if n > 5 {
 			t.Fatalf("%d hits allowed over a limit of 5", n)
 		}
 	})
 
 	domainHitEach(t, e)
+}
+
+// countAllowed runs try n times at once (i is the attempt's number) and
+// counts the attempts it allowed.
+func countAllowed(n int, try func(i int) bool) int {
+	var wg sync.WaitGroup
+	allowed := make(chan bool, n)
+	for i := range n {
+		wg.Go(func() { allowed <- try(i) })
+	}
+	wg.Wait()
+	close(allowed)
+	count := 0
+	for ok := range allowed {
+		if ok {
+			count++
+		}
+	}
+	return count
 }

@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -83,23 +82,11 @@ func domainHitEach(t *testing.T, e *env) {
 
 	t.Run("rate counters: concurrent requests never pass either limit", func(t *testing.T) {
 		startWindow()
-		var wg sync.WaitGroup
-		allowed := make(chan bool, 12)
-		for i := range 12 {
-			wg.Go(func() {
-				cs := []store.RateCounter{{Name: "burst|addr|" + string(rune('a'+i%3)), Limit: 2}, {Name: "burst|tenant", Limit: 5}}
-				d, err := e.s.HitEach(ctx, a.id, time.Hour, cs)
-				allowed <- err == nil && d.Allowed
-			})
-		}
-		wg.Wait()
-		close(allowed)
-		n := 0
-		for ok := range allowed {
-			if ok {
-				n++
-			}
-		}
+		n := countAllowed(12, func(i int) bool {
+			cs := []store.RateCounter{{Name: "burst|addr|" + string(rune('a'+i%3)), Limit: 2}, {Name: "burst|tenant", Limit: 5}}
+			d, err := e.s.HitEach(ctx, a.id, time.Hour, cs)
+			return err == nil && d.Allowed
+		})
 		if n > 5 {
 			t.Fatalf("%d requests allowed over the tenant's limit of 5", n)
 		}
