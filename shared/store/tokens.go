@@ -126,10 +126,11 @@ func (s *Store) IssueToken(ctx context.Context, t tenant.ID, is Issuance) error 
 	}
 	if itemLayout {
 		expires := max(is.Event.CreatedAt.Add(s.table.retention(ctx, sc, nil)).Unix(), expirySeconds(rec.ExpiresAt))
-		item = tokenItemOf(sc, rec, compactEvent(rec, is.Event), expires)
+		te := compactEvent(rec, is.Event)
+		item = tokenItemOf(sc, rec, te, expires)
 		if len(marks) == 0 && len(is.Steps) == 0 {
 			writer := strconv.FormatInt(randN(1<<62), 36)
-			item = tokenItemBy(sc, rec, compactEvent(rec, is.Event), expires, writer)
+			item = tokenItemBy(sc, rec, te, expires, writer)
 			_, err := s.table.Put(ctx, item, CondAbsent)
 			if errors.Is(err, ErrConditionFailed) {
 				// Our own put, applied but answered as failed (a retry
