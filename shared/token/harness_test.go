@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -63,7 +62,8 @@ func newHarness(t testing.TB, wrap func(store.Table) store.Table) *harness {
 func newHarnessWith(t testing.TB, wrap func(store.Table) store.Table, sealer func(now func() time.Time) keys.Sealer) *harness {
 	t.Helper()
 	hs := &harness{t: t, now: t0, tenants: map[string]tenant.Tenant{}, admin: map[string]string{}}
-	eng, err := embedded.Open(filepath.Join(t.TempDir(), "shark.db"), hs.clock)
+	// The engine shark serve opens on a new data directory.
+	eng, _, err := embedded.OpenDir(t.TempDir(), "", hs.clock)
 	if err != nil {
 		t.Fatal(err)
 	}
