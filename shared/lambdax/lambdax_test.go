@@ -2,10 +2,13 @@ package lambdax
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -21,6 +24,9 @@ type seen struct {
 	body                                                          []byte
 	contentLength                                                 int64
 	requestID                                                     string
+	hasRequestID                                                  bool
+	rawPath, requestURI, urlHost, proto                           string
+	noBody                                                        bool
 }
 
 // recorder returns a handler that stores what it saw in *got and answers 204.
@@ -35,12 +41,14 @@ func recorder(t *testing.T, got *seen) http.Handler {
 		for _, c := range r.Cookies() {
 			cookies[c.Name] = c.Value
 		}
-		id, _ := RequestID(r.Context())
+		id, hasID := RequestID(r.Context())
 		*got = seen{
 			method: r.Method, host: r.Host, scheme: r.URL.Scheme, path: r.URL.Path,
 			escapedPath: r.URL.EscapedPath(), rawQuery: r.URL.RawQuery, remoteAddr: r.RemoteAddr,
 			header: r.Header.Clone(), query: r.URL.Query(), cookies: cookies, body: body,
-			contentLength: r.ContentLength, requestID: id,
+			contentLength: r.ContentLength, requestID: id, hasRequestID: hasID,
+			rawPath: r.URL.RawPath, requestURI: r.RequestURI, urlHost: r.URL.Host, proto: r.Proto,
+			noBody: r.Body == http.NoBody,
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
@@ -238,6 +246,234 @@ func TestAdapterRequest(t *testing.T) {
 				}
 			},
 		},
+		{
+			name: "no request id in the event",
+			edit: func(ev *events.APIGatewayV2HTTPRequest) { ev.RequestContext.RequestID = "" },
+			check: func(t *testing.T, s seen) {
+				if s.hasRequestID || s.requestID != "" {
+					t.Errorf("request id = %q, %v", s.requestID, s.hasRequestID)
+				}
+			},
+		},
+		{
+			name: "remote addr is the source ip as sent, without a port",
+			edit: func(ev *events.APIGatewayV2HTTPRequest) { ev.RequestContext.HTTP.SourceIP = "2001:db8::1" },
+			check: func(t *testing.T, s seen) {
+				if s.remoteAddr != "2001:db8::1" {
+					t.Errorf("remote addr = %q", s.remoteAddr)
+				}
+			},
+		},
+		{
+			name: "url, request uri and protocol",
+			edit: func(ev *events.APIGatewayV2HTTPRequest) {
+				ev.RawPath = "/t/acme/oauth/token"
+				ev.RawQueryString = "x=1&y=%2F"
+				ev.RequestContext.HTTP.Protocol = "HTTP/2.0"
+			},
+			check: func(t *testing.T, s seen) {
+				if s.requestURI != "/t/acme/oauth/token?x=1&y=%2F" {
+					t.Errorf("request uri = %q", s.requestURI)
+				}
+				if s.urlHost != "auth.example.com" || s.rawPath != "" || s.path != "/t/acme/oauth/token" {
+					t.Errorf("url host, path, raw path = %q, %q, %q", s.urlHost, s.path, s.rawPath)
+				}
+				// The library always built an HTTP/1.1 request.
+				if s.proto != "HTTP/1.1" {
+					t.Errorf("proto = %q", s.proto)
+				}
+			},
+		},
+		{
+			name: "no x-forwarded-proto: the scheme is https",
+			edit: func(ev *events.APIGatewayV2HTTPRequest) { delete(ev.Headers, "x-forwarded-proto") },
+			check: func(t *testing.T, s seen) {
+				if s.scheme != "https" {
+					t.Errorf("scheme = %q", s.scheme)
+				}
+			},
+		},
+		{
+			name: "encoded path segments: raw path kept only where it differs",
+			edit: func(ev *events.APIGatewayV2HTTPRequest) {
+				ev.RawPath = "/t/a%2Fb/c%3Fd/%7Euser/x%20y"
+			},
+			check: func(t *testing.T, s seen) {
+				if s.path != "/t/a/b/c?d/~user/x y" {
+					t.Errorf("path = %q", s.path)
+				}
+				if s.rawPath != "/t/a%2Fb/c%3Fd/%7Euser/x%20y" || s.escapedPath != s.rawPath {
+					t.Errorf("raw path, escaped path = %q, %q", s.rawPath, s.escapedPath)
+				}
+				if s.requestURI != "/t/a%2Fb/c%3Fd/%7Euser/x%20y" {
+					t.Errorf("request uri = %q", s.requestURI)
+				}
+			},
+		},
+		{
+			name: "a space-encoded path needs no raw path",
+			edit: func(ev *events.APIGatewayV2HTTPRequest) { ev.RawPath = "/a%20b" },
+			check: func(t *testing.T, s seen) {
+				if s.path != "/a b" || s.rawPath != "" || s.escapedPath != "/a%20b" {
+					t.Errorf("path, raw path, escaped = %q, %q, %q", s.path, s.rawPath, s.escapedPath)
+				}
+			},
+		},
+		{
+			name: "no raw path: the request context's path, with a leading slash",
+			edit: func(ev *events.APIGatewayV2HTTPRequest) {
+				ev.RawPath = ""
+				ev.RequestContext.HTTP.Path = "healthz"
+			},
+			check: func(t *testing.T, s seen) {
+				if s.path != "/healthz" || s.requestURI != "/healthz" {
+					t.Errorf("path, request uri = %q, %q", s.path, s.requestURI)
+				}
+			},
+		},
+		{
+			name: "query with repeated keys, escapes, an empty value and a bare key",
+			edit: func(ev *events.APIGatewayV2HTTPRequest) {
+				ev.RawQueryString = "scope=mcp%3Aread+mcp%3Awrite&scope=x&redirect_uri=https%3A%2F%2Fa.example%2Fcb%3Fq%3D1&e=&bare"
+			},
+			check: func(t *testing.T, s seen) {
+				if s.rawQuery != "scope=mcp%3Aread+mcp%3Awrite&scope=x&redirect_uri=https%3A%2F%2Fa.example%2Fcb%3Fq%3D1&e=&bare" {
+					t.Errorf("raw query = %q", s.rawQuery)
+				}
+				if got := s.query["scope"]; len(got) != 2 || got[0] != "mcp:read mcp:write" || got[1] != "x" {
+					t.Errorf("scope = %q", got)
+				}
+				if got := s.query["redirect_uri"]; len(got) != 1 || got[0] != "https://a.example/cb?q=1" {
+					t.Errorf("redirect_uri = %q", got)
+				}
+				if got, ok := s.query["e"]; !ok || got[0] != "" {
+					t.Errorf("e = %q", got)
+				}
+				if got, ok := s.query["bare"]; !ok || got[0] != "" {
+					t.Errorf("bare = %q", got)
+				}
+			},
+		},
+		{
+			name: "no raw query string: built from the query parameters",
+			edit: func(ev *events.APIGatewayV2HTTPRequest) {
+				ev.QueryStringParameters = map[string]string{"b": "x y", "a": "1"}
+			},
+			check: func(t *testing.T, s seen) {
+				if s.rawQuery != "a=1&b=x+y" {
+					t.Errorf("raw query = %q", s.rawQuery)
+				}
+			},
+		},
+		{
+			name: "no domain name and no host header: no host",
+			edit: func(ev *events.APIGatewayV2HTTPRequest) {
+				ev.RequestContext.DomainName = ""
+				delete(ev.Headers, "host")
+			},
+			check: func(t *testing.T, s seen) {
+				if s.host != "" || s.urlHost != "" {
+					t.Errorf("host, url host = %q, %q", s.host, s.urlHost)
+				}
+				if s.scheme != "https" || s.path != "/.well-known/jwks.json" {
+					t.Errorf("scheme, path = %q, %q", s.scheme, s.path)
+				}
+			},
+		},
+		{
+			name: "domain name with an empty port",
+			edit: func(ev *events.APIGatewayV2HTTPRequest) { ev.RequestContext.DomainName = "auth.example.com:" },
+			check: func(t *testing.T, s seen) {
+				if s.host != "auth.example.com" {
+					t.Errorf("host = %q", s.host)
+				}
+			},
+		},
+		{
+			name: "a Cookie header and the event's cookies join in one header",
+			edit: func(ev *events.APIGatewayV2HTTPRequest) {
+				ev.Headers["cookie"] = "pre=1"
+				ev.Cookies = []string{"__Host-shark_session=s3cr3t", "theme=dark"}
+			},
+			check: func(t *testing.T, s seen) {
+				if got := s.header.Values("Cookie"); len(got) != 1 || got[0] != "pre=1; __Host-shark_session=s3cr3t; theme=dark" {
+					t.Errorf("Cookie = %q", got)
+				}
+				if s.cookies["pre"] != "1" || s.cookies["__Host-shark_session"] != "s3cr3t" || s.cookies["theme"] != "dark" {
+					t.Errorf("cookies = %v", s.cookies)
+				}
+			},
+		},
+		{
+			name: "no cookies: no Cookie header",
+			edit: func(*events.APIGatewayV2HTTPRequest) {},
+			check: func(t *testing.T, s seen) {
+				if _, ok := s.header["Cookie"]; ok {
+					t.Errorf("Cookie = %q", s.header["Cookie"])
+				}
+			},
+		},
+		{
+			name: "header names canonical, values as sent, nothing added",
+			edit: func(ev *events.APIGatewayV2HTTPRequest) {
+				ev.Headers = map[string]string{
+					"host": "auth.example.com", "content-type": "application/x-www-form-urlencoded",
+					"content-length": "29", "dpop": "a.b.c", "X-Mixed-CASE": "v", "x-forwarded-proto": "https",
+					"x-amzn-trace-id": "Root=1-x", "accept-encoding": "gzip, br",
+				}
+			},
+			check: func(t *testing.T, s seen) {
+				want := http.Header{
+					"Content-Type": {"application/x-www-form-urlencoded"}, "Content-Length": {"29"},
+					"Dpop": {"a.b.c"}, "X-Mixed-Case": {"v"}, "X-Forwarded-Proto": {"https"},
+					"X-Amzn-Trace-Id": {"Root=1-x"}, "Accept-Encoding": {"gzip, br"},
+				}
+				if len(s.header) != len(want) {
+					t.Errorf("header = %v, want %v", s.header, want)
+				}
+				for k, v := range want {
+					if got := s.header[k]; len(got) != 1 || got[0] != v[0] {
+						t.Errorf("%s = %q, want %q", k, got, v)
+					}
+				}
+			},
+		},
+		{
+			name: "no body: length 0 and http.NoBody",
+			edit: func(*events.APIGatewayV2HTTPRequest) {},
+			check: func(t *testing.T, s seen) {
+				if len(s.body) != 0 || s.contentLength != 0 || !s.noBody {
+					t.Errorf("body = %q, length %d, NoBody %v", s.body, s.contentLength, s.noBody)
+				}
+			},
+		},
+		{
+			name: "empty method is GET",
+			edit: func(ev *events.APIGatewayV2HTTPRequest) { ev.RequestContext.HTTP.Method = "" },
+			check: func(t *testing.T, s seen) {
+				if s.method != "GET" {
+					t.Errorf("method = %q", s.method)
+				}
+			},
+		},
+		{
+			name: "DPoP token request: form body base64 in the event",
+			edit: func(ev *events.APIGatewayV2HTTPRequest) {
+				*ev = tokenEvent()
+			},
+			check: func(t *testing.T, s seen) {
+				if s.method != "POST" || s.path != "/oauth/token" || string(s.body) != tokenForm ||
+					s.contentLength != int64(len(tokenForm)) {
+					t.Errorf("method, path, body = %q, %q, %q", s.method, s.path, s.body)
+				}
+				if s.header.Get("Dpop") != tokenProof || s.header.Get("Content-Type") != "application/x-www-form-urlencoded" {
+					t.Errorf("header = %v", s.header)
+				}
+				if s.host != "127.0.0.1:8080" || s.scheme != "http" || s.remoteAddr != "127.0.0.1" {
+					t.Errorf("host, scheme, remote = %q, %q, %q", s.host, s.scheme, s.remoteAddr)
+				}
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -267,6 +503,10 @@ func TestAdapterMalformedEvent(t *testing.T) {
 			ev.RawPath = "/x%zz"
 		}},
 		{"method is not a token", func(ev *events.APIGatewayV2HTTPRequest) { ev.RequestContext.HTTP.Method = "GE T" }},
+		{"domain name with a space", func(ev *events.APIGatewayV2HTTPRequest) { ev.RequestContext.DomainName = "bad host" }},
+		{"domain name with a bad port", func(ev *events.APIGatewayV2HTTPRequest) { ev.RequestContext.DomainName = "auth.example.com:x" }},
+		{"path with a control character", func(ev *events.APIGatewayV2HTTPRequest) { ev.RawPath = "/a\x7fb" }},
+		{"query with a control character", func(ev *events.APIGatewayV2HTTPRequest) { ev.RawQueryString = "a=\x01" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -407,11 +647,222 @@ func TestAdapterResponse(t *testing.T) {
 				}
 			},
 		},
+		{
+			name: "WriteHeader then a write with no type: the type is sniffed",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(http.StatusBadRequest)
+				io.WriteString(w, `{"error":"invalid_request"}`)
+			},
+			check: func(t *testing.T, resp events.APIGatewayV2HTTPResponse) {
+				if resp.StatusCode != http.StatusBadRequest || resp.Headers["Content-Type"] != "text/plain; charset=utf-8" {
+					t.Errorf("got %d %v", resp.StatusCode, resp.Headers)
+				}
+			},
+		},
+		{
+			name: "WriteHeader and no write: no type",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Location", "https://a.example/cb?code=x")
+				w.WriteHeader(http.StatusFound)
+			},
+			check: func(t *testing.T, resp events.APIGatewayV2HTTPResponse) {
+				if _, ok := resp.Headers["Content-Type"]; ok || resp.StatusCode != http.StatusFound {
+					t.Errorf("got %d %v", resp.StatusCode, resp.Headers)
+				}
+				if resp.Headers["Location"] != "https://a.example/cb?code=x" {
+					t.Errorf("Location = %q", resp.Headers["Location"])
+				}
+			},
+		},
+		{
+			name: "an empty write sniffs text/plain",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				w.Write(nil)
+			},
+			check: func(t *testing.T, resp events.APIGatewayV2HTTPResponse) {
+				if resp.StatusCode != http.StatusOK || resp.Headers["Content-Type"] != "text/plain; charset=utf-8" || resp.Body != "" {
+					t.Errorf("got %d %v %q", resp.StatusCode, resp.Headers, resp.Body)
+				}
+			},
+		},
+		{
+			name: "several writes: one body, the type sniffed from the first",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				io.WriteString(w, "<!DOCTYPE html><html>")
+				w.Write([]byte{0xff})
+				io.WriteString(w, "</html>")
+			},
+			check: func(t *testing.T, resp events.APIGatewayV2HTTPResponse) {
+				if resp.Headers["Content-Type"] != "text/html; charset=utf-8" {
+					t.Errorf("type = %q", resp.Headers["Content-Type"])
+				}
+				got, err := base64.StdEncoding.DecodeString(resp.Body)
+				if !resp.IsBase64Encoded || err != nil || string(got) != "<!DOCTYPE html><html>\xff</html>" {
+					t.Errorf("body = %q base64=%v", resp.Body, resp.IsBase64Encoded)
+				}
+			},
+		},
+		{
+			name: "a set type is kept",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/problem+json")
+				io.WriteString(w, "<html>")
+			},
+			check: func(t *testing.T, resp events.APIGatewayV2HTTPResponse) {
+				if resp.Headers["Content-Type"] != "application/problem+json" || resp.Body != "<html>" {
+					t.Errorf("got %v %q", resp.Headers, resp.Body)
+				}
+			},
+		},
+		{
+			name: "headers added after WriteHeader are ignored",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Add("Vary", "Origin")
+				w.WriteHeader(http.StatusOK)
+				w.Header().Add("Vary", "Accept")
+				w.Header().Add("X-Late", "1")
+				http.SetCookie(w, &http.Cookie{Name: "late", Value: "1"})
+				io.WriteString(w, "{}")
+			},
+			check: func(t *testing.T, resp events.APIGatewayV2HTTPResponse) {
+				if resp.Headers["Vary"] != "Origin" || resp.Headers["X-Late"] != "" || len(resp.Cookies) != 0 {
+					t.Errorf("headers, cookies = %v, %q", resp.Headers, resp.Cookies)
+				}
+			},
+		},
+		{
+			name: "a header with no value is sent empty; names are kept as set",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				w.Header()["X-Empty"] = nil
+				w.Header()["x-raw-name"] = []string{"v"}
+				w.WriteHeader(http.StatusNoContent)
+			},
+			check: func(t *testing.T, resp events.APIGatewayV2HTTPResponse) {
+				if v, ok := resp.Headers["X-Empty"]; !ok || v != "" {
+					t.Errorf("X-Empty = %q, %v", v, ok)
+				}
+				if resp.Headers["x-raw-name"] != "v" {
+					t.Errorf("headers = %v", resp.Headers)
+				}
+			},
+		},
+		{
+			name: "Set-Cookie in any case becomes cookies",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				w.Header()["set-cookie"] = []string{"c=3"}
+				w.Header().Add("Set-Cookie", "__Host-shark_session=s; Path=/; Secure; HttpOnly; SameSite=Lax")
+				w.Header().Add("Set-Cookie", "__Host-shark_pre=; Path=/; Max-Age=0")
+				w.Header().Set("Content-Type", "text/html; charset=utf-8")
+				w.WriteHeader(http.StatusSeeOther)
+			},
+			check: func(t *testing.T, resp events.APIGatewayV2HTTPResponse) {
+				const session, pre = "__Host-shark_session=s; Path=/; Secure; HttpOnly; SameSite=Lax", "__Host-shark_pre=; Path=/; Max-Age=0"
+				if len(resp.Cookies) != 3 || !slices.Contains(resp.Cookies, "c=3") {
+					t.Fatalf("cookies = %q", resp.Cookies)
+				}
+				// One header's values keep their order.
+				if i, j := slices.Index(resp.Cookies, session), slices.Index(resp.Cookies, pre); i < 0 || j != i+1 {
+					t.Errorf("cookies = %q", resp.Cookies)
+				}
+				for k := range resp.Headers {
+					if strings.EqualFold(k, "Set-Cookie") {
+						t.Errorf("%s left in headers", k)
+					}
+				}
+			},
+		},
+		{
+			name: "PNG body base64-encoded with its type",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "image/png")
+				w.Write(pngBytes)
+			},
+			check: func(t *testing.T, resp events.APIGatewayV2HTTPResponse) {
+				got, err := base64.StdEncoding.DecodeString(resp.Body)
+				if !resp.IsBase64Encoded || err != nil || !bytes.Equal(got, pngBytes) || resp.Headers["Content-Type"] != "image/png" {
+					t.Errorf("body = %q base64=%v headers %v", resp.Body, resp.IsBase64Encoded, resp.Headers)
+				}
+			},
+		},
+		{
+			name: "an unlabelled PNG is sniffed and base64-encoded",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				w.Write(pngBytes)
+			},
+			check: func(t *testing.T, resp events.APIGatewayV2HTTPResponse) {
+				if !resp.IsBase64Encoded || resp.Headers["Content-Type"] != "image/png" {
+					t.Errorf("base64=%v headers %v", resp.IsBase64Encoded, resp.Headers)
+				}
+			},
+		},
+		{
+			name: "response shape: headers a map, cookies an empty list",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(http.StatusNoContent)
+			},
+			check: func(t *testing.T, resp events.APIGatewayV2HTTPResponse) {
+				got, err := json.Marshal(resp)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := `{"statusCode":204,"headers":{},"multiValueHeaders":null,"body":"","cookies":[]}`; string(got) != want {
+					t.Errorf("response = %s, want %s", got, want)
+				}
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.check(t, invoke(t, tt.handler, event()))
 		})
+	}
+	t.Run("text bodies stay text whatever the type", func(t *testing.T) {
+		text := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", r.URL.Query().Get("type"))
+			io.WriteString(w, r.URL.Query().Get("body"))
+		})
+		for _, c := range []struct{ typ, body string }{
+			{"image/svg+xml", `<svg xmlns="http://www.w3.org/2000/svg"><text>ağ</text></svg>`},
+			{"text/html; charset=utf-8", "<!DOCTYPE html><p>Sign in — ağent</p>"},
+			{"application/json", `{"name":"ağent ✓"}`},
+			{"text/plain; charset=utf-8", "ok\n"},
+			{"application/octet-stream", "plain ascii"},
+			{"text/csv; charset=utf-8", "id,event\r\n"},
+			{"application/x-ndjson", "{}\n{}\n"},
+		} {
+			ev := event()
+			ev.RawQueryString = url.Values{"type": {c.typ}, "body": {c.body}}.Encode()
+			resp := invoke(t, text, ev)
+			if resp.IsBase64Encoded || resp.Body != c.body || resp.Headers["Content-Type"] != c.typ {
+				t.Errorf("%s: body %q base64=%v type %q", c.typ, resp.Body, resp.IsBase64Encoded, resp.Headers["Content-Type"])
+			}
+		}
+	})
+}
+
+// pngBytes is the start of a PNG file: its signature is not valid UTF-8.
+var pngBytes = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89")
+
+func TestAdapterContext(t *testing.T) {
+	type key struct{}
+	ctx, cancel := context.WithCancel(context.WithValue(t.Context(), key{}, "invocation"))
+	defer cancel()
+	var got any
+	var done bool
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.Context().Value(key{})
+		cancel()
+		select {
+		case <-r.Context().Done():
+			done = true
+		default:
+		}
+	})
+	if _, err := Adapter(h)(ctx, event()); err != nil {
+		t.Fatal(err)
+	}
+	if got != "invocation" || !done {
+		t.Errorf("handler context: value %v, cancelled %v", got, done)
 	}
 }
 
