@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -56,6 +57,46 @@ func FuzzAdapter(f *testing.F) {
 		case !ran && resp.StatusCode == http.StatusBadRequest:
 		default:
 			t.Errorf("ran=%v status=%d", ran, resp.StatusCode)
+		}
+	})
+}
+
+// FuzzRequestURL holds requestURL (which builds the common URL without
+// parsing) to what http.NewRequest makes of the same URL, as the proxy
+// library built it: the same URL and Host, or an error for both.
+func FuzzRequestURL(f *testing.F) {
+	f.Add("auth.example.com", "/oauth/token", "")
+	f.Add("127.0.0.1:8080", "/t/acme/.well-known/a%2Fb", "a=1&a=2&b=%2C")
+	f.Add("[::1]:8080", "/a b", "x=%zz#frag")
+	f.Add("auth.example.com:", "/a!b", "?")
+	f.Add("user@host", "//x", "a?b")
+	f.Add("bad host", "/%zz", "\x01")
+	f.Fuzz(func(t *testing.T, domain, path, query string) {
+		if !strings.HasPrefix(path, "/") {
+			path = "/" + path
+		}
+		raw := "https://" + domain + path
+		if query != "" {
+			raw += "?" + query
+		}
+		want, wantErr := http.NewRequest(http.MethodGet, raw, nil)
+		got, ok := requestURL(domain, path, query)
+		if ok != (wantErr == nil) {
+			t.Fatalf("requestURL(%q, %q, %q) ok = %v, http.NewRequest: %v", domain, path, query, ok, wantErr)
+		}
+		if !ok {
+			return
+		}
+		if got.User.String() != want.URL.User.String() {
+			t.Errorf("user = %q, want %q", got.User, want.URL.User)
+		}
+		g, w := *got, *want.URL
+		g.User, w.User = nil, nil
+		if g != w {
+			t.Errorf("requestURL(%q, %q, %q) = %#v, want %#v", domain, path, query, g, w)
+		}
+		if got.Host != want.Host || got.RequestURI() != want.URL.RequestURI() {
+			t.Errorf("host, request uri = %q, %q; want %q, %q", got.Host, got.RequestURI(), want.Host, want.URL.RequestURI())
 		}
 	})
 }
