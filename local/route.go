@@ -43,6 +43,7 @@ type segment struct {
 // compiled is a Route parsed for matching.
 type compiled struct {
 	Route
+	key  string // Route.Key(), built once: every event carries it
 	segs []segment
 }
 
@@ -61,7 +62,7 @@ func compile(r Route) (compiled, error) {
 		return compiled{}, fmt.Errorf("local: route %q: path must not end with /", r.Key())
 	}
 	parts := strings.Split(r.Path[1:], "/")
-	c := compiled{Route: r, segs: make([]segment, len(parts))}
+	c := compiled{Route: r, key: r.Key(), segs: make([]segment, len(parts))}
 	names := map[string]bool{}
 	for i, p := range parts {
 		if p == "" && r.Path != "/" {

@@ -3,6 +3,7 @@ package local
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -128,7 +129,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ev := s.event(r, route, params, rawPath, body)
 	resp, err := s.invoke[route.Function](r.Context(), ev)
 	if err != nil {
-		s.log.Error("function failed", "function", route.Function, "route", route.Key(),
+		s.log.Error("function failed", "function", route.Function, "route", route.key,
 			"request_id", ev.RequestContext.RequestID, "err", err)
 		writeJSON(w, http.StatusInternalServerError, `{"message":"Internal Server Error"}`)
 		return
@@ -176,7 +177,7 @@ func (s *Server) event(r *http.Request, route compiled, params map[string]string
 		case hopByHop[k]:
 		default:
 			// API Gateway joins a repeated header's values with ",".
-			headers[strings.ToLower(k)] = strings.Join(vs, ",")
+			headers[lowerKey(k)] = strings.Join(vs, ",")
 		}
 	}
 	headers["host"] = r.Host
@@ -198,7 +199,7 @@ func (s *Server) event(r *http.Request, route compiled, params map[string]string
 
 	ev := lambdax.Request{
 		Version:               "2.0",
-		RouteKey:              route.Key(),
+		RouteKey:              route.key,
 		RawPath:               rawPath,
 		RawQueryString:        r.URL.RawQuery,
 		Cookies:               cookies,
@@ -206,7 +207,7 @@ func (s *Server) event(r *http.Request, route compiled, params map[string]string
 		QueryStringParameters: queryParameters(r.URL.RawQuery),
 		PathParameters:        params,
 		RequestContext: lambdax.RequestContext{
-			RouteKey:     route.Key(),
+			RouteKey:     route.key,
 			AccountID:    localAccountID,
 			Stage:        stageDefault,
 			RequestID:    s.newID(),
@@ -239,6 +240,20 @@ func (s *Server) event(r *http.Request, route compiled, params map[string]string
 // Every other body, a form or one with no content type included, arrives
 // base64-encoded.
 func textBody(contentType string) bool {
+	if !strings.Contains(contentType, ";") {
+		// No parameters: what mime.ParseMediaType would check, without the
+		// map it allocates for them.
+		mt := strings.ToLower(strings.TrimSpace(contentType))
+		typ, sub, ok := strings.Cut(mt, "/")
+		if !ok || !isToken(typ) || !isToken(sub) {
+			return false
+		}
+		switch mt {
+		case "application/json", "application/xml", "application/javascript":
+			return true
+		}
+		return typ == "text"
+	}
 	mt, _, err := mime.ParseMediaType(contentType)
 	if err != nil {
 		return false
@@ -253,6 +268,9 @@ func textBody(contentType string) bool {
 // queryParameters decodes a raw query as API Gateway does: repeated keys'
 // values joined with ",". Malformed pairs are skipped.
 func queryParameters(raw string) map[string]string {
+	if raw == "" {
+		return nil
+	}
 	values, _ := url.ParseQuery(raw)
 	if len(values) == 0 {
 		return nil
@@ -293,7 +311,7 @@ func domainPrefix(host string) string {
 // multi-value headers (which win over a header of the same name), cookies as
 // Set-Cookie, and the body decoded from base64 when it is encoded.
 func (s *Server) writeResponse(w http.ResponseWriter, resp lambdax.Response, requestID string, route compiled) {
-	body := []byte(resp.Body)
+	body := resp.Body
 	if resp.IsBase64Encoded {
 		decoded, err := base64.StdEncoding.DecodeString(resp.Body)
 		if err != nil {
@@ -301,7 +319,7 @@ func (s *Server) writeResponse(w http.ResponseWriter, resp lambdax.Response, req
 			writeJSON(w, http.StatusInternalServerError, `{"message":"Internal Server Error"}`)
 			return
 		}
-		body = decoded
+		body = string(decoded)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 599 {
 		s.log.Error("function response has an invalid status", "function", route.Function,
@@ -310,35 +328,44 @@ func (s *Server) writeResponse(w http.ResponseWriter, resp lambdax.Response, req
 		return
 	}
 	h := w.Header()
-	multi := make(map[string]bool, len(resp.MultiValueHeaders))
+	var multi map[string]bool
 	for k, vs := range resp.MultiValueHeaders {
 		ck := http.CanonicalHeaderKey(k)
 		if hopByHop[ck] || ck == "Content-Length" {
 			continue
+		}
+		if multi == nil {
+			multi = make(map[string]bool, len(resp.MultiValueHeaders))
 		}
 		multi[ck] = true
 		for _, v := range vs {
 			h.Add(ck, v)
 		}
 	}
+	// One backing array for the single values, as net/textproto does.
+	values := make([]string, 0, len(resp.Headers)+2)
+	set := func(k, v string) {
+		values = append(values, v)
+		h[k] = values[len(values)-1 : len(values) : len(values)]
+	}
 	for k, v := range resp.Headers {
 		ck := http.CanonicalHeaderKey(k)
 		if multi[ck] || hopByHop[ck] || ck == "Content-Length" {
 			continue
 		}
-		h.Set(ck, v)
+		set(ck, v)
 	}
 	for _, c := range resp.Cookies {
 		h.Add("Set-Cookie", c)
 	}
-	h.Set("Apigw-Requestid", requestID)
+	set("Apigw-Requestid", requestID)
 	if resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusNotModified {
 		w.WriteHeader(resp.StatusCode)
 		return
 	}
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(resp.StatusCode)
-	w.Write(body)
+	io.WriteString(w, body)
 }
 
 // writeJSON writes one of the runner's own answers (API Gateway's errors).
@@ -358,7 +385,60 @@ func requestID() string {
 
 // traceID returns an X-Ray trace header value like API Gateway's.
 func traceID(now time.Time) string {
-	var b [12]byte
-	rand.Read(b[:])
-	return fmt.Sprintf("Root=1-%08x-%s", now.Unix(), hex.EncodeToString(b[:]))
+	const prefix = "Root=1-"
+	var b [len(prefix) + 8 + 1 + 24]byte
+	copy(b[:], prefix)
+	var epoch [4]byte
+	binary.BigEndian.PutUint32(epoch[:], uint32(now.Unix()))
+	hex.Encode(b[len(prefix):], epoch[:])
+	b[len(prefix)+8] = '-'
+	var random [12]byte
+	rand.Read(random[:])
+	hex.Encode(b[len(prefix)+9:], random[:])
+	return string(b[:])
+}
+
+// isToken reports whether s is a non-empty RFC 9110 token, as each half of a
+// media type must be.
+func isToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0 {
+			continue
+		}
+		return false
+	}
+	return s != ""
+}
+
+// lowerKey is strings.ToLower(k) for a canonical header name, without
+// allocating for the names clients send most.
+func lowerKey(k string) string {
+	switch k {
+	case "Accept":
+		return "accept"
+	case "Accept-Encoding":
+		return "accept-encoding"
+	case "Accept-Language":
+		return "accept-language"
+	case "Authorization":
+		return "authorization"
+	case "Content-Type":
+		return "content-type"
+	case "Content-Length":
+		return "content-length"
+	case "Dpop":
+		return "dpop"
+	case "Origin":
+		return "origin"
+	case "Referer":
+		return "referer"
+	case "User-Agent":
+		return "user-agent"
+	case "X-Forwarded-For":
+		return "x-forwarded-for"
+	case "X-Request-Id":
+		return "x-request-id"
+	}
+	return strings.ToLower(k)
 }
