@@ -67,8 +67,7 @@ func badRequest() Response {
 			"Content-Type":  "application/json",
 			"Cache-Control": "no-store",
 		},
-		Body:    `{"error":"invalid_request","message":"malformed request"}`,
-		Cookies: []string{},
+		Body: `{"error":"invalid_request","message":"malformed request"}`,
 	}
 }
 
