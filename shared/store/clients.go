@@ -61,7 +61,7 @@ func (s *Store) GetClient(ctx context.Context, t tenant.ID, clientID string) (Cl
 	if err != nil {
 		return Client{}, err
 	}
-	return get(ctx, s, clientKey(sc, clientID), setClientVersion)
+	return s.getClient(ctx, clientKey(sc, clientID))
 }
 
 // GetClientByID reads a client by its id (agent_..., app_...).
@@ -74,7 +74,7 @@ func (s *Store) GetClientByID(ctx context.Context, t tenant.ID, id string) (Clie
 	if err != nil {
 		return Client{}, err
 	}
-	return get(ctx, s, clientKey(sc, string(it.Data)), setClientVersion)
+	return s.getClient(ctx, clientKey(sc, string(it.Data)))
 }
 
 // ListClients pages through a tenant's clients, newest first.

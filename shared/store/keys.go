@@ -140,7 +140,13 @@ func mayActFromSK(toID, id string) string           { return toID + "#" + id }
 // per shard). The sort key orders a tenant's events by time,
 // then id, the same way in every partition.
 func auditPartition(s scope, at time.Time, shard int) string {
-	return s.pkOf("AUDIT", at.UTC().Format("2006-01")+"#"+strconv.Itoa(shard))
+	// One allocation: s#AUDIT#<yyyy-mm>#<shard> (a token's item is in it).
+	var buf [64]byte
+	b := append(buf[:0], "#AUDIT#"...)
+	b = at.UTC().AppendFormat(b, "2006-01")
+	b = append(b, '#')
+	b = strconv.AppendInt(b, int64(shard), 10)
+	return string(s) + string(b)
 }
 func auditActorIndex(s scope, actor string, shard int) string {
 	return s.pkOf("AUDITACTOR", actor+"#"+strconv.Itoa(shard))
@@ -148,7 +154,10 @@ func auditActorIndex(s scope, actor string, shard int) string {
 func auditTargetPartition(s scope, target string, shard int) string {
 	return s.pkOf("AUDITTARGET", target+"#"+strconv.Itoa(shard))
 }
-func auditSK(at time.Time, id string) string { return sortableTime(at) + "#" + id }
+func auditSK(at time.Time, id string) string {
+	var buf [20]byte
+	return string(appendSortableTime(buf[:0], at)) + "#" + id
+}
 
 func iatKey(s scope, hashHex string) Key { return s.key("IAT", hashHex, "IAT") }
 func iatIDKey(s scope, id string) Key    { return s.key("IATID", id, "IATID") }
@@ -197,7 +206,20 @@ func consentFamilyKey(s scope, ck Key, familyID string) Key {
 
 // sortableTime renders t as fixed-width unix nanoseconds, so string order is time order.
 func sortableTime(t time.Time) string {
-	return fmt.Sprintf("%019s", strconv.FormatInt(t.UnixNano(), 10))
+	var buf [20]byte
+	return string(appendSortableTime(buf[:0], t))
+}
+
+// appendSortableTime appends sortableTime(t): t's unix nanos in decimal,
+// zero-padded on the left to 19 characters (as fmt's %019s pads the
+// decimal string, a minus sign included).
+func appendSortableTime(b []byte, t time.Time) []byte {
+	var digits [20]byte
+	d := strconv.AppendInt(digits[:0], t.UnixNano(), 10)
+	for i := len(d); i < 19; i++ {
+		b = append(b, '0')
+	}
+	return append(b, d...)
 }
 
 func codeKey(s scope, hash []byte) Key { return s.key("CODE", hex.EncodeToString(hash), "CODE") }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
 )
 
 // Domain errors. ErrNotFound (table.go) also means "no such record".
@@ -23,11 +25,14 @@ type Store struct {
 	table   auditTable
 	now     func() time.Time
 	cursors cursorSealer
+	// clients are the clients this store decoded, with the items they
+	// were decoded from (clientmemo.go).
+	clients *lru.Cache[Key, *clientMemoEntry]
 }
 
 // New returns a domain store over table; now is its clock.
 func New(table Table, now func() time.Time) *Store {
-	s := &Store{table: auditTable{table}, now: now}
+	s := &Store{table: auditTable{table}, now: now, clients: newClientMemo()}
 	s.cursors.table = table
 	return s
 }

@@ -133,7 +133,7 @@ func compactEvent(rec TokenRecord, ev AuditEvent) *tokenEvent {
 		te.Derived |= derivedMetadata
 		for k, v := range ev.Metadata {
 			i := slicesIndexKey(k)
-			if i >= 0 && sameJSON(v, derivedKeys[i].of(rec)) {
+			if i >= 0 && derivedSame(i, v, rec) {
 				te.Derived |= derivedKeys[i].bit
 				continue
 			}
@@ -225,15 +225,21 @@ func tokenItemOf(sc scope, rec TokenRecord, te *tokenEvent, expires int64) Item 
 // tokenItemBy is tokenItemOf tagged with its writer's tag (tokenItemData.Writer).
 func tokenItemBy(sc scope, rec TokenRecord, te *tokenEvent, expires int64, writer string) Item {
 	random, _ := ids.RandomPart(rec.JTI)
+	id, _ := twinEventID(rec.JTI)
+	return tokenItemAt(sc, rec, random, id, te, expires, writer)
+}
+
+// tokenItemAt is tokenItemBy given the jti's random part and its twin
+// event's id (which IssueToken has at hand).
+func tokenItemAt(sc scope, rec TokenRecord, random, eventID string, te *tokenEvent, expires int64, writer string) Item {
 	d := tokenItemData{JTI: rec.JTI, ClientID: rec.ClientID, AgentID: rec.AgentID, Subject: rec.Subject, Scope: rec.Scope,
 		Audience: rec.Audience, JKT: rec.JKT, KID: rec.KID, GrantType: rec.GrantType, IssuedAt: nanosOf(rec.IssuedAt),
 		ExpiresAt: nanosOf(rec.ExpiresAt), RevokedAt: nanosOf(rec.RevokedAt), Delegation: rec.Delegation,
 		Family: rec.Family, User: rec.User, Event: te, Writer: writer}
-	id, _ := twinEventID(rec.JTI)
-	at, shard, _ := parseAuditID(id)
-	sk := auditSK(at, id)
+	at, shard, _ := parseAuditID(eventID)
+	sk := auditSK(at, eventID)
 	it := Item{Key: tokenItemKey(sc, random), GSI1PK: clientTokensIndex(sc, rec.ClientID), GSI1SK: sk,
-		ExpiresAt: expires, Data: marshalCompact(d)}
+		ExpiresAt: expires, Data: encodeTokenItem(&d)}
 	if te != nil {
 		it.GSI2PK, it.GSI2SK = auditPartition(sc, at, shard), sk
 	}

@@ -114,7 +114,11 @@ func (s *Store) IssueToken(ctx context.Context, t tenant.ID, is Issuance) error 
 			return m.Kind == "dpop" && m.Value != "" && ids.DerivedPart([]byte(m.Value)) == random
 		}); i >= 0 {
 			bound = &marks[i]
-			marks = slices.Delete(slices.Clone(marks), i, i+1)
+			if len(marks) == 1 {
+				marks = nil // the DPoP token's usual case: no copy
+			} else {
+				marks = slices.Delete(slices.Clone(marks), i, i+1)
+			}
 		}
 	}
 	var item Item
@@ -127,10 +131,16 @@ func (s *Store) IssueToken(ctx context.Context, t tenant.ID, is Issuance) error 
 	if itemLayout {
 		expires := max(is.Event.CreatedAt.Add(s.table.retention(ctx, sc, nil)).Unix(), expirySeconds(rec.ExpiresAt))
 		te := compactEvent(rec, is.Event)
-		item = tokenItemOf(sc, rec, te, expires)
-		if len(marks) == 0 && len(is.Steps) == 0 {
-			writer := strconv.FormatInt(randN(1<<62), 36)
-			item = tokenItemBy(sc, rec, te, expires, writer)
+		// The item is built once: tagged with its writer on the single
+		// put, untagged in a transaction (which has an idempotency token).
+		// tokenItemable proved is.Event.ID the jti's twin.
+		single := len(marks) == 0 && len(is.Steps) == 0
+		writer := ""
+		if single {
+			writer = strconv.FormatInt(randN(1<<62), 36)
+		}
+		item = tokenItemAt(sc, rec, random, is.Event.ID, te, expires, writer)
+		if single {
 			_, err := s.table.Put(ctx, item, CondAbsent)
 			if errors.Is(err, ErrConditionFailed) {
 				// Our own put, applied but answered as failed (a retry

@@ -46,6 +46,7 @@ func RunWith(t *testing.T, newTable TableFactory, opts Options) {
 		{"Codes", domainCodes},
 		{"AdminKeys", domainAdminKeys},
 		{"Agents", domainAgents},
+		{"ClientReads", domainClientReads},
 		{"MayActGrants", domainGrants},
 		{"MayActGrantSets", domainGrantSets},
 		{"SigningKeyRotation", domainRotation},
