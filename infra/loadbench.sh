@@ -62,22 +62,26 @@ ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime+stime, clock ticks
 wbytes() { awk '/^write_bytes:/ {print $2}' "/proc/$1/io"; }
 dirbytes() { du -sb "$data/store" | cut -f1; }
 busy() { awk '/^cpu / {print $2+$3+$4+$7+$8+$9}' /proc/stat; } # all cores, ticks
+# switches PID: the context switches of the server's threads so far. Waiting
+# for an fsync parks threads and wakes them (each switch costs CPU, more so
+# in a VM), so this column shows what durability costs beside the fsyncs.
+switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches/ {s += $2} END {print s}'; }
 loadavg() { cut -d' ' -f1 /proc/loadavg; }
 
 # row NAME PID LOAD-ARGS...: one `shark load -json` run against the server PID,
 # with what was read around it appended as one line of $data/rows.
 row() {
 	local name=$1 spid=$2; shift 2
-	local t0 w0 d0 b0 l0 out gen
-	l0=$(loadavg); t0=$(ticks "$spid"); w0=$(wbytes "$spid"); d0=$(dirbytes); b0=$(busy)
+	local t0 w0 d0 b0 l0 s0 out gen
+	l0=$(loadavg); t0=$(ticks "$spid"); w0=$(wbytes "$spid"); d0=$(dirbytes); b0=$(busy); s0=$(switches "$spid")
 	out=$( (
 		"$shark" load -json "$@" -d "${secs}s"
 		times # its second line: the generator's user and system time (this subshell's children)
 	))
 	gen=$(echo "$out" | tail -1)
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$(echo "$out" | head -1)" \
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$(echo "$out" | head -1)" \
 		$(($(ticks "$spid") - t0)) $(($(wbytes "$spid") - w0)) $(($(dirbytes) - d0)) \
-		$(($(busy) - b0)) "$l0" "$(loadavg)" "$gen" >>"$data/rows"
+		$(($(busy) - b0)) "$l0" "$(loadavg)" "$gen" $(($(switches "$spid") - s0)) >>"$data/rows"
 }
 tok() { echo -url "$1/oauth/token" -client-id "$2" -client-secret "$3" -scope mcp:read; }
 
@@ -98,23 +102,23 @@ python3 - "$data/rows" "$(getconf CLK_TCK)" "$(nproc)" "$store" <<'EOF'
 import json, sys
 rows, hz, ncpu, store = {}, int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 for line in open(sys.argv[1]):
-    name, res, ticks, wb, db, busy, l0, l1, gen = line.rstrip("\n").split("\t")
+    name, res, ticks, wb, db, busy, l0, l1, gen, sw = line.rstrip("\n").split("\t")
     r = json.loads(res)
     u, s = (float(x.split("m")[0]) * 60 + float(x.split("m")[1].rstrip("s")) for x in gen.split())
     r.update(name=name, cpu_us=int(ticks) / hz * 1e6 / max(r["ok"], 1), wb=int(wb) / max(r["ok"], 1),
              db=int(db) / max(r["ok"], 1), busy=int(busy) / hz / r["seconds"] / ncpu * 100,
-             gen_us=(u + s) * 1e6 / max(r["ok"], 1), load=f"{l0}-{l1}")
+             gen_us=(u + s) * 1e6 / max(r["ok"], 1), load=f"{l0}-{l1}", sw=int(sw) / max(r["ok"], 1))
     # what the machine did besides the server and the generator, in cores
     r["others"] = max(0.0, int(busy) / hz - int(ticks) / hz - (u + s)) / r["seconds"]
     rows[name] = r
 print()
-print("| row | tokens/s | p50 ms | p99 ms | errors | server CPU us/token | generator CPU us/token | written B/token | data dir B/token | machine busy | other jobs (cores) | load avg |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+print("| row | tokens/s | p50 ms | p99 ms | errors | server CPU us/token | server switches/token | generator CPU us/token | written B/token | data dir B/token | machine busy | other jobs (cores) | load avg |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 for r in rows.values():
     ceil = r["name"].startswith("ceiling")
     emb = store == "embedded" and not ceil
     wb, db = (f"{r['wb']:,.0f}", f"{r['db']:,.0f}") if emb else ("-", "-")  # the runner's data dir only
-    print(f"| {r['name']} | {r['per_second']:,.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['requests'] - r['ok']} | {r['cpu_us']:,.0f} | {r['gen_us']:,.0f} | "
+    print(f"| {r['name']} | {r['per_second']:,.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['requests'] - r['ok']} | {r['cpu_us']:,.0f} | {r['sw']:.1f} | {r['gen_us']:,.0f} | "
           f"{wb} | {db} | {r['busy']:.0f}% | {r['others']:.2f} | {r['load']} |")
 print()
 print("| runner / ceiling, same run | tokens/s | p99 | server CPU per token |")
