@@ -20,7 +20,8 @@ Environment:
   KMS_KEY_ID  KMS key that wraps data keys (--keys envelope)
   AWS_REGION  region for --store dynamodb / --keys envelope|kms (default us-east-1)
   SHARK_RIE   aws-lambda-rie binary for --lambda
-  GOGC        the Go collector's target (default 400 for serve; Go's is 100)`
+  GOGC        the Go collector's target (default 400 for serve; Go's is 100)
+  GOMAXPROCS  Ps for serve (default twice the runtime's: one per CPU)`
 
 const bootstrapLong = `A deployed stack has no first boot: run this once with the operator's AWS
 credentials against the stack's table (output TableName) and, in envelope

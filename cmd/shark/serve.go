@@ -55,7 +55,7 @@ func serveCommand() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		setServeGC(os.Getenv)
+		setServeRuntime(os.Getenv)
 		if *cpuProfile != "" {
 			stop, err := startCPUProfile(*cpuProfile)
 			if err != nil {
