@@ -147,7 +147,7 @@ func accessLog(next http.Handler) http.Handler {
 		ctx := context.WithValue(r.Context(), infoKey{}, &requestInfo{})
 		r = r.WithContext(ctx)
 		next.ServeHTTP(sw, r)
-		logAccess(ctx, accessAttrs(ctx, r, sw.status, time.Since(start)))
+		logAccess(ctx, func() []slog.Attr { return accessAttrs(ctx, r, sw.status, time.Since(start)) })
 	})
 }
 
@@ -205,13 +205,14 @@ func limitBody(next http.Handler, write ErrorWriter) http.Handler {
 }
 
 // logAccess writes the access line through the default logger's handler
-// with a zero time, which the JSON handler leaves out.
-func logAccess(ctx context.Context, attrs []slog.Attr) {
+// with a zero time, which the JSON handler leaves out. attrs builds the
+// line's attributes, only when the line is written (LOG_LEVEL=warn drops it).
+func logAccess(ctx context.Context, attrs func() []slog.Attr) {
 	h := slog.Default().Handler()
 	if !h.Enabled(ctx, slog.LevelInfo) {
 		return
 	}
 	rec := slog.NewRecord(time.Time{}, slog.LevelInfo, "request", 0)
-	rec.AddAttrs(attrs...)
+	rec.AddAttrs(attrs()...)
 	_ = h.Handle(ctx, rec)
 }
