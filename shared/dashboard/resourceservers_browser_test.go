@@ -126,7 +126,12 @@ func TestResourceServersPageInBrowser(t *testing.T) {
 				t.Fatalf("edited: %v", got)
 			}
 			b.do("edit refused", chromedp.Click(chromedp.Search(`//button[@aria-label="Edit resource server mcp-prod"]`)),
-				setValue("#dialog textarea", ""), chromedp.Click(dialogButton("Save")), waitText("resources"), chromedp.Click(dialogButton("Cancel")),
+				// The refusal itself, in the dialog's alert: the word alone is
+				// already on the page, and a Cancel sent before the answer
+				// arrives can race it (seen on CI, phone, under load).
+				setValue("#dialog textarea", ""), chromedp.Click(dialogButton("Save")),
+				chromedp.WaitVisible(chromedp.Search(`//dialog[@open]//p[@role="alert" and contains(., "resources")]`)),
+				chromedp.Click(dialogButton("Cancel")),
 				// The modal must be closed before the next click: a click sent
 				// while it is still open lands on its backdrop (seen on CI, phone).
 				chromedp.WaitNotPresent(chromedp.Search(`//dialog[@open]`)))
