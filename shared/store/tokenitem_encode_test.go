@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"strconv"
 	"testing"
 	"time"
@@ -177,5 +178,40 @@ func TestSortableKeysMatchFormat(t *testing.T) {
 				t.Fatalf("auditPartition(%v, %d) = %q, want %q", at, shard, got, want)
 			}
 		}
+	}
+}
+
+// A field added to the token item (or its event) must reach the hand-written
+// encoder: every field of both structs, set by reflection to a value that
+// is not its zero, encodes as encoding/json encodes it. The random test above
+// names its fields, so it would not notice a new one.
+func TestEncodeTokenItemCoversEveryField(t *testing.T) {
+	var fill func(v reflect.Value)
+	fill = func(v reflect.Value) {
+		for i := range v.NumField() {
+			f, name := v.Field(i), v.Type().Field(i).Name
+			switch f.Kind() {
+			case reflect.String:
+				f.SetString("v-" + name)
+			case reflect.Int64:
+				f.SetInt(int64(1000 + i))
+			case reflect.Uint16:
+				f.SetUint(uint64(1 + i))
+			case reflect.Slice:
+				f.Set(reflect.ValueOf([]string{"a-" + name, "b"}))
+			case reflect.Map:
+				f.Set(reflect.ValueOf(map[string]any{"k-" + name: "v"}))
+			case reflect.Pointer:
+				f.Set(reflect.New(f.Type().Elem()))
+				fill(f.Elem())
+			default:
+				t.Fatalf("%s.%s: a %s field; teach this test (and encodeTokenItem) its kind", v.Type().Name(), name, f.Kind())
+			}
+		}
+	}
+	var d tokenItemData
+	fill(reflect.ValueOf(&d).Elem())
+	if got, want := encodeTokenItem(&d), marshalCompact(d); !bytes.Equal(got, want) {
+		t.Fatalf("encodeTokenItem\n%s\nmarshalCompact\n%s", got, want)
 	}
 }
