@@ -149,7 +149,7 @@ bench: deps ## Run the benchmarks (record results in BENCHMARKS.md); on moto: th
 	go build -o bin/shark ./cmd/shark
 	go test -c -o bin/ceiling.test ./cmd/shark/
 	infra/loadbench.sh
-	LOADBENCH_STORE=dynamodb LOADBENCH_SECONDS=5 LOADBENCH_SOAK=0 infra/moto.sh infra/loadbench.sh
+	LOADBENCH_STORE=dynamodb LOADBENCH_SECONDS=5 LOADBENCH_SOAK=0 LOADBENCH_PAIRS=1 infra/moto.sh infra/loadbench.sh
 
 .PHONY: lint
 lint: $(VENV)/.installed ## go vet, gofmt and template validation
