@@ -24,14 +24,9 @@ func TestPebbleAbsentKeysAreAnsweredByTheFilters(t *testing.T) {
 	// level, L6; reading them through a prefix iterator instead measured
 	// slower per token, so the store keeps Get.)
 	for b := range 3 {
-		var ws []table.Write
-		for i := range 100 {
-			it := table.Item{Key: table.Key{PK: "T#a#X", SK: fmt.Sprintf("k%03d-%d", i, b)}, Data: []byte("x")}
-			ws = append(ws, table.Write{Op: table.OpPut, Item: it, Cond: table.CondAlways})
-		}
-		if err := tab.Transact(t.Context(), ws); err != nil {
-			t.Fatal(err)
-		}
+		putItems(t, tab, 100, func(i int) table.Item {
+			return table.Item{Key: table.Key{PK: "T#a#X", SK: fmt.Sprintf("k%03d-%d", i, b)}, Data: []byte("x")}
+		})
 		if err := db.Flush(); err != nil {
 			t.Fatal(err)
 		}
@@ -69,14 +64,9 @@ func TestPebbleBlockCacheHoldsBlocksBesideFullMemtables(t *testing.T) {
 	// writes bring them to full size.
 	big := bytes.Repeat([]byte("x"), 60<<10)
 	for b := range 25 {
-		var ws []table.Write
-		for i := range 25 {
-			it := table.Item{Key: table.Key{PK: "T#a#F", SK: fmt.Sprintf("fill%02d-%02d", b, i)}, Data: big}
-			ws = append(ws, table.Write{Op: table.OpPut, Item: it, Cond: table.CondAlways})
-		}
-		if err := tab.Transact(t.Context(), ws); err != nil {
-			t.Fatal(err)
-		}
+		putItems(t, tab, 25, func(i int) table.Item {
+			return table.Item{Key: table.Key{PK: "T#a#F", SK: fmt.Sprintf("fill%02d-%02d", b, i)}, Data: big}
+		})
 	}
 	if m := db.Metrics(); m.MemTable.Size < memTableSize {
 		t.Fatalf("memtable %d bytes after the flushes; want it full-sized (%d)", m.MemTable.Size, memTableSize)
@@ -102,5 +92,17 @@ func TestPebbleBlockCacheHoldsBlocksBesideFullMemtables(t *testing.T) {
 	after := db.Metrics().BlockCache
 	if hits := after.Hits - before.Hits; hits == 0 || after.Misses != before.Misses {
 		t.Fatalf("second read of 50 keys: %d cache hits, %d misses; want only hits", hits, after.Misses-before.Misses)
+	}
+}
+
+// putItems writes n items, item(0) to item(n-1), in one transaction.
+func putItems(t *testing.T, tab *Table, n int, item func(i int) table.Item) {
+	t.Helper()
+	ws := make([]table.Write, n)
+	for i := range ws {
+		ws[i] = table.Write{Op: table.OpPut, Item: item(i), Cond: table.CondAlways}
+	}
+	if err := tab.Transact(t.Context(), ws); err != nil {
+		t.Fatal(err)
 	}
 }

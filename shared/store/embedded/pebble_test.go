@@ -36,19 +36,14 @@ func TestPebbleReclaimsTheSpaceOfExpiredItems(t *testing.T) {
 	tab := openPebbleAt(t, dir, &now)
 	db := tab.kv.(*pebbleKV).db
 	for b := range 100 { // 10,000 items of ~2 KB that expire, 100 that never do
-		var ws []table.Write
-		for i := range 100 {
+		putItems(t, tab, 100, func(i int) table.Item {
 			data := fmt.Appendf(nil, "%x", bytes.Repeat([]byte{byte(b), byte(i)}, 1000))
 			exp := now.Unix() + 10
 			if i == 0 {
 				exp = 0
 			}
-			it := table.Item{Key: table.Key{PK: "T#a#X", SK: fmt.Sprintf("k%03d-%03d", b, i)}, ExpiresAt: exp, Data: data}
-			ws = append(ws, table.Write{Op: table.OpPut, Item: it, Cond: table.CondAlways})
-		}
-		if err := tab.Transact(t.Context(), ws); err != nil {
-			t.Fatal(err)
-		}
+			return table.Item{Key: table.Key{PK: "T#a#X", SK: fmt.Sprintf("k%03d-%03d", b, i)}, ExpiresAt: exp, Data: data}
+		})
 	}
 	compact := func() {
 		t.Helper()

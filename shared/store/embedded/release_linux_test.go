@@ -51,14 +51,9 @@ func TestSweepLeavesTheFileOutOfTheResidentSet(t *testing.T) {
 	t.Cleanup(func() { tab.Close() })
 	value := bytes.Repeat([]byte("x"), 2000)
 	for b := range 200 { // 20,000 items of 2 KB: a file of about 60 MB
-		var ws []table.Write
-		for i := range 100 {
-			it := table.Item{Key: table.Key{PK: "T#a#X", SK: fmt.Sprintf("k%03d-%03d", b, i)}, Data: value}
-			ws = append(ws, table.Write{Op: table.OpPut, Item: it, Cond: table.CondAlways})
-		}
-		if err := tab.Transact(t.Context(), ws); err != nil {
-			t.Fatal(err)
-		}
+		putItems(t, tab, 100, func(i int) table.Item {
+			return table.Item{Key: table.Key{PK: "T#a#X", SK: fmt.Sprintf("k%03d-%03d", b, i)}, Data: value}
+		})
 	}
 	before := rssFileKB(t)
 	var read int
