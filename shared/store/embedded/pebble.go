@@ -76,21 +76,25 @@ func openPebble(dir string) (*pebbleKV, error) {
 // The block cache: Pebble charges every memtable's size to it (a
 // reservation, not an allocation), so with Pebble's default 8 MB and a 16 MB
 // memtable nothing was ever cached: 0 hits, every read of a table block a
-// pread and a decompression. It is sized for the two memtables a flush can
-// hold (the current one and the one being flushed) plus Pebble's 8 MB for
-// blocks. Measured under shark load -dpop -c 8 (BENCHMARKS.md): ~80% of
-// block reads hit, the absent-key read of a token 29 -> 18 us of CPU.
+// pread and a decompression. It is sized for the most the memtables can
+// hold (writes stop when the queued memtables reach memTablesHeld times
+// memTableSize, Pebble's MemTableStopWritesThreshold, set here so that the two
+// cannot drift apart) plus Pebble's 8 MB for blocks. Measured under shark
+// load -dpop -c 8 (BENCHMARKS.md): ~80% of block reads hit, the absent-key
+// read of a token 29 -> 18 us of CPU.
 const (
-	memTableSize = 16 << 20
-	blockCache   = 8 << 20
+	memTableSize  = 16 << 20
+	memTablesHeld = 2
+	blockCache    = 8 << 20
 )
 
 func pebbleOptions() *pebble.Options {
 	o := &pebble.Options{
-		FormatMajorVersion: pebble.FormatNewest,
-		Logger:             pebbleLogger{},
-		MemTableSize:       memTableSize,
-		CacheSize:          2*memTableSize + blockCache,
+		FormatMajorVersion:          pebble.FormatNewest,
+		Logger:                      pebbleLogger{},
+		MemTableSize:                memTableSize,
+		MemTableStopWritesThreshold: memTablesHeld,
+		CacheSize:                   memTablesHeld*memTableSize + blockCache,
 	}
 	o.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
 	return o
