@@ -137,23 +137,23 @@ kinds = [n.removeprefix("runner ") for n in rows if n.startswith("runner ")]
 for kind in kinds:
     a, b = rows[f"runner {kind}"], rows[f"ceiling {kind}"]
     ratio[kind] = (a["per_second"] / b["per_second"], a["p99_ms"] / b["p99_ms"], a["cpu_us"] / b["cpu_us"])
-    print(f"| {kind} | {ratio[kind][0]:.0%} | {ratio[kind][1]:.2f}x | {ratio[kind][2]:.2f}x |")
+    print(f"| {kind} | {ratio[kind][0]:.1%} | {ratio[kind][1]:.2f}x | {ratio[kind][2]:.2f}x |")
 # The budgets' pair: each measure's median over the repeated pairs.
 c8 = [ratio[k] for k in kinds if k == "dpop c=8" or k.startswith("dpop c=8 (")]
 med = lambda xs: sorted(xs)[len(xs) // 2]
 ratio["dpop c=8"] = tuple(med([r[m] for r in c8]) for m in range(3))
 span = lambda m, f: f"median of {len(c8)} pairs; {f(min(r[m] for r in c8))}-{f(max(r[m] for r in c8))}" if len(c8) > 1 else "1 pair"
 if len(c8) > 1:
-    print(f"| dpop c=8, median of {len(c8)} pairs | {ratio['dpop c=8'][0]:.0%} | {ratio['dpop c=8'][1]:.2f}x | {ratio['dpop c=8'][2]:.2f}x |")
+    print(f"| dpop c=8, median of {len(c8)} pairs | {ratio['dpop c=8'][0]:.1%} | {ratio['dpop c=8'][1]:.2f}x | {ratio['dpop c=8'][2]:.2f}x |")
 print()
 if store != "embedded":
     print("budgets (issue 23) are for the embedded engine; this store is bounded by the emulator")
     sys.exit(0)
 def budget(what, ok): print(f"  {'holds' if ok else 'MISSED'}: {what}")
 print("budgets (issue 23):")
-budget(f"DPoP 8 connections >= 60% of the ceiling's tokens/s ({ratio['dpop c=8'][0]:.0%}, {span(0, '{:.0%}'.format)})", ratio["dpop c=8"][0] >= 0.6)
+budget(f"DPoP 8 connections >= 60% of the ceiling's tokens/s ({ratio['dpop c=8'][0]:.1%}, {span(0, '{:.1%}'.format)})", ratio["dpop c=8"][0] >= 0.6)
 budget(f"DPoP 8 connections p99 <= 2.5x the ceiling's ({ratio['dpop c=8'][1]:.2f}x, {span(1, '{:.2f}x'.format)})", ratio["dpop c=8"][1] <= 2.5)
-budget(f"DPoP 1 connection >= 40% of the ceiling's ({ratio['dpop c=1'][0]:.0%})", ratio["dpop c=1"][0] >= 0.4)
+budget(f"DPoP 1 connection >= 40% of the ceiling's ({ratio['dpop c=1'][0]:.1%})", ratio["dpop c=1"][0] >= 0.4)
 budget(f"server CPU per DPoP token at 8 connections <= 2x the ceiling server's ({ratio['dpop c=8'][2]:.2f}x, {span(2, '{:.2f}x'.format)})", ratio["dpop c=8"][2] <= 2)
 EOF
 echo "runner RSS after the runs: $(rss)"
