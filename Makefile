@@ -138,7 +138,10 @@ e2e: $(VENV)/.installed interop-deps ## The Python end-to-end tests against loca
 
 .PHONY: bench
 bench: deps ## Run the benchmarks (record results in BENCHMARKS.md); on moto: the bootstraps' cold starts need it and aws-lambda-rie
-	infra/moto.sh go test -run '^$$' -bench . -benchmem -count 3 ./...
+	@# -p 1: one package's benchmarks at a time. In parallel (go test's default
+	@# on 2 cores) each package's figures carry another's load: the register
+	@# bootstrap's cold start read 48-60 ms beside it and 33 ms alone.
+	infra/moto.sh go test -p 1 -run '^$$' -bench . -benchmem -count 3 ./...
 	@echo "== table and KMS calls per token, each key mode (counting wrappers) =="
 	@infra/moto.sh go test -count 1 -run 'TestCallBudget$$' -v ./shared/token/ | grep -E 'table calls|^(ok|FAIL|---)'
 	@echo "== revocation feed: DynamoDB read units per poll (from item sizes); the SDK's set for 100,000 revocations =="
